@@ -1,0 +1,126 @@
+"""Settings for each environment. Values come from the environment; nothing is read at import."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    def __init__(self):
+        env = os.environ
+        self.SECRET_KEY = env.get("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL")
+        self.SITE_NAME = env.get("SITE_NAME", "Ideas")
+        self.SERVER_NAME = env.get("SERVER_NAME")
+        self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
+
+        self.MAIL_SERVER = env.get("MAIL_SERVER")
+        self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
+        self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME")
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD")
+        self.MAIL_FROM = env.get("MAIL_FROM", "Ideas <ideas@localhost>")
+
+        self.RATELIMIT_STORAGE_URI = env.get("REDIS_URL", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_SIGNUP = env.get("RATELIMIT_SIGNUP", "10 per hour")
+        self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", "20 per 10 minutes")
+        self.RATELIMIT_PASSWORD_RESET = env.get("RATELIMIT_PASSWORD_RESET", "5 per hour")
+        self.RATELIMIT_PROPOSE = env.get("RATELIMIT_PROPOSE", "20 per hour")
+        self.RATELIMIT_COMMENT = env.get("RATELIMIT_COMMENT", "60 per hour")
+        self.RATELIMIT_VOTE = env.get("RATELIMIT_VOTE", "120 per minute")
+
+        # How long links sent by email stay good, in seconds.
+        self.PASSWORD_RESET_MAX_AGE = int(env.get("PASSWORD_RESET_MAX_AGE", 3600))
+        self.EMAIL_CONFIRM_MAX_AGE = int(env.get("EMAIL_CONFIRM_MAX_AGE", 7 * 86400))
+
+        # argon2id parameters (argon2-cffi defaults: ~64 MiB, ~150 ms here).
+        self.ARGON2_TIME_COST = int(env.get("ARGON2_TIME_COST", 3))
+        self.ARGON2_MEMORY_COST = int(env.get("ARGON2_MEMORY_COST", 65536))
+        self.ARGON2_PARALLELISM = int(env.get("ARGON2_PARALLELISM", 4))
+
+        self.IDEAS_PER_PAGE = 20
+        self.WTF_CSRF_TIME_LIMIT = None  # tokens die with the session, not with the clock
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+
+
+class DevelopmentConfig(Config):
+    """`make run` and `flask run`: SQLite in instance/, mail written to the log."""
+
+    def __init__(self, instance_path):
+        super().__init__()
+        if not self.SQLALCHEMY_DATABASE_URI:
+            self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{Path(instance_path) / 'ideas.sqlite'}"
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _instance_secret(Path(instance_path))
+
+
+class TestingConfig(Config):
+    """The test suite: cheapest argon2 parameters, no rate limits unless a test asks."""
+
+    def __init__(self, instance_path=None):
+        super().__init__()
+        self.TESTING = True
+        self.SECRET_KEY = "testing-secret"
+        self.SQLALCHEMY_DATABASE_URI = "sqlite://"
+        self.MAIL_SERVER = None
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.RATELIMIT_ENABLED = False
+        self.WTF_CSRF_ENABLED = False
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_COST = 8
+        self.ARGON2_PARALLELISM = 1
+        self.SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    """Real deployments: refuses to start without a secret key or on SQLite unless allowed."""
+
+    def __init__(self, instance_path=None):
+        super().__init__()
+        if not self.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production")
+        if not self.SQLALCHEMY_DATABASE_URI:
+            raise RuntimeError("DATABASE_URL must be set in production")
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not _env_bool("ALLOW_SQLITE"):
+            raise RuntimeError("SQLite in production needs ALLOW_SQLITE=1")
+        self.SESSION_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_SECURE = True
+        self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name, instance_path):
+    """Build the settings object for the environment called `name`."""
+    try:
+        return CONFIGS[name](instance_path)
+    except KeyError:
+        raise RuntimeError(f"IDEAS_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
+
+
+def _instance_secret(instance_path):
+    """A development secret kept in instance/ so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,98 @@
+"""Ideas: a co-creation board. `create_app()` builds the Flask application."""
+import os
+
+from flask import Flask, g, request
+
+from config import load_config
+
+from .database import configure_engine, mark_writing, reset_writing
+from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_app(config_name=None, overrides=None):
+    """Build the app for `config_name` (default: IDEAS_ENV, else development)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    name = config_name or os.environ.get("IDEAS_ENV", "development")
+    app.config.from_object(load_config(name, app.instance_path))
+    app.config.update(overrides or {})
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_templates(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app):
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=os.path.normpath(os.path.join(app.root_path, "..", "migrations")))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to do that."
+    login_manager.login_message_category = "info"
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .web.auth_loader import load_user, unauthorized
+
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+
+
+def register_blueprints(app):
+    from .web import account, auth, board, comments, ideas, staff
+
+    for module in (board, ideas, comments, auth, account, staff):
+        app.register_blueprint(module.bp)
+
+
+def register_request_hooks(app):
+    """Write requests take SQLite's write lock when their transaction begins."""
+    def start_writing():
+        if request.method not in SAFE_METHODS:
+            g.writing_token = mark_writing()
+
+    def stop_writing(exc):
+        token = g.pop("writing_token", None)
+        if token is not None:
+            reset_writing(token)
+
+    # First of all hooks: the rate limiter and the session loader query the database too.
+    app.before_request_funcs.setdefault(None, []).insert(0, start_writing)
+    app.teardown_request(stop_writing)
+
+    from .web.security import register_security_headers
+
+    register_security_headers(app)
+
+
+def register_templates(app):
+    from .web.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def register_errors(app):
+    from .web.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_cli(app):
+    from .cli import register_commands
+
+    register_commands(app)

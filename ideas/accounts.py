@@ -1,0 +1,149 @@
+"""Accounts: signing up, passwords, email confirmation. Nothing here knows about HTTP."""
+import hashlib
+import hmac
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from .errors import ConfirmationRequired, EmailTaken, InvalidInput
+from .extensions import db
+from .models import User, utcnow
+from .models.user import new_session_token
+from .passwords import hash_password, needs_rehash, verify_password
+from .site_settings import confirmation_required
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 200
+NAME_MAX = 80
+EMAIL_MAX = 254
+
+
+def normalise_email(email):
+    """Addresses are compared without case or surrounding spaces."""
+    return (email or "").strip().lower()
+
+
+def find_member_by_email(email):
+    """The account using `email`, or None."""
+    return db.session.execute(
+        select(User).where(func.lower(User.email) == normalise_email(email))
+    ).scalar_one_or_none()
+
+
+def sign_up(name, email, password):
+    """Create a member account with an argon2id password hash."""
+    email = normalise_email(email)
+    if find_member_by_email(email) is not None:
+        raise EmailTaken()
+    _check_password(password)
+    member = User(name=name.strip(), email=email, password_hash=hash_password(password))
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+def authenticate(email, password):
+    """The member whose email and password match, or None. Upgrades old hashes."""
+    member = find_member_by_email(email)
+    if member is None or not verify_password(member.password_hash, password):
+        return None
+    if needs_rehash(member.password_hash):
+        member.password_hash = hash_password(password)
+    return member
+
+
+def change_name(member, name):
+    """Set the member's display name."""
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise InvalidInput("Enter a name.", {"name": f"Enter a name of at most {NAME_MAX} characters."})
+    member.name = name
+    db.session.flush()
+
+
+def change_password(member, current_password, new_password):
+    """Replace the password after checking the current one; ends other sessions."""
+    if not verify_password(member.password_hash, current_password):
+        raise InvalidInput(
+            "The current password is wrong.", {"current_password": "This is not your current password."}
+        )
+    set_password(member, new_password)
+
+
+def set_password(member, new_password):
+    """Store a new password and end every session and remember-me cookie of the member."""
+    _check_password(new_password)
+    member.password_hash = hash_password(new_password)
+    member.session_token = new_session_token()
+    db.session.flush()
+
+
+def _check_password(password):
+    if not password or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidInput(
+            "Choose another password.",
+            {"password": f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters."},
+        )
+
+
+def confirm_email(member):
+    """Mark the member's address as confirmed (idempotent)."""
+    if member.email_confirmed_at is None:
+        member.email_confirmed_at = utcnow()
+        db.session.flush()
+
+
+def ensure_can_participate(member):
+    """Raise unless the member may propose, vote or comment under the site's settings."""
+    if confirmation_required() and not member.is_confirmed:
+        raise ConfirmationRequired("Confirm your email address first: we sent you a link.")
+
+
+# Tokens sent by email. A reset token carries a fingerprint of the current password hash,
+# so it stops working once used (the hash changes) and when it expires.
+
+def _serializer(salt):
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _password_fingerprint(member):
+    return hashlib.sha256((member.password_hash or "-").encode()).hexdigest()[:16]
+
+
+def password_reset_token(member):
+    """A signed token that lets `member` set a new password once."""
+    return _serializer("password-reset").dumps([member.id, _password_fingerprint(member)])
+
+
+def member_from_reset_token(token):
+    """The member a valid, unused, unexpired reset token belongs to, or None."""
+    try:
+        member_id, fingerprint = _serializer("password-reset").loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    member = db.session.get(User, member_id)
+    if member is None or not hmac.compare_digest(fingerprint, _password_fingerprint(member)):
+        return None
+    return member
+
+
+def confirmation_token(member):
+    """A signed token that confirms the member's current address."""
+    return _serializer("confirm-email").dumps([member.id, member.email])
+
+
+def member_from_confirmation_token(token):
+    """The member whose current address the token confirms, or None."""
+    try:
+        member_id, email = _serializer("confirm-email").loads(
+            token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"]
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    member = db.session.get(User, member_id)
+    if member is None or member.email != email:
+        return None
+    return member

@@ -1,0 +1,44 @@
+"""Read-side queries for the board: builders return select() so views paginate or count."""
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .models import KINDS, STATUSES, Idea, Tag
+from .search import filter_by_text
+
+SORTS = {
+    "trending": (Idea.trending_score.desc(), Idea.id.desc()),
+    "top": (Idea.vote_count.desc(), Idea.id.desc()),
+    "new": (Idea.created_at.desc(), Idea.id.desc()),
+    "updated": (Idea.updated_at.desc(), Idea.id.desc()),
+}
+SORT_LABELS = {"trending": "Trending", "top": "Top", "new": "New", "updated": "Recently updated"}
+DEFAULT_SORT = "trending"
+
+
+def visible_ideas():
+    """Ideas anyone may see on the board: not withdrawn, not merged away."""
+    return select(Idea).where(Idea.withdrawn_at.is_(None), Idea.status != "merged")
+
+
+def board_query(sort=DEFAULT_SORT, status=None, kind=None, tag=None, q=None):
+    """The board's ideas for the given order and filters, tags loaded in one extra query."""
+    statement = visible_ideas().options(selectinload(Idea.tags))
+    if status in STATUSES:
+        statement = statement.where(Idea.status == status)
+    if kind in KINDS:
+        statement = statement.where(Idea.kind == kind)
+    if tag:
+        statement = statement.where(Idea.tags.any(Tag.name == tag))
+    if q:
+        statement = filter_by_text(statement, q)
+    return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+def all_tags():
+    """Every tag, by name."""
+    return select(Tag).order_by(Tag.name)
+
+
+def ideas_by(member):
+    """A select of the member's own ideas, newest first (withdrawn ones included)."""
+    return select(Idea).where(Idea.author_id == member.id).order_by(Idea.created_at.desc(), Idea.id.desc())

@@ -1,0 +1,62 @@
+"""Commands: `flask --app ideas seed-demo`, `create-admin`."""
+import time
+
+import click
+from flask.cli import with_appcontext
+
+from . import accounts
+from .database import writing
+from .demo import DEMO_PASSWORD, has_data, seed_demo
+from .errors import InvalidInput
+from .extensions import db
+
+
+@click.command("seed-demo")
+@click.option("--ideas", "idea_count", default=40, show_default=True, help="How many ideas.")
+@click.option("--votes", "vote_count", default=None, type=int, help="How many votes [6 per idea].")
+@click.option("--members", "member_count", default=30, show_default=True, help="How many members.")
+@click.option("--comments", "comment_count", default=None, type=int,
+              help="How many comments [2 per idea].")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has accounts.")
+@with_appcontext
+def seed_demo_command(idea_count, vote_count, member_count, comment_count, if_empty):
+    """Load demo accounts, ideas, votes and comments."""
+    if if_empty and has_data():
+        click.echo("Demo data already loaded; nothing to do.")
+        return
+    started = time.monotonic()
+    with writing():
+        counts = seed_demo(ideas=idea_count, votes=vote_count, members=member_count,
+                           comments=comment_count)
+        db.session.commit()
+    summary = ", ".join(f"{value:,} {name}" for name, value in counts.items())
+    click.echo(f"Loaded {summary} in {time.monotonic() - started:.1f} s.")
+    click.echo(f"Sign in as member@example.com, staff@example.com or admin@example.com "
+               f"with the password {DEMO_PASSWORD!r}.")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@with_appcontext
+def create_admin_command(email):
+    """Make EMAIL an admin, creating the account (asks for a password) if there is none."""
+    with writing():
+        member = accounts.find_member_by_email(email)
+        if member is None:
+            name = click.prompt("Name", default=email.split("@")[0])
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+            try:
+                member = accounts.sign_up(name, email, password)
+            except InvalidInput as error:
+                raise click.ClickException(" ".join(error.fields.values()) or error.message)
+            accounts.confirm_email(member)
+        member.role = "admin"
+        db.session.commit()
+    click.echo(f"{member.email} is an admin.")
+
+
+def register_commands(app):
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_admin_command)
+
+

@@ -1,0 +1,85 @@
+"""Discussing ideas. A deleted comment leaves "comment deleted" in the thread."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from .accounts import ensure_can_participate
+from .database import add_to_counter
+from .errors import InvalidInput, NotAllowed
+from .extensions import db
+from .following import join_followers
+from .models import COMMENT_MAX, Comment, Idea, utcnow
+from .sanitize import render_markdown
+
+EDIT_WINDOW = timedelta(minutes=15)
+
+
+def _clean_body(body):
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput("Write a comment.", {"body": "Write something first."})
+    if len(body) > COMMENT_MAX:
+        raise InvalidInput("Too long.", {"body": f"Keep comments to {COMMENT_MAX:,} characters."})
+    if "\x00" in body:
+        raise InvalidInput("Invalid text.", {"body": "The text holds characters that cannot be stored."})
+    return body
+
+
+def add_comment(author, idea, body):
+    """Comment on an idea; the author of the comment follows the idea."""
+    ensure_can_participate(author)
+    if idea.withdrawn_at is not None or idea.status == "merged":
+        raise NotAllowed("This idea no longer takes comments.")
+    body = _clean_body(body)
+    now = utcnow()
+    comment = Comment(
+        idea_id=idea.id, author=author, body=body, body_html=render_markdown(body), created_at=now
+    )
+    db.session.add(comment)
+    add_to_counter(idea, "comment_count", +1, updated_at=now)
+    join_followers(author, idea, reason="comment")
+    return comment
+
+
+def can_edit_comment(member, comment):
+    """Authors may edit a comment for 15 minutes after posting it."""
+    return (
+        can_delete_comment(member, comment)
+        and utcnow() - comment.created_at <= EDIT_WINDOW
+    )
+
+
+def can_delete_comment(member, comment):
+    """Authors may delete their own comment at any time."""
+    return (
+        member.is_authenticated
+        and comment.author_id == member.id
+        and comment.deleted_at is None
+    )
+
+
+def edit_comment(member, comment, body):
+    """The author corrects their comment within the edit window."""
+    if not can_edit_comment(member, comment):
+        raise NotAllowed("Comments can be edited by their author for 15 minutes.")
+    body = _clean_body(body)
+    comment.body = body
+    comment.body_html = render_markdown(body)
+    comment.edited_at = utcnow()
+    db.session.flush()
+
+
+def delete_comment(member, comment):
+    """The author removes their comment; the thread keeps a "comment deleted" marker."""
+    if not can_delete_comment(member, comment):
+        raise NotAllowed("Only the author can delete this comment.")
+    comment.deleted_at = utcnow()
+    comment.body = ""
+    comment.body_html = ""
+    db.session.flush()
+    add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", -1)
+
+
+def comments_on(idea):
+    """A select of the idea's comments, oldest first."""
+    return select(Comment).where(Comment.idea_id == idea.id).order_by(Comment.created_at, Comment.id)

@@ -1,0 +1,101 @@
+"""Engine set-up per database, and the few statements that differ between dialects."""
+import contextvars
+from contextlib import contextmanager
+
+from sqlalchemy import event, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# True while the current request or job will write: SQLite then takes the write lock when the
+# transaction begins (BEGIN IMMEDIATE), instead of failing to upgrade a read lock midway.
+_writing = contextvars.ContextVar("ideas_writing", default=False)
+
+
+def configure_engine(engine):
+    """Apply per-dialect settings to a freshly created engine."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+
+
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    # Let SQLAlchemy, not pysqlite, decide when a transaction begins (see _sqlite_on_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+        cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection):
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+
+
+def mark_writing(value=True):
+    """Declare that the current request or job writes; returns a token for `reset_writing`."""
+    return _writing.set(value)
+
+
+def reset_writing(token):
+    _writing.reset(token)
+
+
+@contextmanager
+def writing():
+    """A block whose SQLite transactions begin with the write lock held."""
+    token = mark_writing()
+    try:
+        yield
+    finally:
+        reset_writing(token)
+
+
+def _insert(model):
+    dialect = db.session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def insert_ignore(model, **values):
+    """Insert a row unless it breaks a unique constraint; True when a row was inserted."""
+    db.session.flush()
+    statement = _insert(model).values(**values).on_conflict_do_nothing()
+    return db.session.connection().execute(statement).rowcount == 1
+
+
+def upsert(model, index_elements, values, update):
+    """Insert a row, or update `update` on the row that already has its key."""
+    db.session.flush()
+    statement = _insert(model).values(**values)
+    statement = statement.on_conflict_do_update(index_elements=index_elements, set_=update)
+    db.session.connection().execute(statement)
+
+
+def add_to_counter(obj, column, delta, **also):
+    """Atomically add `delta` to a stored counter (and set `also`); returns the new value.
+
+    `column = column + delta` is computed by the database, so concurrent changes never
+    overwrite each other; the in-memory object is updated without marking it dirty.
+    """
+    model = type(obj)
+    counter = getattr(model, column)
+    statement = (
+        update(model)
+        .where(model.id == obj.id)
+        .values({column: counter + delta, **also})
+        .returning(counter)
+    )
+    new_value = db.session.execute(
+        statement, execution_options={"synchronize_session": False}
+    ).scalar_one()
+    set_committed_value(obj, column, new_value)
+    for name, value in also.items():
+        set_committed_value(obj, name, value)
+    return new_value

@@ -1,0 +1,191 @@
+"""Demo and benchmark data: a small board that reads like a real one, or a very large one.
+
+Rows go in with bulk INSERTs and counts are computed while generating, so 100,000 ideas and
+1,000,000 votes load in minutes. One password hash is made once and shared by every account.
+"""
+import random
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select
+
+from .extensions import db
+from .models import Comment, Follow, Idea, Tag, User, Vote, idea_tags, utcnow
+from .passwords import hash_password
+from .sanitize import render_markdown
+from .voting import trending_score
+
+DEMO_PASSWORD = "demo-password"
+DEMO_ACCOUNTS = (
+    ("admin@example.com", "Ada Admin", "admin"),
+    ("staff@example.com", "Sam Staff", "staff"),
+    ("member@example.com", "Mia Member", "member"),
+)
+TAGS = (("mobile", "blue"), ("billing", "purple"), ("integrations", "teal"),
+        ("reporting", "indigo"), ("delivery", "brown"), ("accessibility", "green"),
+        ("performance", "orange"), ("security", "red"))
+
+IDEAS = (
+    ("idea", "Add a dark mode", "The white background is hard on the eyes at night. A dark theme that follows the system setting would help."),
+    ("idea", "Export reports to CSV", "We need to load monthly reports into our own spreadsheets."),
+    ("problem", "Invoices show the wrong VAT rate for Austria", "Since the last update our Austrian invoices use 19% instead of 20%."),
+    ("praise", "The new onboarding checklist is great", "Our new hires were productive on day one. Thank you!"),
+    ("idea", "Slack integration for new orders", "Post a message to a channel whenever an order comes in."),
+    ("problem", "Mobile app logs me out every day", "I have to sign in again every morning on Android."),
+    ("idea", "Two-factor authentication with an authenticator app", "SMS codes are not enough for our security team."),
+    ("idea", "Bulk edit products", "Changing prices on 300 products one by one takes an afternoon."),
+    ("problem", "Search does not find products by SKU", "Typing the exact SKU returns nothing."),
+    ("praise", "Support answered within ten minutes", "Quick and friendly help with our migration."),
+    ("idea", "Schedule reports by email every Monday", "A weekly summary in the inbox would save us logging in."),
+    ("idea", "Keyboard shortcuts for the order list", "j/k to move, e to edit, like in mail clients."),
+    ("problem", "Delivery notes print on two pages", "The footer spills onto a second page with A4 paper."),
+    ("idea", "Custom fields on customer profiles", "We track a customer's industry and need somewhere to put it."),
+    ("idea", "Zapier integration", "Connect the app to the rest of our tools without writing code."),
+    ("problem", "Dashboard is slow with many orders", "Loading the dashboard takes 20 seconds for our shop."),
+    ("idea", "Offline mode for the mobile app", "Our drivers lose signal in the countryside."),
+    ("praise", "Love the new reporting charts", "They made our board meeting so much easier."),
+    ("idea", "Let customers track their delivery", "A tracking link in the confirmation email would stop most of our support calls."),
+    ("idea", "Single sign-on with Google Workspace", "One less password for our staff."),
+    ("problem", "Screen reader skips the checkout button", "With VoiceOver the pay button cannot be reached."),
+    ("idea", "Multiple currencies in one store", "We sell to the UK and the eurozone."),
+    ("idea", "Pause a subscription instead of cancelling", "Customers going on holiday cancel and never come back."),
+    ("problem", "Password reset emails arrive late", "Sometimes the reset email takes an hour."),
+    ("idea", "Larger text option", "Some of our older customers find the text too small."),
+    ("praise", "Mobile app is fast now", "The last release made everything snappier."),
+    ("idea", "Webhooks for order status changes", "Our warehouse system needs to know when an order ships."),
+    ("idea", "Print shipping labels in bulk", "Select twenty orders, print twenty labels."),
+    ("problem", "Refunds take two weeks to show up", "Customers ask us where their money is."),
+    ("idea", "Compare this month with last month in reports", "Show the difference next to each figure."),
+    ("idea", "Audit log of who changed what", "We need it for our compliance review."),
+    ("problem", "Calendar sync duplicates events", "Every synced appointment appears twice in Outlook."),
+    ("idea", "Dark mode for the mobile app too", "Please bring the dark theme to iOS and Android."),
+    ("idea", "API rate limits per key", "One misbehaving script should not block our other integrations."),
+    ("praise", "Clear pricing page", "Finally a pricing page that answers every question."),
+    ("idea", "Gift cards", "Customers keep asking whether they can buy a gift card."),
+    ("problem", "Emails land in spam at Outlook.com", "Order confirmations go straight to junk."),
+    ("idea", "Saved filters on the order list", "We filter by the same three criteria every day."),
+    ("idea", "Right-to-left language support", "We are opening a store in Israel."),
+    ("problem", "Image upload fails for files over 5 MB", "Phone photos are often larger than that."),
+)
+COMMENTS = (
+    "We need this too, for the same reason.",
+    "+1, this would save our team hours every week.",
+    "Is there a workaround until this is built?",
+    "Same problem here since last Tuesday.",
+    "Would love to see this **soon**.",
+    "This matters a lot for our customers with accessibility needs.",
+    "Any update on this?",
+    "We switched from a competitor partly because of this; please keep it up!",
+)
+STATUS_WEIGHTS = (("open", 40), ("under_review", 15), ("planned", 15), ("in_progress", 10),
+                  ("shipped", 12), ("declined", 8))
+CHUNK = 20_000
+
+
+def _insert_chunks(table, rows):
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(insert(table), rows[start:start + CHUNK])
+
+
+def _next_id(model):
+    return (db.session.execute(select(func.max(model.id))).scalar() or 0) + 1
+
+
+def has_data():
+    """True when the database already has accounts."""
+    return db.session.execute(select(User.id).limit(1)).first() is not None
+
+
+def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
+    """Load demo accounts, tags, ideas, votes, follows and comments; returns the counts."""
+    rng = random.Random(seed)
+    now = utcnow()
+    password_hash = hash_password(DEMO_PASSWORD)
+    votes = ideas * 6 if votes is None else votes
+    comments = ideas * 2 if comments is None else comments
+
+    first_user = _next_id(User)
+    users = [
+        dict(id=first_user + i, email=email, name=name, role=role, password_hash=password_hash,
+             session_token=f"{rng.getrandbits(128):032x}", email_confirmed_at=now,
+             created_at=now - timedelta(days=120))
+        for i, (email, name, role) in enumerate(DEMO_ACCOUNTS)
+        if db.session.execute(select(User.id).where(User.email == email)).first() is None
+    ]
+    base = first_user + len(users)
+    users += [
+        dict(id=base + i, email=f"customer{base + i}@example.com", name=f"Customer {base + i}",
+             role="member", password_hash=password_hash, session_token=f"{rng.getrandbits(128):032x}",
+             email_confirmed_at=now if i % 5 else None, created_at=now - timedelta(days=100))
+        for i in range(members)
+    ]
+    _insert_chunks(User, users)
+    member_ids = [u["id"] for u in users if u["role"] == "member"] or [users[0]["id"]]
+
+    tag_ids = []
+    for name, colour in TAGS:
+        tag = db.session.execute(select(Tag).where(Tag.name == name)).scalar()
+        if tag is None:
+            tag = Tag(name=name, colour=colour)
+            db.session.add(tag)
+            db.session.flush()
+        tag_ids.append(tag.id)
+
+    rendered = {text: render_markdown(text) for _, _, text in IDEAS}
+    statuses, weights = zip(*STATUS_WEIGHTS)
+    first_idea = _next_id(Idea)
+    # A few ideas draw most votes, as on real boards.
+    popularity = [1.0 / (rank + 1) ** 0.8 for rank in range(ideas)]
+    rng.shuffle(popularity)
+    scale = votes / sum(popularity) if ideas else 0
+    idea_rows, vote_rows, follow_rows, tag_rows = [], [], [], []
+    for i in range(ideas):
+        kind, title, text = IDEAS[i % len(IDEAS)]
+        if i >= len(IDEAS):
+            title = f"{title} ({i // len(IDEAS) + 1})"
+        idea_id = first_idea + i
+        created = now - timedelta(minutes=rng.randint(90, 90 * 24 * 60))
+        author = rng.choice(member_ids)
+        voters = rng.sample(member_ids, min(len(member_ids), round(popularity[i] * scale)))
+        status = rng.choices(statuses, weights)[0]
+        idea_rows.append(dict(
+            id=idea_id, title=title, description=text, description_html=rendered[text], kind=kind,
+            status=status, author_id=author, vote_count=len(voters), comment_count=0,
+            trending_score=trending_score(len(voters), created), created_at=created,
+            updated_at=created,
+        ))
+        follow_rows.append(dict(user_id=author, idea_id=idea_id, following=True, reason="author",
+                                created_at=created, updated_at=created))
+        for voter in voters:
+            voted_at = created + timedelta(seconds=rng.randint(60, max(61, int((now - created).total_seconds()))))
+            vote_rows.append(dict(user_id=voter, idea_id=idea_id, created_at=voted_at))
+            if voter != author:
+                follow_rows.append(dict(user_id=voter, idea_id=idea_id, following=True,
+                                        reason="vote", created_at=voted_at, updated_at=voted_at))
+        for tag_id in rng.sample(tag_ids, rng.randint(0, 2)):
+            tag_rows.append(dict(idea_id=idea_id, tag_id=tag_id))
+
+    comment_html = {text: render_markdown(text) for text in COMMENTS}
+    comment_rows, commented = [], set()
+    for _ in range(comments if ideas else 0):
+        row = rng.choice(idea_rows)
+        author = rng.choice(member_ids)
+        created = row["created_at"] + timedelta(minutes=rng.randint(5, 600))
+        text = rng.choice(COMMENTS)
+        comment_rows.append(dict(idea_id=row["id"], author_id=author, body=text,
+                                 body_html=comment_html[text], created_at=min(created, now)))
+        row["comment_count"] += 1
+        row["updated_at"] = max(row["updated_at"], min(created, now))
+        commented.add((author, row["id"]))
+
+    followed = {(f["user_id"], f["idea_id"]) for f in follow_rows}
+    follow_rows += [dict(user_id=u, idea_id=i, following=True, reason="comment",
+                         created_at=now, updated_at=now) for u, i in commented - followed]
+
+    _insert_chunks(Idea, idea_rows)
+    _insert_chunks(idea_tags, tag_rows)
+    _insert_chunks(Vote, vote_rows)
+    _insert_chunks(Follow, follow_rows)
+    _insert_chunks(Comment, comment_rows)
+    db.session.flush()
+    return {"members": len(users), "ideas": len(idea_rows), "votes": len(vote_rows),
+            "comments": len(comment_rows), "follows": len(follow_rows)}

@@ -1,0 +1,47 @@
+"""Domain errors: raised by the rules, turned into responses by the views."""
+
+
+class DomainError(Exception):
+    """A rule said no. `message` is safe to show to the person who asked."""
+
+    status_code = 400
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(DomainError):
+    """The actor may not do this."""
+
+    status_code = 403
+
+
+class VotingClosed(NotAllowed):
+    """The idea no longer takes votes (shipped, declined, merged or withdrawn)."""
+
+    status_code = 409
+
+
+class ConfirmationRequired(NotAllowed):
+    """The site asks members to confirm their email address first."""
+
+
+class InvalidInput(DomainError):
+    """Input broke a rule; `fields` names the problem per field."""
+
+    status_code = 422
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+class EmailTaken(InvalidInput):
+    """Another account already uses this address."""
+
+    def __init__(self):
+        super().__init__(
+            "An account with this email already exists.",
+            {"email": "An account with this email already exists. Sign in or reset the password."},
+        )

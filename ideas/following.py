@@ -1,0 +1,66 @@
+"""Who follows an idea. An unfollow is remembered: nothing re-follows that member by itself."""
+from sqlalchemy import func, select
+
+from .database import insert_ignore, upsert
+from .extensions import db
+from .models import Follow, Idea, utcnow
+
+
+def join_followers(member, idea, reason):
+    """Follow `idea` because the member proposed, voted or commented, unless they unfollowed it."""
+    now = utcnow()
+    insert_ignore(
+        Follow, user_id=member.id, idea_id=idea.id, following=True, reason=reason,
+        created_at=now, updated_at=now,
+    )
+
+
+def follow_idea(member, idea):
+    """The member pressed Follow."""
+    _set_following(member, idea, True)
+
+
+def unfollow_idea(member, idea):
+    """The member pressed Unfollow; remembered so that voting or commenting won't undo it."""
+    _set_following(member, idea, False)
+
+
+def _set_following(member, idea, following):
+    now = utcnow()
+    upsert(
+        Follow,
+        index_elements=["user_id", "idea_id"],
+        values=dict(
+            user_id=member.id, idea_id=idea.id, following=following, reason="follow",
+            created_at=now, updated_at=now,
+        ),
+        update=dict(following=following, updated_at=now),
+    )
+
+
+def is_following(member, idea):
+    """True when the member currently follows the idea."""
+    if not member.is_authenticated:
+        return False
+    return bool(
+        db.session.execute(
+            select(Follow.following).where(Follow.user_id == member.id, Follow.idea_id == idea.id)
+        ).scalar()
+    )
+
+
+def follower_count(idea):
+    """How many members follow the idea now."""
+    return db.session.execute(
+        select(func.count()).where(Follow.idea_id == idea.id, Follow.following.is_(True))
+    ).scalar_one()
+
+
+def followed_ideas(member):
+    """A select of the ideas the member follows, most recently followed first."""
+    return (
+        select(Idea)
+        .join(Follow, Follow.idea_id == Idea.id)
+        .where(Follow.user_id == member.id, Follow.following.is_(True), Idea.withdrawn_at.is_(None))
+        .order_by(Follow.updated_at.desc(), Idea.id.desc())
+    )

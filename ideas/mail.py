@@ -1,0 +1,40 @@
+"""Sending email: over SMTP when MAIL_SERVER is set, otherwise written to the log."""
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, render_template
+
+
+def send_email(to, subject, text_body, html_body=None):
+    """Send one message with a text part and, when given, an HTML part."""
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=_sender_domain(config["MAIL_FROM"]))
+    message.set_content(text_body)
+    if html_body:
+        message.add_alternative(html_body, subtype="html")
+    if not config.get("MAIL_SERVER"):
+        current_app.logger.info("Email not sent (MAIL_SERVER unset):\n%s", message.as_string())
+        return message
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(message)
+    return message
+
+
+def send_template(to, subject, template, **context):
+    """Render templates/email/<template>.txt and .html and send them."""
+    text_body = render_template(f"email/{template}.txt", **context)
+    html_body = render_template(f"email/{template}.html", **context)
+    return send_email(to, subject, text_body, html_body)
+
+
+def _sender_domain(address):
+    return address.rsplit("@", 1)[-1].strip(" >") or "localhost"

@@ -1,0 +1,15 @@
+"""The data model, one module per area."""
+from .activity import COMMENT_MAX, Comment, Follow, Vote
+from .idea import (
+    DESCRIPTION_MAX, KIND_LABELS, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX,
+    VOTING_CLOSED_STATUSES, Idea, Tag, idea_tags,
+)
+from .site import Setting
+from .types import utcnow
+from .user import ROLES, User
+
+__all__ = [
+    "COMMENT_MAX", "Comment", "Follow", "Vote", "DESCRIPTION_MAX", "KIND_LABELS", "KINDS",
+    "STATUS_LABELS", "STATUSES", "TITLE_MAX", "VOTING_CLOSED_STATUSES", "Idea", "Tag",
+    "idea_tags", "Setting", "utcnow", "ROLES", "User",
+]

@@ -1,0 +1,92 @@
+"""Ideas, their kinds, statuses and tags."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+from .user import User
+
+KINDS = ("idea", "problem", "praise")
+KIND_LABELS = {"idea": "Idea", "problem": "Problem", "praise": "Praise"}
+
+STATUSES = ("open", "under_review", "planned", "in_progress", "shipped", "declined", "merged")
+STATUS_LABELS = {
+    "open": "New",
+    "under_review": "Under review",
+    "planned": "Planned",
+    "in_progress": "In progress",
+    "shipped": "Shipped",
+    "declined": "Declined",
+    "merged": "Merged",
+}
+VOTING_CLOSED_STATUSES = ("shipped", "declined", "merged")
+
+TITLE_MAX = 120
+DESCRIPTION_MAX = 10_000
+
+idea_tags = Table(
+    "idea_tags",
+    db.metadata,
+    Column("idea_id", ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    # One of a fixed palette of CSS classes: the CSP allows no inline style.
+    colour: Mapped[str] = mapped_column(String(20), default="grey")
+
+    def __repr__(self):
+        return f"<Tag {self.name}>"
+
+
+class Idea(db.Model):
+    __tablename__ = "ideas"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {KINDS!r}", name="kind_valid"),
+        CheckConstraint(f"status IN {STATUSES!r}", name="status_valid"),
+        CheckConstraint("vote_count >= 0", name="vote_count_positive"),
+        CheckConstraint("comment_count >= 0", name="comment_count_positive"),
+        Index("ix_ideas_board_top", "vote_count", "id"),
+        Index("ix_ideas_board_trending", "trending_score", "id"),
+        Index("ix_ideas_board_updated", "updated_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(10), default="idea")
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    vote_count: Mapped[int] = mapped_column(default=0)
+    comment_count: Mapped[int] = mapped_column(default=0)
+    trending_score: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    tags: Mapped[list[Tag]] = relationship(secondary=idea_tags, order_by=Tag.name)
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS[self.status]
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS[self.kind]
+
+    @property
+    def voting_open(self):
+        return self.status not in VOTING_CLOSED_STATUSES and self.withdrawn_at is None
+
+    def __repr__(self):
+        return f"<Idea {self.id} {self.title!r}>"

@@ -1,0 +1,99 @@
+"""Proposing, editing and withdrawing ideas, as their author."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from .accounts import ensure_can_participate
+from .errors import InvalidInput, NotAllowed
+from .extensions import db
+from .following import join_followers
+from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Idea, Tag, utcnow
+from .sanitize import render_markdown
+from .voting import trending_score
+
+EDIT_WINDOW = timedelta(hours=1)
+
+
+def _clean(title, description, kind, tag_ids):
+    """Check the fields an author controls; returns them tidied, or raises InvalidInput."""
+    title = " ".join((title or "").split())
+    description = (description or "").strip()
+    problems = {}
+    if not title:
+        problems["title"] = "Give your idea a title."
+    elif len(title) > TITLE_MAX:
+        problems["title"] = f"Keep the title to {TITLE_MAX} characters."
+    if len(description) > DESCRIPTION_MAX:
+        problems["description"] = f"Keep the description to {DESCRIPTION_MAX:,} characters."
+    if "\x00" in title or "\x00" in description:
+        problems["description"] = "The text holds characters that cannot be stored."
+    if kind not in KINDS:
+        problems["kind"] = "Choose idea, problem or praise."
+    tag_ids = list(dict.fromkeys(tag_ids or []))
+    tags = []
+    if tag_ids:
+        tags = list(db.session.execute(select(Tag).where(Tag.id.in_(tag_ids))).scalars())
+        if len(tags) != len(tag_ids):
+            problems["tags"] = "Choose tags from the list."
+    if problems:
+        raise InvalidInput("Please correct the highlighted fields.", problems)
+    return title, description, kind, tags
+
+
+def propose_idea(author, title, description="", kind="idea", tag_ids=()):
+    """Post a new idea; the author follows it."""
+    ensure_can_participate(author)
+    title, description, kind, tags = _clean(title, description, kind, tag_ids)
+    now = utcnow()
+    idea = Idea(
+        title=title,
+        description=description,
+        description_html=render_markdown(description),
+        kind=kind,
+        status="open",
+        author=author,
+        tags=tags,
+        created_at=now,
+        updated_at=now,
+        trending_score=trending_score(0, now),
+    )
+    db.session.add(idea)
+    db.session.flush()
+    join_followers(author, idea, reason="author")
+    return idea
+
+
+def can_edit_idea(member, idea):
+    """Authors may change or withdraw their idea while it is New, for an hour after posting."""
+    return (
+        member.is_authenticated
+        and idea.author_id == member.id
+        and idea.status == "open"
+        and idea.withdrawn_at is None
+        and utcnow() - idea.created_at <= EDIT_WINDOW
+    )
+
+
+def _check_author_may_change(member, idea):
+    if not can_edit_idea(member, idea):
+        raise NotAllowed("Only the author may change an idea, while it is New and within an hour.")
+
+
+def edit_idea(member, idea, title, description, kind, tag_ids=()):
+    """The author corrects their idea."""
+    _check_author_may_change(member, idea)
+    title, description, kind, tags = _clean(title, description, kind, tag_ids)
+    idea.title = title
+    idea.description = description
+    idea.description_html = render_markdown(description)
+    idea.kind = kind
+    idea.tags = tags
+    idea.edited_at = idea.updated_at = utcnow()
+    db.session.flush()
+
+
+def withdraw_idea(member, idea):
+    """The author takes the idea back: it leaves the board; the record stays for staff."""
+    _check_author_may_change(member, idea)
+    idea.withdrawn_at = utcnow()
+    db.session.flush()

@@ -1,0 +1,100 @@
+"""Full-text search over ideas: SQLite FTS5 or PostgreSQL tsvector, behind one interface.
+
+Both stem words (FTS5's porter tokenizer, PostgreSQL's english configuration) and both
+ignore the same stop words, dropped here before either database sees the query, so a
+fixed data set matches the same ideas on both (ranking may differ).
+"""
+import re
+
+from sqlalchemy import func, literal_column, select, text
+
+from .extensions import db
+from .models import Idea
+
+MAX_TERMS = 12
+MAX_TERM_LENGTH = 40
+
+# PostgreSQL's english stop words (Snowball), so SQLite drops the same ones.
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had
+has have having he her here hers herself him himself his how i if in into is it its itself just
+me more most my myself no nor not now of off on once only or other our ours ourselves out over
+own same she should so some such than that the their theirs them themselves then there these they
+this those through to too under until up very was we were what when where which while who whom
+why will with would you your yours yourself yourselves
+""".split())
+
+
+def terms_of(query):
+    """The searchable words of `query`: lower case, letters and digits, no stop words."""
+    words = re.findall(r"[^\W_]+", (query or "").lower())
+    terms = []
+    for word in words:
+        if word in STOP_WORDS or len(word) > MAX_TERM_LENGTH or word in terms:
+            continue
+        terms.append(word)
+    return terms[:MAX_TERMS]
+
+
+def _is_postgres():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _fts5_query(terms, any_term, prefix_last):
+    parts = [f'"{term}"' for term in terms]
+    if prefix_last:
+        parts[-1] += "*"
+    return (" OR " if any_term else " AND ").join(parts)
+
+
+def _tsquery(terms, any_term, prefix_last):
+    parts = list(terms)
+    if prefix_last:
+        parts[-1] += ":*"
+    return (" | " if any_term else " & ").join(parts)
+
+
+def _ranked_matches(terms, any_term, prefix_last):
+    """A subquery of (idea_id, rank), lower rank is better."""
+    if _is_postgres():
+        query = func.to_tsquery("english", _tsquery(terms, any_term, prefix_last))
+        vector = literal_column("ideas.search_vector")
+        return (
+            select(Idea.id.label("idea_id"), (-func.ts_rank(vector, query)).label("rank"))
+            .where(vector.op("@@")(query))
+            .subquery()
+        )
+    return (
+        select(
+            literal_column("idea_search.rowid").label("idea_id"),
+            literal_column("bm25(idea_search, 10.0, 1.0)").label("rank"),
+        )
+        .select_from(text("idea_search"))
+        .where(
+            text("idea_search MATCH :fts_query").bindparams(
+                fts_query=_fts5_query(terms, any_term, prefix_last)
+            )
+        )
+        .subquery()
+    )
+
+
+def filter_by_text(statement, query):
+    """Narrow a select of ideas to those matching every word of `query`."""
+    terms = terms_of(query)
+    if not terms:
+        return statement
+    matches = _ranked_matches(terms, any_term=False, prefix_last=False)
+    return statement.where(Idea.id.in_(select(matches.c.idea_id)))
+
+
+def ranked_by_text(statement, query, any_term=True, prefix_last=True):
+    """Join a select of ideas to its matches for `query`, best first. None without terms."""
+    terms = terms_of(query)
+    if not terms:
+        return None
+    matches = _ranked_matches(terms, any_term=any_term, prefix_last=prefix_last)
+    return statement.join(matches, matches.c.idea_id == Idea.id).order_by(
+        matches.c.rank, Idea.vote_count.desc(), Idea.id
+    )

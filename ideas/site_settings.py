@@ -1,0 +1,33 @@
+"""Settings admins change at run time, with their defaults."""
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Setting
+
+DEFAULTS = {
+    # Members must confirm their email address before proposing, voting or commenting.
+    "require_confirmation": "0",
+}
+
+
+def get_setting(key):
+    """The stored value of `key`, or its default."""
+    value = db.session.execute(select(Setting.value).where(Setting.key == key)).scalar()
+    return DEFAULTS[key] if value is None else value
+
+
+def set_setting(key, value):
+    """Store `value` for `key`."""
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    setting = db.session.get(Setting, key)
+    if setting is None:
+        db.session.add(Setting(key=key, value=value))
+    else:
+        setting.value = value
+    db.session.flush()
+
+
+def confirmation_required():
+    """True when unconfirmed members may not propose, vote or comment."""
+    return get_setting("require_confirmation") == "1"

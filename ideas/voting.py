@@ -1,0 +1,101 @@
+"""Backing ideas with votes. Counts stay exact under concurrency:
+
+the database refuses a second vote by the same member (unique constraint), and the stored
+count moves by an atomic `vote_count = vote_count ± 1` only when a row was really inserted
+or deleted.
+"""
+import math
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .accounts import ensure_can_participate
+from .database import add_to_counter, insert_ignore
+from .errors import VotingClosed
+from .extensions import db
+from .following import join_followers
+from .models import Idea, Vote, utcnow
+
+# Trending: log10 of votes plus age, so ten times the votes equals 12.5 hours of freshness.
+TRENDING_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+TRENDING_SECONDS_PER_DECADE = 45_000
+
+
+def trending_score(vote_count, created_at):
+    """The stored score the Trending order reads from its index."""
+    age = (created_at - TRENDING_EPOCH).total_seconds()
+    return round(math.log10(max(vote_count, 1)) + age / TRENDING_SECONDS_PER_DECADE, 7)
+
+
+def _check_voting_open(idea):
+    if idea.withdrawn_at is not None:
+        raise VotingClosed("This idea was withdrawn by its author.")
+    if not idea.voting_open:
+        raise VotingClosed(f"Voting is closed: this idea is {idea.status_label.lower()}.")
+
+
+def cast_vote(member, idea):
+    """Back the idea (a second vote changes nothing) and follow it. True if a vote was added."""
+    ensure_can_participate(member)
+    _check_voting_open(idea)
+    added = insert_ignore(Vote, user_id=member.id, idea_id=idea.id, created_at=utcnow())
+    if added:
+        _move_count(idea, +1)
+    join_followers(member, idea, reason="vote")
+    return added
+
+
+def withdraw_vote(member, idea):
+    """Take back the member's vote, if any. True if a vote was removed."""
+    _check_voting_open(idea)
+    db.session.flush()
+    removed = db.session.execute(
+        delete(Vote).where(Vote.user_id == member.id, Vote.idea_id == idea.id),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if removed:
+        _move_count(idea, -1)
+    return bool(removed)
+
+
+def _move_count(idea, delta):
+    """Move the stored count and recompute trending from the new count."""
+    new_count = add_to_counter(idea, "vote_count", delta)
+    # The update above holds the row's lock until commit, so this write cannot interleave.
+    score = trending_score(new_count, idea.created_at)
+    db.session.execute(
+        update(Idea).where(Idea.id == idea.id).values(trending_score=score),
+        execution_options={"synchronize_session": False},
+    )
+    set_committed_value(idea, "trending_score", score)
+
+
+def has_voted(member, idea):
+    """True when the member backs the idea."""
+    if not member.is_authenticated:
+        return False
+    return db.session.execute(
+        select(Vote.id).where(Vote.user_id == member.id, Vote.idea_id == idea.id)
+    ).first() is not None
+
+
+def voted_idea_ids(member, idea_ids):
+    """Which of `idea_ids` the member backs, in one query."""
+    if not member.is_authenticated or not idea_ids:
+        return set()
+    return set(
+        db.session.execute(
+            select(Vote.idea_id).where(Vote.user_id == member.id, Vote.idea_id.in_(idea_ids))
+        ).scalars()
+    )
+
+
+def backed_ideas(member):
+    """A select of the ideas the member backs, most recent vote first."""
+    return (
+        select(Idea)
+        .join(Vote, Vote.idea_id == Idea.id)
+        .where(Vote.user_id == member.id, Idea.withdrawn_at.is_(None))
+        .order_by(Vote.created_at.desc(), Idea.id.desc())
+    )

@@ -1,0 +1,83 @@
+"""A member's own pages: settings and activity."""
+from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
+
+from .. import accounts
+from ..board import ideas_by
+from ..errors import InvalidInput
+from ..extensions import db
+from ..following import followed_ideas
+from ..voting import backed_ideas
+from .forms import ActionForm, ChangePasswordForm, NameForm, apply_domain_errors
+from .responses import render_invalid, see_other
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+ACTIVITY_LIMIT = 100
+
+
+def _settings_page(name_form=None, password_form=None, status=200):
+    return render_template(
+        "account/settings.html",
+        name_form=name_form or NameForm(name=current_user.name),
+        password_form=password_form or ChangePasswordForm(),
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    """Name, password and email confirmation."""
+    return _settings_page()
+
+
+@bp.post("/name")
+@login_required
+def change_name():
+    """Change the display name."""
+    form = NameForm()
+    if form.validate_on_submit():
+        accounts.change_name(current_user, form.name.data)
+        db.session.commit()
+        flash("Your name is saved.", "success")
+        return see_other(url_for("account.settings"))
+    return _settings_page(name_form=form, status=422)
+
+
+@bp.post("/password")
+@login_required
+def change_password():
+    """Change the password; every other session and remember-me cookie stops working."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.password.data)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            # This browser keeps its session (and remember-me) under the new token.
+            login_user(current_user, remember=_has_remember_cookie())
+            flash("Your password is changed; other sessions were signed out.", "success")
+            return see_other(url_for("account.settings"))
+    return _settings_page(password_form=form, status=422)
+
+
+def _has_remember_cookie():
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
+@bp.get("/activity")
+@login_required
+def activity():
+    """My ideas, the ideas I backed (with their status now), the ideas I follow."""
+    def load(statement):
+        return db.session.execute(statement.limit(ACTIVITY_LIMIT)).scalars().all()
+
+    return render_template(
+        "account/activity.html",
+        my_ideas=load(ideas_by(current_user)),
+        backed=load(backed_ideas(current_user)),
+        followed=load(followed_ideas(current_user)),
+    )

@@ -1,0 +1,138 @@
+"""Signing up, in and out; forgotten passwords; confirming an address."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import accounts
+from ..errors import InvalidInput
+from ..extensions import db, limiter
+from ..mail import send_template
+from .forms import ActionForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm, apply_domain_errors
+from .responses import next_url, render_invalid, see_other
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _limit(name):
+    return limiter.limit(lambda: current_app.config[name], methods=["POST"])
+
+
+def send_confirmation_email(member):
+    """Email the member a link that confirms their address."""
+    link = url_for("auth.confirm", token=accounts.confirmation_token(member), _external=True)
+    send_template(member.email, "Confirm your email address", "confirm", member=member, link=link)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@_limit("RATELIMIT_SIGNUP")
+def signup():
+    """Create an account, sign in, and send a confirmation link."""
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            member = accounts.sign_up(form.name.data, form.email.data, form.password.data)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            login_user(member)
+            send_confirmation_email(member)
+            flash("Welcome! We sent you a link to confirm your email address.", "success")
+            return see_other(url_for("board.index"))
+    if request.method == "POST":
+        return render_invalid("auth/signup.html", form=form)
+    return render_template("auth/signup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
+def login():
+    """Sign in with email and password."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        member = accounts.authenticate(form.email.data, form.password.data)
+        if member is not None:
+            db.session.commit()
+            login_user(member, remember=form.remember.data)
+            return see_other(next_url(url_for("board.index")))
+        form.form_errors.append("That email and password do not match an account.")
+    if request.method == "POST":
+        return render_invalid("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out of this browser."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return see_other(url_for("board.index"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@_limit("RATELIMIT_PASSWORD_RESET")
+def forgot_password():
+    """Email a reset link; says the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        member = accounts.find_member_by_email(form.email.data)
+        if member is not None:
+            link = url_for("auth.reset_password", token=accounts.password_reset_token(member),
+                           _external=True)
+            send_template(member.email, "Reset your password", "reset_password",
+                          member=member, link=link)
+        flash("If an account uses that address, we sent it a link to choose a new password.",
+              "info")
+        return see_other(url_for("auth.login"))
+    if request.method == "POST":
+        return render_invalid("auth/forgot.html", form=form)
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@_limit("RATELIMIT_PASSWORD_RESET")
+def reset_password(token):
+    """Choose a new password from an emailed link; the link works once."""
+    member = accounts.member_from_reset_token(token)
+    if member is None:
+        flash("This link has expired or was already used. Ask for a new one.", "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        accounts.set_password(member, form.password.data)
+        accounts.confirm_email(member)  # the link proved the member reads this inbox
+        db.session.commit()
+        login_user(member)
+        flash("Your password is changed; other sessions were signed out.", "success")
+        return see_other(url_for("board.index"))
+    if request.method == "POST":
+        return render_invalid("auth/reset.html", form=form, token=token)
+    return render_template("auth/reset.html", form=form, token=token)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token):
+    """Confirm an address from the emailed link: the GET shows one button, the POST confirms."""
+    member = accounts.member_from_confirmation_token(token)
+    if member is None:
+        flash("This confirmation link is not valid any more. Ask for a new one.", "error")
+        return redirect(url_for("board.index"))
+    form = ActionForm()
+    if form.validate_on_submit():
+        accounts.confirm_email(member)
+        db.session.commit()
+        flash("Thank you, your email address is confirmed.", "success")
+        return see_other(url_for("board.index"))
+    return render_template("auth/confirm.html", form=form, member=member, token=token)
+
+
+@bp.post("/confirm/resend")
+@login_required
+@_limit("RATELIMIT_PASSWORD_RESET")
+def resend_confirmation():
+    """Send the confirmation link again."""
+    if current_user.is_confirmed:
+        flash("Your email address is already confirmed.", "info")
+    else:
+        send_confirmation_email(current_user)
+        flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+    return see_other(next_url(url_for("account.settings")))

@@ -1,0 +1,77 @@
+"""The board: every idea, sorted and filtered, a page at a time."""
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_login import current_user
+
+from ..board import DEFAULT_SORT, SORT_LABELS, SORTS, all_tags, board_query
+from ..extensions import db
+from ..models import KIND_LABELS, STATUS_LABELS, STATUSES
+from ..voting import voted_idea_ids
+from .responses import wants_fragment
+
+bp = Blueprint("board", __name__)
+
+MAX_PAGE = 10_000
+
+
+@dataclass
+class Page:
+    """One page of results; has_next is known by fetching one row more than shown."""
+
+    items: list
+    number: int
+    has_next: bool
+
+
+def fetch_page(statement, number, per_page):
+    """Run `statement` for page `number` without a COUNT over the whole board."""
+    rows = list(
+        db.session.execute(statement.limit(per_page + 1).offset((number - 1) * per_page)).scalars()
+    )
+    return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
+
+
+def board_filters(args):
+    """The board's filters from the query string, unknown values dropped."""
+    sort = args.get("sort", DEFAULT_SORT)
+    status = args.get("status", "")
+    kind = args.get("kind", "")
+    return {
+        "sort": sort if sort in SORTS else DEFAULT_SORT,
+        "status": status if status in STATUSES and status != "merged" else "",
+        "kind": kind if kind in KIND_LABELS else "",
+        "tag": args.get("tag", "")[:40],
+        "q": args.get("q", "")[:200].replace("\x00", ""),
+    }
+
+
+@bp.get("/")
+def index():
+    """The board; htmx gets just the results, or just the next page of cards."""
+    filters = board_filters(request.args)
+    number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    page = fetch_page(board_query(**filters), number, current_app.config["IDEAS_PER_PAGE"])
+    context = dict(
+        filters=filters,
+        page=page,
+        voted=voted_idea_ids(current_user, [idea.id for idea in page.items]),
+        next_page_url=url_for("board.index", **_non_empty(filters), page=number + 1),
+        prev_page_url=url_for("board.index", **_non_empty(filters), page=number - 1),
+    )
+    if wants_fragment("show-more"):
+        return render_template("board/_cards.html", **context)
+    if wants_fragment("board-results"):
+        return render_template("board/_results.html", **context)
+    return render_template(
+        "board/index.html",
+        tags=db.session.execute(all_tags()).scalars().all(),
+        sort_labels=SORT_LABELS,
+        status_labels={k: v for k, v in STATUS_LABELS.items() if k != "merged"},
+        kind_labels=KIND_LABELS,
+        **context,
+    )
+
+
+def _non_empty(filters):
+    return {key: value for key, value in filters.items() if value}

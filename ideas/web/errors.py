@@ -1,0 +1,54 @@
+"""Errors as pages for browsers and as small notices for htmx."""
+from flask import render_template
+from flask_htmx import make_response as htmx_response
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError
+from ..extensions import db, htmx
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing here.",
+    405: "That is not something this page does.",
+    429: "Too many requests. Please wait a moment and try again.",
+}
+
+
+def _error_response(status, message, title=None):
+    if htmx:
+        # htmx swaps 4xx only where told to: the notice goes to the page's flash area.
+        body = render_template("_notice.html", message=message, category="error")
+        return htmx_response(body, status, retarget="#notices", reswap="innerHTML")
+    return render_template("error.html", status=status, message=message, title=title), status
+
+
+def register_error_handlers(app):
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error):
+        db.session.rollback()
+        return _error_response(
+            400,
+            "This page has expired (its security token is missing or old). "
+            "Reload the page and try again; what you typed may need to be entered again.",
+            "Please reload the page",
+        )
+
+    @app.errorhandler(DomainError)
+    def rule_refused(error):
+        db.session.rollback()
+        return _error_response(error.status_code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code is None or error.code < 400:
+            return error
+        db.session.rollback()
+        response = app.make_response(
+            _error_response(error.code, MESSAGES.get(error.code, error.description))
+        )
+        for name, value in error.get_headers():
+            if name in ("Retry-After", "Allow"):
+                response.headers[name] = value
+        return response

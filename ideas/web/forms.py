@@ -1,0 +1,119 @@
+"""Forms: lengths match the columns, so bad input is named before it reaches the database."""
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectMultipleField,
+    StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
+from ..models import COMMENT_MAX, DESCRIPTION_MAX, KIND_LABELS, TITLE_MAX
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _no_nul(form, field):
+    if isinstance(field.data, str) and "\x00" in field.data:
+        raise ValidationError("This text holds characters that cannot be stored.")
+
+
+class TagsField(SelectMultipleField):
+    """Tags chosen from the existing ones, with a plain-words error for any other."""
+
+    def pre_validate(self, form):
+        allowed = {value for value, _label in self.choices or []}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError("Choose tags from the list.")
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = []
+            raise ValueError("Choose tags from the list.") from None
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token, plus where to go next."""
+
+    next = HiddenField()
+
+
+class SignUpForm(FlaskForm):
+    name = StringField("Name", [DataRequired("Tell us your name."), Length(max=NAME_MAX), _no_nul],
+                       filters=[_strip])
+    email = EmailField("Email", [DataRequired("Enter your email address."), Length(max=EMAIL_MAX),
+                                 Email("Enter a valid email address.", check_deliverability=False)],
+                       filters=[_strip])
+    password = PasswordField("Password", [DataRequired("Choose a password."),
+                                          Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", [DataRequired("Enter your email address."), Length(max=EMAIL_MAX)],
+                       filters=[_strip])
+    password = PasswordField("Password", [DataRequired("Enter your password."),
+                                          Length(max=PASSWORD_MAX)])
+    remember = BooleanField("Remember me")
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", [DataRequired("Enter your email address."), Length(max=EMAIL_MAX),
+                                 Email("Enter a valid email address.", check_deliverability=False)],
+                       filters=[_strip])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", [DataRequired("Choose a password."),
+                                              Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
+    confirm = PasswordField("Repeat the new password",
+                            [EqualTo("password", "The two passwords differ.")])
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current_password = PasswordField("Current password",
+                                     [DataRequired("Enter your current password."),
+                                      Length(max=PASSWORD_MAX)])
+
+
+class NameForm(FlaskForm):
+    name = StringField("Name", [DataRequired("Enter a name."), Length(max=NAME_MAX), _no_nul],
+                       filters=[_strip])
+
+
+class IdeaForm(FlaskForm):
+    title = StringField("Title", [DataRequired("Give your idea a title."), Length(max=TITLE_MAX),
+                                  _no_nul], filters=[_strip])
+    description = TextAreaField("Description", [Optional(), Length(max=DESCRIPTION_MAX), _no_nul],
+                                filters=[_strip],
+                                description="Markdown works: **bold**, _italic_, lists and links.")
+    kind = RadioField("Kind", choices=list(KIND_LABELS.items()), default="idea",
+                      validators=[DataRequired("Choose idea, problem or praise.")])
+    tags = TagsField("Tags", coerce=int, validators=[Optional()])
+
+    def set_tag_choices(self, tags):
+        self.tags.choices = [(tag.id, tag.name) for tag in tags]
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Comment", [DataRequired("Write something first."),
+                                     Length(max=COMMENT_MAX), _no_nul], filters=[_strip])
+
+
+class SiteSettingsForm(FlaskForm):
+    require_confirmation = BooleanField(
+        "Members must confirm their email address before proposing, voting or commenting"
+    )
+
+
+def apply_domain_errors(form, error):
+    """Show a domain InvalidInput on the form fields it names."""
+    for name, message in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            form.form_errors.append(message)

@@ -1,0 +1,184 @@
+"""An idea's page and everything members do there: propose, edit, withdraw, vote, follow."""
+from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..board import all_tags
+from ..comments import can_delete_comment, can_edit_comment, comments_on
+from ..errors import InvalidInput
+from ..extensions import db, limiter
+from ..following import follow_idea, follower_count, is_following, unfollow_idea
+from ..proposals import can_edit_idea, edit_idea, propose_idea, withdraw_idea
+from ..similar import similar_ideas
+from ..voting import cast_vote, has_voted, withdraw_vote
+from .forms import ActionForm, CommentForm, IdeaForm, apply_domain_errors
+from .loaders import get_idea
+from .responses import next_url, render_invalid, see_other, wants_fragment
+
+bp = Blueprint("ideas", __name__, url_prefix="/ideas")
+
+
+def _idea_form(**kwargs):
+    form = IdeaForm(**kwargs)
+    form.set_tag_choices(db.session.execute(all_tags()).scalars())
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_PROPOSE"], methods=["POST"])
+def new():
+    """Propose an idea; similar ones appear while the title is typed."""
+    form = _idea_form(title=request.args.get("title", "")[:200])
+    if form.validate_on_submit():
+        try:
+            idea = propose_idea(current_user, form.title.data, form.description.data,
+                                form.kind.data, form.tags.data)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Thank you! Your idea is posted, and you will hear what becomes of it.", "success")
+            return see_other(url_for("ideas.show", idea_id=idea.id))
+    similar = similar_ideas(form.title.data) if form.title.data else []
+    if request.method == "POST":
+        return render_invalid("ideas/new.html", form=form, similar=similar)
+    return render_template("ideas/new.html", form=form, similar=similar)
+
+
+@bp.get("/similar")
+def similar():
+    """Up to five existing ideas like the title being typed."""
+    title = request.args.get("title", "")[:200]
+    ideas = similar_ideas(title) if title.strip() else []
+    if wants_fragment("similar-ideas"):
+        return render_template("ideas/_similar.html", similar=ideas, title=title)
+    return render_template("ideas/similar.html", similar=ideas, title=title)
+
+
+@bp.get("/<int:idea_id>")
+def show(idea_id):
+    """The idea, its votes, followers and discussion."""
+    idea = get_idea(idea_id)
+    return render_template("ideas/show.html", **idea_page_context(idea))
+
+
+def idea_page_context(idea, comment_form=None):
+    """What the idea page and its fragments need."""
+    comments = db.session.execute(comments_on(idea)).scalars().all()
+    return dict(
+        idea=idea,
+        voted=has_voted(current_user, idea),
+        following=is_following(current_user, idea),
+        followers=follower_count(idea),
+        comments=comments,
+        comment_form=comment_form or CommentForm(),
+        can_edit=can_edit_idea(current_user, idea),
+        can_edit_comment=lambda c: can_edit_comment(current_user, c),
+        can_delete_comment=lambda c: can_delete_comment(current_user, c),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/<int:idea_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(idea_id):
+    """The author corrects their idea while it is New, within an hour."""
+    idea = get_idea(idea_id)
+    if not can_edit_idea(current_user, idea):
+        flash("You can change an idea only while it is New, within an hour of posting it.", "error")
+        return see_other(url_for("ideas.show", idea_id=idea.id))
+    form = _idea_form(title=idea.title, description=idea.description, kind=idea.kind,
+                      tags=[tag.id for tag in idea.tags])
+    if form.validate_on_submit():
+        try:
+            edit_idea(current_user, idea, form.title.data, form.description.data, form.kind.data,
+                      form.tags.data)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Your changes are saved.", "success")
+            return see_other(url_for("ideas.show", idea_id=idea.id))
+    if request.method == "POST":
+        return render_invalid("ideas/edit.html", form=form, idea=idea)
+    return render_template("ideas/edit.html", form=form, idea=idea)
+
+
+@bp.post("/<int:idea_id>/withdraw")
+@login_required
+def withdraw(idea_id):
+    """The author withdraws their idea: it leaves the board."""
+    idea = get_idea(idea_id)
+    withdraw_idea(current_user, idea)
+    db.session.commit()
+    flash("Your idea was withdrawn.", "info")
+    return see_other(url_for("board.index"))
+
+
+def _vote_limit():
+    return current_app.config["RATELIMIT_VOTE"]
+
+
+@bp.post("/<int:idea_id>/vote")
+@login_required
+@limiter.limit(_vote_limit)
+def vote(idea_id):
+    """Back the idea; a second press changes nothing."""
+    idea = get_idea(idea_id)
+    cast_vote(current_user, idea)
+    db.session.commit()
+    return _after_vote(idea)
+
+
+@bp.post("/<int:idea_id>/unvote")
+@login_required
+@limiter.limit(_vote_limit)
+def unvote(idea_id):
+    """Withdraw the backing."""
+    idea = get_idea(idea_id)
+    withdraw_vote(current_user, idea)
+    db.session.commit()
+    return _after_vote(idea)
+
+
+def _after_vote(idea):
+    if wants_fragment(f"idea-{idea.id}-vote"):
+        return render_template(
+            "ideas/_vote_response.html",
+            idea=idea,
+            voted=has_voted(current_user, idea),
+            on_idea_page=request.form.get("on_idea_page") == "1",
+            following=is_following(current_user, idea),
+            followers=follower_count(idea),
+            action_form=ActionForm(),
+        )
+    return see_other(next_url(url_for("ideas.show", idea_id=idea.id)))
+
+
+@bp.post("/<int:idea_id>/follow")
+@login_required
+def follow(idea_id):
+    """Follow the idea's news."""
+    idea = get_idea(idea_id)
+    follow_idea(current_user, idea)
+    db.session.commit()
+    return _after_follow(idea)
+
+
+@bp.post("/<int:idea_id>/unfollow")
+@login_required
+def unfollow(idea_id):
+    """Stop following; remembered, so voting or commenting later won't re-follow."""
+    idea = get_idea(idea_id)
+    unfollow_idea(current_user, idea)
+    db.session.commit()
+    return _after_follow(idea)
+
+
+def _after_follow(idea):
+    if wants_fragment(f"idea-{idea.id}-follow"):
+        return render_template(
+            "ideas/_follow.html", idea=idea, following=is_following(current_user, idea),
+            followers=follower_count(idea), action_form=ActionForm(),
+        )
+    return see_other(next_url(url_for("ideas.show", idea_id=idea.id)))

@@ -1,0 +1,3 @@
+from ideas import create_app
+
+app = create_app()
