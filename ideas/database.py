@@ -66,14 +66,16 @@ def _insert(model):
 def insert_ignore(model, **values):
     """Insert a row unless it breaks a unique constraint; True when a row was inserted."""
     db.session.flush()
-    statement = _insert(model).values(**values).on_conflict_do_nothing()
-    return db.session.connection().execute(statement).rowcount == 1
+    key = model.__table__.primary_key.columns.values()[0]
+    statement = _insert(model.__table__).values(**values).on_conflict_do_nothing().returning(key)
+    # rowcount is unreliable with RETURNING on some drivers; a returned row is not.
+    return db.session.connection().execute(statement).first() is not None
 
 
 def upsert(model, index_elements, values, update):
     """Insert a row, or update `update` on the row that already has its key."""
     db.session.flush()
-    statement = _insert(model).values(**values)
+    statement = _insert(model.__table__).values(**values)
     statement = statement.on_conflict_do_update(index_elements=index_elements, set_=update)
     db.session.connection().execute(statement)
 

@@ -6,7 +6,7 @@ fixed data set matches the same ideas on both (ranking may differ).
 """
 import re
 
-from sqlalchemy import func, literal_column, select, text
+from sqlalchemy import false, func, literal_column, select, text
 
 from .extensions import db
 from .models import Idea
@@ -41,24 +41,19 @@ def _is_postgres():
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _fts5_query(terms, any_term, prefix_last):
-    parts = [f'"{term}"' for term in terms]
-    if prefix_last:
-        parts[-1] += "*"
-    return (" OR " if any_term else " AND ").join(parts)
+def _fts5_query(terms, any_term):
+    # Quoted, so FTS5 reads each term as a word, never as its query syntax.
+    return (" OR " if any_term else " AND ").join(f'"{term}"' for term in terms)
 
 
-def _tsquery(terms, any_term, prefix_last):
-    parts = list(terms)
-    if prefix_last:
-        parts[-1] += ":*"
-    return (" | " if any_term else " & ").join(parts)
+def _tsquery(terms, any_term):
+    return (" | " if any_term else " & ").join(terms)
 
 
-def _ranked_matches(terms, any_term, prefix_last):
-    """A subquery of (idea_id, rank), lower rank is better."""
+def _ranked_matches(terms, any_term):
+    """A subquery of (idea_id, rank), lower rank is better. Whole stemmed words only."""
     if _is_postgres():
-        query = func.to_tsquery("english", _tsquery(terms, any_term, prefix_last))
+        query = func.to_tsquery("english", _tsquery(terms, any_term))
         vector = literal_column("ideas.search_vector")
         return (
             select(Idea.id.label("idea_id"), (-func.ts_rank(vector, query)).label("rank"))
@@ -73,7 +68,7 @@ def _ranked_matches(terms, any_term, prefix_last):
         .select_from(text("idea_search"))
         .where(
             text("idea_search MATCH :fts_query").bindparams(
-                fts_query=_fts5_query(terms, any_term, prefix_last)
+                fts_query=_fts5_query(terms, any_term)
             )
         )
         .subquery()
@@ -81,20 +76,26 @@ def _ranked_matches(terms, any_term, prefix_last):
 
 
 def filter_by_text(statement, query):
-    """Narrow a select of ideas to those matching every word of `query`."""
+    """Narrow a select of ideas to those matching every word of `query`.
+
+    Text with no searchable word (only stop words or punctuation) matches nothing.
+    """
     terms = terms_of(query)
     if not terms:
-        return statement
-    matches = _ranked_matches(terms, any_term=False, prefix_last=False)
+        return statement.where(false())
+    matches = _ranked_matches(terms, any_term=False)
     return statement.where(Idea.id.in_(select(matches.c.idea_id)))
 
 
-def ranked_by_text(statement, query, any_term=True, prefix_last=True):
-    """Join a select of ideas to its matches for `query`, best first. None without terms."""
+def ranked_by_text(statement, query):
+    """Join a select of ideas to those sharing any word with `query`, best first.
+
+    None when `query` has no searchable words.
+    """
     terms = terms_of(query)
     if not terms:
         return None
-    matches = _ranked_matches(terms, any_term=any_term, prefix_last=prefix_last)
+    matches = _ranked_matches(terms, any_term=True)
     return statement.join(matches, matches.c.idea_id == Idea.id).order_by(
         matches.c.rank, Idea.vote_count.desc(), Idea.id
     )

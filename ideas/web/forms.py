@@ -1,8 +1,8 @@
 """Forms: lengths match the columns, so bad input is named before it reaches the database."""
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectMultipleField,
-    StringField, TextAreaField,
+    BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice,
+    SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
@@ -23,7 +23,7 @@ class TagsField(SelectMultipleField):
     """Tags chosen from the existing ones, with a plain-words error for any other."""
 
     def pre_validate(self, form):
-        allowed = {value for value, _label in self.choices or []}
+        allowed = {choice.value for choice in self.choices or []}
         if any(value not in allowed for value in self.data or []):
             raise ValidationError("Choose tags from the list.")
 
@@ -90,12 +90,12 @@ class IdeaForm(FlaskForm):
     description = TextAreaField("Description", [Optional(), Length(max=DESCRIPTION_MAX), _no_nul],
                                 filters=[_strip],
                                 description="Markdown works: **bold**, _italic_, lists and links.")
-    kind = RadioField("Kind", choices=list(KIND_LABELS.items()), default="idea",
+    kind = RadioField("Kind", choices=[SelectChoice(value, label) for value, label in KIND_LABELS.items()], default="idea",
                       validators=[DataRequired("Choose idea, problem or praise.")])
     tags = TagsField("Tags", coerce=int, validators=[Optional()])
 
     def set_tag_choices(self, tags):
-        self.tags.choices = [(tag.id, tag.name) for tag in tags]
+        self.tags.choices = [SelectChoice(tag.id, tag.name) for tag in tags]
 
 
 class CommentForm(FlaskForm):

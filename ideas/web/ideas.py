@@ -146,7 +146,7 @@ def _after_vote(idea):
         return render_template(
             "ideas/_vote_response.html",
             idea=idea,
-            voted=has_voted(current_user, idea),
+            backed=has_voted(current_user, idea),
             on_idea_page=request.form.get("on_idea_page") == "1",
             following=is_following(current_user, idea),
             followers=follower_count(idea),

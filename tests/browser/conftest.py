@@ -1,0 +1,152 @@
+"""Browser fixtures: the real app served on a free port, with CSRF on, and headless Chromium."""
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from ideas import create_app
+from ideas.extensions import db
+from ideas.models import User, utcnow
+from ideas.passwords import hash_password
+from ideas.proposals import propose_idea
+
+from helpers import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = "Debian's chromium is not installed (/usr/bin/chromium); .ci/run installs it"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+SEEDED_IDEAS = [
+    ("Add a dark mode", "Night owls need it: white pages at midnight hurt.", "idea"),
+    ("Export my data as CSV", "So I can share the numbers with my team.", "idea"),
+    ("The search forgets my filters", "Going back resets everything I chose.", "problem"),
+    ("The new board is lovely", "Much quicker to find what I need.", "praise"),
+]
+
+# Chromium reports a refused script, style or connection on the console as an error.
+CSP_WORDS = ("Content Security Policy", "Refused to")
+
+# The page's own report of each CSP violation, in case one never reaches the console.
+# Playwright adds init scripts and bindings through the DevTools protocol, which CSP allows.
+RECORD_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation(
+    `${event.violatedDirective} refused ${event.blockedURI || "inline code"} on ${location.pathname}`);
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def live_server(sqlite_template, tmp_path_factory):
+    """The app on a copy of the migrated SQLite file, CSRF on, served on a free port; yields its URL."""
+    path = tmp_path_factory.mktemp("live") / "ideas.sqlite"
+    shutil.copy(sqlite_template, path)
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                                 "WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        author = User(name="Seed Author", email="seed@example.com",
+                      password_hash=hash_password(PASSWORD), email_confirmed_at=utcnow())
+        db.session.add(author)
+        db.session.flush()
+        for title, description, kind in SEEDED_IDEAS:
+            propose_idea(author, title, description, kind)
+        db.session.commit()
+        db.session.remove()
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright; skips when Chromium is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(CHROMIUM_MISSING)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class BrowserLog:
+    """What a tab said on its console, the errors it threw and the CSP violations it saw."""
+
+    console: list = field(default_factory=list)
+    page_errors: list = field(default_factory=list)
+    violations: list = field(default_factory=list)
+
+    def errors(self):
+        """Console messages of type error, as text."""
+        return [message.text for message in self.console if message.type == "error"]
+
+    def csp_violations(self):
+        """Every CSP refusal, whether Chromium put it on the console or the page heard of it."""
+        on_console = [message.text for message in self.console
+                      if any(word in message.text for word in CSP_WORDS)]
+        return on_console + self.violations
+
+
+@pytest.fixture
+def page_log():
+    """The console messages, page errors and CSP violations of the `page` fixture's tab."""
+    return BrowserLog()
+
+
+@pytest.fixture
+def page(browser, page_log):
+    """A fresh tab with JavaScript on, watched by `page_log`."""
+    context = browser.new_context()
+    context.set_default_timeout(5_000)
+    context.expose_function("__reportCspViolation", page_log.violations.append)
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
+    page = context.new_page()
+    page.on("console", page_log.console.append)
+    page.on("pageerror", lambda error: page_log.page_errors.append(str(error)))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def nojs_page(browser):
+    """A fresh tab with JavaScript off: every control must work as a plain form or link."""
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(5_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def new_member():
+    """Sign-up details no other test uses: new_member() -> dict(name, email, password)."""
+    def make(name="Robin Reader"):
+        return {"name": name, "email": f"robin-{uuid.uuid4().hex[:8]}@example.com",
+                "password": PASSWORD}
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    """test-artifacts/ at the repository root (gitignored), for screenshots."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

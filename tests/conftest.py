@@ -1,0 +1,221 @@
+"""Fixtures: an app per test on a migrated database (SQLite always, PostgreSQL when given)."""
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from ideas import create_app
+from ideas.extensions import db, limiter
+from ideas.models import Tag, User, utcnow
+from ideas.passwords import hash_password
+from ideas.proposals import propose_idea
+
+from helpers import PASSWORD
+
+POSTGRES_SKIP = "TEST_DATABASE_URL is not set, so the PostgreSQL half of the suite is skipped"
+
+
+def _migrate(url):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "ideas.sqlite"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A database of this run's own on the PostgreSQL server, migrated once, dropped at the end."""
+    base_url = os.environ.get("TEST_DATABASE_URL")
+    if not base_url:
+        pytest.skip(POSTGRES_SKIP)
+    name = f"ideas_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    _migrate(url)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        tables = [row[0] for row in connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"))]
+    yield url, engine, tables
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty migrated database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "ideas.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url, engine, tables = request.getfixturevalue("postgres_database")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def app(database_url):
+    """The application under test, on its own database."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+        if app.config["RATELIMIT_ENABLED"]:
+            limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    """A browser without JavaScript."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """The `flask` command line."""
+    return app.test_cli_runner()
+
+
+def _detached(app, obj):
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a member: make_user(role="staff", email=..., confirmed=True)."""
+    counter = iter(range(1, 10_000))
+
+    def make(name=None, email=None, role="member", password=PASSWORD, confirmed=True):
+        number = next(counter)
+        with app.app_context():
+            user = User(
+                name=name or f"Member {number}",
+                email=email or f"member{number}-{uuid.uuid4().hex[:6]}@example.com",
+                role=role,
+                password_hash=hash_password(password) if password else None,
+            )
+            if confirmed:
+                user.email_confirmed_at = utcnow()
+            db.session.add(user)
+            db.session.commit()
+            return _detached(app, user)
+
+    return make
+
+
+@pytest.fixture
+def make_tag(app):
+    """Create a tag: make_tag("mobile")."""
+    def make(name, colour="blue"):
+        with app.app_context():
+            tag = Tag(name=name, colour=colour)
+            db.session.add(tag)
+            db.session.commit()
+            return _detached(app, tag)
+
+    return make
+
+
+@pytest.fixture
+def make_idea(app, make_user):
+    """Create an idea through the same rule members use; overrides set columns afterwards."""
+    def make(title="Add a dark mode", description="Night owls need it.", kind="idea",
+             author=None, tags=(), **columns):
+        author = author or make_user()
+        with app.app_context():
+            idea = propose_idea(db.session.get(User, author.id), title, description, kind,
+                                [tag.id for tag in tags])
+            for name, value in columns.items():
+                setattr(idea, name, value)
+            db.session.commit()
+            return _detached(app, idea)
+
+    return make
+
+
+class AuthActions:
+    """Sign in and out through the real forms."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user, password=PASSWORD, remember=False):
+        data = {"email": user.email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        response = self._client.post("/auth/login", data=data)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    """auth.login(user) signs `client` in."""
+    return AuthActions(client)
+
+
+@pytest.fixture
+def fetch(app):
+    """Run a query in an app context: fetch(lambda: db.session.get(Idea, 1).vote_count)."""
+    def run(function):
+        with app.app_context():
+            return function()
+
+    return run
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as queries:` counts the SQL statements run inside the block."""
+    @contextmanager
+    def counting():
+        statements = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
+                statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
+def pytest_report_header(config):
+    """Say up front which real services this run uses, and which halves are skipped."""
+    lines = []
+    lines.append(f"PostgreSQL: {os.environ.get('TEST_DATABASE_URL') or 'not set, PostgreSQL tests skip'}")
+    lines.append(f"Redis: {os.environ.get('REDIS_URL') or 'not set, Redis tests skip'}")
+    chromium = "/usr/bin/chromium"
+    lines.append(f"Chromium: {chromium if os.path.exists(chromium) else 'missing, browser tests skip'}")
+    return lines
