@@ -219,3 +219,13 @@ def pytest_report_header(config):
     chromium = "/usr/bin/chromium"
     lines.append(f"Chromium: {chromium if os.path.exists(chromium) else 'missing, browser tests skip'}")
     return lines
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server in the test process on a free port; `.messages` holds what it received."""
+    from smtp import SmtpServer  # imported here so conftest's own imports stay as they were
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()

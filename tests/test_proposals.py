@@ -150,7 +150,7 @@ def test_author_cannot_edit_after_new_or_after_an_hour(client, auth, make_user, 
 
     response = client.post(f"/ideas/{idea.id}/edit", data={"title": "Changed", "kind": "idea"})
 
-    assert response.status_code == 303
+    assert response.status_code == 403
     assert fetch(lambda: db.session.get(Idea, idea.id).title) == "Original"
     assert "Edit</a>" not in client.get(f"/ideas/{idea.id}").get_data(as_text=True)
 

@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, flash, render_template, request, url_f
 from flask_login import current_user, login_required
 
 from ..comments import add_comment, can_delete_comment, can_edit_comment, delete_comment, edit_comment
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotAllowed
 from ..extensions import db, limiter
 from .forms import ActionForm, CommentForm, apply_domain_errors
 from .ideas import idea_page_context
@@ -55,8 +55,7 @@ def edit(comment_id):
     comment = get_comment(comment_id)
     target = f"comment-{comment.id}"
     if not can_edit_comment(current_user, comment):
-        flash("Comments can be edited by their author for 15 minutes after posting.", "error")
-        return see_other(_comment_url(comment))
+        raise NotAllowed("Comments can be edited by their author for 15 minutes after posting.")
     form = CommentForm(body=comment.body, prefix="edit")
     if form.validate_on_submit():
         try:

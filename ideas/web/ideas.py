@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from ..board import all_tags
 from ..comments import can_delete_comment, can_edit_comment, comments_on
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotAllowed
 from ..extensions import db, limiter
 from ..following import follow_idea, follower_count, is_following, unfollow_idea
 from ..proposals import can_edit_idea, edit_idea, propose_idea, withdraw_idea
@@ -71,7 +71,7 @@ def idea_page_context(idea, comment_form=None):
         following=is_following(current_user, idea),
         followers=follower_count(idea),
         comments=comments,
-        comment_form=comment_form or CommentForm(),
+        comment_form=comment_form or CommentForm(formdata=None),
         can_edit=can_edit_idea(current_user, idea),
         can_edit_comment=lambda c: can_edit_comment(current_user, c),
         can_delete_comment=lambda c: can_delete_comment(current_user, c),
@@ -85,8 +85,7 @@ def edit(idea_id):
     """The author corrects their idea while it is New, within an hour."""
     idea = get_idea(idea_id)
     if not can_edit_idea(current_user, idea):
-        flash("You can change an idea only while it is New, within an hour of posting it.", "error")
-        return see_other(url_for("ideas.show", idea_id=idea.id))
+        raise NotAllowed("Only the author may change an idea, while it is New and within an hour.")
     form = _idea_form(title=idea.title, description=idea.description, kind=idea.kind,
                       tags=[tag.id for tag in idea.tags])
     if form.validate_on_submit():

@@ -117,10 +117,10 @@ def page(browser, page_log):
     """A fresh tab with JavaScript on, watched by `page_log`."""
     context = browser.new_context()
     context.set_default_timeout(5_000)
-    context.expose_function("__reportCspViolation", page_log.violations.append)
+    context.expose_function("__reportCspViolation", lambda text: page_log.violations.append(text))
     context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = context.new_page()
-    page.on("console", page_log.console.append)
+    page.on("console", lambda message: page_log.console.append(message))
     page.on("pageerror", lambda error: page_log.page_errors.append(str(error)))
     yield page
     context.close()

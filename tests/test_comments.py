@@ -1,0 +1,203 @@
+"""Discussing ideas: post, edit within 15 minutes, delete leaving a marker."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from helpers import BOOSTED, htmx_headers
+from ideas.extensions import db
+from ideas.models import Comment, Follow, Idea, utcnow
+
+
+def comment_state(fetch, idea_id):
+    """(stored comment_count, live comment rows) of an idea."""
+    return fetch(lambda: (
+        db.session.get(Idea, idea_id).comment_count,
+        db.session.execute(select(func.count()).where(
+            Comment.idea_id == idea_id, Comment.deleted_at.is_(None))).scalar_one(),
+    ))
+
+
+@pytest.fixture
+def commenter(auth, make_user):
+    """A signed-in member."""
+    member = make_user(name="Chris Commenter")
+    auth.login(member)
+    return member
+
+
+def test_comment_posts_and_redirects_to_it(client, commenter, make_idea, fetch):
+    idea = make_idea()
+
+    response = client.post(f"/ideas/{idea.id}/comments", data={"body": "We need this *too*"})
+
+    comment_id = fetch(lambda: db.session.execute(select(Comment.id)).scalar_one())
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/ideas/{idea.id}#comment-{comment_id}"
+    assert comment_state(fetch, idea.id) == (1, 1)
+    body = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert "We need this <em>too</em>" in body
+    assert "Chris Commenter" in body
+
+
+def test_htmx_comment_answers_the_discussion_with_a_fresh_form(client, commenter, make_idea):
+    idea = make_idea()
+
+    response = client.post(f"/ideas/{idea.id}/comments", data={"body": "In place"},
+                           headers=htmx_headers("comments"))
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<section id="comments"')
+    assert "In place" in body
+    assert "Discussion (1)" in body
+    assert "<textarea" in body and "In place</textarea>" not in body
+
+
+def test_boosted_comment_gets_a_client_redirect(client, commenter, make_idea):
+    idea = make_idea()
+
+    response = client.post(f"/ideas/{idea.id}/comments", data={"body": "Boosted"}, headers=BOOSTED)
+
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"].startswith(f"/ideas/{idea.id}#comment-")
+
+
+@pytest.mark.parametrize("body, message", [
+    ("", "Write something first."),
+    ("   \n  ", "Write something first."),
+    ("x" * 5001, "Field cannot be longer than 5000 characters."),
+])
+def test_bad_comment_reshows_the_form_with_the_text(client, commenter, make_idea, fetch, body, message):
+    idea = make_idea()
+
+    for headers in ({}, htmx_headers("comments")):
+        response = client.post(f"/ideas/{idea.id}/comments", data={"body": body}, headers=headers)
+
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert comment_state(fetch, idea.id) == (0, 0)
+
+
+def test_long_comment_keeps_what_was_typed(client, commenter, make_idea):
+    idea = make_idea()
+    text = "keep me " * 700
+
+    response = client.post(f"/ideas/{idea.id}/comments", data={"body": text})
+
+    assert response.status_code == 422
+    assert text.strip() in response.get_data(as_text=True)
+
+
+def test_commenting_follows_the_idea(client, commenter, make_idea, fetch):
+    idea = make_idea()
+
+    client.post(f"/ideas/{idea.id}/comments", data={"body": "Following now"})
+
+    follow = fetch(lambda: db.session.get(Follow, (commenter.id, idea.id)))
+    assert (follow.following, follow.reason) == (True, "comment")
+
+
+def post_comment(client, idea, body="First words"):
+    client.post(f"/ideas/{idea.id}/comments", data={"body": body})
+    return client.application, body
+
+
+def only_comment(fetch):
+    return fetch(lambda: db.session.execute(select(Comment)).scalar_one())
+
+
+def test_author_edits_a_comment_within_15_minutes(client, commenter, make_idea, fetch):
+    idea = make_idea()
+    post_comment(client, idea)
+    comment = only_comment(fetch)
+
+    response = client.post(f"/comments/{comment.id}/edit", data={"edit-body": "Better words"})
+
+    assert response.status_code == 303
+    edited = only_comment(fetch)
+    assert (edited.body, edited.edited_at is not None) == ("Better words", True)
+
+
+def test_htmx_edit_swaps_the_comment_in_place(client, commenter, make_idea):
+    idea = make_idea()
+    post_comment(client, idea)
+
+    form = client.get("/comments/1/edit", headers=htmx_headers("comment-1"))
+    saved = client.post("/comments/1/edit", data={"edit-body": "Swapped"},
+                        headers=htmx_headers("comment-1"))
+
+    assert form.get_data(as_text=True).lstrip().startswith('<form id="comment-1"')
+    assert saved.get_data(as_text=True).lstrip().startswith('<article class="comment" id="comment-1"')
+    assert "Swapped" in saved.get_data(as_text=True)
+
+
+def test_bad_edit_keeps_the_text_and_the_original(client, commenter, make_idea, fetch):
+    idea = make_idea()
+    post_comment(client, idea, "Original words")
+
+    response = client.post("/comments/1/edit", data={"edit-body": "   "})
+
+    assert response.status_code == 422
+    assert only_comment(fetch).body == "Original words"
+
+
+def test_comment_cannot_be_edited_after_15_minutes(client, app, commenter, make_idea, fetch):
+    idea = make_idea()
+    post_comment(client, idea, "Original words")
+    with app.app_context():
+        db.session.get(Comment, 1).created_at = utcnow() - timedelta(minutes=16)
+        db.session.commit()
+
+    response = client.post("/comments/1/edit", data={"edit-body": "Too late"})
+
+    assert response.status_code == 403
+    assert "15 minutes" in response.get_data(as_text=True)
+    assert only_comment(fetch).body == "Original words"
+
+
+def test_deleting_leaves_a_comment_deleted_marker(client, commenter, make_idea, fetch):
+    idea = make_idea()
+    post_comment(client, idea, "Regrettable words")
+
+    response = client.post("/comments/1/delete")
+
+    assert response.status_code == 303
+    assert comment_state(fetch, idea.id) == (0, 0)
+    body = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert "Comment deleted" in body
+    assert "Regrettable words" not in body
+    assert only_comment(fetch).body == ""
+
+
+def test_htmx_delete_answers_the_marker(client, commenter, make_idea):
+    idea = make_idea()
+    post_comment(client, idea)
+
+    response = client.post("/comments/1/delete", headers=htmx_headers("comment-1"))
+
+    assert "Comment deleted" in response.get_data(as_text=True)
+    assert "<html" not in response.get_data(as_text=True)
+
+
+def test_other_members_cannot_edit_or_delete(client, auth, commenter, make_user, make_idea, fetch):
+    idea = make_idea()
+    post_comment(client, idea, "Mine")
+    auth.logout()
+    auth.login(make_user())
+
+    edit = client.post("/comments/1/edit", data={"edit-body": "Hijacked"})
+    delete = client.post("/comments/1/delete")
+
+    assert edit.status_code == 403
+    assert delete.status_code == 403
+    assert (only_comment(fetch).body, only_comment(fetch).deleted_at) == ("Mine", None)
+
+
+def test_no_comments_on_a_merged_idea(client, commenter, make_idea, fetch):
+    idea = make_idea(status="merged")
+
+    response = client.post(f"/ideas/{idea.id}/comments", data={"body": "Too late"})
+
+    assert response.status_code == 403
+    assert comment_state(fetch, idea.id) == (0, 0)

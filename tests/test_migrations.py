@@ -1,0 +1,50 @@
+"""The schema comes from migrations, matches the models, and migrates down and up again."""
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from ideas.extensions import db
+
+
+def test_migrated_schema_matches_the_models(app):
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True,
+            "include_object": lambda obj, name, type_, *_: not (name or "").startswith("idea_search")
+            and name not in ("search_vector", "ix_ideas_search_vector"),
+        })
+        differences = compare_metadata(context, db.metadata)
+
+    assert differences == []
+
+
+def test_downgrade_to_nothing_and_upgrade_again(app):
+    with app.app_context():
+        flask_migrate.downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        flask_migrate.upgrade()
+        assert {"ideas", "votes", "users", "comments", "follows"} <= set(
+            inspect(db.engine).get_table_names())
+
+
+def test_search_index_follows_inserts_updates_and_deletes(app, make_idea):
+    from ideas.similar import similar_ideas
+
+    idea = make_idea(title="Quarterly invoices")
+    with app.app_context():
+        assert [i.id for i in similar_ideas("invoices")] == [idea.id]
+        db.session.execute(text("UPDATE ideas SET title = 'Monthly statements' WHERE id = :id"),
+                           {"id": idea.id})
+        assert similar_ideas("invoices") == []
+        assert [i.id for i in similar_ideas("statements")] == [idea.id]
+
+
+def test_sqlite_runs_with_foreign_keys_on_and_wal(app):
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            pytest.skip("SQLite pragmas only")
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000

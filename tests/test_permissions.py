@@ -1,0 +1,91 @@
+"""Who may do what: every mutating route for every kind of person, checked on the server."""
+import pytest
+
+from ideas.extensions import db
+from ideas.models import User
+from ideas.comments import add_comment
+from ideas.models import Idea
+
+LOGIN = "login"  # signed-out visitors are sent to sign in
+
+# route template, form data, and the expected status per actor
+MATRIX = [
+    ("/ideas/new", {"title": "A new idea", "kind": "idea"},
+     {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
+    ("/ideas/{idea}/edit", {"title": "Edited", "kind": "idea"},
+     {"anonymous": LOGIN, "member": 403, "author": 303, "staff": 403, "admin": 403}),
+    ("/ideas/{idea}/withdraw", {},
+     {"anonymous": LOGIN, "member": 403, "author": 303, "staff": 403, "admin": 403}),
+    ("/ideas/{idea}/vote", {},
+     {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
+    ("/ideas/{idea}/unvote", {},
+     {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
+    ("/ideas/{idea}/follow", {},
+     {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
+    ("/ideas/{idea}/unfollow", {},
+     {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
+    ("/ideas/{idea}/comments", {"body": "A comment"},
+     {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
+    ("/comments/{comment}/edit", {"edit-body": "Edited comment"},
+     {"anonymous": LOGIN, "member": 403, "author": 303, "staff": 403, "admin": 403}),
+    ("/comments/{comment}/delete", {},
+     {"anonymous": LOGIN, "member": 403, "author": 303, "staff": 403, "admin": 403}),
+    ("/account/name", {"name": "New name"},
+     {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
+    ("/account/password", {"current_password": "correct horse battery",
+                           "password": "a new password", "confirm": "a new password"},
+     {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
+    ("/auth/confirm/resend", {},
+     {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
+    ("/admin/settings", {"require_confirmation": "y"},
+     {"anonymous": LOGIN, "member": 403, "author": 403, "staff": 403, "admin": 303}),
+]
+ACTORS = ["anonymous", "member", "author", "staff", "admin"]
+
+
+@pytest.fixture
+def world(app, make_user, make_idea):
+    """An author with an idea and a comment on it, and one person of every other kind."""
+    people = {role: make_user(role=role if role in ("staff", "admin") else "member")
+              for role in ("member", "author", "staff", "admin")}
+    idea = make_idea(author=people["author"])
+    with app.app_context():
+        comment = add_comment(db.session.get(User, people["author"].id),
+                              db.session.get(Idea, idea.id), "The author's comment")
+        db.session.commit()
+        comment_id = comment.id
+    return people, {"idea": idea.id, "comment": comment_id}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("route, data, expected", MATRIX, ids=[row[0] for row in MATRIX])
+def test_access_matrix(client, auth, world, route, data, expected, actor):
+    people, ids = world
+    if actor != "anonymous":
+        auth.login(people[actor])
+
+    response = client.post(route.format(**ids), data=data)
+
+    if expected[actor] == LOGIN:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/auth/login")
+    else:
+        assert response.status_code == expected[actor], response.get_data(as_text=True)[:500]
+
+
+@pytest.mark.parametrize("actor, status", [("member", 403), ("staff", 200), ("admin", 200)])
+def test_members_page_is_for_staff(client, auth, world, actor, status):
+    auth.login(world[0][actor])
+
+    assert client.get("/staff/members").status_code == status
+
+
+def test_refused_changes_write_nothing(client, auth, world, fetch):
+    people, ids = world
+    auth.login(people["member"])
+
+    client.post(f"/ideas/{ids['idea']}/edit", data={"title": "Hijacked", "kind": "idea"})
+    client.post(f"/ideas/{ids['idea']}/withdraw")
+
+    idea = fetch(lambda: db.session.get(Idea, ids["idea"]))
+    assert (idea.title, idea.withdrawn_at) == ("Add a dark mode", None)
