@@ -118,16 +118,22 @@ def password_reset_token(member):
 
 def member_from_reset_token(token):
     """The member a valid, unused, unexpired reset token belongs to, or None."""
+    found = _load_token("password-reset", token, "PASSWORD_RESET_MAX_AGE")
+    if found is None or not hmac.compare_digest(found[1], _password_fingerprint(found[0])):
+        return None
+    return found[0]
+
+
+def _load_token(salt, token, max_age_setting):
+    """(member, second value) from a signed [member id, value] token, or None."""
     try:
-        member_id, fingerprint = _serializer("password-reset").loads(
-            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        member_id, value = _serializer(salt).loads(
+            token, max_age=current_app.config[max_age_setting]
         )
     except (BadSignature, ValueError, TypeError):
         return None
-    member = db.session.get(User, member_id)
-    if member is None or not hmac.compare_digest(fingerprint, _password_fingerprint(member)):
-        return None
-    return member
+    member = db.session.get(User, member_id) if isinstance(member_id, int) else None
+    return None if member is None else (member, value)
 
 
 def confirmation_token(member):
@@ -137,13 +143,7 @@ def confirmation_token(member):
 
 def member_from_confirmation_token(token):
     """The member whose current address the token confirms, or None."""
-    try:
-        member_id, email = _serializer("confirm-email").loads(
-            token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"]
-        )
-    except (BadSignature, ValueError, TypeError):
+    found = _load_token("confirm-email", token, "EMAIL_CONFIRM_MAX_AGE")
+    if found is None or found[0].email != found[1]:
         return None
-    member = db.session.get(User, member_id)
-    if member is None or member.email != email:
-        return None
-    return member
+    return found[0]

@@ -7,7 +7,7 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..mail import send_template
 from .forms import ActionForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm, apply_domain_errors
-from .responses import next_url, render_invalid, see_other
+from .responses import next_url, render_form, see_other
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -38,9 +38,7 @@ def signup():
             send_confirmation_email(member)
             flash("Welcome! We sent you a link to confirm your email address.", "success")
             return see_other(url_for("board.index"))
-    if request.method == "POST":
-        return render_invalid("auth/signup.html", form=form)
-    return render_template("auth/signup.html", form=form)
+    return render_form("auth/signup.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -55,9 +53,7 @@ def login():
             login_user(member, remember=form.remember.data)
             return see_other(next_url(url_for("board.index")))
         form.form_errors.append("That email and password do not match an account.")
-    if request.method == "POST":
-        return render_invalid("auth/login.html", form=form)
-    return render_template("auth/login.html", form=form)
+    return render_form("auth/login.html", form=form)
 
 
 @bp.post("/logout")
@@ -83,9 +79,7 @@ def forgot_password():
         flash("If an account uses that address, we sent it a link to choose a new password.",
               "info")
         return see_other(url_for("auth.login"))
-    if request.method == "POST":
-        return render_invalid("auth/forgot.html", form=form)
-    return render_template("auth/forgot.html", form=form)
+    return render_form("auth/forgot.html", form=form)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -104,9 +98,7 @@ def reset_password(token):
         login_user(member)
         flash("Your password is changed; other sessions were signed out.", "success")
         return see_other(url_for("board.index"))
-    if request.method == "POST":
-        return render_invalid("auth/reset.html", form=form, token=token)
-    return render_template("auth/reset.html", form=form, token=token)
+    return render_form("auth/reset.html", form=form, token=token)
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])

@@ -65,7 +65,7 @@ def index():
         return render_template("board/_results.html", **context)
     return render_template(
         "board/index.html",
-        tags=db.session.execute(all_tags()).scalars().all(),
+        tag_labels={tag.name: tag.name for tag in db.session.execute(all_tags()).scalars()},
         sort_labels=SORT_LABELS,
         status_labels={k: v for k, v in STATUS_LABELS.items() if k != "merged"},
         kind_labels=KIND_LABELS,

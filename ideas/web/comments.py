@@ -8,7 +8,7 @@ from ..extensions import db, limiter
 from .forms import ActionForm, CommentForm, apply_domain_errors
 from .ideas import idea_page_context
 from .loaders import get_comment, get_idea
-from .responses import render_invalid, see_other, wants_fragment
+from .responses import render_form, render_invalid, see_other, wants_fragment
 
 bp = Blueprint("comments", __name__)
 
@@ -69,9 +69,7 @@ def edit(comment_id):
             return see_other(_comment_url(comment))
     template = "comments/_edit_form.html" if wants_fragment(target) else "comments/edit.html"
     context = dict(form=form, comment=comment)
-    if request.method == "POST":
-        return render_invalid(template, **context)
-    return render_template(template, **context)
+    return render_form(template, **context)
 
 
 @bp.post("/comments/<int:comment_id>/delete")

@@ -12,7 +12,7 @@ from ..similar import similar_ideas
 from ..voting import cast_vote, has_voted, withdraw_vote
 from .forms import ActionForm, CommentForm, IdeaForm, apply_domain_errors
 from .loaders import get_idea
-from .responses import next_url, render_invalid, see_other, wants_fragment
+from .responses import next_url, render_form, see_other, wants_fragment
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
@@ -40,9 +40,7 @@ def new():
             flash("Thank you! Your idea is posted, and you will hear what becomes of it.", "success")
             return see_other(url_for("ideas.show", idea_id=idea.id))
     similar = similar_ideas(form.title.data) if form.title.data else []
-    if request.method == "POST":
-        return render_invalid("ideas/new.html", form=form, similar=similar)
-    return render_template("ideas/new.html", form=form, similar=similar)
+    return render_form("ideas/new.html", form=form, similar=similar)
 
 
 @bp.get("/similar")
@@ -98,9 +96,7 @@ def edit(idea_id):
             db.session.commit()
             flash("Your changes are saved.", "success")
             return see_other(url_for("ideas.show", idea_id=idea.id))
-    if request.method == "POST":
-        return render_invalid("ideas/edit.html", form=form, idea=idea)
-    return render_template("ideas/edit.html", form=form, idea=idea)
+    return render_form("ideas/edit.html", form=form, idea=idea)
 
 
 @bp.post("/<int:idea_id>/withdraw")
@@ -123,10 +119,7 @@ def _vote_limit():
 @limiter.limit(_vote_limit)
 def vote(idea_id):
     """Back the idea; a second press changes nothing."""
-    idea = get_idea(idea_id)
-    cast_vote(current_user, idea)
-    db.session.commit()
-    return _after_vote(idea)
+    return _change(idea_id, cast_vote, _after_vote)
 
 
 @bp.post("/<int:idea_id>/unvote")
@@ -134,10 +127,15 @@ def vote(idea_id):
 @limiter.limit(_vote_limit)
 def unvote(idea_id):
     """Withdraw the backing."""
+    return _change(idea_id, withdraw_vote, _after_vote)
+
+
+def _change(idea_id, rule, respond):
+    """Load, apply a domain rule as the current member, commit, answer."""
     idea = get_idea(idea_id)
-    withdraw_vote(current_user, idea)
+    rule(current_user, idea)
     db.session.commit()
-    return _after_vote(idea)
+    return respond(idea)
 
 
 def _after_vote(idea):
@@ -158,20 +156,14 @@ def _after_vote(idea):
 @login_required
 def follow(idea_id):
     """Follow the idea's news."""
-    idea = get_idea(idea_id)
-    follow_idea(current_user, idea)
-    db.session.commit()
-    return _after_follow(idea)
+    return _change(idea_id, follow_idea, _after_follow)
 
 
 @bp.post("/<int:idea_id>/unfollow")
 @login_required
 def unfollow(idea_id):
     """Stop following; remembered, so voting or commenting later won't re-follow."""
-    idea = get_idea(idea_id)
-    unfollow_idea(current_user, idea)
-    db.session.commit()
-    return _after_follow(idea)
+    return _change(idea_id, unfollow_idea, _after_follow)
 
 
 def _after_follow(idea):

@@ -29,6 +29,13 @@ def render_invalid(template, **context):
     return render_template(template, **context), 422
 
 
+def render_form(template, **context):
+    """Show a form: 200 when asked for, 422 when a submission was refused (form re-shown)."""
+    if request.method == "POST":
+        return render_invalid(template, **context)
+    return render_template(template, **context)
+
+
 def safe_next(target, fallback):
     """`target` if it stays inside this site, else `fallback`. Blocks `//evil` and `/\\evil`."""
     if not target:

@@ -16,26 +16,21 @@ bp = Blueprint("staff", __name__)
 MEMBERS_PER_PAGE = 50
 
 
-def staff_required(view):
-    """Only staff and admins; others get 403."""
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not current_user.is_staff:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
+def role_required(allowed):
+    """A view for members whose role passes `allowed(member)`; others get 403."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not allowed(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
 
 
-def admin_required(view):
-    """Only admins; others get 403."""
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
+staff_required = role_required(lambda member: member.is_staff)
+admin_required = role_required(lambda member: member.is_admin)
 
 
 @bp.get("/staff/members")
