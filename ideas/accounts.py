@@ -1,6 +1,7 @@
 """Accounts: signing up, passwords, email confirmation. Nothing here knows about HTTP."""
 import hashlib
 import hmac
+import re
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -17,6 +18,8 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 200
 NAME_MAX = 80
 EMAIL_MAX = 254
+# A plausible address; the web form checks it more strictly (email-validator).
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def normalise_email(email):
@@ -33,11 +36,14 @@ def find_member_by_email(email):
 
 def sign_up(name, email, password):
     """Create a member account with an argon2id password hash."""
+    name = _clean_name(name)
     email = normalise_email(email)
+    if not EMAIL_SHAPE.fullmatch(email) or len(email) > EMAIL_MAX:
+        raise InvalidInput("Enter a valid email address.", {"email": "Enter a valid email address."})
     if find_member_by_email(email) is not None:
         raise EmailTaken()
     _check_password(password)
-    member = User(name=name.strip(), email=email, password_hash=hash_password(password))
+    member = User(name=name, email=email, password_hash=hash_password(password))
     db.session.add(member)
     db.session.flush()
     return member
@@ -55,11 +61,15 @@ def authenticate(email, password):
 
 def change_name(member, name):
     """Set the member's display name."""
-    name = (name or "").strip()
-    if not name or len(name) > NAME_MAX:
-        raise InvalidInput("Enter a name.", {"name": f"Enter a name of at most {NAME_MAX} characters."})
-    member.name = name
+    member.name = _clean_name(name)
     db.session.flush()
+
+
+def _clean_name(name):
+    name = " ".join((name or "").split())
+    if not name or len(name) > NAME_MAX or "\x00" in name:
+        raise InvalidInput("Enter a name.", {"name": f"Enter a name of at most {NAME_MAX} characters."})
+    return name
 
 
 def change_password(member, current_password, new_password):

@@ -2,7 +2,7 @@
 import contextvars
 from contextlib import contextmanager
 
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -101,3 +101,15 @@ def add_to_counter(obj, column, delta, **also):
     for name, value in also.items():
         set_committed_value(obj, name, value)
     return new_value
+
+
+def sync_id_sequences(*models):
+    """After inserting rows with explicit ids, move PostgreSQL's id sequences past them."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for model in models:
+        table = model.__table__.name
+        db.session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+        ))

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, select
 
+from .database import sync_id_sequences
 from .extensions import db
 from .models import Comment, Follow, Idea, Tag, User, Vote, idea_tags, utcnow
 from .passwords import hash_password
@@ -186,6 +187,7 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
     _insert_chunks(Vote, vote_rows)
     _insert_chunks(Follow, follow_rows)
     _insert_chunks(Comment, comment_rows)
+    sync_id_sequences(User, Idea)
     db.session.flush()
     return {"members": len(users), "ideas": len(idea_rows), "votes": len(vote_rows),
             "comments": len(comment_rows), "follows": len(follow_rows)}

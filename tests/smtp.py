@@ -27,7 +27,8 @@ class SmtpServer:
 
     async def handle_DATA(self, server, session, envelope):
         """aiosmtpd's hook: keep the message, then accept it."""
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
         return "250 Message accepted for delivery"
 
     def start(self, attempts=3):
@@ -47,7 +48,3 @@ class SmtpServer:
     def stop(self):
         """Stop listening."""
         self._controller.stop()
-
-    def sent_to(self, address):
-        """The messages addressed to `address`."""
-        return [message for message in self.messages if message["To"] == address]

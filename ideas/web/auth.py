@@ -1,5 +1,7 @@
 """Signing up, in and out; forgotten passwords; confirming an address."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import smtplib
+
+from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
@@ -17,9 +19,19 @@ def _limit(name):
 
 
 def send_confirmation_email(member):
-    """Email the member a link that confirms their address."""
+    """Email the member a link that confirms their address; False when mail is down."""
     link = url_for("auth.confirm", token=accounts.confirmation_token(member), _external=True)
-    send_template(member.email, "Confirm your email address", "confirm", member=member, link=link)
+    return _send(member.email, "Confirm your email address", "confirm", member=member, link=link)
+
+
+def _send(to, subject, template, **context):
+    """Send an account email; a mail server that is down is logged, never a 500."""
+    try:
+        send_template(to, subject, template, **context)
+    except (smtplib.SMTPException, OSError):
+        current_app.logger.exception("Could not send %r to %s", subject, to)
+        return False
+    return True
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -35,8 +47,11 @@ def signup():
         else:
             db.session.commit()
             login_user(member)
-            send_confirmation_email(member)
-            flash("Welcome! We sent you a link to confirm your email address.", "success")
+            if send_confirmation_email(member):
+                flash("Welcome! We sent you a link to confirm your email address.", "success")
+            else:
+                flash("Welcome! We could not send the confirmation email just now; "
+                      "use “Send the link again” in a while.", "info")
             return see_other(url_for("board.index"))
     return render_form("auth/signup.html", form=form)
 
@@ -74,8 +89,7 @@ def forgot_password():
         if member is not None:
             link = url_for("auth.reset_password", token=accounts.password_reset_token(member),
                            _external=True)
-            send_template(member.email, "Reset your password", "reset_password",
-                          member=member, link=link)
+            _send(member.email, "Reset your password", "reset_password", member=member, link=link)
         flash("If an account uses that address, we sent it a link to choose a new password.",
               "info")
         return see_other(url_for("auth.login"))
@@ -89,7 +103,7 @@ def reset_password(token):
     member = accounts.member_from_reset_token(token)
     if member is None:
         flash("This link has expired or was already used. Ask for a new one.", "error")
-        return redirect(url_for("auth.forgot_password"))
+        return see_other(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         accounts.set_password(member, form.password.data)
@@ -107,7 +121,7 @@ def confirm(token):
     member = accounts.member_from_confirmation_token(token)
     if member is None:
         flash("This confirmation link is not valid any more. Ask for a new one.", "error")
-        return redirect(url_for("board.index"))
+        return see_other(url_for("board.index"))
     form = ActionForm()
     if form.validate_on_submit():
         accounts.confirm_email(member)
@@ -124,7 +138,8 @@ def resend_confirmation():
     """Send the confirmation link again."""
     if current_user.is_confirmed:
         flash("Your email address is already confirmed.", "info")
-    else:
-        send_confirmation_email(current_user)
+    elif send_confirmation_email(current_user):
         flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+    else:
+        flash("We could not send the email just now. Please try again in a while.", "error")
     return see_other(next_url(url_for("account.settings")))

@@ -49,7 +49,9 @@ def members():
 @admin_required
 def site_settings():
     """Site-wide rules admins choose."""
-    form = SiteSettingsForm(require_confirmation=get_setting("require_confirmation") == "1")
+    form = SiteSettingsForm()
+    if request.method == "GET":
+        form.require_confirmation.data = get_setting("require_confirmation") == "1"
     if form.validate_on_submit():
         set_setting("require_confirmation", "1" if form.require_confirmation.data else "0")
         db.session.commit()
