@@ -19,6 +19,8 @@ class Config:
         self.SECRET_KEY = env.get("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL")
         self.SITE_NAME = env.get("SITE_NAME", "Ideas")
+        # How many reverse proxies stand in front of the app (X-Forwarded-For is trusted that deep).
+        self.PROXY_COUNT = int(env.get("PROXY_COUNT", "0"))
         self.SERVER_NAME = env.get("SERVER_NAME")
         self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
 

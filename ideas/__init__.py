@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_config
 
@@ -23,6 +24,10 @@ def create_app(config_name=None, overrides=None):
     name = config_name or os.environ.get("IDEAS_ENV", "development")
     app.config.from_object(load_config(name, app.instance_path))
     app.config.update(overrides or {})
+
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     register_extensions(app)
     register_blueprints(app)

@@ -26,6 +26,12 @@ def rate_limit_key():
     """Limits count per member when signed in, per address otherwise."""
     if current_user.is_authenticated:
         return f"member:{current_user.id}"
+    return address_key()
+
+
+def address_key():
+    """For forms that create or enter accounts: always per address, so that signing in as
+    a fresh account never brings a fresh allowance."""
     return f"addr:{request.remote_addr}"
 
 

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import flask_migrate
 import pytest
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -72,10 +73,28 @@ def database_url(request, tmp_path):
     return url
 
 
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory for the whole run, keyed by template source."""
+
+    def __init__(self):
+        self._store = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self._store:
+            bucket.bytecode_from_string(self._store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedBytecodeCache()
+
+
 @pytest.fixture
 def app(database_url):
-    """The application under test, on its own database."""
+    """The application under test, on its own database (templates compiled once per run)."""
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     yield app
     with app.app_context():
         db.session.remove()

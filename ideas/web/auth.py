@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
 from ..errors import InvalidInput
-from ..extensions import db, limiter
+from ..extensions import address_key, db, limiter
 from ..mail import send_template
 from .forms import ActionForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm, apply_domain_errors
 from .responses import next_url, render_form, see_other
@@ -15,7 +15,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _limit(name):
-    return limiter.limit(lambda: current_app.config[name], methods=["POST"])
+    return limiter.limit(lambda: current_app.config[name], methods=["POST"], key_func=address_key)
 
 
 def send_confirmation_email(member):
@@ -38,6 +38,8 @@ def _send(to, subject, template, **context):
 @_limit("RATELIMIT_SIGNUP")
 def signup():
     """Create an account, sign in, and send a confirmation link."""
+    if current_user.is_authenticated:
+        return see_other(url_for("board.index"))
     form = SignUpForm()
     if form.validate_on_submit():
         try:

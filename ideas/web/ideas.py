@@ -110,13 +110,13 @@ def withdraw(idea_id):
     return see_other(url_for("board.index"))
 
 
-def _vote_limit():
-    return current_app.config["RATELIMIT_VOTE"]
+# Voting and withdrawing draw on one allowance.
+vote_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_VOTE"], scope="vote")
 
 
 @bp.post("/<int:idea_id>/vote")
 @login_required
-@limiter.limit(_vote_limit)
+@vote_limit
 def vote(idea_id):
     """Back the idea; a second press changes nothing."""
     return _change(idea_id, cast_vote, _after_vote)
@@ -124,7 +124,7 @@ def vote(idea_id):
 
 @bp.post("/<int:idea_id>/unvote")
 @login_required
-@limiter.limit(_vote_limit)
+@vote_limit
 def unvote(idea_id):
     """Withdraw the backing."""
     return _change(idea_id, withdraw_vote, _after_vote)

@@ -9,11 +9,12 @@ import pytest
 from werkzeug.serving import make_server
 
 from ideas import create_app
-from ideas.extensions import db
+from ideas.extensions import db, limiter
 from ideas.models import User, utcnow
 from ideas.passwords import hash_password
 from ideas.proposals import propose_idea
 
+from browser_steps import SEEDED_IDEAS, sign_up_quickly
 from helpers import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,29 +25,24 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-SEEDED_IDEAS = [
-    ("Add a dark mode", "Night owls need it: white pages at midnight hurt.", "idea"),
-    ("Export my data as CSV", "So I can share the numbers with my team.", "idea"),
-    ("The search forgets my filters", "Going back resets everything I chose.", "problem"),
-    ("The new board is lovely", "Much quicker to find what I need.", "praise"),
-]
-
-# Chromium reports a refused script, style or connection on the console as an error.
+# Chromium puts each refused script, style or connection on the console as an error:
+# "Refused to …" in older versions, "… violates the following Content Security Policy …" now.
 CSP_WORDS = ("Content Security Policy", "Refused to")
 
 # The page's own report of each CSP violation, in case one never reaches the console.
 # Playwright adds init scripts and bindings through the DevTools protocol, which CSP allows.
 RECORD_CSP_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__reportCspViolation(
-    `${event.violatedDirective} refused ${event.blockedURI || "inline code"} on ${location.pathname}`);
+  const blocked = event.blockedURI || "inline code";
+  const where = location.pathname;
+  window.__reportCspViolation(`${event.violatedDirective} refused ${blocked} on ${where}`);
 });
 """
 
 
 @pytest.fixture(scope="session")
-def live_server(sqlite_template, tmp_path_factory):
-    """The app on a copy of the migrated SQLite file, CSRF on, served on a free port; yields its URL."""
+def live_app(sqlite_template, tmp_path_factory):
+    """The app on its own copy of the migrated SQLite file, CSRF on, with a few ideas seeded."""
     path = tmp_path_factory.mktemp("live") / "ideas.sqlite"
     shutil.copy(sqlite_template, path)
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
@@ -56,12 +52,19 @@ def live_server(sqlite_template, tmp_path_factory):
                       password_hash=hash_password(PASSWORD), email_confirmed_at=utcnow())
         db.session.add(author)
         db.session.flush()
-        for title, description, kind in SEEDED_IDEAS:
-            propose_idea(author, title, description, kind)
+        for number, (title, description, kind) in SEEDED_IDEAS.items():
+            assert propose_idea(author, title, description, kind).id == number
         db.session.commit()
         db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """`live_app` served on 127.0.0.1 at a free port, in a daemon thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -70,8 +73,14 @@ def live_server(sqlite_template, tmp_path_factory):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_stay_off(browser, live_app):
+    """Keep the live server unlimited, as its settings say, whatever app was created last."""
+    # Flask-Limiter keeps one on/off switch for all apps, set by the latest init_app; these
+    # tests sign up a dozen members from 127.0.0.1, more than the sign-up limit allows.
+    limiter.enabled = live_app.config["RATELIMIT_ENABLED"]
 
 
 @pytest.fixture(scope="session")
@@ -96,8 +105,9 @@ class BrowserLog:
     violations: list = field(default_factory=list)
 
     def errors(self):
-        """Console messages of type error, as text."""
-        return [message.text for message in self.console if message.type == "error"]
+        """Console messages of type error, each with the address it came from."""
+        return [f"{message.text} ({message.location.get('url')})" for message in self.console
+                if message.type == "error"]
 
     def csp_violations(self):
         """Every CSP refusal, whether Chromium put it on the console or the page heard of it."""
@@ -143,6 +153,13 @@ def new_member():
                 "password": PASSWORD}
 
     return make
+
+
+@pytest.fixture
+def member_page(page, live_server, new_member):
+    """`page`, signed in as a member who just signed up."""
+    sign_up_quickly(page, live_server, new_member())
+    return page
 
 
 @pytest.fixture(scope="session")
