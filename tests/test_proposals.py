@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ideas.extensions import db
 from ideas.models import Follow, Idea, utcnow
@@ -49,6 +49,20 @@ def test_the_new_idea_form_shows_similar_ideas_for_a_given_title(client, auth, m
 
     assert "Is it one of these?" in body
     assert "Add a dark mode" in body
+
+
+def test_check_for_similar_ideas_shows_them_without_posting(client, auth, make_user, make_idea, fetch):
+    existing = make_idea(title="Add a dark mode")
+    auth.login(make_user())
+
+    response = client.post("/ideas/new", data={"title": "dark mode please", "description": "Kept",
+                                               "kind": "idea", "check": "1"})
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'href="/ideas/{existing.id}"' in body
+    assert 'value="dark mode please"' in body and "Kept" in body
+    assert fetch(lambda: db.session.execute(select(func.count(Idea.id))).scalar_one()) == 1
 
 
 @pytest.mark.parametrize("fields, field, message", [

@@ -29,6 +29,10 @@ def _idea_form(**kwargs):
 def new():
     """Propose an idea; similar ones appear while the title is typed."""
     form = _idea_form(title=request.args.get("title", "")[:200])
+    if request.form.get("check"):
+        # "Check for similar ideas": the no-JavaScript way to see them before posting.
+        return render_template("ideas/new.html", form=form, checked=True,
+                               similar=similar_ideas(form.title.data or ""))
     if form.validate_on_submit():
         try:
             idea = propose_idea(current_user, form.title.data, form.description.data,
