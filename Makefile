@@ -6,7 +6,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test clean
+.PHONY: run test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ run: $(VENV)/.app-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) .pytest_cache

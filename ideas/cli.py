@@ -48,7 +48,7 @@ def create_admin_command(email):
             try:
                 member = accounts.sign_up(name, email, password)
             except InvalidInput as error:
-                raise click.ClickException(" ".join(error.fields.values()) or error.message)
+                raise click.ClickException(" ".join(error.fields.values()) or error.message) from None
             accounts.confirm_email(member)
         member.role = "admin"
         db.session.commit()

@@ -132,7 +132,7 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
         tag_ids.append(tag.id)
 
     rendered = {text: render_markdown(text) for _, _, text in IDEAS}
-    statuses, weights = zip(*STATUS_WEIGHTS)
+    statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
     first_idea = _next_id(Idea)
     # A few ideas draw most votes, as on real boards.
     popularity = [1.0 / (rank + 1) ** 0.8 for rank in range(ideas)]
@@ -157,7 +157,8 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
         follow_rows.append(dict(user_id=author, idea_id=idea_id, following=True, reason="author",
                                 created_at=created, updated_at=created))
         for voter in voters:
-            voted_at = created + timedelta(seconds=rng.randint(60, max(61, int((now - created).total_seconds()))))
+            age = int((now - created).total_seconds())
+            voted_at = created + timedelta(seconds=rng.randint(60, max(61, age)))
             vote_rows.append(dict(user_id=voter, idea_id=idea_id, created_at=voted_at))
             if voter != author:
                 follow_rows.append(dict(user_id=voter, idea_id=idea_id, following=True,

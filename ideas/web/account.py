@@ -9,7 +9,7 @@ from ..extensions import db
 from ..following import followed_ideas
 from ..voting import backed_ideas
 from .forms import ActionForm, ChangePasswordForm, NameForm, apply_domain_errors
-from .responses import render_invalid, see_other
+from .responses import see_other
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -8,7 +8,9 @@ from .. import accounts
 from ..errors import InvalidInput
 from ..extensions import address_key, db, limiter
 from ..mail import send_template
-from .forms import ActionForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm, apply_domain_errors
+from .forms import (
+    ActionForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm, apply_domain_errors,
+)
 from .responses import next_url, render_form, see_other
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

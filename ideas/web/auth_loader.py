@@ -2,7 +2,7 @@
 import hmac
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, request
 from flask_login import login_url
 
 from ..extensions import db, htmx, login_manager

@@ -1,5 +1,5 @@
 """Discussion under an idea: post, edit for 15 minutes, delete."""
-from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask import Blueprint, current_app, flash, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..comments import add_comment, can_delete_comment, can_edit_comment, delete_comment, edit_comment

@@ -90,7 +90,8 @@ class IdeaForm(FlaskForm):
     description = TextAreaField("Description", [Optional(), Length(max=DESCRIPTION_MAX), _no_nul],
                                 filters=[_strip],
                                 description="Markdown works: **bold**, _italic_, lists and links.")
-    kind = RadioField("Kind", choices=[SelectChoice(value, label) for value, label in KIND_LABELS.items()], default="idea",
+    kind = RadioField("Kind", default="idea",
+                      choices=[SelectChoice(value, label) for value, label in KIND_LABELS.items()],
                       validators=[DataRequired("Choose idea, problem or praise.")])
     tags = TagsField("Tags", coerce=int, validators=[Optional()])
 
