@@ -91,6 +91,21 @@ def _next_id(model):
     return (db.session.execute(select(func.max(model.id))).scalar() or 0) + 1
 
 
+def _spread(total, shares, cap):
+    """Whole numbers near `shares`, each at most `cap`, adding up to `total` where room allows."""
+    counts = [min(cap, int(share)) for share in shares]
+    short = total - sum(counts)
+    by_share = sorted(range(len(shares)), key=lambda index: -shares[index])
+    while short > 0 and by_share:
+        room = [index for index in by_share if counts[index] < cap]
+        if not room:
+            break
+        for index in room[:short]:
+            counts[index] += 1
+        short = total - sum(counts)
+    return counts
+
+
 def has_data():
     """True when the database already has accounts."""
     return db.session.execute(select(User.id).limit(1)).first() is not None
@@ -138,6 +153,7 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
     popularity = [1.0 / (rank + 1) ** 0.8 for rank in range(ideas)]
     rng.shuffle(popularity)
     scale = votes / sum(popularity) if ideas else 0
+    vote_targets = _spread(votes, [weight * scale for weight in popularity], len(member_ids))
     idea_rows, vote_rows, follow_rows, tag_rows = [], [], [], []
     for i in range(ideas):
         kind, title, text = IDEAS[i % len(IDEAS)]
@@ -146,7 +162,7 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
         idea_id = first_idea + i
         created = now - timedelta(minutes=rng.randint(90, 90 * 24 * 60))
         author = rng.choice(member_ids)
-        voters = rng.sample(member_ids, min(len(member_ids), round(popularity[i] * scale)))
+        voters = rng.sample(member_ids, vote_targets[i])
         status = rng.choices(statuses, weights)[0]
         idea_rows.append(dict(
             id=idea_id, title=title, description=text, description_html=rendered[text], kind=kind,
