@@ -4,6 +4,7 @@ from sqlalchemy.orm import selectinload
 
 from .models import KINDS, STATUSES, Idea, Tag
 from .search import filter_by_text
+from .visibility import listed_ideas
 
 SORTS = {
     "trending": (Idea.trending_score.desc(), Idea.id.desc()),
@@ -15,14 +16,9 @@ SORT_LABELS = {"trending": "Trending", "top": "Top", "new": "New", "updated": "R
 DEFAULT_SORT = "trending"
 
 
-def visible_ideas():
-    """Ideas anyone may see on the board: not withdrawn, not merged away."""
-    return select(Idea).where(Idea.withdrawn_at.is_(None), Idea.status != "merged")
-
-
-def board_query(sort=DEFAULT_SORT, status=None, kind=None, tag=None, q=None):
-    """The board's ideas for the given order and filters, tags loaded in one extra query."""
-    statement = visible_ideas().options(selectinload(Idea.tags))
+def board_query(viewer, sort=DEFAULT_SORT, status=None, kind=None, tag=None, q=None):
+    """The board's ideas for `viewer`, in the given order and filters; tags in one extra query."""
+    statement = listed_ideas(viewer).options(selectinload(Idea.tags))
     if status in STATUSES:
         statement = statement.where(Idea.status == status)
     if kind in KINDS:
@@ -41,4 +37,5 @@ def all_tags():
 
 def ideas_by(member):
     """A select of the member's own ideas, newest first (withdrawn ones included)."""
-    return select(Idea).where(Idea.author_id == member.id).order_by(Idea.created_at.desc(), Idea.id.desc())
+    return (select(Idea).where(Idea.author_id == member.id, Idea.hidden_at.is_(None))
+            .order_by(Idea.created_at.desc(), Idea.id.desc()))

@@ -25,17 +25,29 @@ def _clean_body(body):
     return body
 
 
-def add_comment(author, idea, body):
-    """Comment on an idea; the author of the comment follows the idea."""
+def add_comment(author, idea, body, internal=False, official=False):
+    """Comment on an idea; the author of the comment follows the idea.
+
+    Staff may instead write an internal note (staff-only, not counted, follows nothing) or an
+    official response (public, pinned under the description).
+    """
     ensure_can_participate(author)
-    if idea.withdrawn_at is not None or idea.status == "merged":
+    if (internal or official) and not author.is_staff:
+        raise NotAllowed("Only the product team writes internal notes and official responses.")
+    if internal and official:
+        raise InvalidInput("Choose one.", {"body": "An official response is public; an internal note is not."})
+    if not internal and (idea.withdrawn_at is not None or idea.status == "merged"):
         raise NotAllowed("This idea no longer takes comments.")
     body = _clean_body(body)
     now = utcnow()
     comment = Comment(
-        idea_id=idea.id, author=author, body=body, body_html=render_markdown(body), created_at=now
+        idea_id=idea.id, author=author, body=body, body_html=render_markdown(body), created_at=now,
+        internal=internal, official=official,
     )
     db.session.add(comment)
+    if internal:
+        db.session.flush()
+        return comment
     add_to_counter(idea, "comment_count", +1, updated_at=now)
     join_followers(author, idea, reason="comment")
     return comment
@@ -73,13 +85,30 @@ def delete_comment(member, comment):
     """The author removes their comment; the thread keeps a "comment deleted" marker."""
     if not can_delete_comment(member, comment):
         raise NotAllowed("Only the author can delete this comment.")
+    was_counted = comment.counts_as_public
     comment.deleted_at = utcnow()
     comment.body = ""
     comment.body_html = ""
     db.session.flush()
-    add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", -1)
+    if was_counted:
+        add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", -1)
 
 
-def comments_on(idea):
-    """A select of the idea's comments, oldest first."""
-    return select(Comment).where(Comment.idea_id == idea.id).order_by(Comment.created_at, Comment.id)
+def comments_on(idea, viewer):
+    """A select of the idea's comments `viewer` may see, oldest first.
+
+    Internal notes and hidden comments exist only for staff.
+    """
+    statement = select(Comment).where(Comment.idea_id == idea.id)
+    if not (viewer.is_authenticated and viewer.is_staff):
+        statement = statement.where(Comment.internal.is_(False), Comment.hidden_at.is_(None))
+    return statement.order_by(Comment.created_at, Comment.id)
+
+
+def official_response(idea):
+    """The newest official response on the idea, or None."""
+    return db.session.execute(
+        select(Comment).where(Comment.idea_id == idea.id, Comment.official.is_(True),
+                              Comment.deleted_at.is_(None), Comment.hidden_at.is_(None))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(1)
+    ).scalar()

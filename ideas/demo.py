@@ -168,7 +168,7 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
             id=idea_id, title=title, description=text, description_html=rendered[text], kind=kind,
             status=status, author_id=author, vote_count=len(voters), comment_count=0,
             trending_score=trending_score(len(voters), created), created_at=created,
-            updated_at=created,
+            updated_at=created, status_changed_at=created,
         ))
         follow_rows.append(dict(user_id=author, idea_id=idea_id, following=True, reason="author",
                                 created_at=created, updated_at=created))

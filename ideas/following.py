@@ -61,6 +61,7 @@ def followed_ideas(member):
     return (
         select(Idea)
         .join(Follow, Follow.idea_id == Idea.id)
-        .where(Follow.user_id == member.id, Follow.following.is_(True), Idea.withdrawn_at.is_(None))
+        .where(Follow.user_id == member.id, Follow.following.is_(True), Idea.withdrawn_at.is_(None),
+               Idea.hidden_at.is_(None))
         .order_by(Follow.updated_at.desc(), Idea.id.desc())
     )

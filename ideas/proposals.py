@@ -9,12 +9,13 @@ from .extensions import db
 from .following import join_followers
 from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Idea, Tag, utcnow
 from .sanitize import render_markdown
+from .site_settings import get_setting
 from .voting import trending_score
 
 EDIT_WINDOW = timedelta(hours=1)
 
 
-def _clean(title, description, kind, tag_ids):
+def clean_fields(title, description, kind, tag_ids):
     """Check the fields an author controls; returns them tidied, or raises InvalidInput."""
     title = " ".join((title or "").split())
     description = (description or "").strip()
@@ -43,7 +44,7 @@ def _clean(title, description, kind, tag_ids):
 def propose_idea(author, title, description="", kind="idea", tag_ids=()):
     """Post a new idea; the author follows it."""
     ensure_can_participate(author)
-    title, description, kind, tags = _clean(title, description, kind, tag_ids)
+    title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
     now = utcnow()
     idea = Idea(
         title=title,
@@ -55,12 +56,23 @@ def propose_idea(author, title, description="", kind="idea", tag_ids=()):
         tags=tags,
         created_at=now,
         updated_at=now,
+        status_changed_at=now,
+        awaiting_approval=needs_approval(author),
         trending_score=trending_score(0, now),
     )
     db.session.add(idea)
     db.session.flush()
     join_followers(author, idea, reason="author")
     return idea
+
+
+def needs_approval(author):
+    """With first-idea moderation on, a member's first idea waits for staff approval."""
+    if author.is_staff or get_setting("approve_first_idea") != "1":
+        return False
+    return db.session.execute(
+        select(Idea.id).where(Idea.author_id == author.id, Idea.awaiting_approval.is_(False)).limit(1)
+    ).first() is None
 
 
 def can_edit_idea(member, idea):
@@ -82,7 +94,7 @@ def _check_author_may_change(member, idea):
 def edit_idea(member, idea, title, description, kind, tag_ids=()):
     """The author corrects their idea."""
     _check_author_may_change(member, idea)
-    title, description, kind, tags = _clean(title, description, kind, tag_ids)
+    title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
     idea.title = title
     idea.description = description
     idea.description_html = render_markdown(description)

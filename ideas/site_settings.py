@@ -7,6 +7,8 @@ from .models import Setting
 DEFAULTS = {
     # Members must confirm their email address before proposing, voting or commenting.
     "require_confirmation": "0",
+    # A new member's first idea waits for staff approval before anyone else sees it.
+    "approve_first_idea": "0",
 }
 
 

@@ -35,11 +35,16 @@ def _check_voting_open(idea):
         raise VotingClosed(f"Voting is closed: this idea is {idea.status_label.lower()}.")
 
 
-def cast_vote(member, idea):
-    """Back the idea (a second vote changes nothing) and follow it. True if a vote was added."""
-    ensure_can_participate(member)
+def cast_vote(member, idea, cast_by=None):
+    """Back the idea (a second vote changes nothing) and follow it. True if a vote was added.
+
+    `cast_by` is the staff member recording the vote for a customer, if any.
+    """
+    if cast_by is None:
+        ensure_can_participate(member)
     _check_voting_open(idea)
-    added = insert_ignore(Vote, user_id=member.id, idea_id=idea.id, created_at=utcnow())
+    added = insert_ignore(Vote, user_id=member.id, idea_id=idea.id, created_at=utcnow(),
+                          cast_by_id=cast_by.id if cast_by is not None else None)
     if added:
         _move_count(idea, +1)
     join_followers(member, idea, reason="vote")
@@ -61,9 +66,14 @@ def withdraw_vote(member, idea):
 
 def _move_count(idea, delta):
     """Move the stored count and recompute trending from the new count."""
-    new_count = add_to_counter(idea, "vote_count", delta)
+    add_to_counter(idea, "vote_count", delta)
     # The update above holds the row's lock until commit, so this write cannot interleave.
-    score = trending_score(new_count, idea.created_at)
+    refresh_trending(idea)
+
+
+def refresh_trending(idea):
+    """Store the trending score for the idea's current (just updated) vote count."""
+    score = trending_score(idea.vote_count, idea.created_at)
     db.session.execute(
         update(Idea).where(Idea.id == idea.id).values(trending_score=score),
         execution_options={"synchronize_session": False},
@@ -96,6 +106,6 @@ def backed_ideas(member):
     return (
         select(Idea)
         .join(Vote, Vote.idea_id == Idea.id)
-        .where(Vote.user_id == member.id, Idea.withdrawn_at.is_(None))
+        .where(Vote.user_id == member.id, Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None))
         .order_by(Vote.created_at.desc(), Idea.id.desc())
     )

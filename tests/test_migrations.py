@@ -6,6 +6,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from ideas.extensions import db
+from flask_login import AnonymousUserMixin
+
+ANONYMOUS = AnonymousUserMixin()
 
 
 def test_migrated_schema_matches_the_models(app):
@@ -34,11 +37,11 @@ def test_search_index_follows_inserts_updates_and_deletes(app, make_idea):
 
     idea = make_idea(title="Quarterly invoices")
     with app.app_context():
-        assert [i.id for i in similar_ideas("invoices")] == [idea.id]
+        assert [i.id for i in similar_ideas("invoices", ANONYMOUS)] == [idea.id]
         db.session.execute(text("UPDATE ideas SET title = 'Monthly statements' WHERE id = :id"),
                            {"id": idea.id})
-        assert similar_ideas("invoices") == []
-        assert [i.id for i in similar_ideas("statements")] == [idea.id]
+        assert similar_ideas("invoices", ANONYMOUS) == []
+        assert [i.id for i in similar_ideas("statements", ANONYMOUS)] == [idea.id]
 
 
 def test_sqlite_runs_with_foreign_keys_on_and_wal(app):

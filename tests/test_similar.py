@@ -4,6 +4,9 @@ import pytest
 from helpers import htmx_headers
 from ideas.search import terms_of
 from ideas.similar import similar_ideas
+from flask_login import AnonymousUserMixin
+
+ANONYMOUS = AnonymousUserMixin()
 
 CORPUS = [
     ("Add a dark mode", "The white background hurts at night."),
@@ -23,7 +26,7 @@ def corpus(make_idea):
 
 def similar_titles(app, text):
     with app.app_context():
-        return [idea.title for idea in similar_ideas(text)]
+        return [idea.title for idea in similar_ideas(text, ANONYMOUS)]
 
 
 def test_dark_mode_please_finds_add_a_dark_mode(app, corpus):

@@ -5,11 +5,13 @@ from .idea import (
     VOTING_CLOSED_STATUSES, Idea, Tag, idea_tags,
 )
 from .site import Setting
+from .staff import TIMELINE_ACTIONS, AuditEntry, Merge, MergeLedgerRow, TimelineEntry
 from .types import utcnow
 from .user import ROLES, User
 
 __all__ = [
     "COMMENT_MAX", "Comment", "Follow", "Vote", "DESCRIPTION_MAX", "KIND_LABELS", "KINDS",
     "STATUS_LABELS", "STATUSES", "TITLE_MAX", "VOTING_CLOSED_STATUSES", "Idea", "Tag",
-    "idea_tags", "Setting", "utcnow", "ROLES", "User",
+    "idea_tags", "Setting", "TIMELINE_ACTIONS", "AuditEntry", "Merge", "MergeLedgerRow",
+    "TimelineEntry", "utcnow", "ROLES", "User",
 ]

@@ -20,6 +20,8 @@ class Vote(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when staff recorded the vote for a customer (by email, e.g. from a sales call).
+    cast_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Follow(db.Model):
@@ -50,5 +52,15 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A staff-only note: for anyone but staff it does not exist.
+    internal: Mapped[bool] = mapped_column(default=False)
+    # A staff comment pinned under the idea's description.
+    official: Mapped[bool] = mapped_column(default=False)
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def counts_as_public(self):
+        """Counted in the idea's comment count: public, not hidden, not deleted."""
+        return not self.internal and self.hidden_at is None and self.deleted_at is None

@@ -72,9 +72,17 @@ class Idea(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    staff_edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moderation flags, not statuses: a hidden idea exists only for staff; an idea awaiting
+    # approval exists only for staff and its author.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    awaiting_approval: Mapped[bool] = mapped_column(default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"), index=True)
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=idea_tags, order_by=Tag.name)
+    merged_into: Mapped["Idea | None"] = relationship(remote_side=[id])
 
     @property
     def status_label(self):
@@ -83,6 +91,11 @@ class Idea(db.Model):
     @property
     def kind_label(self):
         return KIND_LABELS[self.kind]
+
+    @property
+    def is_public(self):
+        """Seen by everyone: not withdrawn, hidden or waiting for approval."""
+        return self.withdrawn_at is None and self.hidden_at is None and not self.awaiting_approval
 
     @property
     def voting_open(self):

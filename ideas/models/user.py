@@ -30,6 +30,7 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def get_id(self):
         return f"{self.id}:{self.session_token}"
@@ -41,6 +42,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self):
         return self.role == "admin"
+
+    @property
+    def is_active(self):
+        """Suspended members cannot sign in (Flask-Login refuses inactive users)."""
+        return self.suspended_at is None
 
     @property
     def is_confirmed(self):

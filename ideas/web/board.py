@@ -51,7 +51,7 @@ def index():
     """The board; htmx gets just the results, or just the next page of cards."""
     filters = board_filters(request.args)
     number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    page = fetch_page(board_query(**filters), number, current_app.config["IDEAS_PER_PAGE"])
+    page = fetch_page(board_query(current_user, **filters), number, current_app.config["IDEAS_PER_PAGE"])
     context = dict(
         filters=filters,
         page=page,

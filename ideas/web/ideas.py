@@ -32,7 +32,7 @@ def new():
     if request.form.get("check"):
         # "Check for similar ideas": the no-JavaScript way to see them before posting.
         return render_template("ideas/new.html", form=form, checked=True,
-                               similar=similar_ideas(form.title.data or ""))
+                               similar=similar_ideas(form.title.data or "", current_user))
     if form.validate_on_submit():
         try:
             idea = propose_idea(current_user, form.title.data, form.description.data,
@@ -43,7 +43,7 @@ def new():
             db.session.commit()
             flash("Thank you! Your idea is posted, and you will hear what becomes of it.", "success")
             return see_other(url_for("ideas.show", idea_id=idea.id))
-    similar = similar_ideas(form.title.data) if form.title.data else []
+    similar = similar_ideas(form.title.data, current_user) if form.title.data else []
     return render_form("ideas/new.html", form=form, similar=similar)
 
 
@@ -51,7 +51,7 @@ def new():
 def similar():
     """Up to five existing ideas like the title being typed."""
     title = request.args.get("title", "")[:200]
-    ideas = similar_ideas(title) if title.strip() else []
+    ideas = similar_ideas(title, current_user) if title.strip() else []
     if wants_fragment("similar-ideas"):
         return render_template("ideas/_similar.html", similar=ideas, title=title)
     return render_template("ideas/similar.html", similar=ideas, title=title)
@@ -66,7 +66,7 @@ def show(idea_id):
 
 def idea_page_context(idea, comment_form=None):
     """What the idea page and its fragments need."""
-    comments = db.session.execute(comments_on(idea)).scalars().all()
+    comments = db.session.execute(comments_on(idea, current_user)).scalars().all()
     return dict(
         idea=idea,
         voted=has_voted(current_user, idea),

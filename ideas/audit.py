@@ -1,0 +1,45 @@
+"""The audit log: every staff action, with who, what, when, before and after."""
+import json
+
+from sqlalchemy import select
+
+from .errors import NotAllowed
+from .extensions import db
+from .models import AuditEntry, utcnow
+
+
+def require_staff(actor):
+    """Raise unless `actor` is staff or an admin."""
+    if not (actor.is_authenticated and actor.is_staff):
+        raise NotAllowed("Only the product team may do that.")
+
+
+def require_admin(actor):
+    """Raise unless `actor` is an admin."""
+    if not (actor.is_authenticated and actor.is_admin):
+        raise NotAllowed("Only admins may do that.")
+
+
+def record(actor, action, target, before=None, after=None):
+    """Write one audit entry; `target` is a model instance (or None for site-wide changes)."""
+    entry = AuditEntry(
+        actor_id=actor.id,
+        action=action,
+        target_type=type(target).__tablename__ if target is not None else "site",
+        target_id=getattr(target, "id", None) if target is not None else None,
+        before=json.dumps(before or {}, default=str, sort_keys=True),
+        after=json.dumps(after or {}, default=str, sort_keys=True),
+        created_at=utcnow(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def snapshot(obj, *fields):
+    """The named fields of `obj`, for an entry's before or after."""
+    return {field: getattr(obj, field) for field in fields}
+
+
+def audit_entries():
+    """A select of the log, newest first."""
+    return select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())

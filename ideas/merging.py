@@ -1,0 +1,146 @@
+"""Merging duplicates, and undoing a merge from its ledger.
+
+Merging A into B moves A's votes to B, except for members who already back B (their A vote is
+removed: they count once); A's followers follow B, except those who unfollowed B. Every row moved,
+removed or added is written to the merge's ledger. Undo reads the ledger back: rows that changed
+since the merge (a vote withdrawn afterwards) stay as they are now.
+"""
+from sqlalchemy import delete, select, update
+
+from . import audit
+from .database import add_to_counter, insert_ignore
+from .errors import InvalidInput, NotAllowed
+from .extensions import db
+from .models import Follow, Idea, Merge, MergeLedgerRow, Vote, utcnow
+from .roadmap import add_timeline_entry
+from .voting import refresh_trending
+
+
+def merge_ideas(actor, source, target):
+    """Merge idea `source` into idea `target`. Staff only."""
+    audit.require_staff(actor)
+    if source.id == target.id:
+        raise InvalidInput("Choose another idea.", {"into": "An idea cannot be merged into itself."})
+    for idea in (source, target):
+        if idea.status == "merged":
+            raise InvalidInput("Already merged.", {"into": f"#{idea.id} is already merged into another idea."})
+        if idea.withdrawn_at is not None:
+            raise InvalidInput("Withdrawn.", {"into": f"#{idea.id} was withdrawn by its author."})
+    now = utcnow()
+    merge = Merge(source_id=source.id, target_id=target.id, actor_id=actor.id,
+                  source_status=source.status, created_at=now)
+    db.session.add(merge)
+    db.session.flush()
+
+    backers_of_target = set(db.session.execute(
+        select(Vote.user_id).where(Vote.idea_id == target.id)).scalars())
+    moved = removed = 0
+    for vote in db.session.execute(select(Vote).where(Vote.idea_id == source.id)).scalars().all():
+        counted_twice = vote.user_id in backers_of_target
+        db.session.add(MergeLedgerRow(
+            merge_id=merge.id, row_kind="vote_removed" if counted_twice else "vote_moved",
+            user_id=vote.user_id, vote_id=vote.id, vote_created_at=vote.created_at,
+            vote_cast_by_id=vote.cast_by_id,
+        ))
+        if counted_twice:
+            db.session.delete(vote)
+            removed += 1
+        else:
+            vote.idea_id = target.id
+            moved += 1
+    db.session.flush()
+    if moved or removed:
+        add_to_counter(source, "vote_count", -(moved + removed))
+        refresh_trending(source)
+    if moved:
+        add_to_counter(target, "vote_count", moved)
+        refresh_trending(target)
+
+    followers = db.session.execute(select(Follow.user_id).where(
+        Follow.idea_id == source.id, Follow.following.is_(True))).scalars().all()
+    for user_id in followers:
+        # insert_ignore never touches an existing row, so an unfollow of B stays.
+        if insert_ignore(Follow, user_id=user_id, idea_id=target.id, following=True,
+                         reason="merge", created_at=now, updated_at=now):
+            db.session.add(MergeLedgerRow(merge_id=merge.id, row_kind="follow_added",
+                                          user_id=user_id, follow_updated_at=now))
+
+    before = source.status
+    source.status = "merged"
+    source.merged_into_id = target.id
+    source.status_changed_at = source.updated_at = target.updated_at = now
+    add_timeline_entry(actor, source, "merged_into", before, "merged", related_idea=target)
+    add_timeline_entry(actor, target, "merged_from", related_idea=source)
+    audit.record(actor, "idea.merged", source, {"status": before},
+                 {"status": "merged", "into": target.id, "votes_moved": moved,
+                  "votes_removed": removed})
+    db.session.flush()
+    return merge
+
+
+def latest_merge(source):
+    """The merge that made `source` merged now, or None."""
+    return db.session.execute(
+        select(Merge).where(Merge.source_id == source.id, Merge.undone_at.is_(None))
+        .order_by(Merge.id.desc()).limit(1)
+    ).scalar()
+
+
+def undo_merge(actor, source):
+    """Undo the merge of `source`: its rows go back as they were where nothing changed since."""
+    audit.require_staff(actor)
+    merge = latest_merge(source)
+    if source.status != "merged" or merge is None:
+        raise NotAllowed("This idea is not merged.")
+    target = db.session.get(Idea, merge.target_id)
+    if target.status == "merged":
+        raise NotAllowed(f"Undo the merge of #{target.id} first: it is merged into another idea.")
+    back_to_source = restored = 0
+    for row in merge.ledger:
+        if row.row_kind == "vote_moved":
+            # Only if the vote is still there, on the target: a withdrawn vote stays withdrawn.
+            back_to_source += db.session.execute(
+                update(Vote).where(Vote.id == row.vote_id, Vote.idea_id == target.id)
+                .values(idea_id=source.id),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+        elif row.row_kind == "vote_removed":
+            # The member still backs the target, so their own vote on the source comes back.
+            still_backs_target = db.session.execute(select(Vote.id).where(
+                Vote.user_id == row.user_id, Vote.idea_id == target.id)).first()
+            original = dict(user_id=row.user_id, idea_id=source.id,
+                            created_at=row.vote_created_at, cast_by_id=row.vote_cast_by_id)
+            if db.session.get(Vote, row.vote_id) is None:
+                original["id"] = row.vote_id  # back as it was, unless SQLite reused the id
+            if still_backs_target and insert_ignore(Vote, **original):
+                restored += 1
+        elif row.row_kind == "follow_added":
+            db.session.execute(
+                delete(Follow).where(Follow.user_id == row.user_id, Follow.idea_id == target.id,
+                                     Follow.reason == "merge",
+                                     Follow.updated_at == row.follow_updated_at),
+                execution_options={"synchronize_session": False},
+            )
+    if back_to_source:
+        add_to_counter(target, "vote_count", -back_to_source)
+        refresh_trending(target)
+    if back_to_source or restored:
+        add_to_counter(source, "vote_count", back_to_source + restored)
+        refresh_trending(source)
+
+    now = utcnow()
+    merge.undone_at, merge.undone_by_id = now, actor.id
+    source.status = merge.source_status
+    source.merged_into_id = None
+    source.status_changed_at = source.updated_at = now
+    add_timeline_entry(actor, source, "unmerged", "merged", merge.source_status, related_idea=target)
+    add_timeline_entry(actor, target, "unmerged", related_idea=source)
+    audit.record(actor, "idea.unmerged", source, {"status": "merged", "into": target.id},
+                 {"status": merge.source_status, "votes_back": back_to_source,
+                  "votes_restored": restored})
+    db.session.flush()
+
+
+def merged_into(target):
+    """A select of the ideas merged into `target` (merges not undone)."""
+    return select(Idea).where(Idea.merged_into_id == target.id, Idea.status == "merged").order_by(Idea.id)

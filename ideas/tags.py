@@ -1,0 +1,58 @@
+"""Tags: admins create, rename and colour them; staff put them on ideas."""
+from sqlalchemy import func, select
+
+from . import audit
+from .errors import InvalidInput
+from .extensions import db
+from .models import Tag
+
+TAG_COLOURS = ("grey", "blue", "purple", "teal", "indigo", "brown", "green", "orange", "red")
+TAG_NAME_MAX = 40
+
+
+def _clean_name(name, tag=None):
+    name = " ".join((name or "").split()).lower()
+    if not name or len(name) > TAG_NAME_MAX or "\x00" in name:
+        raise InvalidInput("Name the tag.", {"name": f"Use 1 to {TAG_NAME_MAX} characters."})
+    clash = db.session.execute(select(Tag).where(func.lower(Tag.name) == name)).scalar()
+    if clash is not None and clash is not tag:
+        raise InvalidInput("Tag exists.", {"name": f"There is already a tag called “{name}”."})
+    return name
+
+
+def _check_colour(colour):
+    if colour not in TAG_COLOURS:
+        raise InvalidInput("Unknown colour.", {"colour": "Choose a colour from the list."})
+
+
+def create_tag(actor, name, colour="grey"):
+    """A new tag. Admins only."""
+    audit.require_admin(actor)
+    name = _clean_name(name)
+    _check_colour(colour)
+    tag = Tag(name=name, colour=colour)
+    db.session.add(tag)
+    db.session.flush()
+    audit.record(actor, "tag.created", tag, {}, {"name": name, "colour": colour})
+    return tag
+
+
+def update_tag(actor, tag, name, colour):
+    """Rename or recolour a tag. Admins only."""
+    audit.require_admin(actor)
+    name = _clean_name(name, tag)
+    _check_colour(colour)
+    before = audit.snapshot(tag, "name", "colour")
+    tag.name, tag.colour = name, colour
+    audit.record(actor, "tag.updated", tag, before, {"name": name, "colour": colour})
+    db.session.flush()
+
+
+def add_tag(actor, idea, tag):
+    """Put a tag on an idea. Staff only."""
+    audit.require_staff(actor)
+    if tag not in idea.tags:
+        before = [t.name for t in idea.tags]
+        idea.tags.append(tag)
+        audit.record(actor, "idea.tagged", idea, {"tags": before}, {"tags": [t.name for t in idea.tags]})
+        db.session.flush()

@@ -1,0 +1,54 @@
+"""The product team's people work: roles, votes for customers, one customer's whole history."""
+from sqlalchemy import select
+
+from . import audit
+from .accounts import EMAIL_SHAPE, find_member_by_email, normalise_email
+from .errors import InvalidInput, NotAllowed
+from .extensions import db
+from .models import Comment, Idea, User, Vote
+from .voting import cast_vote
+
+GRANTABLE_ROLES = ("member", "staff")
+
+
+def set_role(actor, member, role):
+    """Admins grant or revoke the staff role (admins themselves are made by `create-admin`)."""
+    audit.require_admin(actor)
+    if role not in GRANTABLE_ROLES:
+        raise InvalidInput("Unknown role.", {"role": "Choose member or staff."})
+    if member.is_admin:
+        raise NotAllowed("Admins keep their role; change it with the command line.")
+    if member.role != role:
+        audit.record(actor, "member.role_changed", member, {"role": member.role}, {"role": role})
+        member.role = role
+        db.session.flush()
+
+
+def vote_for_customer(actor, idea, email):
+    """Staff record a customer's vote by email; an account without a password is made if needed."""
+    audit.require_staff(actor)
+    email = normalise_email(email)
+    if not EMAIL_SHAPE.fullmatch(email) or len(email) > 254:
+        raise InvalidInput("Enter the customer's email address.",
+                           {"email": "Enter a valid email address."})
+    customer = find_member_by_email(email)
+    created = customer is None
+    if created:
+        customer = User(email=email, name=email.split("@")[0][:80], password_hash=None)
+        db.session.add(customer)
+        db.session.flush()
+    added = cast_vote(customer, idea, cast_by=actor)
+    audit.record(actor, "vote.cast_for_customer", idea, {},
+                 {"customer": email, "account_created": created, "vote_added": added})
+    db.session.flush()
+    return customer, added
+
+
+def customer_history(member):
+    """Selects of everything a member did: their ideas, their votes, their comments."""
+    ideas = select(Idea).where(Idea.author_id == member.id).order_by(Idea.created_at.desc())
+    votes = (select(Vote, Idea).join(Idea, Idea.id == Vote.idea_id)
+             .where(Vote.user_id == member.id).order_by(Vote.created_at.desc()))
+    comments = (select(Comment, Idea).join(Idea, Idea.id == Comment.idea_id)
+                .where(Comment.author_id == member.id).order_by(Comment.created_at.desc()))
+    return ideas, votes, comments
