@@ -23,7 +23,8 @@ def merge_ideas(actor, source, target):
         raise InvalidInput("Choose another idea.", {"into": "An idea cannot be merged into itself."})
     for idea in (source, target):
         if idea.status == "merged":
-            raise InvalidInput("Already merged.", {"into": f"#{idea.id} is already merged into another idea."})
+            raise InvalidInput("Already merged.",
+                               {"into": f"#{idea.id} is already merged into another idea."})
         if idea.withdrawn_at is not None:
             raise InvalidInput("Withdrawn.", {"into": f"#{idea.id} was withdrawn by its author."})
     now = utcnow()
