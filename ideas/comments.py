@@ -35,7 +35,8 @@ def add_comment(author, idea, body, internal=False, official=False):
     if (internal or official) and not author.is_staff:
         raise NotAllowed("Only the product team writes internal notes and official responses.")
     if internal and official:
-        raise InvalidInput("Choose one.", {"body": "An official response is public; an internal note is not."})
+        raise InvalidInput("Choose one.",
+                           {"body": "An official response is public; an internal note is not."})
     if not internal and (idea.withdrawn_at is not None or idea.status == "merged"):
         raise NotAllowed("This idea no longer takes comments.")
     body = _clean_body(body)
