@@ -59,9 +59,9 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from .web import account, auth, board, comments, ideas, roadmap, staff, triage
+    from .web import account, auth, board, comments, idea_staff, ideas, roadmap, staff, triage
 
-    for module in (board, ideas, comments, roadmap, auth, account, triage, staff):
+    for module in (board, ideas, idea_staff, comments, roadmap, auth, account, triage, staff):
         app.register_blueprint(module.bp)
 
 

@@ -7,7 +7,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from .errors import ConfirmationRequired, EmailTaken, InvalidInput
+from .errors import ConfirmationRequired, EmailTaken, InvalidInput, NotAllowed
 from .extensions import db
 from .models import User, utcnow
 from .models.user import new_session_token
@@ -50,10 +50,15 @@ def sign_up(name, email, password):
 
 
 def authenticate(email, password):
-    """The member whose email and password match, or None. Upgrades old hashes."""
+    """The member whose email and password match, or None. Upgrades old hashes.
+
+    Raises NotAllowed for a suspended member with the right password.
+    """
     member = find_member_by_email(email)
     if member is None or not verify_password(member.password_hash, password):
         return None
+    if member.suspended_at is not None:
+        raise NotAllowed("This account is suspended. Contact the site's team if you think this is wrong.")
     if needs_rehash(member.password_hash):
         member.password_hash = hash_password(password)
     return member

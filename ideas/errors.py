@@ -17,6 +17,12 @@ class NotAllowed(DomainError):
     status_code = 403
 
 
+class Conflict(DomainError):
+    """The thing is not in a state that allows this (e.g. undoing a merge that is not there)."""
+
+    status_code = 409
+
+
 class VotingClosed(NotAllowed):
     """The idea no longer takes votes (shipped, declined, merged or withdrawn)."""
 

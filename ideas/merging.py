@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 
 from . import audit
 from .database import add_to_counter, insert_ignore
-from .errors import InvalidInput, NotAllowed
+from .errors import Conflict, InvalidInput
 from .extensions import db
 from .models import Follow, Idea, Merge, MergeLedgerRow, Vote, utcnow
 from .roadmap import add_timeline_entry
@@ -92,10 +92,10 @@ def undo_merge(actor, source):
     audit.require_staff(actor)
     merge = latest_merge(source)
     if source.status != "merged" or merge is None:
-        raise NotAllowed("This idea is not merged.")
+        raise Conflict("This idea is not merged.")
     target = db.session.get(Idea, merge.target_id)
     if target.status == "merged":
-        raise NotAllowed(f"Undo the merge of #{target.id} first: it is merged into another idea.")
+        raise Conflict(f"Undo the merge of #{target.id} first: it is merged into another idea.")
     back_to_source = restored = 0
     for row in merge.ledger:
         if row.row_kind == "vote_moved":

@@ -13,7 +13,7 @@ MATRIX = [
     ("/ideas/new", {"title": "A new idea", "kind": "idea"},
      {"anonymous": LOGIN, "member": 303, "author": 303, "staff": 303, "admin": 303}),
     ("/ideas/{idea}/edit", {"title": "Edited", "kind": "idea"},
-     {"anonymous": LOGIN, "member": 403, "author": 303, "staff": 403, "admin": 403}),
+     {"anonymous": LOGIN, "member": 403, "author": 303, "staff": 303, "admin": 303}),
     ("/ideas/{idea}/withdraw", {},
      {"anonymous": LOGIN, "member": 403, "author": 303, "staff": 403, "admin": 403}),
     ("/ideas/{idea}/vote", {},
@@ -89,3 +89,57 @@ def test_refused_changes_write_nothing(client, auth, world, fetch):
 
     idea = fetch(lambda: db.session.get(Idea, ids["idea"]))
     assert (idea.title, idea.withdrawn_at) == ("Add a dark mode", None)
+
+
+def _team_routes():
+    """(path template, method) of every staff and admin route, read from the app's URL map."""
+    from ideas import create_app
+
+    app = create_app("testing")
+    routes = []
+    for rule in app.url_map.iter_rules():
+        area = rule.endpoint.split(".")[0]
+        if area in ("idea_staff", "triage", "staff") or rule.rule.startswith(("/staff", "/admin")):
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                routes.append((rule.rule, method))
+    return sorted(set(routes))
+
+
+TEAM_ROUTES = _team_routes()
+
+
+def _fill(path, ids):
+    for name, value in ids.items():
+        path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
+    return path
+
+
+@pytest.fixture
+def team_world(app, world, make_tag):
+    """The world above plus a tag, with ids for every kind of route argument."""
+    people, ids = world
+    return people, {"idea_id": ids["idea"], "comment_id": ids["comment"],
+                    "member_id": people["member"].id, "tag_id": make_tag("sample").id}
+
+
+@pytest.mark.parametrize("actor", ["anonymous", "member", "author", "staff", "admin"])
+@pytest.mark.parametrize("path, method", TEAM_ROUTES, ids=[f"{m} {p}" for p, m in TEAM_ROUTES])
+def test_every_team_route_checks_the_role_on_the_server(client, auth, team_world, path, method, actor):
+    people, ids = team_world
+    if actor != "anonymous":
+        auth.login(people[actor])
+    admin_only = path.startswith("/admin")
+
+    response = client.open(_fill(path, ids), method=method, data={})
+
+    if actor == "anonymous":
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/auth/login")
+    elif actor in ("member", "author") or (actor == "staff" and admin_only):
+        assert response.status_code == 403
+    else:
+        assert response.status_code not in (302, 401, 403), response.status_code
+
+
+def test_the_team_route_list_is_not_empty():
+    assert len(TEAM_ROUTES) >= 10

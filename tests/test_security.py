@@ -303,10 +303,11 @@ def snapshot(fetch):
 
 
 @pytest.fixture
-def sample_urls(app, make_user, make_idea, fetch):
+def sample_urls(app, make_user, make_idea, make_tag, fetch):
     """A URL for every GET route, filled with ids and tokens that exist."""
     author = make_user(confirmed=False)
-    idea = make_idea(author=author)
+    tag = make_tag("sample")
+    idea = make_idea(author=author, tags=[tag])
     with app.test_request_context():
         member = db.session.get(User, author.id)
         comment = add_comment(member, db.session.get(Idea, idea.id), "First!")
@@ -317,8 +318,8 @@ def sample_urls(app, make_user, make_idea, fetch):
         for rule in app.url_map.iter_rules():
             if "GET" not in rule.methods or rule.endpoint == "static":
                 continue
-            values = {"idea_id": idea.id, "comment_id": comment.id,
-                      "token": tokens.get(rule.endpoint)}
+            values = {"idea_id": idea.id, "comment_id": comment.id, "member_id": author.id,
+                      "tag_id": tag.id, "token": tokens.get(rule.endpoint)}
             missing = [name for name in rule.arguments if values.get(name) is None]
             assert not missing, f"give test_security a sample {missing} for {rule.endpoint}"
             urls.append(url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}))

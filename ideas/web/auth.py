@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, render_template, request, url_f
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotAllowed
 from ..extensions import address_key, db, limiter
 from ..mail import send_template
 from .forms import (
@@ -66,12 +66,17 @@ def login():
     """Sign in with email and password."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        member = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            member = accounts.authenticate(form.email.data, form.password.data)
+        except NotAllowed as refusal:
+            member = None
+            form.form_errors.append(refusal.message)
         if member is not None:
             db.session.commit()
             login_user(member, remember=form.remember.data)
             return see_other(next_url(url_for("board.index")))
-        form.form_errors.append("That email and password do not match an account.")
+        elif not form.form_errors:
+            form.form_errors.append("That email and password do not match an account.")
     return render_form("auth/login.html", form=form)
 
 

@@ -18,6 +18,8 @@ def load_user(user_id):
     member = db.session.get(User, int(member_id))
     if member is None or not hmac.compare_digest(member.session_token, token):
         return None
+    if member.suspended_at is not None:  # a suspension ends sessions already open
+        return None
     return member
 
 

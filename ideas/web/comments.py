@@ -26,7 +26,9 @@ def create(idea_id):
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            comment = add_comment(current_user, idea, form.body.data)
+            comment = add_comment(current_user, idea, form.body.data,
+                                  internal=form.visibility.data == "internal",
+                                  official=form.visibility.data == "official")
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:

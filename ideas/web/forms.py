@@ -2,12 +2,15 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice,
-    SelectMultipleField, StringField, TextAreaField,
+    IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired, Email, EqualTo, Length, NumberRange, Optional, ValidationError,
+)
 
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
-from ..models import COMMENT_MAX, DESCRIPTION_MAX, KIND_LABELS, TITLE_MAX
+from ..models import COMMENT_MAX, DESCRIPTION_MAX, KIND_LABELS, STATUS_LABELS, TITLE_MAX
+from ..roadmap import NOTE_MAX
 
 
 def _strip(value):
@@ -102,6 +105,32 @@ class IdeaForm(FlaskForm):
 class CommentForm(FlaskForm):
     body = TextAreaField("Comment", [DataRequired("Write something first."),
                                      Length(max=COMMENT_MAX), _no_nul], filters=[_strip])
+    # Shown to staff only; the domain refuses the other two from members.
+    visibility = RadioField("Post as", default="public", choices=[
+        SelectChoice("public", "Comment"),
+        SelectChoice("official", "Official response (pinned under the description)"),
+        SelectChoice("internal", "Internal note (staff only)"),
+    ])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("New status", choices=[
+        SelectChoice(value, label) for value, label in STATUS_LABELS.items() if value != "merged"
+    ])
+    note = TextAreaField("Public note", [Optional(), Length(max=NOTE_MAX), _no_nul], filters=[_strip],
+                         description="Customers following the idea read this. Required when declining.")
+
+
+class MergeForm(FlaskForm):
+    into = IntegerField("Merge into idea #", [DataRequired("Enter the number of the surviving idea."),
+                                              NumberRange(min=1, max=2**31 - 1, message="Enter an idea number.")])
+
+
+class VoteForCustomerForm(FlaskForm):
+    email = EmailField("Customer's email", [DataRequired("Enter the customer's email address."),
+                                            Length(max=EMAIL_MAX),
+                                            Email("Enter a valid email address.", check_deliverability=False)],
+                       filters=[_strip])
 
 
 class SiteSettingsForm(FlaskForm):

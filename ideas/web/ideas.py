@@ -3,14 +3,19 @@ from flask import Blueprint, current_app, flash, render_template, request, url_f
 from flask_login import current_user, login_required
 
 from ..board import all_tags
-from ..comments import can_delete_comment, can_edit_comment, comments_on
+from ..comments import can_delete_comment, can_edit_comment, comments_on, official_response
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db, limiter
 from ..following import follow_idea, follower_count, is_following, unfollow_idea
+from ..merging import merged_into
 from ..proposals import can_edit_idea, edit_idea, propose_idea, withdraw_idea
+from ..roadmap import edit_idea_as_staff, timeline_of
 from ..similar import similar_ideas
 from ..voting import cast_vote, has_voted, withdraw_vote
-from .forms import ActionForm, CommentForm, IdeaForm, apply_domain_errors
+from ..visibility import is_staff
+from .forms import (
+    ActionForm, CommentForm, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm, apply_domain_errors,
+)
 from .loaders import get_idea
 from .responses import next_url, render_form, see_other, wants_fragment
 
@@ -64,36 +69,57 @@ def show(idea_id):
     return render_template("ideas/show.html", **idea_page_context(idea))
 
 
-def idea_page_context(idea, comment_form=None):
-    """What the idea page and its fragments need."""
+def idea_page_context(idea, comment_form=None, **staff_forms):
+    """What the idea page and its fragments need; staff get their forms and the merge record."""
     comments = db.session.execute(comments_on(idea, current_user)).scalars().all()
+    timeline = db.session.execute(timeline_of(idea)).scalars().all()
+    staff = {}
+    if is_staff(current_user):
+        staff = dict(
+            status_form=staff_forms.get("status_form") or StatusForm(formdata=None),
+            merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
+            vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
+        )
     return dict(
         idea=idea,
+        discussion=discussion(comments, timeline),
+        official=official_response(idea),
+        merged_here=db.session.execute(merged_into(idea)).scalars().all(),
         voted=has_voted(current_user, idea),
         following=is_following(current_user, idea),
         followers=follower_count(idea),
         comments=comments,
         comment_form=comment_form or CommentForm(formdata=None),
-        can_edit=can_edit_idea(current_user, idea),
+        can_edit=can_edit_idea(current_user, idea) or is_staff(current_user),
         can_edit_comment=lambda c: can_edit_comment(current_user, c),
         can_delete_comment=lambda c: can_delete_comment(current_user, c),
         action_form=ActionForm(),
+        **staff,
     )
+
+
+def discussion(comments, timeline):
+    """Comments and timeline entries in one thread, oldest first, like a parcel's tracking."""
+    items = [("comment", c.created_at, c.id, c) for c in comments]
+    items += [("event", e.created_at, e.id, e) for e in timeline]
+    return [(kind, item) for kind, _, _, item in sorted(items, key=lambda row: (row[1], row[0], row[2]))]
 
 
 @bp.route("/<int:idea_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(idea_id):
-    """The author corrects their idea while it is New, within an hour."""
+    """The author corrects their idea while it is New, within an hour; staff clarify it any time."""
     idea = get_idea(idea_id)
-    if not can_edit_idea(current_user, idea):
+    as_author = can_edit_idea(current_user, idea)
+    if not as_author and not is_staff(current_user):
         raise NotAllowed("Only the author may change an idea, while it is New and within an hour.")
+    change = edit_idea if as_author else edit_idea_as_staff
     form = _idea_form(title=idea.title, description=idea.description, kind=idea.kind,
                       tags=[tag.id for tag in idea.tags])
     if form.validate_on_submit():
         try:
-            edit_idea(current_user, idea, form.title.data, form.description.data, form.kind.data,
-                      form.tags.data)
+            change(current_user, idea, form.title.data, form.description.data, form.kind.data,
+                   form.tags.data)
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:

@@ -1,0 +1,139 @@
+"""What the product team does on an idea's page: status, merge, moderation, votes for customers."""
+from flask import Blueprint, flash, render_template, url_for
+from flask_login import current_user
+
+from ..errors import InvalidInput
+from ..extensions import db
+from ..merging import merge_ideas, undo_merge
+from ..models import Idea
+from ..moderation import hide_comment, hide_idea, unhide_comment, unhide_idea
+from ..roadmap import change_status
+from ..team import vote_for_customer
+from .forms import MergeForm, StatusForm, VoteForCustomerForm, apply_domain_errors
+from .ideas import idea_page_context
+from .loaders import get_comment, get_idea
+from .responses import see_other
+from .staff import staff_required
+
+bp = Blueprint("idea_staff", __name__, url_prefix="/ideas")
+
+
+def _back_to(idea, anchor=None):
+    return see_other(url_for("ideas.show", idea_id=idea.id, _anchor=anchor))
+
+
+def _reshow(idea, **forms):
+    """The idea page again, with a refused staff form showing what was typed: 422."""
+    return render_template("ideas/show.html", **idea_page_context(idea, **forms)), 422
+
+
+@bp.post("/<int:idea_id>/status")
+@staff_required
+def status(idea_id):
+    """Move the idea to another status with a public note (the reason, when declining)."""
+    idea = get_idea(idea_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            change_status(current_user, idea, form.status.data, form.note.data)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Status changed to {idea.status_label}.", "success")
+            return _back_to(idea, "timeline-end")
+    return _reshow(idea, status_form=form)
+
+
+@bp.post("/<int:idea_id>/merge")
+@staff_required
+def merge(idea_id):
+    """Merge this idea into another: its votes and followers move there."""
+    idea = get_idea(idea_id)
+    form = MergeForm()
+    if form.validate_on_submit():
+        target = db.session.get(Idea, form.into.data)
+        try:
+            if target is None:
+                raise InvalidInput("No such idea.", {"into": f"There is no idea #{form.into.data}."})
+            merge_ideas(current_user, idea, target)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Merged into #{target.id}. You can undo this from this page.", "success")
+            return _back_to(idea)
+    return _reshow(idea, merge_form=form)
+
+
+@bp.post("/<int:idea_id>/unmerge")
+@staff_required
+def unmerge(idea_id):
+    """Undo the merge: votes and followers go back where nothing changed since."""
+    idea = get_idea(idea_id)
+    undo_merge(current_user, idea)
+    db.session.commit()
+    flash("The merge is undone.", "success")
+    return _back_to(idea)
+
+
+@bp.post("/<int:idea_id>/vote-for")
+@staff_required
+def vote_for(idea_id):
+    """Record a customer's vote by email (from a call, a chat, a sales meeting)."""
+    idea = get_idea(idea_id)
+    form = VoteForCustomerForm()
+    if form.validate_on_submit():
+        try:
+            customer, added = vote_for_customer(current_user, idea, form.email.data)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Vote recorded for {customer.email}." if added
+                  else f"{customer.email} already backs this idea.", "success")
+            return _back_to(idea)
+    return _reshow(idea, vote_for_form=form)
+
+
+@bp.post("/<int:idea_id>/hide")
+@staff_required
+def hide(idea_id):
+    """Hide the idea from everyone but staff."""
+    return _moderate_idea(idea_id, hide_idea, "Hidden: only staff see this idea now.")
+
+
+@bp.post("/<int:idea_id>/unhide")
+@staff_required
+def unhide(idea_id):
+    """Show a hidden idea again."""
+    return _moderate_idea(idea_id, unhide_idea, "Visible to everyone again.")
+
+
+def _moderate_idea(idea_id, rule, message):
+    idea = get_idea(idea_id)
+    rule(current_user, idea)
+    db.session.commit()
+    flash(message, "success")
+    return _back_to(idea)
+
+
+@bp.post("/comments/<int:comment_id>/hide")
+@staff_required
+def hide_a_comment(comment_id):
+    """Hide a comment from everyone but staff."""
+    return _moderate_comment(comment_id, hide_comment)
+
+
+@bp.post("/comments/<int:comment_id>/unhide")
+@staff_required
+def unhide_a_comment(comment_id):
+    """Show a hidden comment again."""
+    return _moderate_comment(comment_id, unhide_comment)
+
+
+def _moderate_comment(comment_id, rule):
+    comment = get_comment(comment_id)
+    rule(current_user, comment)
+    db.session.commit()
+    return see_other(url_for("ideas.show", idea_id=comment.idea_id, _anchor=f"comment-{comment.id}"))
