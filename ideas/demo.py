@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from .database import sync_id_sequences
 from .extensions import db
-from .models import Comment, Follow, Idea, Tag, User, Vote, idea_tags, utcnow
+from .models import Comment, Follow, Idea, Tag, TimelineEntry, User, Vote, idea_tags, utcnow
 from .passwords import hash_password
 from .sanitize import render_markdown
 from .voting import trending_score
@@ -77,6 +77,13 @@ COMMENTS = (
     "Any update on this?",
     "We switched from a competitor partly because of this; please keep it up!",
 )
+STATUS_NOTES = {
+    "under_review": "Thanks! We are looking into how many customers this affects.",
+    "planned": "This is on our plan for next quarter.",
+    "in_progress": "Our team started on this **this sprint**.",
+    "shipped": "Released today: thank you for asking for it.",
+    "declined": "We will not build this: it conflicts with how billing works for most customers.",
+}
 STATUS_WEIGHTS = (("open", 40), ("under_review", 15), ("planned", 15), ("in_progress", 10),
                   ("shipped", 12), ("declined", 8))
 CHUNK = 20_000
@@ -154,7 +161,11 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
     rng.shuffle(popularity)
     scale = votes / sum(popularity) if ideas else 0
     vote_targets = _spread(votes, [weight * scale for weight in popularity], len(member_ids))
-    idea_rows, vote_rows, follow_rows, tag_rows = [], [], [], []
+    idea_rows, vote_rows, follow_rows, tag_rows, timeline_rows = [], [], [], [], []
+    team_id = db.session.execute(select(User.id).where(User.role.in_(("staff", "admin")))
+                                 .order_by(User.id)).scalar() or next(
+        (u["id"] for u in users if u["role"] != "member"), member_ids[0])
+    notes_html = {note: render_markdown(note) for note in STATUS_NOTES.values()}
     for i in range(ideas):
         kind, title, text = IDEAS[i % len(IDEAS)]
         if i >= len(IDEAS):
@@ -164,11 +175,18 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
         author = rng.choice(member_ids)
         voters = rng.sample(member_ids, vote_targets[i])
         status = rng.choices(statuses, weights)[0]
+        changed = created
+        if status != "open":
+            changed = created + (now - created) * rng.uniform(0.2, 0.9)
+            note = STATUS_NOTES[status]
+            timeline_rows.append(dict(
+                idea_id=idea_id, actor_id=team_id, action="status", from_status="open",
+                to_status=status, note=note, note_html=notes_html[note], created_at=changed))
         idea_rows.append(dict(
             id=idea_id, title=title, description=text, description_html=rendered[text], kind=kind,
             status=status, author_id=author, vote_count=len(voters), comment_count=0,
             trending_score=trending_score(len(voters), created), created_at=created,
-            updated_at=created, status_changed_at=created,
+            updated_at=changed, status_changed_at=changed,
         ))
         follow_rows.append(dict(user_id=author, idea_id=idea_id, following=True, reason="author",
                                 created_at=created, updated_at=created))
@@ -200,6 +218,7 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
                          created_at=now, updated_at=now) for u, i in commented - followed]
 
     _insert_chunks(Idea, idea_rows)
+    _insert_chunks(TimelineEntry, timeline_rows)
     _insert_chunks(idea_tags, tag_rows)
     _insert_chunks(Vote, vote_rows)
     _insert_chunks(Follow, follow_rows)
