@@ -1,19 +1,34 @@
-"""Pages for the product team. Every view checks the role on the server."""
+"""Pages for the product team: members and their history, roles, suspension, tags, settings,
+the audit log. Every view checks the role on the server; the rules live in the domain modules."""
+import json
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
+from .. import audit
+from ..errors import InvalidInput
 from ..extensions import db
-from ..models import User
+from ..models import Tag, User, idea_tags
+from ..moderation import suspend_member, unsuspend_member
 from ..site_settings import get_setting, set_setting
-from .forms import SiteSettingsForm
-from .responses import see_other
+from ..tags import TAG_COLOURS, TAG_NAME_MAX, create_tag, update_tag
+from ..team import customer_history, set_role
+from .forms import SiteSettingsForm, apply_domain_errors
+from .responses import next_url, render_form, see_other
 
 bp = Blueprint("staff", __name__)
 
 MEMBERS_PER_PAGE = 50
+HISTORY_PER_PAGE = 50
+AUDIT_PER_PAGE = 50
+SEARCH_MAX = 254
+# Far beyond any real page, and small enough that the offset stays a valid integer in SQL.
+PAGE_MAX = 100_000
 
 
 def role_required(allowed):
@@ -33,29 +48,229 @@ staff_required = role_required(lambda member: member.is_staff)
 admin_required = role_required(lambda member: member.is_admin)
 
 
+# Forms. They live here rather than in forms.py because only these pages use them.
+
+SETTINGS = ("require_confirmation", "approve_first_idea")
+
+
+class AdminSettingsForm(SiteSettingsForm):
+    approve_first_idea = BooleanField("Hold a new member's first idea for approval")
+
+
+class TagForm(FlaskForm):
+    # The domain (ideas.tags) names every problem; the form only carries the values.
+    name = StringField("Name")
+    colour = SelectField("Colour", choices=[SelectChoice(colour, colour.capitalize())
+                                            for colour in TAG_COLOURS],
+                         default="grey", validate_choice=False)
+
+
+# Paging by "one row more than the page" needs no COUNT over big tables.
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    has_next: bool
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def prev_num(self):
+        return self.page - 1
+
+    @property
+    def next_num(self):
+        return self.page + 1
+
+
+def page_number(name="page"):
+    """The page asked for in the query string, kept within 1..PAGE_MAX."""
+    return min(max(request.args.get(name, 1, type=int), 1), PAGE_MAX)
+
+
+def page_of(statement, per_page, name="page", scalars=True):
+    """One page of `statement`'s rows (or first entities), numbered by the query argument `name`."""
+    number = page_number(name)
+    result = db.session.execute(statement.limit(per_page + 1).offset((number - 1) * per_page))
+    rows = result.scalars().all() if scalars else result.all()
+    return Page(rows[:per_page], number, len(rows) > per_page)
+
+
+# Members, roles and suspension.
+
 @bp.get("/staff/members")
 @staff_required
 def members():
-    """Members with their role and whether they confirmed their address; unconfirmed first."""
+    """Members with role, confirmation and suspension; unconfirmed first; searchable."""
     unconfirmed_only = request.args.get("unconfirmed") == "1"
-    statement = select(User).order_by(User.email_confirmed_at.is_not(None), User.created_at.desc())
+    query = request.args.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX]
+    statement = select(User).order_by(User.email_confirmed_at.is_not(None),
+                                      User.created_at.desc(), User.id.desc())
     if unconfirmed_only:
         statement = statement.where(User.email_confirmed_at.is_(None))
-    page = db.paginate(statement, per_page=MEMBERS_PER_PAGE, error_out=False)
-    return render_template("staff/members.html", page=page, unconfirmed_only=unconfirmed_only)
+    if query:
+        needle = query.lower()
+        statement = statement.where(or_(func.lower(User.name).contains(needle, autoescape=True),
+                                        func.lower(User.email).contains(needle, autoescape=True)))
+    page = page_of(statement, MEMBERS_PER_PAGE)
+    return render_template("staff/members.html", page=page, unconfirmed_only=unconfirmed_only,
+                           query=query)
 
+
+@bp.get("/staff/members/<int:member_id>")
+@staff_required
+def member(member_id):
+    """One customer's whole history: their ideas, votes and comments, with current statuses."""
+    person = db.get_or_404(User, member_id)
+    ideas, votes, comments = customer_history(person)
+    return render_template(
+        "staff/member.html",
+        person=person,
+        ideas=page_of(ideas, HISTORY_PER_PAGE, "ideas_page"),
+        votes=page_of(votes, HISTORY_PER_PAGE, "votes_page", scalars=False),
+        comments=page_of(comments, HISTORY_PER_PAGE, "comments_page", scalars=False),
+    )
+
+
+@bp.post("/admin/members/<int:member_id>/role")
+@admin_required
+def change_role(member_id):
+    """Grant or revoke the staff role."""
+    person = db.get_or_404(User, member_id)
+    role = request.form.get("role", "")
+    set_role(current_user, person, role)
+    db.session.commit()
+    flash(f"{person.name} is now {'staff' if role == 'staff' else 'a member'}.", "success")
+    return see_other(next_url(url_for("staff.members")))
+
+
+@bp.post("/staff/members/<int:member_id>/suspend")
+@staff_required
+def suspend(member_id):
+    """Suspend a member: they cannot sign in; their past content stays."""
+    person = db.get_or_404(User, member_id)
+    suspend_member(current_user, person)
+    db.session.commit()
+    flash(f"{person.name} is suspended and can no longer sign in.", "success")
+    return see_other(next_url(url_for("staff.member", member_id=person.id)))
+
+
+@bp.post("/staff/members/<int:member_id>/unsuspend")
+@staff_required
+def unsuspend(member_id):
+    """Lift a suspension."""
+    person = db.get_or_404(User, member_id)
+    unsuspend_member(current_user, person)
+    db.session.commit()
+    flash(f"{person.name} may sign in again.", "success")
+    return see_other(next_url(url_for("staff.member", member_id=person.id)))
+
+
+# Tags.
+
+def _tags_with_use():
+    """(tag, number of ideas carrying it), by name."""
+    return db.session.execute(
+        select(Tag, func.count(idea_tags.c.idea_id))
+        .outerjoin(idea_tags, idea_tags.c.tag_id == Tag.id)
+        .group_by(Tag.id).order_by(Tag.name)
+    ).all()
+
+
+def _render_tags(new_form=None, failed_tag_id=None, failed_form=None):
+    """The tags page; a refused form is shown with what was typed and the problem named."""
+    rows = []
+    for tag, uses in _tags_with_use():
+        if tag.id == failed_tag_id:
+            form = failed_form
+        else:
+            form = TagForm(formdata=None, obj=tag, prefix=f"tag-{tag.id}")
+        rows.append((tag, uses, form))
+    return render_form("staff/tags.html", rows=rows,
+                       new_form=new_form or TagForm(formdata=None), name_max=TAG_NAME_MAX)
+
+
+@bp.route("/admin/tags", methods=["GET", "POST"])
+@admin_required
+def tags():
+    """Every tag with a form to rename or recolour it, and a form for a new one."""
+    if request.method == "GET":
+        return _render_tags()
+    form = TagForm()
+    if form.validate_on_submit():
+        try:
+            tag = create_tag(current_user, form.name.data, form.colour.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Tag “{tag.name}” created.", "success")
+            return see_other(url_for("staff.tags"))
+    return _render_tags(new_form=form)
+
+
+@bp.post("/admin/tags/<int:tag_id>")
+@admin_required
+def edit_tag(tag_id):
+    """Rename or recolour one tag."""
+    tag = db.get_or_404(Tag, tag_id)
+    form = TagForm(prefix=f"tag-{tag.id}")
+    if form.validate_on_submit():
+        try:
+            update_tag(current_user, tag, form.name.data, form.colour.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Tag “{tag.name}” saved.", "success")
+            return see_other(url_for("staff.tags"))
+    return _render_tags(failed_tag_id=tag_id, failed_form=form)
+
+
+# Site settings and the audit log.
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
 @admin_required
 def site_settings():
-    """Site-wide rules admins choose."""
-    form = SiteSettingsForm()
+    """Site-wide rules admins choose; each change is kept in the audit log."""
+    form = AdminSettingsForm()
     if request.method == "GET":
-        form.require_confirmation.data = get_setting("require_confirmation") == "1"
+        for key in SETTINGS:
+            form[key].data = get_setting(key) == "1"
     if form.validate_on_submit():
-        set_setting("require_confirmation", "1" if form.require_confirmation.data else "0")
+        before = {key: get_setting(key) == "1" for key in SETTINGS}
+        after = {key: bool(form[key].data) for key in SETTINGS}
+        changed = [key for key in SETTINGS if before[key] != after[key]]
+        for key in changed:
+            set_setting(key, "1" if after[key] else "0")
+        if changed:
+            audit.record(current_user, "settings.changed", None,
+                         {key: before[key] for key in changed}, {key: after[key] for key in changed})
         db.session.commit()
         flash("Settings saved.", "success")
         return see_other(url_for("staff.site_settings"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("staff/settings.html", form=form), status
+    return render_form("staff/settings.html", form=form)
+
+
+def compact_json(text):
+    """An entry's stored JSON on one line, or an em dash when it is empty."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return text
+    if value in ({}, [], None):
+        return "—"
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+
+
+@bp.get("/admin/audit")
+@admin_required
+def audit_log():
+    """Every staff action, newest first: who, what, when, before and after."""
+    page = page_of(audit.audit_entries(), AUDIT_PER_PAGE)
+    return render_template("staff/audit.html", page=page, compact_json=compact_json)
