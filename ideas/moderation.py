@@ -4,7 +4,7 @@ Hidden things vanish for members and stay visible (and restorable) for staff.
 """
 from . import audit
 from .database import add_to_counter
-from .errors import NotAllowed
+from .errors import Conflict, NotAllowed
 from .extensions import db
 from .models import Idea, utcnow
 from .roadmap import add_timeline_entry
@@ -31,6 +31,8 @@ def unhide_idea(actor, idea):
 def approve_idea(actor, idea):
     """Publish an idea that waited for approval."""
     audit.require_staff(actor)
+    if idea.withdrawn_at is not None:
+        raise Conflict("The author withdrew this idea.")
     if idea.awaiting_approval:
         idea.awaiting_approval = False
         add_timeline_entry(actor, idea, "approved")

@@ -56,6 +56,7 @@ class Idea(db.Model):
         Index("ix_ideas_board_top", "vote_count", "id"),
         Index("ix_ideas_board_trending", "trending_score", "id"),
         Index("ix_ideas_board_updated", "updated_at", "id"),
+        Index("ix_ideas_triage", "status", "status_changed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -41,7 +41,7 @@ def board_filters(args):
         "sort": sort if sort in SORTS else DEFAULT_SORT,
         "status": status if status in STATUSES and status != "merged" else "",
         "kind": kind if kind in KIND_LABELS else "",
-        "tag": args.get("tag", "")[:40],
+        "tag": args.get("tag", "")[:40].replace("\x00", ""),
         "q": args.get("q", "")[:200].replace("\x00", ""),
     }
 

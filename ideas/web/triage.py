@@ -1,13 +1,232 @@
-"""The product team's inbox at /staff."""
-from flask import Blueprint, render_template
+"""The product team's inbox at /staff: triage ideas a page at a time, and many at once."""
+from urllib.parse import parse_qsl, urlsplit
 
+from flask import Blueprint, flash, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import ValidationError
+
+from ..board import all_tags
+from ..errors import InvalidInput, NotAllowed
+from ..extensions import db
+from ..inbox import (
+    DEFAULT_SORT, SORT_LABELS, SORTS, follower_counts, inbox_query, recent_vote_counts,
+    selected_ideas, status_counts, tag_named,
+)
+from ..models import KIND_LABELS, STATUS_LABELS, Idea
+from ..moderation import approve_idea
+from ..roadmap import NOTE_MAX, SETTABLE_STATUSES, change_status
+from ..tags import TAG_NAME_MAX, add_tag
+from .board import fetch_page
+from .responses import next_url, render_invalid, see_other, wants_fragment
 from .staff import staff_required
 
 bp = Blueprint("triage", __name__, url_prefix="/staff")
+
+IDEAS_PER_PAGE = 50
+MAX_PAGE = 10_000
+ID_MAX = 2**31 - 1  # the ids column is a 32-bit integer on PostgreSQL
+
+
+class BulkForm(FlaskForm):
+    """The inbox's one form: tick rows, then give them a status (with a note) or a tag."""
+
+    idea_ids = SelectMultipleField("Selected ideas", coerce=int, validate_choice=False)
+    # The rules (change_status, add_tag) judge the choices, so single and bulk changes agree.
+    status = SelectField("New status", validate_choice=False, choices=[
+        SelectChoice("", "Choose a status"),
+        *(SelectChoice(status, STATUS_LABELS[status]) for status in SETTABLE_STATUSES),
+    ])
+    note = TextAreaField("Public note", render_kw={"maxlength": NOTE_MAX},
+                         description="Customers following the ideas read it. Required to decline.")
+    tag = SelectField("Tag", validate_choice=False)
+    next = HiddenField()
+
+    def validate_idea_ids(self, field):
+        if not field.data:
+            raise ValidationError("Select at least one idea.")
+        if len(field.data) > IDEAS_PER_PAGE:
+            raise ValidationError(f"Select at most {IDEAS_PER_PAGE} ideas at a time.")
+        if not all(0 < idea_id <= ID_MAX for idea_id in field.data):
+            raise ValidationError("Select ideas from the list.")
+
+
+def inbox_filters(args):
+    """The inbox's filters from a query string, unknown values dropped."""
+    sort = args.get("sort", DEFAULT_SORT)
+    status = args.get("status", "")
+    kind = args.get("kind", "")
+    return {
+        "sort": sort if sort in SORTS else DEFAULT_SORT,
+        "status": status if status in SETTABLE_STATUSES else "",
+        "kind": kind if kind in KIND_LABELS else "",
+        "tag": args.get("tag", "")[:TAG_NAME_MAX].replace("\x00", ""),
+    }
+
+
+def page_number(args):
+    """The page asked for, kept between 1 and MAX_PAGE."""
+    return min(max(args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 @bp.get("/")
 @staff_required
 def inbox():
-    """New ideas first, oldest waiting first."""
-    return render_template("triage/inbox.html")
+    """New ideas first, oldest waiting first; htmx gets just the results."""
+    context = inbox_context(request.args, BulkForm(formdata=None))
+    if wants_fragment("inbox-results"):
+        return render_template("triage/_results.html", **context)
+    return render_template("triage/inbox.html", **context)
+
+
+def inbox_context(args, form, refused=None):
+    """What the inbox and its results fragment need; the per-row counts cost two queries a page."""
+    filters, number = inbox_filters(args), page_number(args)
+    tags = db.session.execute(all_tags()).scalars().all()
+    form.tag.choices = [SelectChoice("", "Choose a tag")] + [
+        SelectChoice(tag.name, f"#{tag.name}") for tag in tags]
+    page = fetch_page(inbox_query(current_user, **filters), number, IDEAS_PER_PAGE)
+    ids = [idea.id for idea in page.items]
+    counts = dict(db.session.execute(status_counts(current_user, filters["kind"], filters["tag"])).all())
+
+    def inbox_url(**changes):
+        values = {**filters, **changes}
+        if values["sort"] == DEFAULT_SORT:
+            del values["sort"]
+        return url_for("triage.inbox", **_non_empty(values))
+
+    form.next.data = form.next.data or inbox_url(page=number if number > 1 else None)
+    return dict(
+        filters=filters,
+        page=page,
+        form=form,
+        selected=set(form.idea_ids.data or ()),
+        refused=refused or {},
+        followers=dict(db.session.execute(follower_counts(ids)).all()) if ids else {},
+        recent_votes=dict(db.session.execute(recent_vote_counts(ids)).all()) if ids else {},
+        counts=[(status, STATUS_LABELS[status], counts.get(status, 0)) for status in SETTABLE_STATUSES],
+        total=sum(counts.values()),
+        inbox_url=inbox_url,
+        tag_labels={tag.name: f"#{tag.name}" for tag in tags},
+        sort_labels=SORT_LABELS,
+        status_labels={status: STATUS_LABELS[status] for status in SETTABLE_STATUSES},
+        kind_labels=KIND_LABELS,
+    )
+
+
+@bp.post("/bulk/status")
+@staff_required
+def bulk_status():
+    """Move every ticked idea to one status with one note, as single changes would; all or none."""
+    form = _bulk_form()
+    status = form.status.data
+    ideas, refused = _apply_to_selected(
+        form, lambda idea: change_status(current_user, idea, status, form.note.data))
+    if ideas is None:
+        return _refuse(form, refused)
+    db.session.commit()
+    flash(f"{_ideas(len(ideas))} moved to {STATUS_LABELS[status]}.", "success")
+    return see_other(next_url(url_for("triage.inbox")))
+
+
+@bp.post("/bulk/tag")
+@staff_required
+def bulk_tag():
+    """Put one tag on every ticked idea."""
+    form = _bulk_form()
+    tag = db.session.execute(tag_named(form.tag.data)).scalar() if form.tag.data else None
+
+    def tag_idea(idea):
+        if tag is None:
+            raise InvalidInput("No tag chosen.", {"tag": "Choose a tag from the list."})
+        add_tag(current_user, idea, tag)
+
+    ideas, refused = _apply_to_selected(form, tag_idea)
+    if ideas is None:
+        return _refuse(form, refused)
+    db.session.commit()
+    flash(f"{_ideas(len(ideas))} tagged #{tag.name}.", "success")
+    return see_other(next_url(url_for("triage.inbox")))
+
+
+@bp.post("/ideas/<int:idea_id>/approve")
+@staff_required
+def approve(idea_id):
+    """Publish an idea held for approval."""
+    idea = db.get_or_404(Idea, idea_id)
+    was_held = idea.awaiting_approval
+    approve_idea(current_user, idea)
+    db.session.commit()
+    if was_held:
+        flash(f"“{idea.title}” is approved and on the board.", "success")
+    else:
+        flash(f"“{idea.title}” was already approved.", "info")
+    return see_other(next_url(url_for("triage.inbox")))
+
+
+def _bulk_form():
+    form = BulkForm()
+    form.tag.data = (form.tag.data or "")[:TAG_NAME_MAX].replace("\x00", "")
+    return form
+
+
+def _apply_to_selected(form, rule):
+    """Run `rule` on every ticked idea: (ideas, {}) or, if any refused, (None, problems by idea).
+
+    A refusal rolls back the whole batch, so a bulk change happens to all the ideas or to none.
+    """
+    if not form.validate():
+        return None, {}
+    ideas = db.session.execute(selected_ideas(form.idea_ids.data)).scalars().all()
+    if len(ideas) < len(set(form.idea_ids.data)):
+        form.idea_ids.errors.append("Some selected ideas no longer exist; reload the inbox.")
+        return None, {}
+    problems = {}
+    for idea in ideas:
+        try:
+            rule(idea)
+        except (InvalidInput, NotAllowed) as error:
+            problems[idea] = error
+    if not problems:
+        return ideas, {}
+    refused = _name_problems(form, ideas, problems)
+    db.session.rollback()
+    return None, refused
+
+
+def _name_problems(form, ideas, problems):
+    """Put a problem every idea shares on its form field once; return the rest by idea id."""
+    def by_field(error):
+        return getattr(error, "fields", None) or {"": error.message}
+
+    shared = set()
+    if len(problems) == len(ideas):
+        shared = set.intersection(*(set(by_field(error).items()) for error in problems.values()))
+    on_fields = set()
+    for name, message in sorted(shared):
+        if name and name in form:
+            form[name].errors.append(message)
+            on_fields.add(message)
+    refused = {}
+    for idea, error in problems.items():
+        own = [message for message in by_field(error).values() if message not in on_fields]
+        if own:
+            refused[idea.id] = (idea.title, own)
+    return refused
+
+
+def _refuse(form, refused):
+    """Show the inbox the form came from again, ticks and note kept, the problems named."""
+    form.next.data = next_url(url_for("triage.inbox"))
+    args = MultiDict(parse_qsl(urlsplit(form.next.data).query))
+    return render_invalid("triage/inbox.html", **inbox_context(args, form, refused))
+
+
+def _ideas(count):
+    return f"{count} idea{'' if count == 1 else 's'}"
+
+
+def _non_empty(values):
+    return {key: value for key, value in values.items() if value}

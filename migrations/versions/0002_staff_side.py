@@ -101,6 +101,7 @@ def upgrade():
         batch_op.add_column(sa.Column('awaiting_approval', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_ideas_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_index('ix_ideas_triage', ['status', 'status_changed_at', 'id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_ideas_merged_into_id_ideas'), 'ideas', ['merged_into_id'], ['id'])
     # SQLite rebuilt the ideas table above, dropping the search triggers with it.
     create_sqlite_triggers(op)
@@ -127,6 +128,7 @@ def downgrade():
 
     with op.batch_alter_table('ideas', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_ideas_merged_into_id_ideas'), type_='foreignkey')
+        batch_op.drop_index('ix_ideas_triage')
         batch_op.drop_index(batch_op.f('ix_ideas_merged_into_id'))
         batch_op.drop_column('merged_into_id')
         batch_op.drop_column('awaiting_approval')
