@@ -5,13 +5,13 @@ removed: they count once); A's followers follow B, except those who unfollowed B
 removed or added is written to the merge's ledger. Undo reads the ledger back: rows that changed
 since the merge (a vote withdrawn afterwards) stay as they are now.
 """
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 
 from . import audit
 from .database import add_to_counter, insert_ignore
 from .errors import Conflict, InvalidInput
 from .extensions import db
-from .models import Follow, Idea, Merge, MergeLedgerRow, Vote, utcnow
+from .models import Comment, Follow, Idea, Merge, MergeLedgerRow, Vote, utcnow
 from .roadmap import add_timeline_entry
 from .voting import refresh_trending
 
@@ -100,8 +100,10 @@ def undo_merge(actor, source):
     for row in merge.ledger:
         if row.row_kind == "vote_moved":
             # Only if the vote is still there, on the target: a withdrawn vote stays withdrawn.
+            # Matching the time too: SQLite may give a newer vote the same id again.
             back_to_source += db.session.execute(
-                update(Vote).where(Vote.id == row.vote_id, Vote.idea_id == target.id)
+                update(Vote).where(Vote.id == row.vote_id, Vote.idea_id == target.id,
+                                   Vote.created_at == row.vote_created_at)
                 .values(idea_id=source.id),
                 execution_options={"synchronize_session": False},
             ).rowcount
@@ -116,10 +118,16 @@ def undo_merge(actor, source):
             if still_backs_target and insert_ignore(Vote, **original):
                 restored += 1
         elif row.row_kind == "follow_added":
+            # Unless the member has since earned the follow by voting or commenting there.
+            earned = (
+                exists().where(Vote.user_id == row.user_id, Vote.idea_id == target.id)
+                | exists().where(Comment.author_id == row.user_id, Comment.idea_id == target.id,
+                                 Comment.internal.is_(False))
+            )
             db.session.execute(
                 delete(Follow).where(Follow.user_id == row.user_id, Follow.idea_id == target.id,
                                      Follow.reason == "merge",
-                                     Follow.updated_at == row.follow_updated_at),
+                                     Follow.updated_at == row.follow_updated_at, ~earned),
                 execution_options={"synchronize_session": False},
             )
     if back_to_source:

@@ -234,7 +234,8 @@ def test_hidden_idea_vanishes_for_members_and_stays_for_staff(client, auth, staf
     auth.logout()
     auth.login(make_user())
 
-    assert staff_view.status_code == 200 and "Hidden: only staff see this idea." in staff_view.get_data(as_text=True)
+    assert staff_view.status_code == 200
+    assert "Hidden: only staff see this idea." in staff_view.get_data(as_text=True)
     assert client.get(f"/ideas/{idea.id}").status_code == 404
     assert "Rude words" not in client.get("/").get_data(as_text=True)
 

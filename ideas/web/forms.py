@@ -118,19 +118,22 @@ class StatusForm(FlaskForm):
         SelectChoice(value, label) for value, label in STATUS_LABELS.items() if value != "merged"
     ])
     note = TextAreaField("Public note", [Optional(), Length(max=NOTE_MAX), _no_nul], filters=[_strip],
-                         description="Customers following the idea read this. Required when declining.")
+                         description="Followers of the idea read this. Required when declining.")
 
 
 class MergeForm(FlaskForm):
-    into = IntegerField("Merge into idea #", [DataRequired("Enter the number of the surviving idea."),
-                                              NumberRange(min=1, max=2**31 - 1, message="Enter an idea number.")])
+    into = IntegerField("Merge into idea #", [
+        DataRequired("Enter the number of the surviving idea."),
+        NumberRange(min=1, max=2**31 - 1, message="Enter an idea number."),
+    ])
 
 
 class VoteForCustomerForm(FlaskForm):
-    email = EmailField("Customer's email", [DataRequired("Enter the customer's email address."),
-                                            Length(max=EMAIL_MAX),
-                                            Email("Enter a valid email address.", check_deliverability=False)],
-                       filters=[_strip])
+    email = EmailField("Customer's email", [
+        DataRequired("Enter the customer's email address."),
+        Length(max=EMAIL_MAX),
+        Email("Enter a valid email address.", check_deliverability=False),
+    ], filters=[_strip])
 
 
 class SiteSettingsForm(FlaskForm):

@@ -1,10 +1,39 @@
-"""The public roadmap."""
-from flask import Blueprint, render_template
+"""The public roadmap: what the product team reviews, plans, builds and has shipped."""
+from flask import Blueprint, render_template, request
+
+from ..board import all_tags
+from ..extensions import db
+from ..models import KIND_LABELS
+from ..roadmap import SHIPPED_RECENT, roadmap_columns
+from .responses import wants_fragment
 
 bp = Blueprint("roadmap", __name__)
 
 
+def roadmap_filters(args):
+    """The roadmap's filters from the query string, unknown kinds dropped."""
+    kind = args.get("kind", "")
+    return {
+        "kind": kind if kind in KIND_LABELS else "",
+        "tag": args.get("tag", "")[:40].replace("\x00", ""),
+    }
+
+
 @bp.get("/roadmap")
 def index():
-    """Under review, Planned, In progress, Shipped (recent)."""
-    return render_template("roadmap/index.html")
+    """Under review, Planned, In progress, Shipped (recent); htmx filters get just the columns."""
+    filters = roadmap_filters(request.args)
+    context = dict(
+        filters=filters,
+        columns=roadmap_columns(kind=filters["kind"], tag=filters["tag"]),
+        shipped_days=SHIPPED_RECENT.days,
+        active_filters={key: value for key, value in filters.items() if value},
+    )
+    if wants_fragment("roadmap-columns"):
+        return render_template("roadmap/_columns.html", announce=True, **context)
+    return render_template(
+        "roadmap/index.html",
+        tag_labels={tag.name: tag.name for tag in db.session.execute(all_tags()).scalars()},
+        kind_labels=KIND_LABELS,
+        **context,
+    )
