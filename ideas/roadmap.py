@@ -1,7 +1,7 @@
 """Statuses and the timeline: staff move ideas through the roadmap with a public note."""
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from . import audit
@@ -15,6 +15,7 @@ NOTE_MAX = 5_000
 SETTABLE_STATUSES = tuple(status for status in STATUSES if status != "merged")
 ROADMAP_COLUMNS = ("under_review", "planned", "in_progress", "shipped")
 SHIPPED_RECENT = timedelta(days=90)
+COLUMN_LIMIT = 50  # cards per column; the rest are a link to the filtered board away
 
 
 def add_timeline_entry(actor, idea, action, from_status=None, to_status=None, note="",
@@ -79,22 +80,43 @@ def timeline_of(idea):
             .order_by(TimelineEntry.created_at, TimelineEntry.id))
 
 
-def roadmap_columns(kind=None, tag=None, now=None):
-    """{status: [ideas]} for the public roadmap, by votes; shipped only for the last 90 days."""
+def _roadmap_ideas(kind=None, tag=None, now=None):
+    """A select of the ideas on the public roadmap; shipped only for the last 90 days."""
     now = now or utcnow()
     statement = (
         select(Idea)
         .where(Idea.status.in_(ROADMAP_COLUMNS), Idea.withdrawn_at.is_(None),
                Idea.hidden_at.is_(None), Idea.awaiting_approval.is_(False))
         .where((Idea.status != "shipped") | (Idea.status_changed_at >= now - SHIPPED_RECENT))
-        .options(selectinload(Idea.tags))
-        .order_by(Idea.vote_count.desc(), Idea.id.desc())
     )
     if kind in KINDS:
         statement = statement.where(Idea.kind == kind)
     if tag:
         statement = statement.where(Idea.tags.any(Tag.name == tag))
+    return statement
+
+
+def roadmap_columns(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
+    """{status: [ideas]} for the public roadmap, most votes first, at most `limit` per column."""
+    ideas = _roadmap_ideas(kind, tag, now).subquery()
+    ranked = select(
+        ideas.c.id,
+        func.row_number().over(partition_by=ideas.c.status,
+                               order_by=(ideas.c.vote_count.desc(), ideas.c.id.desc())).label("rank"),
+    ).subquery()
+    statement = (
+        select(Idea).join(ranked, ranked.c.id == Idea.id).where(ranked.c.rank <= limit)
+        .options(selectinload(Idea.tags)).order_by(Idea.vote_count.desc(), Idea.id.desc())
+    )
     columns = {status: [] for status in ROADMAP_COLUMNS}
     for idea in db.session.execute(statement).scalars():
         columns[idea.status].append(idea)
     return columns
+
+
+def roadmap_totals(kind=None, tag=None, now=None):
+    """{status: how many ideas the column holds in all}, in one grouped query."""
+    ideas = _roadmap_ideas(kind, tag, now).subquery()
+    counts = dict(db.session.execute(
+        select(ideas.c.status, func.count()).group_by(ideas.c.status)).all())
+    return {status: counts.get(status, 0) for status in ROADMAP_COLUMNS}

@@ -222,3 +222,17 @@ def test_roadmap_query_count_does_not_grow_with_cards(client, make_tag, make_roa
         client.get("/roadmap")
 
     assert len(many) == len(few)
+
+
+def test_a_long_column_shows_the_most_voted_and_links_to_the_rest(app, client, make_idea, fetch):
+    from ideas.roadmap import roadmap_columns, roadmap_totals
+
+    for number in range(4):
+        make_idea(title=f"Planned {number}", status="planned", vote_count=number)
+
+    with app.app_context():
+        shown = [idea.title for idea in roadmap_columns(limit=2)["planned"]]
+        totals = roadmap_totals()
+
+    assert shown == ["Planned 3", "Planned 2"]
+    assert totals["planned"] == 4

@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 from ..board import all_tags
 from ..extensions import db
 from ..models import KIND_LABELS
-from ..roadmap import SHIPPED_RECENT, roadmap_columns
+from ..roadmap import SHIPPED_RECENT, roadmap_columns, roadmap_totals
 from .responses import wants_fragment
 
 bp = Blueprint("roadmap", __name__)
@@ -26,6 +26,7 @@ def index():
     context = dict(
         filters=filters,
         columns=roadmap_columns(kind=filters["kind"], tag=filters["tag"]),
+        totals=roadmap_totals(kind=filters["kind"], tag=filters["tag"]),
         shipped_days=SHIPPED_RECENT.days,
         active_filters={key: value for key, value in filters.items() if value},
     )
