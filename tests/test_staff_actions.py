@@ -271,3 +271,47 @@ def test_suspended_member_cannot_sign_in(client, make_user, app):
 
     assert response.status_code == 422
     assert "This account is suspended." in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def first_ideas_held(app):
+    """The admin setting that holds a new member's first idea for approval, switched on."""
+    from ideas.site_settings import set_setting
+
+    with app.app_context():
+        set_setting("approve_first_idea", "1")
+        db.session.commit()
+
+
+def test_a_new_members_first_idea_waits_for_approval(client, auth, make_user, first_ideas_held, fetch):
+    author = make_user()
+    auth.login(author)
+
+    client.post("/ideas/new", data={"title": "My very first idea", "kind": "idea"})
+    idea = fetch(lambda: db.session.execute(select(Idea)).scalar_one())
+    own_view = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login(make_user())
+
+    assert idea.awaiting_approval is True
+    assert "Waiting for approval" in own_view
+    assert client.get(f"/ideas/{idea.id}").status_code == 404
+    assert "My very first idea" not in client.get("/").get_data(as_text=True)
+
+
+def test_after_approval_the_idea_is_public_and_the_next_one_is_not_held(client, auth, make_user,
+                                                                      first_ideas_held, fetch):
+    author = make_user()
+    auth.login(author)
+    client.post("/ideas/new", data={"title": "First", "kind": "idea"})
+    first = fetch(lambda: db.session.execute(select(Idea)).scalar_one())
+    auth.logout()
+    auth.login(make_user(role="staff"))
+    client.post(f"/staff/ideas/{first.id}/approve")
+    auth.logout()
+    auth.login(author)
+
+    client.post("/ideas/new", data={"title": "Second", "kind": "idea"})
+
+    held = fetch(lambda: dict(db.session.execute(select(Idea.title, Idea.awaiting_approval)).all()))
+    assert held == {"First": False, "Second": False}
