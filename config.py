@@ -22,6 +22,12 @@ class Config:
         # How many reverse proxies stand in front of the app (X-Forwarded-For is trusted that deep).
         self.PROXY_COUNT = int(env.get("PROXY_COUNT", "0"))
         self.SERVER_NAME = env.get("SERVER_NAME")
+        # Where the site is reached, for links in emails the worker sends outside any request.
+        self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000")
+        # The local hour (member's time zone, else UTC) at which daily digests go out.
+        self.DIGEST_HOUR = int(env.get("DIGEST_HOUR", "8"))
+        # Run the outbox worker in a thread of the development server (`make run`).
+        self.WORKER_IN_PROCESS = _env_bool("WORKER_IN_PROCESS", False)
         self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
 
         self.MAIL_SERVER = env.get("MAIL_SERVER")
@@ -68,6 +74,7 @@ class DevelopmentConfig(Config):
             self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{Path(instance_path) / 'ideas.sqlite'}"
         if not self.SECRET_KEY:
             self.SECRET_KEY = _instance_secret(Path(instance_path))
+        self.WORKER_IN_PROCESS = _env_bool("WORKER_IN_PROCESS", True)
 
 
 class TestingConfig(Config):

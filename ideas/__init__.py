@@ -35,7 +35,28 @@ def create_app(config_name=None, overrides=None):
     register_templates(app)
     register_errors(app)
     register_cli(app)
+    start_worker_in_process(app)
     return app
+
+
+def start_worker_in_process(app):
+    """In development (`make run`), deliver the outbox from a thread of the serving process.
+
+    Only in the process that serves: with the reloader, that is the child
+    (WERKZEUG_RUN_MAIN is set there), never the watching parent.
+    """
+    if not app.config.get("WORKER_IN_PROCESS") or app.testing:
+        return
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return
+    import threading
+
+    from .delivery import run_forever
+
+    threading.Thread(target=run_forever, args=(app,), name="outbox-worker", daemon=True).start()
+    app.logger.info("Delivering notifications from this process (WORKER_IN_PROCESS).")
 
 
 def register_extensions(app):
@@ -59,10 +80,15 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from .web import account, auth, board, comments, idea_staff, ideas, roadmap, staff, triage
+    from .web import (
+        account, auth, board, comments, feeds, idea_staff, ideas, notifications, roadmap, staff,
+        triage,
+    )
 
-    for module in (board, ideas, idea_staff, comments, roadmap, auth, account, triage, staff):
+    for module in (board, ideas, idea_staff, comments, roadmap, feeds, auth, account,
+                   notifications, triage, staff):
         app.register_blueprint(module.bp)
+    notifications.register_header_count(app)
 
 
 def register_request_hooks(app):

@@ -55,8 +55,28 @@ def create_admin_command(email):
     click.echo(f"{member.email} is an admin.")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds to wait when idle.")
+@with_appcontext
+def worker_command(once, poll):
+    """Deliver the outbox: in-app notifications, emails with retries, daily digests."""
+    from flask import current_app
+
+    from .delivery import drain, run_forever, send_due_digests
+
+    if once:
+        delivered = drain()
+        with writing():
+            digests = send_due_digests()
+        click.echo(f"Delivered {delivered} outbox rows and {digests} digests.")
+        return
+    run_forever(current_app._get_current_object(), poll_seconds=poll)
+
+
 def register_commands(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(worker_command)
 
 

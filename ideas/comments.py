@@ -8,6 +8,7 @@ from .database import add_to_counter
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .following import join_followers
+from .notifications import notify_followers
 from .models import COMMENT_MAX, Comment, Idea, utcnow
 from .sanitize import render_markdown
 
@@ -51,6 +52,13 @@ def add_comment(author, idea, body, internal=False, official=False):
         return comment
     add_to_counter(idea, "comment_count", +1, updated_at=now)
     join_followers(author, idea, reason="comment")
+    db.session.flush()
+    if official:
+        notify_followers("official_response", author, idea, comment_id=comment.id,
+                         body=body, body_html=comment.body_html)
+    else:
+        notify_followers("comment", author, idea, level="all", comment_id=comment.id,
+                         body=body, body_html=comment.body_html, author_name=author.name)
     return comment
 
 

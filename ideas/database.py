@@ -72,6 +72,12 @@ def insert_ignore(model, **values):
     return db.session.connection().execute(statement).first() is not None
 
 
+def insert_many_ignoring_conflicts(table, rows):
+    """Insert many rows at once; rows that break a unique constraint are left out."""
+    if rows:
+        db.session.execute(_insert(table).values(rows).on_conflict_do_nothing())
+
+
 def upsert(model, index_elements, values, update):
     """Insert a row, or update `update` on the row that already has its key."""
     db.session.flush()

@@ -2,17 +2,44 @@
 from sqlalchemy import func, select
 
 from .database import insert_ignore, upsert
+from .errors import InvalidInput
 from .extensions import db
 from .models import Follow, Idea, utcnow
 
+FOLLOW_LEVELS = ("status", "all")
+
 
 def join_followers(member, idea, reason):
-    """Follow `idea` because the member proposed, voted or commented, unless they unfollowed it."""
+    """Follow `idea` because the member proposed, voted or commented, unless they unfollowed it.
+
+    Authors hear of all activity on their own idea; others of status changes and responses.
+    """
     now = utcnow()
     insert_ignore(
         Follow, user_id=member.id, idea_id=idea.id, following=True, reason=reason,
-        created_at=now, updated_at=now,
+        level="all" if reason == "author" else "status", created_at=now, updated_at=now,
     )
+
+
+def set_follow_level(member, idea, level):
+    """Choose what the member hears of this idea: "status" changes only, or "all" activity."""
+    if level not in FOLLOW_LEVELS:
+        raise InvalidInput("Unknown choice.", {"level": "Choose status changes or all activity."})
+    now = utcnow()
+    upsert(
+        Follow, index_elements=["user_id", "idea_id"],
+        values=dict(user_id=member.id, idea_id=idea.id, following=True, reason="follow",
+                    level=level, created_at=now, updated_at=now),
+        update=dict(level=level, following=True, updated_at=now),
+    )
+
+
+def follow_level(member, idea):
+    """The member's level for the idea, or None when not following."""
+    if not member.is_authenticated:
+        return None
+    return db.session.execute(select(Follow.level).where(
+        Follow.user_id == member.id, Follow.idea_id == idea.id, Follow.following.is_(True))).scalar()
 
 
 def follow_idea(member, idea):

@@ -6,14 +6,19 @@ from email.utils import make_msgid
 from flask import current_app, render_template
 
 
-def send_email(to, subject, text_body, html_body=None):
-    """Send one message with a text part and, when given, an HTML part."""
+def send_email(to, subject, text_body, html_body=None, headers=None, message_id=None):
+    """Send one message with a text part and, when given, an HTML part.
+
+    A stable `message_id` lets mail clients drop the duplicate a retried delivery may make.
+    """
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain=_sender_domain(config["MAIL_FROM"]))
+    message["Message-ID"] = message_id or make_msgid(domain=_sender_domain(config["MAIL_FROM"]))
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text_body)
     if html_body:
         message.add_alternative(html_body, subtype="html")

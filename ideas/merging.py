@@ -12,6 +12,7 @@ from .database import add_to_counter, insert_ignore
 from .errors import Conflict, InvalidInput
 from .extensions import db
 from .models import Comment, Follow, Idea, Merge, MergeLedgerRow, Vote, utcnow
+from .notifications import notify_followers
 from .roadmap import add_timeline_entry
 from .voting import refresh_trending
 
@@ -72,6 +73,7 @@ def merge_ideas(actor, source, target):
     source.status_changed_at = source.updated_at = target.updated_at = now
     add_timeline_entry(actor, source, "merged_into", before, "merged", related_idea=target)
     add_timeline_entry(actor, target, "merged_from", related_idea=source)
+    notify_followers("merged", actor, source, into_id=target.id, into_title=target.title)
     audit.record(actor, "idea.merged", source, {"status": before},
                  {"status": "merged", "into": target.id, "votes_moved": moved,
                   "votes_removed": removed})

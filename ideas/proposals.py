@@ -8,6 +8,7 @@ from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .following import join_followers
 from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Idea, Tag, utcnow
+from .notifications import notify_backers
 from .sanitize import render_markdown
 from .site_settings import get_setting
 from .voting import trending_score
@@ -108,4 +109,5 @@ def withdraw_idea(member, idea):
     """The author takes the idea back: it leaves the board; the record stays for staff."""
     _check_author_may_change(member, idea)
     idea.withdrawn_at = utcnow()
+    notify_backers("withdrawn", member, idea)
     db.session.flush()

@@ -8,6 +8,7 @@ from . import audit
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .models import KINDS, STATUSES, Idea, Tag, TimelineEntry, utcnow
+from .notifications import notify_followers
 from .proposals import clean_fields
 from .sanitize import render_markdown
 
@@ -53,9 +54,11 @@ def change_status(actor, idea, status, note=""):
     now = utcnow()
     idea.status = status
     idea.status_changed_at = idea.updated_at = now
-    add_timeline_entry(actor, idea, "status", before, status, note)
+    entry = add_timeline_entry(actor, idea, "status", before, status, note)
     audit.record(actor, "idea.status_changed", idea, {"status": before},
                  {"status": status, "note": note})
+    notify_followers("status_changed", actor, idea, old_status=before, new_status=status,
+                     note=note, note_html=entry.note_html)
     db.session.flush()
 
 

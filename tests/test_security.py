@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from helpers import htmx_headers
 from ideas import accounts, create_app
+from ideas.unsubscribe import unsubscribe_token
 from ideas.comments import add_comment
 from ideas.extensions import db
 from ideas.models import Comment, Follow, Idea, User, Vote
@@ -313,7 +314,8 @@ def sample_urls(app, make_user, make_idea, make_tag, fetch):
         comment = add_comment(member, db.session.get(Idea, idea.id), "First!")
         db.session.commit()
         tokens = {"auth.reset_password": accounts.password_reset_token(member),
-                  "auth.confirm": accounts.confirmation_token(member)}
+                  "auth.confirm": accounts.confirmation_token(member),
+                  "notifications.unsubscribe": unsubscribe_token(member)}
         urls = []
         for rule in app.url_map.iter_rules():
             if "GET" not in rule.methods or rule.endpoint == "static":

@@ -4,14 +4,16 @@ from .idea import (
     DESCRIPTION_MAX, KIND_LABELS, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX,
     VOTING_CLOSED_STATUSES, Idea, Tag, idea_tags,
 )
+from .notify import EMAIL_STATES, EVENT_KINDS, Event, Notification, OutboxRow
 from .site import Setting
 from .staff import TIMELINE_ACTIONS, AuditEntry, Merge, MergeLedgerRow, TimelineEntry
 from .types import utcnow
-from .user import ROLES, User
+from .user import EMAIL_MODES, ROLES, User
 
 __all__ = [
     "COMMENT_MAX", "Comment", "Follow", "Vote", "DESCRIPTION_MAX", "KIND_LABELS", "KINDS",
     "STATUS_LABELS", "STATUSES", "TITLE_MAX", "VOTING_CLOSED_STATUSES", "Idea", "Tag",
     "idea_tags", "Setting", "TIMELINE_ACTIONS", "AuditEntry", "Merge", "MergeLedgerRow",
-    "TimelineEntry", "utcnow", "ROLES", "User",
+    "TimelineEntry", "EMAIL_STATES", "EVENT_KINDS", "Event", "Notification", "OutboxRow",
+    "EMAIL_MODES", "utcnow", "ROLES", "User",
 ]

@@ -37,6 +37,8 @@ class Follow(db.Model):
     )
     following: Mapped[bool] = mapped_column(Boolean, default=True)
     reason: Mapped[str] = mapped_column(String(20), default="follow")
+    # "status": status changes, responses, merges, announcements; "all": ordinary comments too.
+    level: Mapped[str] = mapped_column(String(10), default="status")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -10,6 +10,7 @@ from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 ROLES = ("member", "staff", "admin")
+EMAIL_MODES = ("immediate", "digest", "never")
 
 
 def new_session_token():
@@ -19,7 +20,10 @@ def new_session_token():
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role_valid"),)
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES!r}", name="role_valid"),
+        CheckConstraint(f"email_mode IN {EMAIL_MODES!r}", name="email_mode_valid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -31,6 +35,10 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Email about followed ideas: at once, in a daily digest, or never (in-app always).
+    email_mode: Mapped[str] = mapped_column(String(10), default="immediate")
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def get_id(self):
         return f"{self.id}:{self.session_token}"

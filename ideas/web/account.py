@@ -1,4 +1,6 @@
 """A member's own pages: settings and activity."""
+from zoneinfo import available_timezones
+
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
@@ -8,10 +10,14 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..following import followed_ideas
 from ..voting import backed_ideas
-from .forms import ActionForm, ChangePasswordForm, NameForm, apply_domain_errors
-from .responses import see_other
+from .forms import (
+    ActionForm, ChangePasswordForm, NameForm, NotificationSettingsForm, apply_domain_errors,
+)
+from .responses import render_form, see_other
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+TIMEZONES = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/"))
 
 ACTIVITY_LIMIT = 100
 
@@ -81,3 +87,19 @@ def activity():
         backed=load(backed_ideas(current_user)),
         followed=load(followed_ideas(current_user)),
     )
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@login_required
+def notification_settings():
+    """Email at once, daily or never; the digest's time zone."""
+    form = NotificationSettingsForm(email_mode=current_user.email_mode,
+                                    timezone=current_user.timezone or "")
+    form.set_timezones(TIMEZONES)
+    if form.validate_on_submit():
+        current_user.email_mode = form.email_mode.data
+        current_user.timezone = form.timezone.data or None
+        db.session.commit()
+        flash("Your email settings are saved.", "success")
+        return see_other(url_for("account.notification_settings"))
+    return render_form("account/notifications.html", form=form)

@@ -150,3 +150,22 @@ def apply_domain_errors(form, error):
             field.errors = list(field.errors) + [message]
         else:
             form.form_errors.append(message)
+
+
+class NotificationSettingsForm(FlaskForm):
+    email_mode = RadioField("Email me about the ideas I follow", default="immediate", choices=[
+        SelectChoice("immediate", "At once, one email per change"),
+        SelectChoice("digest", "Once a day, in a digest"),
+        SelectChoice("never", "Never (notifications stay in the site)"),
+    ])
+    timezone = SelectField("Time zone for the daily digest", validators=[Optional()])
+
+    def set_timezones(self, zones):
+        self.timezone.choices = [SelectChoice("", "UTC")] + [SelectChoice(zone, zone) for zone in zones]
+
+
+class FollowLevelForm(FlaskForm):
+    level = RadioField("Tell me about", default="status", choices=[
+        SelectChoice("status", "Status changes and responses"),
+        SelectChoice("all", "All activity, comments too"),
+    ])

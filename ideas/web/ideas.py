@@ -6,7 +6,7 @@ from ..board import all_tags
 from ..comments import can_delete_comment, can_edit_comment, comments_on, official_response
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db, limiter
-from ..following import follow_idea, follower_count, is_following, unfollow_idea
+from ..following import follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea
 from ..merging import merged_into
 from ..proposals import can_edit_idea, edit_idea, propose_idea, withdraw_idea
 from ..roadmap import edit_idea_as_staff, timeline_of
@@ -14,7 +14,8 @@ from ..similar import similar_ideas
 from ..voting import cast_vote, has_voted, withdraw_vote
 from ..visibility import is_staff
 from .forms import (
-    ActionForm, CommentForm, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm, apply_domain_errors,
+    ActionForm, CommentForm, FollowLevelForm, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm,
+    apply_domain_errors,
 )
 from .loaders import get_idea
 from .responses import next_url, render_form, see_other, wants_fragment
@@ -69,6 +70,12 @@ def show(idea_id):
     return render_template("ideas/show.html", **idea_page_context(idea))
 
 
+def _follow_context(idea):
+    level = follow_level(current_user, idea)
+    return dict(idea=idea, following=level is not None, followers=follower_count(idea),
+                action_form=ActionForm(), level_form=FollowLevelForm(formdata=None, level=level or "status"))
+
+
 def idea_page_context(idea, comment_form=None, **staff_forms):
     """What the idea page and its fragments need; staff get their forms and the merge record."""
     comments = db.session.execute(comments_on(idea, current_user)).scalars().all()
@@ -81,19 +88,16 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
             vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
         )
     return dict(
-        idea=idea,
         discussion=discussion(comments, timeline),
         official=official_response(idea),
         merged_here=db.session.execute(merged_into(idea)).scalars().all(),
         voted=has_voted(current_user, idea),
-        following=is_following(current_user, idea),
-        followers=follower_count(idea),
+        **_follow_context(idea),
         comments=comments,
         comment_form=comment_form or CommentForm(formdata=None),
         can_edit=can_edit_idea(current_user, idea) or is_staff(current_user),
         can_edit_comment=lambda c: can_edit_comment(current_user, c),
         can_delete_comment=lambda c: can_delete_comment(current_user, c),
-        action_form=ActionForm(),
         **staff,
     )
 
@@ -172,12 +176,9 @@ def _after_vote(idea):
     if wants_fragment(f"idea-{idea.id}-vote"):
         return render_template(
             "ideas/_vote_response.html",
-            idea=idea,
             backed=has_voted(current_user, idea),
             on_idea_page=request.form.get("on_idea_page") == "1",
-            following=is_following(current_user, idea),
-            followers=follower_count(idea),
-            action_form=ActionForm(),
+            **_follow_context(idea),
         )
     return see_other(next_url(url_for("ideas.show", idea_id=idea.id)))
 
@@ -196,10 +197,16 @@ def unfollow(idea_id):
     return _change(idea_id, unfollow_idea, _after_follow)
 
 
+@bp.post("/<int:idea_id>/follow-level")
+@login_required
+def choose_follow_level(idea_id):
+    """Hear of status changes only, or of all activity (comments too)."""
+    form = FollowLevelForm()
+    level = form.level.data if form.validate_on_submit() else None
+    return _change(idea_id, lambda member, idea: set_follow_level(member, idea, level), _after_follow)
+
+
 def _after_follow(idea):
     if wants_fragment(f"idea-{idea.id}-follow"):
-        return render_template(
-            "ideas/_follow.html", idea=idea, following=is_following(current_user, idea),
-            followers=follower_count(idea), action_form=ActionForm(),
-        )
+        return render_template("ideas/_follow.html", **_follow_context(idea))
     return see_other(next_url(url_for("ideas.show", idea_id=idea.id)))

@@ -7,9 +7,12 @@ from ..models import Comment, Idea
 from ..visibility import can_see_idea, is_staff
 
 
+MAX_ID = 2**31 - 1  # larger numbers cannot be ids; PostgreSQL would refuse to compare them
+
+
 def get_idea(idea_id):
     """The idea, or 404 when it is missing or hidden from this person."""
-    idea = db.session.get(Idea, idea_id)
+    idea = db.session.get(Idea, idea_id) if idea_id <= MAX_ID else None
     if idea is None or not can_see_idea(current_user, idea):
         abort(404)
     return idea
@@ -17,7 +20,7 @@ def get_idea(idea_id):
 
 def get_comment(comment_id):
     """The comment, or 404 (also when it or its idea is hidden from this person)."""
-    comment = db.session.get(Comment, comment_id)
+    comment = db.session.get(Comment, comment_id) if comment_id <= MAX_ID else None
     if comment is None:
         abort(404)
     get_idea(comment.idea_id)

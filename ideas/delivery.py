@@ -1,0 +1,261 @@
+"""The worker: delivers the outbox. In-app notifications exactly once; email at least once.
+
+Several workers may run at once. A worker claims a batch of due rows atomically (PostgreSQL:
+`FOR UPDATE SKIP LOCKED`; SQLite: one `UPDATE … RETURNING` under its write lock) and holds
+them for a lease, so no two workers deliver the same row. In-app notifications are inserted
+with ON CONFLICT DO NOTHING on (member, event), so even a retried row lands once. An email is
+recorded as sent right after the server accepts it; only a crash in between can repeat it,
+and then with the same Message-ID.
+"""
+import logging
+import smtplib
+import time
+from datetime import timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, render_template, url_for
+from sqlalchemy import or_, select, update
+
+from .database import insert_many_ignoring_conflicts, writing
+from .extensions import db
+from .mail import send_email
+from .models import Follow, Notification, OutboxRow, User, utcnow
+from .notifications import payload_of, summary
+from .unsubscribe import unsubscribe_token
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+class PermanentFailure(Exception):
+    """The mail server refused for good (5xx): retrying cannot help."""
+
+
+def claim_batch(limit=200, now=None):
+    """Atomically take up to `limit` due rows for this worker; returns their ids."""
+    now = now or utcnow()
+    due = (
+        select(OutboxRow.id)
+        .where(OutboxRow.next_attempt_at <= now,
+               or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
+        .order_by(OutboxRow.id).limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = db.session.execute(
+        update(OutboxRow).where(OutboxRow.id.in_(due.scalar_subquery()))
+        .values(claimed_until=now + LEASE).returning(OutboxRow.id),
+        execution_options={"synchronize_session": False},
+    ).scalars().all()
+    db.session.commit()
+    return sorted(claimed)
+
+
+def deliver_in_app(row_ids):
+    """Put the claimed rows' notifications in the inboxes (once per member and event)."""
+    rows = db.session.execute(
+        select(OutboxRow.id, OutboxRow.user_id, OutboxRow.event_id, OutboxRow.created_at)
+        .where(OutboxRow.id.in_(row_ids), OutboxRow.inapp_done.is_(False))).all()
+    if rows:
+        insert_many_ignoring_conflicts(Notification.__table__, [
+            dict(user_id=user_id, event_id=event_id, created_at=created_at)
+            for _, user_id, event_id, created_at in rows
+        ])
+        db.session.execute(update(OutboxRow).where(OutboxRow.id.in_([r[0] for r in rows]))
+                           .values(inapp_done=True), execution_options={"synchronize_session": False})
+    db.session.commit()
+
+
+def _email_choice(row, member, event):
+    """What to do with this row's email: "send", "digest" or "skip" (and why)."""
+    if not member.is_confirmed:
+        return "skip", "address not confirmed"
+    if member.email_mode == "never":
+        return "skip", "member chose no email"
+    if event.kind == "comment":
+        level = db.session.execute(select(Follow.level).where(
+            Follow.user_id == member.id, Follow.idea_id == event.idea_id)).scalar()
+        if level != "all":
+            return "skip", "member follows status changes only"
+    if member.email_mode == "digest":
+        return "digest", ""
+    return "send", ""
+
+
+def deliver_email(row_id, now=None):
+    """Send (or skip, or keep for the digest) one claimed row's email; retries on failure."""
+    now = now or utcnow()
+    row = db.session.get(OutboxRow, row_id)
+    if row is None or row.email_state != "pending":
+        return
+    member = db.session.get(User, row.user_id)
+    choice, reason = _email_choice(row, member, row.event)
+    if choice != "send":
+        row.email_state = "digest" if choice == "digest" else "skipped"
+        row.last_error = reason
+    else:
+        try:
+            send_notification_email(member, [row])
+        except PermanentFailure as error:
+            row.email_state, row.last_error = "failed", str(error)[:1000]
+        except (smtplib.SMTPException, OSError) as error:
+            row.attempts += 1
+            row.last_error = f"{type(error).__name__}: {error}"[:1000]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.email_state = "failed"
+            else:
+                # Back off: 30 s, 1 min, 2 min, … capped at an hour.
+                row.next_attempt_at = now + min(timedelta(seconds=30 * 2 ** (row.attempts - 1)),
+                                                 timedelta(hours=1))
+                row.claimed_until = None
+                db.session.commit()
+                return
+        else:
+            row.email_state, row.sent_at = "sent", utcnow()
+    row.next_attempt_at = None
+    row.claimed_until = None
+    db.session.commit()
+
+
+def _release(row_ids):
+    """Rows whose email needs nothing more leave the due list."""
+    db.session.execute(
+        update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.email_state != "pending")
+        .values(next_attempt_at=None, claimed_until=None),
+        execution_options={"synchronize_session": False})
+    db.session.commit()
+
+
+def run_once(limit=200):
+    """Claim and deliver one batch; returns how many rows it handled."""
+    with writing():
+        row_ids = claim_batch(limit)
+        if not row_ids:
+            return 0
+        deliver_in_app(row_ids)
+        for row_id in row_ids:
+            deliver_email(row_id)
+        _release(row_ids)
+    return len(row_ids)
+
+
+def drain(limit=200):
+    """Deliver until nothing is due now (tests and the benchmark use it)."""
+    total = 0
+    while handled := run_once(limit):
+        total += handled
+    return total
+
+
+def run_forever(app, poll_seconds=2.0, stop=None):
+    """The worker loop: deliver what is due, send due digests, sleep when idle."""
+    log.info("worker started")
+    while stop is None or not stop.is_set():
+        try:
+            with app.app_context():
+                handled = run_once()
+                with writing():
+                    send_due_digests()
+        except Exception:  # keep the worker alive; the rows stay in the outbox
+            log.exception("worker batch failed")
+            handled = 0
+        if not handled:
+            (stop.wait if stop is not None else time.sleep)(poll_seconds)
+
+
+# Email
+
+def _base_url():
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def _external(endpoint, **values):
+    with current_app.test_request_context(base_url=_base_url()):
+        return url_for(endpoint, _external=True, **values)
+
+
+def send_notification_email(member, rows, digest=False):
+    """One email about `rows` (one event, or a digest of several) to `member`."""
+    items = []
+    for row in rows:
+        payload = payload_of(row.event)
+        link = _external("ideas.show", idea_id=row.event.idea_id) if row.event.idea_id else _base_url()
+        items.append(dict(kind=row.event.kind, payload=payload, link=link,
+                          summary=summary(row.event.kind, payload), created_at=row.event.created_at))
+    unsubscribe = _external("notifications.unsubscribe", token=unsubscribe_token(member))
+    context = dict(member=member, items=items, digest=digest, unsubscribe_url=unsubscribe,
+                   settings_url=_external("account.notification_settings"),
+                   site_name=current_app.config["SITE_NAME"])
+    subject = render_template("email/notification_subject.txt", **context).strip()
+    domain = _base_url().split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
+    message_id = (f"<digest-{member.id}-{rows[-1].id}@{domain}>" if digest
+                  else f"<notification-{rows[0].id}@{domain}>")
+    try:
+        send_email(
+            member.email, subject,
+            render_template("email/notification.txt", **context),
+            render_template("email/notification.html", **context),
+            headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+            message_id=message_id,
+        )
+    except smtplib.SMTPRecipientsRefused as error:
+        raise PermanentFailure(str(error)) from error
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+        raise
+
+
+# Digests
+
+def _local_now(member, now):
+    try:
+        zone = ZoneInfo(member.timezone) if member.timezone else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.utc
+    return now.astimezone(zone)
+
+
+def digest_due(member, now, hour):
+    """True when the member's digest hour has come today (their time) and none went out today."""
+    local = _local_now(member, now)
+    if local.hour < hour:
+        return False
+    if member.last_digest_at is None:
+        return True
+    return _local_now(member, member.last_digest_at).date() < local.date()
+
+
+def send_due_digests(now=None):
+    """Send each digest member whose hour has come one email with everything since the last."""
+    now = now or utcnow()
+    hour = current_app.config["DIGEST_HOUR"]
+    waiting = db.session.execute(
+        select(User).where(User.email_mode == "digest", User.id.in_(
+            select(OutboxRow.user_id).where(OutboxRow.email_state == "digest")))
+    ).scalars().all()
+    sent = 0
+    for member in waiting:
+        if not digest_due(member, now, hour):
+            continue
+        rows = db.session.execute(
+            select(OutboxRow).where(OutboxRow.user_id == member.id,
+                                    OutboxRow.email_state == "digest").order_by(OutboxRow.id)
+        ).scalars().all()
+        try:
+            send_notification_email(member, rows, digest=True)
+        except (PermanentFailure, smtplib.SMTPException, OSError):
+            log.exception("digest for member %s failed; it will be tried again", member.id)
+            db.session.rollback()
+            continue
+        for row in rows:
+            row.email_state, row.sent_at = "digested", now
+        member.last_digest_at = now
+        db.session.commit()
+        sent += 1
+    return sent
+
+

@@ -1,0 +1,106 @@
+"""What the Atom feeds carry: the board's new ideas, the roadmap's status changes, one idea's story.
+
+A feed is the same for everyone who fetches it (feed readers carry no session), so every query here
+asks as a signed-out visitor, whoever makes the request. Internal notes, hidden and deleted comments,
+and hidden, withdrawn or unapproved ideas never reach a feed.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .comments import comments_on
+from .extensions import db
+from .models import Comment, Idea, TimelineEntry
+from .roadmap import timeline_of
+from .visibility import can_see_idea, listed_ideas
+
+FEED_LENGTH = 50
+VISITOR = AnonymousUserMixin()
+
+
+@dataclass
+class FeedItem:
+    """One entry: `kind` is "idea", "event" (a timeline entry) or "comment"; `idea` is whose it is."""
+
+    kind: str
+    item: object
+    idea: Idea
+    published: datetime
+    updated: datetime
+
+
+def idea_item(idea):
+    """The idea itself; it counts as updated when its author or staff edit it, not when voted on."""
+    moments = [m for m in (idea.created_at, idea.edited_at, idea.staff_edited_at) if m is not None]
+    return FeedItem("idea", idea, idea, idea.created_at, max(moments))
+
+
+def event_item(entry, idea):
+    """A step of the idea's timeline: a status change with its note, a merge, an approval..."""
+    return FeedItem("event", entry, idea, entry.created_at, entry.created_at)
+
+
+def comment_item(comment, idea):
+    """A public comment or an official response."""
+    return FeedItem("comment", comment, idea, comment.created_at, comment.edited_at or comment.created_at)
+
+
+def visitors_see(idea):
+    """True when a signed-out visitor may open the idea, so its feed exists."""
+    return can_see_idea(VISITOR, idea)
+
+
+def _open_to_visitors():
+    """The SQL form of `can_see_idea` for a visitor; merged ideas keep their page and history."""
+    return (Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None), Idea.awaiting_approval.is_(False))
+
+
+def newest_ideas(limit=FEED_LENGTH):
+    """A select of the newest ideas a visitor finds on the board, with their tags."""
+    return (listed_ideas(VISITOR).options(selectinload(Idea.tags))
+            .order_by(Idea.created_at.desc(), Idea.id.desc()).limit(limit))
+
+
+def status_changes(limit=FEED_LENGTH):
+    """A select of (timeline entry, idea) rows: status changes of ideas visitors see, newest first."""
+    return (
+        select(TimelineEntry, Idea).join(Idea, Idea.id == TimelineEntry.idea_id)
+        .where(TimelineEntry.action == "status", *_open_to_visitors())
+        .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc()).limit(limit)
+    )
+
+
+def public_timeline(idea, limit=FEED_LENGTH):
+    """A select of the idea's timeline, newest first (every step of it is public on its page)."""
+    return (timeline_of(idea).order_by(None)
+            .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc()).limit(limit))
+
+
+def public_comments(idea, limit=FEED_LENGTH):
+    """A select of the comments a visitor reads on the idea, newest first; deleted ones left out."""
+    return (comments_on(idea, VISITOR).where(Comment.deleted_at.is_(None)).order_by(None)
+            .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit))
+
+
+def board_feed(limit=FEED_LENGTH):
+    """The board feed's items: new ideas, newest first."""
+    return [idea_item(idea) for idea in db.session.execute(newest_ideas(limit)).scalars()]
+
+
+def roadmap_feed(limit=FEED_LENGTH):
+    """The roadmap feed's items: status changes, newest first, in one query."""
+    return [event_item(entry, idea) for entry, idea in db.session.execute(status_changes(limit))]
+
+
+def idea_feed(idea, limit=FEED_LENGTH):
+    """One idea's story, newest first: its comments and timeline (two queries), then the idea itself."""
+    items = [event_item(entry, idea) for entry in db.session.execute(public_timeline(idea, limit)).scalars()]
+    items += [comment_item(comment, idea)
+              for comment in db.session.execute(public_comments(idea, limit)).scalars()]
+    items.append(idea_item(idea))
+    order = {"idea": 0, "comment": 1, "event": 2}  # as the idea's page orders a shared moment
+    items.sort(key=lambda i: (i.published, order[i.kind], i.item.id), reverse=True)
+    return items[:limit]

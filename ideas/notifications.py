@@ -1,0 +1,122 @@
+"""Who is told what, written in the same transaction as the change (a transactional outbox).
+
+`notify_followers` records the event and one outbox row per member to tell, with one
+INSERT … SELECT over the follows: no query per follower, so an idea with 10,000 followers
+costs the request one statement. The worker (ideas/delivery.py) delivers the rows.
+"""
+import json
+
+from sqlalchemy import func, insert, literal, select, update
+
+from .extensions import db
+from .models import STATUS_LABELS, Event, Follow, Notification, OutboxRow, Vote, utcnow
+
+# Events every follower hears of; ordinary comments only reach followers at level "all".
+FOLLOWER_EVENTS = ("status_changed", "official_response", "merged", "changelog", "announcement")
+
+
+def record_event(kind, actor, idea=None, **payload):
+    """Write what happened, with what it said at the time (title, statuses, note…)."""
+    if idea is not None:
+        payload.setdefault("idea_id", idea.id)
+        payload.setdefault("title", idea.title)
+    event = Event(kind=kind, idea_id=idea.id if idea is not None else None,
+                  actor_id=actor.id if actor is not None else None,
+                  payload=json.dumps(payload, default=str), created_at=utcnow())
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _queue(event, member_ids, exclude=None):
+    """One outbox row per distinct member in the `member_ids` select, but not `exclude`."""
+    ids = member_ids.subquery()
+    chosen = select(ids.c.user_id).distinct()
+    if exclude is not None:
+        chosen = chosen.where(ids.c.user_id != exclude.id)
+    now = utcnow()
+    rows = select(
+        literal(event.id), chosen.subquery().c.user_id, literal(False), literal("pending"),
+        literal(0), literal(now, OutboxRow.next_attempt_at.type), literal(""),
+        literal(now, OutboxRow.created_at.type),
+    )
+    db.session.execute(insert(OutboxRow).from_select(
+        ["event_id", "user_id", "inapp_done", "email_state", "attempts", "next_attempt_at",
+         "last_error", "created_at"], rows))
+
+
+def followers_of(idea_ids, level=None):
+    """A select of the user_id of everyone following any of `idea_ids` (at `level`, if given)."""
+    statement = select(Follow.user_id).where(Follow.idea_id.in_(idea_ids), Follow.following.is_(True))
+    if level is not None:
+        statement = statement.where(Follow.level == level)
+    return statement
+
+
+def notify_followers(kind, actor, idea, level=None, idea_ids=None, **payload):
+    """Record an event on `idea` and queue it for its followers (each told once)."""
+    event = record_event(kind, actor, idea, **payload)
+    _queue(event, followers_of(idea_ids or [idea.id], level), exclude=actor)
+    return event
+
+
+def notify_backers(kind, actor, idea, **payload):
+    """Record an event and queue it for everyone who voted for the idea."""
+    event = record_event(kind, actor, idea, **payload)
+    _queue(event, select(Vote.user_id).where(Vote.idea_id == idea.id), exclude=actor)
+    return event
+
+
+def notify_members(kind, actor, member_ids, idea=None, **payload):
+    """Record an event and queue it for the members in the `member_ids` select."""
+    event = record_event(kind, actor, idea, **payload)
+    _queue(event, member_ids, exclude=actor)
+    return event
+
+
+# The in-app inbox
+
+def inbox(member):
+    """A select of the member's notifications, newest first."""
+    return (select(Notification).where(Notification.user_id == member.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+
+
+def unread_count(member):
+    """How many of the member's notifications are unread."""
+    return db.session.execute(select(func.count()).where(
+        Notification.user_id == member.id, Notification.read_at.is_(None))).scalar_one()
+
+
+def mark_all_read(member):
+    """Mark every notification of the member read."""
+    db.session.execute(
+        update(Notification).where(Notification.user_id == member.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow()), execution_options={"synchronize_session": False})
+
+
+def payload_of(event):
+    """The event's payload as a dict."""
+    return json.loads(event.payload or "{}")
+
+
+def summary(kind, data):
+    """What happened, in one plain-text sentence (templates escape it where needed)."""
+    if kind == "status_changed":
+        text = (f"moved from {STATUS_LABELS.get(data.get('old_status'), '?')} "
+                f"to {STATUS_LABELS.get(data.get('new_status'), '?')}")
+        return f"{text}: “{data['note']}”" if data.get("note") else text
+    if kind == "official_response":
+        return f"the team responded: “{data.get('body', '')}”"
+    if kind == "merged":
+        return (f"merged into #{data.get('into_id')} “{data.get('into_title', '')}”, "
+                "where its votes and followers now are")
+    if kind == "comment":
+        return f"{data.get('author_name', 'Someone')} commented: “{data.get('body', '')}”"
+    if kind == "withdrawn":
+        return "its author withdrew it"
+    if kind == "changelog":
+        return f"shipped, in “{data.get('entry_title', '')}”"
+    if kind == "announcement":
+        return data.get("message", "")
+    return kind.replace("_", " ")

@@ -1,0 +1,61 @@
+"""Atom feeds of the board, the roadmap and each idea, for feed readers."""
+import re
+from datetime import timezone
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+
+from ..extensions import db
+from ..feeds import board_feed, idea_feed, roadmap_feed, visitors_see
+from ..models import Idea, utcnow
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+
+# The date in every tag: URI (RFC 4151). Changing it changes every entry's id and makes feed
+# readers show everything again, so it stays as it is.
+TAG_DATE = "2026"
+# Characters XML 1.0 forbids even when escaped; one of them in user text would break the whole feed.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@bp.app_template_filter("atom_date")
+def atom_date(moment):
+    """An RFC 3339 timestamp in UTC, as Atom wants it."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@bp.get("/ideas.atom")
+def ideas():
+    """The board's newest ideas."""
+    return atom_response(board_feed(), "ideas", "New ideas", url_for("board.index", _external=True))
+
+
+@bp.get("/roadmap.atom")
+def roadmap():
+    """Status changes of the ideas everyone sees, newest first."""
+    return atom_response(roadmap_feed(), "roadmap", "Roadmap", url_for("roadmap.index", _external=True))
+
+
+# Ids are 32-bit on PostgreSQL: a larger number is no idea, not a database error.
+@bp.get("/ideas/<int(max=2147483647):idea_id>.atom")
+def idea(idea_id):
+    """One idea's story: the idea, its status changes, official responses and comments."""
+    idea = db.session.get(Idea, idea_id)
+    if idea is None or not visitors_see(idea):
+        abort(404)
+    return atom_response(idea_feed(idea), f"idea-{idea.id}", idea.title,
+                         url_for("ideas.show", idea_id=idea.id, _external=True))
+
+
+def atom_response(items, name, title, alternate):
+    """The feed as Atom; readers that poll get 304 while nothing changed."""
+    tag = f"tag:{urlsplit(request.host_url).hostname or 'localhost'},{TAG_DATE}:"
+    body = render_template(
+        "feeds/feed.xml", items=items, tag_prefix=tag, feed_id=f"{tag}feed-{name}", title=title,
+        alternate=alternate, self_url=url_for(request.endpoint, _external=True, **request.view_args),
+        updated=max((item.updated for item in items), default=utcnow()),
+    )
+    response = current_app.response_class(NOT_XML.sub("", body), mimetype="application/atom+xml")
+    response.cache_control.no_cache = True
+    response.add_etag()
+    return response.make_conditional(request)

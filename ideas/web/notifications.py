@@ -1,0 +1,66 @@
+"""The in-app inbox, the unread count in the header, and unsubscribing from emails."""
+from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import csrf, db
+from ..notifications import inbox, mark_all_read, payload_of, summary, unread_count
+from ..unsubscribe import member_from_unsubscribe_token, unsubscribe as stop_emails
+from .board import fetch_page
+from .forms import ActionForm
+from .responses import see_other, wants_fragment
+
+bp = Blueprint("notifications", __name__)
+
+PER_PAGE = 30
+
+
+@bp.get("/notifications")
+@login_required
+def index():
+    """The member's notifications, newest first, unread marked."""
+    number = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = fetch_page(inbox(current_user), number, PER_PAGE)
+    return render_template("notifications/index.html", page=page, payload_of=payload_of, summary=summary,
+                           action_form=ActionForm(), unread=unread_count(current_user))
+
+
+@bp.get("/notifications/count")
+def count():
+    """The header's unread count; htmx polls it so it stays current."""
+    if wants_fragment("notification-count") or not current_user.is_authenticated:
+        return render_template("notifications/_count.html")
+    return see_other(url_for("notifications.index"))
+
+
+@bp.post("/notifications/read")
+@login_required
+def read_all():
+    """Mark every notification read."""
+    mark_all_read(current_user)
+    db.session.commit()
+    return see_other(url_for("notifications.index"))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click POSTs come from mail clients; the signed token is the check
+def unsubscribe(token):
+    """GET shows one button (mail scanners open links); POST stops the emails."""
+    member = member_from_unsubscribe_token(token)
+    if member is None:
+        return render_template("notifications/unsubscribe.html", member=None), 404
+    if request.method == "POST":
+        stop_emails(member)
+        db.session.commit()
+        return render_template("notifications/unsubscribe.html", member=member, done=True)
+    return render_template("notifications/unsubscribe.html", member=member, done=False, token=token)
+
+
+def register_header_count(app):
+    """Give every page the signed-in member's unread count."""
+    @app.context_processor
+    def unread():
+        if current_user.is_authenticated:
+            return {"unread_notifications": unread_count(current_user)}
+        return {"unread_notifications": 0}
+
+
