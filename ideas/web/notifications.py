@@ -1,5 +1,5 @@
 """The in-app inbox, the unread count in the header, and unsubscribing from emails."""
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, has_request_context, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import csrf, db
@@ -59,7 +59,8 @@ def register_header_count(app):
     """Give every page the signed-in member's unread count."""
     @app.context_processor
     def unread():
-        if current_user.is_authenticated:
+        # Emails are rendered by the worker, outside any request and without a member.
+        if has_request_context() and current_user.is_authenticated:
             return {"unread_notifications": unread_count(current_user)}
         return {"unread_notifications": 0}
 
