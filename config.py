@@ -62,7 +62,8 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
-        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.JSON_LOGS = _env_bool("JSON_LOGS", False)
 
 
 class DevelopmentConfig(Config):
@@ -108,6 +109,7 @@ class ProductionConfig(Config):
             raise RuntimeError("SQLite in production needs ALLOW_SQLITE=1")
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
+        self.JSON_LOGS = _env_bool("JSON_LOGS", True)
         self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
 
 

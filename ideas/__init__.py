@@ -8,6 +8,8 @@ from config import load_config
 
 from .database import configure_engine, mark_writing, reset_writing
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+from .request_log import register_request_log
+from .web import health
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -30,7 +32,9 @@ def create_app(config_name=None, overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     register_extensions(app)
+    register_request_log(app)
     register_blueprints(app)
+    app.register_blueprint(health.bp)
     register_request_hooks(app)
     register_templates(app)
     register_errors(app)
