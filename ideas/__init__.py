@@ -1,6 +1,8 @@
 """Ideas: a co-creation board. `create_app()` builds the Flask application."""
 import os
 
+import click
+
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -53,7 +55,8 @@ def start_worker_in_process(app):
         return
     if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return
-    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+    command = click.get_current_context(silent=True)
+    if command is None or command.info_name != "run":  # not during `flask db upgrade` etc.
         return
     import threading
 
@@ -85,11 +88,11 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from .web import (
-        account, auth, board, comments, feeds, idea_staff, ideas, notifications, roadmap, staff,
-        triage,
+        account, auth, board, changelog, comments, feeds, idea_staff, ideas, notifications, roadmap,
+        staff, triage,
     )
 
-    for module in (board, ideas, idea_staff, comments, roadmap, feeds, auth, account,
+    for module in (board, ideas, idea_staff, comments, roadmap, changelog, feeds, auth, account,
                    notifications, triage, staff):
         app.register_blueprint(module.bp)
     notifications.register_header_count(app)

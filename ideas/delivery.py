@@ -96,8 +96,11 @@ def deliver_email(row_id, now=None):
         row.email_state = "digest" if choice == "digest" else "skipped"
         row.last_error = reason
     else:
+        message = compose_notification_email(member, [row])
+        # End the transaction first: SQLite's write lock must not wait on a mail server.
+        db.session.commit()
         try:
-            send_notification_email(member, [row])
+            send_composed(message)
         except PermanentFailure as error:
             row.email_state, row.last_error = "failed", str(error)[:1000]
         except (smtplib.SMTPException, OSError) as error:
@@ -176,33 +179,44 @@ def _external(endpoint, **values):
         return url_for(endpoint, _external=True, **values)
 
 
-def send_notification_email(member, rows, digest=False):
-    """One email about `rows` (one event, or a digest of several) to `member`."""
+def compose_notification_email(member, rows, digest=False):
+    """The email about `rows` (one event, or a digest of several) for `member`, ready to send."""
     items = []
     for row in rows:
         payload = payload_of(row.event)
-        link = _external("ideas.show", idea_id=row.event.idea_id) if row.event.idea_id else _base_url()
+        if row.event.kind == "changelog" and payload.get("entry_id"):
+            link = _external("changelog.show", entry_id=payload["entry_id"])
+        elif row.event.idea_id and row.event.kind != "withdrawn":
+            link = _external("ideas.show", idea_id=row.event.idea_id)
+        else:  # a withdrawn idea's page exists only for staff
+            link = _external("board.index")
         items.append(dict(kind=row.event.kind, payload=payload, link=link,
                           summary=summary(row.event.kind, payload), created_at=row.event.created_at))
     unsubscribe = _external("notifications.unsubscribe", token=unsubscribe_token(member))
     context = dict(member=member, items=items, digest=digest, unsubscribe_url=unsubscribe,
                    settings_url=_external("account.notification_settings"),
                    site_name=current_app.config["SITE_NAME"])
-    subject = render_template("email/notification_subject.txt", **context).strip()
     domain = _base_url().split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
-    message_id = (f"<digest-{member.id}-{rows[-1].id}@{domain}>" if digest
-                  else f"<notification-{rows[0].id}@{domain}>")
+    return dict(
+        to=member.email,
+        subject=render_template("email/notification_subject.txt", **context).strip(),
+        text_body=render_template("email/notification.txt", **context),
+        html_body=render_template("email/notification.html", **context),
+        headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        message_id=(f"<digest-{member.id}-{rows[-1].id}@{domain}>" if digest
+                    else f"<notification-{rows[0].id}@{domain}>"),
+    )
+
+
+def send_composed(message):
+    """Send a composed email; a refusal every recipient gets with 5xx is permanent."""
     try:
-        send_email(
-            member.email, subject,
-            render_template("email/notification.txt", **context),
-            render_template("email/notification.html", **context),
-            headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-            message_id=message_id,
-        )
+        send_email(**message)
     except smtplib.SMTPRecipientsRefused as error:
-        raise PermanentFailure(str(error)) from error
+        if all(500 <= code < 600 for code, _ in error.recipients.values()):
+            raise PermanentFailure(str(error)) from error
+        raise
     except smtplib.SMTPResponseException as error:
         if 500 <= error.smtp_code < 600:
             raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
@@ -245,8 +259,10 @@ def send_due_digests(now=None):
             select(OutboxRow).where(OutboxRow.user_id == member.id,
                                     OutboxRow.email_state == "digest").order_by(OutboxRow.id)
         ).scalars().all()
+        message = compose_notification_email(member, rows, digest=True)
+        db.session.commit()  # never hold SQLite's write lock while talking to the mail server
         try:
-            send_notification_email(member, rows, digest=True)
+            send_composed(message)
         except (PermanentFailure, smtplib.SMTPException, OSError):
             log.exception("digest for member %s failed; it will be tried again", member.id)
             db.session.rollback()

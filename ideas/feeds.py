@@ -1,4 +1,5 @@
-"""What the Atom feeds carry: the board's new ideas, the roadmap's status changes, one idea's story.
+"""What the Atom feeds carry: the board's new ideas, the roadmap's status changes, one idea's story,
+the changelog.
 
 A feed is the same for everyone who fetches it (feed readers carry no session), so every query here
 asks as a signed-out visitor, whoever makes the request. Internal notes, hidden and deleted comments,
@@ -11,6 +12,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .changelog import published_entries
 from .comments import comments_on
 from .extensions import db
 from .models import Comment, Idea, TimelineEntry
@@ -23,11 +25,12 @@ VISITOR = AnonymousUserMixin()
 
 @dataclass
 class FeedItem:
-    """One entry: `kind` is "idea", "event" (a timeline entry) or "comment"; `idea` is whose it is."""
+    """One entry: `kind` is "idea", "event" (a timeline entry), "comment" or "changelog"; `idea` is
+    whose it is (None for a changelog entry, which may deliver several)."""
 
     kind: str
     item: object
-    idea: Idea
+    idea: Idea | None
     published: datetime
     updated: datetime
 
@@ -46,6 +49,11 @@ def event_item(entry, idea):
 def comment_item(comment, idea):
     """A public comment or an official response."""
     return FeedItem("comment", comment, idea, comment.created_at, comment.edited_at or comment.created_at)
+
+
+def changelog_item(entry):
+    """A published changelog entry; edits after publishing update it."""
+    return FeedItem("changelog", entry, None, entry.published_at, max(entry.published_at, entry.updated_at))
 
 
 def visitors_see(idea):
@@ -104,3 +112,9 @@ def idea_feed(idea, limit=FEED_LENGTH):
     order = {"idea": 0, "comment": 1, "event": 2}  # as the idea's page orders a shared moment
     items.sort(key=lambda i: (i.published, order[i.kind], i.item.id), reverse=True)
     return items[:limit]
+
+
+def changelog_feed(limit=FEED_LENGTH):
+    """The changelog feed's items: published entries, newest first, with their ideas (two queries)."""
+    return [changelog_item(entry)
+            for entry in db.session.execute(published_entries().limit(limit)).scalars()]

@@ -1,7 +1,7 @@
 """Sending email: over SMTP when MAIL_SERVER is set, otherwise written to the log."""
 import smtplib
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
 
@@ -16,12 +16,15 @@ def send_email(to, subject, text_body, html_body=None, headers=None, message_id=
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id or make_msgid(domain=_sender_domain(config["MAIL_FROM"]))
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(text_body)
     if html_body:
         message.add_alternative(html_body, subtype="html")
+    # Long header values (List-Unsubscribe URLs) must stay readable, not be RFC 2047-folded.
+    message.policy = message.policy.clone(max_line_length=998)
     if not config.get("MAIL_SERVER"):
         current_app.logger.info("Email not sent (MAIL_SERVER unset):\n%s", message.as_string())
         return message

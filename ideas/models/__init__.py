@@ -1,5 +1,8 @@
 """The data model, one module per area."""
 from .activity import COMMENT_MAX, Comment, Follow, Vote
+from .changelog import (
+    ANNOUNCEMENT_TARGETS, ENTRY_TITLE_MAX, Announcement, ChangelogEntry, changelog_entry_ideas,
+)
 from .idea import (
     DESCRIPTION_MAX, KIND_LABELS, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX,
     VOTING_CLOSED_STATUSES, Idea, Tag, idea_tags,
@@ -15,5 +18,6 @@ __all__ = [
     "STATUS_LABELS", "STATUSES", "TITLE_MAX", "VOTING_CLOSED_STATUSES", "Idea", "Tag",
     "idea_tags", "Setting", "TIMELINE_ACTIONS", "AuditEntry", "Merge", "MergeLedgerRow",
     "TimelineEntry", "EMAIL_STATES", "EVENT_KINDS", "Event", "Notification", "OutboxRow",
-    "EMAIL_MODES", "utcnow", "ROLES", "User",
+    "EMAIL_MODES", "utcnow", "ROLES", "User", "ANNOUNCEMENT_TARGETS", "ENTRY_TITLE_MAX",
+    "Announcement", "ChangelogEntry", "changelog_entry_ideas",
 ]

@@ -1,4 +1,4 @@
-"""Atom feeds of the board, the roadmap and each idea, for feed readers."""
+"""Atom feeds of the board, the roadmap, the changelog and each idea, for feed readers."""
 import re
 from datetime import timezone
 from urllib.parse import urlsplit
@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from ..extensions import db
-from ..feeds import board_feed, idea_feed, roadmap_feed, visitors_see
+from ..feeds import board_feed, changelog_feed, idea_feed, roadmap_feed, visitors_see
 from ..models import Idea, utcnow
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -34,6 +34,13 @@ def ideas():
 def roadmap():
     """Status changes of the ideas everyone sees, newest first."""
     return atom_response(roadmap_feed(), "roadmap", "Roadmap", url_for("roadmap.index", _external=True))
+
+
+@bp.get("/changelog.atom")
+def changelog():
+    """Published changelog entries, newest first, with the ideas each delivers."""
+    return atom_response(changelog_feed(), "changelog", "Changelog",
+                         url_for("changelog.index", _external=True))
 
 
 # Ids are 32-bit on PostgreSQL: a larger number is no idea, not a database error.

@@ -31,8 +31,11 @@ SEARCH_MAX = 254
 PAGE_MAX = 100_000
 
 
-def role_required(allowed):
-    """A view for members whose role passes `allowed(member)`; others get 403."""
+def role_required(role, allowed):
+    """A view for members whose role passes `allowed(member)`; others get 403.
+
+    The view is marked with `required_role`, so the tests find every such route.
+    """
     def decorator(view):
         @wraps(view)
         @login_required
@@ -40,12 +43,13 @@ def role_required(allowed):
             if not allowed(current_user):
                 abort(403)
             return view(*args, **kwargs)
+        wrapper.required_role = role
         return wrapper
     return decorator
 
 
-staff_required = role_required(lambda member: member.is_staff)
-admin_required = role_required(lambda member: member.is_admin)
+staff_required = role_required("staff", lambda member: member.is_staff)
+admin_required = role_required("admin", lambda member: member.is_admin)
 
 
 # Forms. They live here rather than in forms.py because only these pages use them.

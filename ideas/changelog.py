@@ -1,0 +1,292 @@
+"""The changelog and announcements: the team tells customers what became of their ideas.
+
+Publishing an entry can mark its ideas shipped in the same transaction, and tells each
+follower of those ideas once, with the entry's title and id. An announcement reaches the
+followers of one idea, or of every idea with a tag, each member once.
+"""
+import string
+from datetime import datetime, time, timedelta, timezone
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from . import audit
+from .errors import Conflict, InvalidInput
+from .extensions import db
+from .models import (
+    ENTRY_TITLE_MAX, Announcement, ChangelogEntry, Event, Follow, Idea, OutboxRow,
+    changelog_entry_ideas, idea_tags, utcnow,
+)
+from .notifications import followers_of, notify_members
+from .roadmap import change_status
+from .sanitize import render_markdown
+
+ENTRY_BODY_MAX = 20_000
+LINKED_IDEAS_MAX = 50
+MESSAGE_MAX = 5_000
+ID_MAX = 2**31 - 1  # larger numbers cannot be ids; PostgreSQL would refuse to compare them
+
+
+# Reading
+
+def published_entries():
+    """A select of the published entries, newest first, with their ideas."""
+    return (select(ChangelogEntry).where(ChangelogEntry.published_at.is_not(None))
+            .options(selectinload(ChangelogEntry.ideas))
+            .order_by(ChangelogEntry.published_at.desc(), ChangelogEntry.id.desc()))
+
+
+def draft_entries():
+    """A select of the unpublished entries, newest first (staff only see them)."""
+    return (select(ChangelogEntry).where(ChangelogEntry.published_at.is_(None))
+            .options(selectinload(ChangelogEntry.ideas))
+            .order_by(ChangelogEntry.created_at.desc(), ChangelogEntry.id.desc()))
+
+
+def shipped_in(idea):
+    """The published entry that shipped the idea (the newest linking it), or None."""
+    if idea.status != "shipped":
+        return None
+    return db.session.execute(
+        select(ChangelogEntry)
+        .join(changelog_entry_ideas, changelog_entry_ideas.c.entry_id == ChangelogEntry.id)
+        .where(changelog_entry_ideas.c.idea_id == idea.id, ChangelogEntry.published_at.is_not(None))
+        .order_by(ChangelogEntry.published_at.desc(), ChangelogEntry.id.desc()).limit(1)
+    ).scalar()
+
+
+def sent_announcements():
+    """A select of the announcements sent, newest first."""
+    return (select(Announcement)
+            .options(selectinload(Announcement.idea), selectinload(Announcement.tag))
+            .order_by(Announcement.created_at.desc(), Announcement.id.desc()))
+
+
+# Checking what staff typed
+
+def _problem_with(idea, number):
+    """Why the idea may not be linked or announced to, or None when it may."""
+    if idea is None:
+        return f"There is no idea #{number}."
+    if idea.status == "merged":
+        return f"#{number} was merged into #{idea.merged_into_id}: use that one."
+    if idea.withdrawn_at is not None:
+        return f"#{number} was withdrawn by its author."
+    if idea.hidden_at is not None or idea.awaiting_approval:
+        # The changelog is public: it must not show an idea only staff may see.
+        return f"#{number} is not public."
+    return None
+
+
+def linkable_ideas(idea_ids):
+    """The ideas with these numbers, in that order; InvalidInput naming each one that cannot be linked."""
+    idea_ids = list(dict.fromkeys(idea_ids))
+    if len(idea_ids) > LINKED_IDEAS_MAX:
+        raise InvalidInput("Too many ideas.", {"ideas": f"Link at most {LINKED_IDEAS_MAX} ideas."})
+    possible = [number for number in idea_ids if 0 < number <= ID_MAX]
+    found = {idea.id: idea for idea in db.session.execute(
+        select(Idea).where(Idea.id.in_(possible))).scalars()} if possible else {}
+    problems = [problem for number in idea_ids
+                if (problem := _problem_with(found.get(number), number)) is not None]
+    if problems:
+        raise InvalidInput("Some ideas cannot be linked.", {"ideas": " ".join(problems)})
+    return [found[number] for number in idea_ids]
+
+
+def _clean_entry(title, body):
+    title = " ".join((title or "").split())
+    body = (body or "").strip()
+    problems = {}
+    if not title or len(title) > ENTRY_TITLE_MAX or "\x00" in title:
+        problems["title"] = f"Give the entry a title of 1 to {ENTRY_TITLE_MAX} characters."
+    if len(body) > ENTRY_BODY_MAX or "\x00" in body:
+        problems["body"] = f"Keep the text to {ENTRY_BODY_MAX:,} characters."
+    if problems:
+        raise InvalidInput("The entry was not saved.", problems)
+    return title, body
+
+
+def _publication_moment(day, now):
+    """When an entry dated `day` counts as published: now for today (or no date), else midday UTC."""
+    # "Today" where the writer is may already be tomorrow in UTC: one day of grace.
+    if day is not None and day > now.date() + timedelta(days=1):
+        raise InvalidInput("The entry was not saved.",
+                           {"date": "Choose today or an earlier date: entries cannot wait to appear."})
+    if day is None or day >= now.date():
+        return now
+    return datetime.combine(day, time(12), timezone.utc)
+
+
+# Writing entries
+
+def create_entry(actor, title, body, idea_ids=()):
+    """A new draft entry linking the ideas it delivers. Staff only."""
+    audit.require_staff(actor)
+    title, body = _clean_entry(title, body)
+    ideas = linkable_ideas(idea_ids)
+    now = utcnow()
+    entry = ChangelogEntry(title=title, body=body, body_html=render_markdown(body), author_id=actor.id,
+                           ideas=ideas, created_at=now, updated_at=now)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record(actor, "changelog.created", entry, {},
+                 {"title": title, "ideas": [idea.id for idea in ideas]})
+    return entry
+
+
+def update_entry(actor, entry, title, body, idea_ids=(), day=None, mark_shipped=False, link=None):
+    """Change an entry. On a published one, ideas newly linked are delivered as publishing would."""
+    audit.require_staff(actor)
+    title, body = _clean_entry(title, body)
+    ideas = linkable_ideas(idea_ids)
+    now = utcnow()
+    moment = _publication_moment(day, now) if day is not None else None
+    before = {"title": entry.title, "ideas": [idea.id for idea in entry.ideas]}
+    if entry.is_published and moment is not None and day != entry.published_at.date():
+        entry.published_at = moment
+    told = [idea.id for idea in entry.ideas]
+    added = [idea for idea in ideas if idea.id not in told]
+    entry.title, entry.body, entry.body_html = title, body, render_markdown(body)
+    entry.ideas = ideas
+    entry.updated_at = now
+    db.session.flush()
+    audit.record(actor, "changelog.updated", entry, before,
+                 {"title": title, "ideas": [idea.id for idea in ideas]})
+    if entry.is_published and added:
+        _deliver(actor, entry, added, told, mark_shipped, link)
+    db.session.flush()
+
+
+def publish_entry(actor, entry, day=None, mark_shipped=False, link=None):
+    """Publish a draft: optionally ship its ideas and tell their followers of it.
+
+    `link` is where the entry is read; the shipped ideas' timeline note links there.
+
+    The draft is claimed with one conditional UPDATE, so a double click or two people
+    publishing at once publish (and notify) once; the loser gets Conflict.
+    """
+    audit.require_staff(actor)
+    now = utcnow()
+    moment = _publication_moment(day, now)
+    claimed = db.session.execute(
+        update(ChangelogEntry)
+        .where(ChangelogEntry.id == entry.id, ChangelogEntry.published_at.is_(None))
+        .values(published_at=moment, updated_at=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if claimed != 1:
+        raise Conflict("This entry is already published.")
+    set_committed_value(entry, "published_at", moment)
+    set_committed_value(entry, "updated_at", now)
+    audit.record(actor, "changelog.published", entry, {},
+                 {"published_at": moment, "mark_shipped": bool(mark_shipped)})
+    _deliver(actor, entry, list(entry.ideas), (), mark_shipped, link)
+    db.session.flush()
+
+
+def shipped_note(entry, link=None):
+    """The public timeline note for ideas an entry ships: its title, linked when `link` is given."""
+    # Backslash-escape punctuation so a title is shown as typed, never read as Markdown.
+    title = "".join("\\" + ch if ch in string.punctuation else ch for ch in entry.title)
+    if link:
+        return f"Shipped: see [{title}]({link}) in the changelog."
+    return f"Shipped: see “{title}” in the changelog."
+
+
+def _deliver(actor, entry, ideas, told_idea_ids, mark_shipped, link):
+    """Mark `ideas` shipped when asked, then tell their followers of the entry, each member once.
+
+    change_status keeps the one rule for statuses (timeline, audit, its event), but its
+    "status changed" news would reach the same followers as the changelog news for the same
+    step; the changelog news says more (the entry and its link), so the status rows it queued
+    are withdrawn before commit. The event itself stays on record.
+    """
+    shipped = []
+    if mark_shipped:
+        for idea in ideas:
+            if idea.status != "shipped":
+                change_status(actor, idea, "shipped", shipped_note(entry, link))
+                shipped.append(idea.id)
+    if shipped:
+        _withdraw_status_news(shipped)
+    # One event per idea, so each member reads of an idea they follow (its title, its link);
+    # a member following several linked ideas is told with the first of them only.
+    told = list(told_idea_ids)
+    for idea in sorted(ideas, key=lambda idea: idea.id):
+        members = followers_of([idea.id])
+        if told:
+            earlier = followers_of(told).correlate(None)
+            members = members.where(Follow.user_id.not_in(earlier))
+        notify_members("changelog", actor, members, idea=idea, entry_title=entry.title,
+                       entry_id=entry.id, shipped=idea.id in shipped)
+        told.append(idea.id)
+
+
+def _withdraw_status_news(idea_ids):
+    """Drop the members' outbox rows of the status change each idea just had in this transaction.
+
+    Our status change updated the idea's row first, which holds its lock (PostgreSQL) or the
+    write lock (SQLite) until commit, so the newest status event of each idea is ours.
+    """
+    ours = (select(func.max(Event.id)).where(Event.kind == "status_changed", Event.idea_id.in_(idea_ids))
+            .group_by(Event.idea_id))
+    db.session.execute(delete(OutboxRow).where(OutboxRow.event_id.in_(ours)),
+                       execution_options={"synchronize_session": False})
+
+
+# Announcements
+
+def _clean_message(message):
+    message = (message or "").strip()
+    if not message:
+        raise InvalidInput("Nothing to send.", {"message": "Write the message first."})
+    if len(message) > MESSAGE_MAX or "\x00" in message:
+        raise InvalidInput("Too long.", {"message": f"Keep the message to {MESSAGE_MAX:,} characters."})
+    return message
+
+
+def _tagged_public_ideas(tag):
+    """A select of the ids of ideas everyone sees that carry `tag`."""
+    return (select(idea_tags.c.idea_id).join(Idea, Idea.id == idea_tags.c.idea_id)
+            .where(idea_tags.c.tag_id == tag.id, Idea.status != "merged", Idea.withdrawn_at.is_(None),
+                   Idea.hidden_at.is_(None), Idea.awaiting_approval.is_(False)))
+
+
+def announce(actor, message, idea_id=None, tag=None):
+    """Tell the followers of idea #`idea_id`, or of every public idea tagged `tag`, each member once."""
+    audit.require_staff(actor)
+    message = _clean_message(message)
+    if (idea_id is None) == (tag is None):
+        raise InvalidInput("No one to tell.", {"target": "Choose one idea or one tag."})
+    idea = None
+    if tag is None:
+        idea = db.session.get(Idea, idea_id) if 0 < idea_id <= ID_MAX else None
+        problem = _problem_with(idea, idea_id)
+        if problem:
+            raise InvalidInput("Check the idea number.", {"idea": problem})
+        members, payload = followers_of([idea.id]), {}
+    else:
+        members = followers_of(_tagged_public_ideas(tag))
+        payload = {"title": f"Ideas tagged #{tag.name}", "tag": tag.name}
+    message_html = render_markdown(message)
+    event = notify_members("announcement", actor, members, idea=idea, message=message,
+                           message_html=message_html, **payload)
+    recipients = db.session.execute(
+        select(func.count()).select_from(OutboxRow).where(OutboxRow.event_id == event.id)).scalar_one()
+    if not recipients:
+        field = "tag" if tag is not None else "idea"
+        raise InvalidInput("No one to tell.", {field: "Nobody follows that yet, so nobody would read this."})
+    announcement = Announcement(
+        author_id=actor.id, message=message, message_html=message_html,
+        target="tag" if tag is not None else "idea", idea_id=idea.id if idea is not None else None,
+        tag_id=tag.id if tag is not None else None, tag_name=tag.name if tag is not None else None,
+        event_id=event.id, recipient_count=recipients, created_at=event.created_at,
+    )
+    db.session.add(announcement)
+    db.session.flush()
+    audit.record(actor, "announcement.sent", announcement, {}, {
+        "target": announcement.target, "idea": announcement.idea_id, "tag": announcement.tag_name,
+        "recipients": recipients, "message": message,
+    })
+    return announcement
