@@ -248,3 +248,16 @@ def smtp_server():
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `sqlite_only` (big matrices whose rules do not depend on the database)
+    run once, on SQLite, to keep the suite fast; everything else runs on both."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        (dropped if on_postgres and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -8,6 +8,9 @@ from ideas.models import User
 from ideas.comments import add_comment
 from ideas.models import Idea
 
+# The rules checked here live in code, not in the database: one database is enough.
+pytestmark = pytest.mark.sqlite_only
+
 LOGIN = "login"  # signed-out visitors are sent to sign in
 
 # route template, form data, and the expected status per actor

@@ -9,6 +9,9 @@ from ideas.extensions import db
 from ideas.models import TITLE_MAX, Comment, Idea
 from ideas.sanitize import clean_html, render_markdown
 
+# The rules checked here live in code, not in the database: one database is enough.
+pytestmark = pytest.mark.sqlite_only
+
 LINK_REL = 'rel="nofollow ugc noopener"'
 
 # Sent through the client as title, description and comment.

@@ -13,12 +13,12 @@ def test_voting_on_the_idea_page_follows_the_idea_in_place(member_page, live_ser
     page = member_page
     page.goto(f"{live_server}/ideas/{EXPORT_CSV}")
     follow = page.locator(f"#idea-{EXPORT_CSV}-follow")
-    expect(follow.get_by_role("button")).to_have_text("Follow")
+    expect(follow.locator("button[aria-pressed]")).to_have_text("Follow")
     followers = int(follow.locator(".muted").first.inner_text().split()[0])
 
     with no_page_load(page):
         page.locator(f"#idea-{EXPORT_CSV}-vote").get_by_role("button").click()
-        expect(follow.get_by_role("button")).to_have_text("Following")
+        expect(follow.locator("button[aria-pressed]")).to_have_text("Following")
         expect(follow.locator(".muted").first).to_have_text(f"{followers + 1} followers")
 
 
