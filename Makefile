@@ -4,9 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 PYTEST_ARGS ?=
+DB ?= sqlite
+QUICK ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,9 @@ run: $(VENV)/.app-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python bench/run.py --db $(DB) $(if $(QUICK),--quick,)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -1,9 +1,10 @@
 """Health checks for load balancers and orchestrators (reachable even on private sites)."""
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from ..models import User
 
 bp = Blueprint("health", __name__)
 
@@ -23,3 +24,12 @@ def readyz():
         db.session.rollback()
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.get("/_floor")
+def floor():
+    """The benchmark's floor: the cheapest response of the same stack (one primary-key
+    lookup, a tiny template). `make bench` compares every other page with it. It shows
+    nothing about the member it loads."""
+    member = db.session.get(User, 1)
+    return render_template("_floor.html", found=member is not None)

@@ -1,0 +1,156 @@
+"""Adds the benchmark's own rows to a freshly seeded database and says what it added.
+
+    DATABASE_URL=... IDEAS_ENV=production ... python bench/prepare.py --followers 10000 --signed-in 64
+
+- one idea with exactly `--followers` followers (bulk-inserted follows; if the data set has
+  fewer members, the missing accounts are added with the demo members' shared password hash),
+- one idea with 50 comments by 50 members,
+- for each member the benchmark signs in, an open idea among the most voted that the member
+  has not backed (the vote scenario backs and withdraws it in turn).
+
+Prints one JSON object on stdout.
+"""
+import json
+import os
+import random
+import sys
+from datetime import timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import click  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from ideas import create_app  # noqa: E402
+from ideas.database import sync_id_sequences, writing  # noqa: E402
+from ideas.demo import COMMENTS  # noqa: E402
+from ideas.extensions import db  # noqa: E402
+from ideas.models import Comment, Follow, Idea, User, Vote, utcnow  # noqa: E402
+from ideas.models.idea import VOTING_CLOSED_STATUSES  # noqa: E402
+from ideas.sanitize import render_markdown  # noqa: E402
+from ideas.voting import trending_score  # noqa: E402
+
+CHUNK = 5_000
+HOT_IDEAS = 20
+COMMENT_COUNT = 50
+
+
+def _members(limit):
+    return db.session.execute(
+        select(User.id, User.email).where(User.role == "member", User.suspended_at.is_(None))
+        .order_by(User.id).limit(limit)).all()
+
+
+def _add_members(count, now):
+    """Accounts the follower idea needs beyond the seeded ones (shared password hash)."""
+    password_hash = db.session.execute(
+        select(User.password_hash).where(User.email == "member@example.com")).scalar()
+    first = (db.session.execute(select(func.max(User.id))).scalar() or 0) + 1
+    rng = random.Random(7)
+    rows = [dict(id=first + i, email=f"follower{first + i}@example.com", name=f"Follower {first + i}",
+                 role="member", password_hash=password_hash,
+                 session_token=f"{rng.getrandbits(128):032x}",
+                 email_confirmed_at=now if i % 5 else None, created_at=now - timedelta(days=30))
+            for i in range(count)]
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(insert(User), rows[start:start + CHUNK])
+    sync_id_sequences(User)
+
+
+def _new_idea(title, description, author_id, now, comment_count=0):
+    created = now - timedelta(days=2)
+    idea = Idea(title=title, description=description, description_html=render_markdown(description),
+                kind="idea", status="open", author_id=author_id, vote_count=0,
+                comment_count=comment_count, trending_score=trending_score(0, created),
+                created_at=created, updated_at=now, status_changed_at=created)
+    db.session.add(idea)
+    db.session.flush()
+    return idea
+
+
+def _follow_rows(idea_id, member_ids, author_id, now):
+    return [dict(user_id=member_id, idea_id=idea_id, following=True,
+                 reason="author" if member_id == author_id else "follow",
+                 level="all" if member_id == author_id else "status",
+                 created_at=now, updated_at=now)
+            for member_id in member_ids]
+
+
+@click.command()
+@click.option("--followers", default=10_000, show_default=True)
+@click.option("--signed-in", "signed_in", default=64, show_default=True)
+def main(followers, signed_in):
+    app = create_app()
+    now = utcnow()
+    with app.app_context(), writing():
+        available = len(_members(followers))
+        added = max(0, followers - available)
+        if added:
+            _add_members(added, now)
+        members = _members(followers)
+        member_ids = [member_id for member_id, _ in members]
+
+        # The idea with `followers` followers; its author is one of them.
+        crowded = _new_idea(
+            f"Benchmark: an idea followed by {followers:,} members",
+            "Everyone wants to hear what becomes of this one.", member_ids[0], now)
+        follow_rows = _follow_rows(crowded.id, member_ids, member_ids[0], now)
+        for start in range(0, len(follow_rows), CHUNK):
+            db.session.execute(insert(Follow), follow_rows[start:start + CHUNK])
+
+        # The idea with 50 comments by 50 members.
+        authors = member_ids[1:COMMENT_COUNT + 1]
+        discussed = _new_idea("Benchmark: an idea with a long discussion",
+                              "A *lively* thread: fifty comments under one idea.",
+                              member_ids[0], now, comment_count=len(authors))
+        html = {text: render_markdown(text) for text in COMMENTS}
+        db.session.execute(insert(Comment), [
+            dict(idea_id=discussed.id, author_id=author, body=COMMENTS[i % len(COMMENTS)],
+                 body_html=html[COMMENTS[i % len(COMMENTS)]],
+                 created_at=now - timedelta(days=1) + timedelta(minutes=i))
+            for i, author in enumerate(authors)])
+        db.session.execute(insert(Follow), _follow_rows(discussed.id, [member_ids[0]] + authors,
+                                                        member_ids[0], now))
+
+        # The members the benchmark signs in: confirmed customers, none of the above's author.
+        chosen = db.session.execute(
+            select(User.id, User.email).where(User.role == "member",
+                                              User.email_confirmed_at.is_not(None),
+                                              User.email.like("customer%"))
+            .order_by(User.id).offset(1).limit(signed_in)).all()
+        hot = db.session.execute(
+            select(Idea.id).where(Idea.status.not_in(VOTING_CLOSED_STATUSES),
+                                  Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None),
+                                  Idea.awaiting_approval.is_(False))
+            .order_by(Idea.vote_count.desc(), Idea.id).limit(HOT_IDEAS)).scalars().all()
+        backed = set(db.session.execute(
+            select(Vote.user_id, Vote.idea_id).where(Vote.user_id.in_([m for m, _ in chosen]),
+                                                     Vote.idea_id.in_(hot))).all())
+        vote_targets = {}
+        for index, (member_id, email) in enumerate(chosen):
+            free = [idea_id for idea_id in hot if (member_id, idea_id) not in backed]
+            vote_targets[email] = free[index % len(free)] if free else crowded.id
+        crowded_id, discussed_id = crowded.id, discussed.id
+        db.session.commit()
+
+        followers_now = db.session.execute(
+            select(func.count()).select_from(Follow)
+            .where(Follow.idea_id == crowded_id, Follow.following.is_(True))).scalar()
+        counts = {name: db.session.execute(select(func.count()).select_from(model)).scalar()
+                  for name, model in (("members", User), ("ideas", Idea), ("votes", Vote),
+                                      ("comments", Comment), ("follows", Follow))}
+    print(json.dumps({
+        "crowded_idea": crowded_id,
+        "followers": followers_now,
+        "members_added_for_followers": added,
+        "discussed_idea": discussed_id,
+        "comments": len(authors),
+        "members": [email for _, email in chosen],
+        "vote_targets": vote_targets,
+        "hot_ideas": hot,
+        "counts": counts,
+    }))
+
+
+if __name__ == "__main__":
+    main()
