@@ -10,22 +10,25 @@ from .models import Idea, utcnow
 from .roadmap import add_timeline_entry
 
 
+def _set_flag(actor, target, column, on, action, label):
+    """Set or clear a timestamp flag (hidden_at, suspended_at) once, audited. True if changed."""
+    audit.require_staff(actor)
+    if (getattr(target, column) is not None) == on:
+        return False
+    setattr(target, column, utcnow() if on else None)
+    audit.record(actor, action, target, {label: not on}, {label: on})
+    db.session.flush()
+    return True
+
+
 def hide_idea(actor, idea):
     """Hide the idea from everyone but staff."""
-    audit.require_staff(actor)
-    if idea.hidden_at is None:
-        idea.hidden_at = utcnow()
-        audit.record(actor, "idea.hidden", idea, {"hidden": False}, {"hidden": True})
-        db.session.flush()
+    _set_flag(actor, idea, "hidden_at", True, "idea.hidden", "hidden")
 
 
 def unhide_idea(actor, idea):
     """Show a hidden idea again."""
-    audit.require_staff(actor)
-    if idea.hidden_at is not None:
-        idea.hidden_at = None
-        audit.record(actor, "idea.unhidden", idea, {"hidden": True}, {"hidden": False})
-        db.session.flush()
+    _set_flag(actor, idea, "hidden_at", False, "idea.unhidden", "hidden")
 
 
 def approve_idea(actor, idea):
@@ -43,25 +46,16 @@ def approve_idea(actor, idea):
 
 def hide_comment(actor, comment):
     """Hide a comment from everyone but staff; the idea's public count drops."""
-    audit.require_staff(actor)
-    if comment.hidden_at is None:
-        was_counted = comment.counts_as_public
-        comment.hidden_at = utcnow()
-        if was_counted:
-            add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", -1)
-        audit.record(actor, "comment.hidden", comment, {"hidden": False}, {"hidden": True})
-        db.session.flush()
+    was_counted = comment.counts_as_public
+    if _set_flag(actor, comment, "hidden_at", True, "comment.hidden", "hidden") and was_counted:
+        add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", -1)
 
 
 def unhide_comment(actor, comment):
-    """Show a hidden comment again."""
-    audit.require_staff(actor)
-    if comment.hidden_at is not None:
-        comment.hidden_at = None
-        if comment.counts_as_public:
-            add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", +1)
-        audit.record(actor, "comment.unhidden", comment, {"hidden": True}, {"hidden": False})
-        db.session.flush()
+    """Show a hidden comment again; it counts again if it is a public, live comment."""
+    if _set_flag(actor, comment, "hidden_at", False, "comment.unhidden", "hidden") \
+            and comment.counts_as_public:
+        add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", +1)
 
 
 def suspend_member(actor, member):
@@ -69,16 +63,9 @@ def suspend_member(actor, member):
     audit.require_staff(actor)
     if member.is_staff:
         raise NotAllowed("Staff accounts cannot be suspended; an admin can revoke the role first.")
-    if member.suspended_at is None:
-        member.suspended_at = utcnow()
-        audit.record(actor, "member.suspended", member, {"suspended": False}, {"suspended": True})
-        db.session.flush()
+    _set_flag(actor, member, "suspended_at", True, "member.suspended", "suspended")
 
 
 def unsuspend_member(actor, member):
     """Let a suspended member sign in again."""
-    audit.require_staff(actor)
-    if member.suspended_at is not None:
-        member.suspended_at = None
-        audit.record(actor, "member.unsuspended", member, {"suspended": True}, {"suspended": False})
-        db.session.flush()
+    _set_flag(actor, member, "suspended_at", False, "member.unsuspended", "suspended")
