@@ -156,6 +156,7 @@ def run_phase(host, port, phase):
             errors.append(f"connect: {error}")
         ready.wait()
         start, end = window["start"], window["end"]
+        time.sleep(max(0.0, start - time.perf_counter()))  # every connection starts together
         while True:
             sent = time.perf_counter()
             if sent >= end:

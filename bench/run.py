@@ -350,6 +350,8 @@ def scenarios(prepared, sessions, members):
         (f"similar ideas ({SIMILAR_TITLE!r})", "similar",
          get("/ideas/similar?" + urllib.parse.urlencode(dict(title=SIMILAR_TITLE)), htmx_similar)),
         ("vote + withdraw (POST)", "vote", vote),
+        # The floor again: how much the machine drifted during the run (others share it).
+        ("floor again, at the end", "floor-end", get("/_floor")),
     ]
     return listed
 
@@ -391,7 +393,7 @@ def warm_up(port, listed, members, seconds):
     plan = dict(host="127.0.0.1", port=port, pause=0, phases=[
         dict(name=f"warm-up {key}", connections=4, duration=seconds,
              requests=[make(members[-1 - i]) for i in range(4)], expect=[200])
-        for _, key, make in listed if key != "vote"])
+        for _, key, make in listed if key not in ("vote", "floor-end")])
     return plan
 
 
