@@ -7,6 +7,9 @@ from .idea import (
     DESCRIPTION_MAX, KIND_LABELS, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX,
     VOTING_CLOSED_STATUSES, Idea, Tag, idea_tags,
 )
+from .integration import (
+    DELIVERY_STATES, IMPORT_KINDS, WEBHOOK_EVENTS, ApiKey, ImportedRecord, WebhookDelivery, WebhookEndpoint,
+)
 from .notify import EMAIL_STATES, EVENT_KINDS, Event, Notification, OutboxRow
 from .site import Setting
 from .staff import TIMELINE_ACTIONS, AuditEntry, Merge, MergeLedgerRow, TimelineEntry
@@ -19,5 +22,6 @@ __all__ = [
     "idea_tags", "Setting", "TIMELINE_ACTIONS", "AuditEntry", "Merge", "MergeLedgerRow",
     "TimelineEntry", "EMAIL_STATES", "EVENT_KINDS", "Event", "Notification", "OutboxRow",
     "EMAIL_MODES", "utcnow", "ROLES", "User", "ANNOUNCEMENT_TARGETS", "ENTRY_TITLE_MAX",
-    "Announcement", "ChangelogEntry", "changelog_entry_ideas",
+    "Announcement", "ChangelogEntry", "changelog_entry_ideas", "DELIVERY_STATES", "IMPORT_KINDS",
+    "WEBHOOK_EVENTS", "ApiKey", "ImportedRecord", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -53,10 +53,13 @@ class Idea(db.Model):
         CheckConstraint(f"status IN {STATUSES!r}", name="status_valid"),
         CheckConstraint("vote_count >= 0", name="vote_count_positive"),
         CheckConstraint("comment_count >= 0", name="comment_count_positive"),
+        CheckConstraint("imported_vote_count >= 0", name="imported_vote_count_positive"),
         Index("ix_ideas_board_top", "vote_count", "id"),
         Index("ix_ideas_board_trending", "trending_score", "id"),
         Index("ix_ideas_board_updated", "updated_at", "id"),
         Index("ix_ideas_triage", "status", "status_changed_at", "id"),
+        # The roadmap: each column is one status, most votes first.
+        Index("ix_ideas_status_votes", "status", "vote_count", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +71,9 @@ class Idea(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     vote_count: Mapped[int] = mapped_column(default=0)
     comment_count: Mapped[int] = mapped_column(default=0)
+    # Votes carried over from another tool's export without their voters (Fider's posts export):
+    # shown beside vote_count, never added to it, so vote_count always equals the rows.
+    imported_vote_count: Mapped[int] = mapped_column(default=0, server_default="0")
     trending_score: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
