@@ -1,5 +1,5 @@
 """Settings admins change at run time."""
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -9,4 +9,4 @@ class Setting(db.Model):
     __tablename__ = "settings"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(1000))
+    value: Mapped[str] = mapped_column(Text)

@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     email_mode: Mapped[str] = mapped_column(String(10), default="immediate")
     timezone: Mapped[str | None] = mapped_column(String(64))
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The secret half of the member's feed links on a private site (ideas.access); None until asked for.
+    feed_token: Mapped[str | None] = mapped_column(String(32))
 
     def get_id(self):
         return f"{self.id}:{self.session_token}"

@@ -1,0 +1,63 @@
+"""Who may come in: one-time sign-in codes, invitations from staff, and the site's uploaded logo."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+from .user import User
+
+
+class SignInCode(db.Model):
+    """A short code emailed to a member; only its keyed SHA-256 hash is kept. Good once, for a while,
+    for a few tries."""
+
+    __tablename__ = "sign_in_codes"
+    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(db.Model):
+    """Staff asked someone to join; the emailed link (a signed token naming this row) lets them sign up."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # When the latest link was made; a link older than the invitation's lifetime stops working.
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id], lazy="joined")
+
+    @property
+    def state(self):
+        """"pending", "accepted" or "revoked"."""
+        if self.accepted_at is not None:
+            return "accepted"
+        return "revoked" if self.revoked_at is not None else "pending"
+
+
+class SiteAsset(db.Model):
+    """A file admins upload (the logo), kept in the database: the app's machines share nothing else."""
+
+    __tablename__ = "site_assets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # SHA-256 of `data`: part of the URL, so browsers may cache the file for ever.
+    digest: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
