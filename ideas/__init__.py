@@ -97,6 +97,10 @@ def register_blueprints(app):
         app.register_blueprint(module.bp)
     notifications.register_header_count(app)
 
+    from . import api
+
+    app.register_blueprint(api.bp)
+
 
 def register_request_hooks(app):
     """Write requests take SQLite's write lock when their transaction begins."""

@@ -23,7 +23,12 @@ class Base(DeclarativeBase):
 
 
 def rate_limit_key():
-    """Limits count per member when signed in, per address otherwise."""
+    """Limits count per API key on the API, per member when signed in, per address otherwise."""
+    from .api.auth import api_rate_limit_key
+
+    api_key = api_rate_limit_key()
+    if api_key is not None:
+        return api_key
     if current_user.is_authenticated:
         return f"member:{current_user.id}"
     return address_key()

@@ -56,3 +56,13 @@ def add_tag(actor, idea, tag):
         idea.tags.append(tag)
         audit.record(actor, "idea.tagged", idea, {"tags": before}, {"tags": [t.name for t in idea.tags]})
         db.session.flush()
+
+
+def remove_tag(actor, idea, tag):
+    """Take a tag off an idea. Staff only."""
+    audit.require_staff(actor)
+    if tag in idea.tags:
+        before = [t.name for t in idea.tags]
+        idea.tags.remove(tag)
+        audit.record(actor, "idea.untagged", idea, {"tags": before}, {"tags": [t.name for t in idea.tags]})
+        db.session.flush()

@@ -1,9 +1,11 @@
 """Errors as pages for browsers and as small notices for htmx."""
-from flask import render_template
+from flask import render_template, request
 from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ..api import bp as api_bp
+from ..api.errors import http_error_json
 from ..errors import DomainError
 from ..extensions import db, htmx
 
@@ -44,6 +46,8 @@ def register_error_handlers(app):
     def http_error(error):
         if error.code is None or error.code < 400:
             return error
+        if request.blueprint is None and request.path.startswith(api_bp.url_prefix):
+            return http_error_json(error)  # an unknown route under /api never reaches its blueprint
         db.session.rollback()
         response = app.make_response(
             _error_response(error.code, MESSAGES.get(error.code, error.description))

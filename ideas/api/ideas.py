@@ -1,0 +1,123 @@
+"""Ideas: the board's list, proposing, reading, the author's edits and withdrawal."""
+from flask import current_app, jsonify, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..board import SORTS, board_query
+from ..comments import official_response
+from ..errors import InvalidInput, NotAllowed
+from ..extensions import db, limiter
+from ..following import follow_level, follower_count
+from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Tag
+from ..proposals import can_edit_idea, edit_idea, propose_idea, withdraw_idea
+from ..roadmap import edit_idea_as_staff, timeline_of
+from ..tags import TAG_NAME_MAX
+from ..visibility import is_staff
+from ..voting import has_voted, voted_idea_ids
+from ..web.loaders import get_idea as load_idea
+from .fields import Body, Choice, Query, Text, TextList
+from .paging import PAGE_FIELDS, page_of
+from .responses import created, no_content
+from .serializers import idea_detail_json, idea_json
+from .spec import operation
+
+TAGS_MAX = 20
+SEARCH_MAX = 200
+
+LIST_QUERY = Query(
+    status=Choice([status for status in STATUSES if status != "merged"], "Only ideas in this status."),
+    kind=Choice(KINDS, "Only ideas of this kind."),
+    tag=Text(TAG_NAME_MAX, "Only ideas with the tag of this name."),
+    q=Text(SEARCH_MAX, "Only ideas matching every word (full-text search)."),
+    sort=Choice(SORTS, "The order (default trending)."),
+    **PAGE_FIELDS,
+)
+TAG_NAMES = TextList(Text(TAG_NAME_MAX), TAGS_MAX, "Tag names, from GET /tags.", example=[])
+IDEA_FIELDS = dict(
+    title=Text(TITLE_MAX, "A short title.", example="Add a dark mode"),
+    description=Text(DESCRIPTION_MAX, "Markdown."),
+    kind=Choice(KINDS, "idea (a suggestion), problem (a complaint) or praise (a compliment)."),
+    tags=TAG_NAMES,
+)
+NEW_IDEA = Body({**IDEA_FIELDS, "title": Text(TITLE_MAX, "A short title.", required=True,
+                                               example="Add a dark mode")})
+IDEA_CHANGES = Body(IDEA_FIELDS, min_properties=1)
+
+
+def tag_ids_named(names):
+    """The ids of the tags called `names`; InvalidInput naming any that does not exist."""
+    if not names:
+        return []
+    found = dict(db.session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(names))).all())
+    unknown = [name for name in names if name not in found]
+    if unknown:
+        raise InvalidInput("Unknown tags.", {"tags": f"There is no tag called {', '.join(unknown)}."})
+    return [found[name] for name in names]
+
+
+def detail(idea):
+    """The idea as GET /ideas/{id} answers it."""
+    timeline = db.session.execute(timeline_of(idea)).scalars().all()
+    return idea_detail_json(idea, has_voted(current_user, idea), follow_level(current_user, idea),
+                            follower_count(idea), official_response(idea), timeline)
+
+
+@operation("GET", "/ideas", summary="List ideas", group="Ideas", query=LIST_QUERY, response="IdeaList",
+           description="The board: filtered, sorted, a page at a time; follow `next` for more.")
+def list_ideas():
+    """The board's ideas this member may see."""
+    args = LIST_QUERY.parse()
+    filters = {name: args[name] for name in ("status", "kind", "tag", "q", "sort") if name in args}
+    ideas, next_url = page_of(board_query(current_user, **filters), args)
+    voted = voted_idea_ids(current_user, [idea.id for idea in ideas])
+    return jsonify(ideas=[idea_json(idea, idea.id in voted) for idea in ideas], next=next_url)
+
+
+@operation("POST", "/ideas", summary="Propose an idea", group="Ideas", access="member", body=NEW_IDEA,
+           response="IdeaDetail", status=201, errors=(403,), headers={"Location": "The new idea."},
+           description="The author follows it. Rate limited like the page.")
+@limiter.limit(lambda: current_app.config["RATELIMIT_PROPOSE"])
+def create_idea():
+    """Post a new idea as the asking member."""
+    data = NEW_IDEA.parse()
+    idea = propose_idea(current_user, data["title"], data.get("description", ""), data.get("kind", "idea"),
+                        tag_ids_named(data.get("tags", [])))
+    db.session.commit()
+    return created(detail(idea), url_for("api.get_idea", idea_id=idea.id, _external=True))
+
+
+@operation("GET", "/ideas/<int:idea_id>", summary="Read an idea", group="Ideas", response="IdeaDetail",
+           description="Hidden, withdrawn and waiting ideas are found only by those the pages show them to.")
+def get_idea(idea_id):
+    """One idea with its followers, official response and timeline."""
+    return jsonify(detail(load_idea(idea_id)))
+
+
+@operation("PATCH", "/ideas/<int:idea_id>", summary="Change an idea", group="Ideas", access="member",
+           body=IDEA_CHANGES, response="IdeaDetail", errors=(403,),
+           description="The author, while it is New and within an hour of posting; staff at any time. "
+                       "Fields left out keep their value.")
+def update_idea(idea_id):
+    """The author corrects their idea, or staff clarify it."""
+    idea = load_idea(idea_id)
+    as_author = can_edit_idea(current_user, idea)
+    if not as_author and not is_staff(current_user):
+        raise NotAllowed("Only the author may change an idea, while it is New and within an hour.")
+    data = IDEA_CHANGES.parse()
+    tag_ids = tag_ids_named(data["tags"]) if "tags" in data else [tag.id for tag in idea.tags]
+    change = edit_idea if as_author else edit_idea_as_staff
+    change(current_user, idea, data.get("title", idea.title), data.get("description", idea.description),
+           data.get("kind", idea.kind), tag_ids)
+    db.session.commit()
+    return jsonify(detail(idea))
+
+
+@operation("DELETE", "/ideas/<int:idea_id>", summary="Withdraw an idea", group="Ideas", access="member",
+           errors=(403,), status=204,
+           description="The author, while it is New and within an hour: it leaves the board and its "
+                       "backers are told; the record stays for staff.")
+def withdraw(idea_id):
+    """The author withdraws their idea."""
+    withdraw_idea(current_user, load_idea(idea_id))
+    db.session.commit()
+    return no_content()

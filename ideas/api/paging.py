@@ -1,0 +1,25 @@
+"""Pages of results with a `next` link, fetched without counting the whole list."""
+from flask import request, url_for
+
+from ..web.board import fetch_page
+from .fields import Integer
+
+PER_PAGE = 20
+PER_PAGE_MAX = 100
+PAGE_MAX = 10_000  # far beyond any real page; keeps the SQL offset small enough to be an integer
+
+PAGE_FIELDS = {
+    "page": Integer(1, PAGE_MAX, "Which page, from 1."),
+    "per_page": Integer(1, PER_PAGE_MAX, f"How many per page (default {PER_PAGE})."),
+}
+
+
+def page_of(statement, args):
+    """(items, next URL or None) for the page `args` asks for; `args` are the checked query values."""
+    number = args.get("page", 1)
+    page = fetch_page(statement, number, args.get("per_page", PER_PAGE))
+    next_url = None
+    if page.has_next:
+        next_url = url_for(request.endpoint, **request.view_args, **{**args, "page": number + 1},
+                           _external=True)
+    return page.items, next_url

@@ -1,0 +1,122 @@
+"""What members do to ideas: vote (staff also for a customer), follow, comment."""
+from flask import current_app, jsonify, url_for
+from flask_login import current_user
+
+from ..accounts import EMAIL_MAX
+from ..comments import add_comment, comments_on
+from ..extensions import db, limiter
+from ..following import (
+    FOLLOW_LEVELS, follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea,
+)
+from ..models import COMMENT_MAX
+from ..team import vote_for_customer
+from ..voting import cast_vote, has_voted, withdraw_vote
+from ..web.loaders import get_idea as load_idea
+from .fields import Body, Choice, Email, Query, Text
+from .paging import PAGE_FIELDS, page_of
+from .responses import created
+from .serializers import comment_json
+from .spec import operation
+
+VOTE = Body({"email": Email(EMAIL_MAX, "Staff only: record the vote of the customer with this address "
+                                       "(an account without a password is made if needed).")})
+FOLLOW = Body({"level": Choice(FOLLOW_LEVELS, "What to hear of: status changes only, or all activity.")})
+NEW_COMMENT = Body({
+    "body": Text(COMMENT_MAX, "Markdown.", required=True, example="Me too: we lose an hour a week to this."),
+    "visibility": Choice(("public", "official", "internal"),
+                         "Staff may post an official response or an internal note (staff only)."),
+})
+COMMENTS_QUERY = Query(**PAGE_FIELDS)
+
+# Voting and withdrawing draw on one allowance, shared with the pages' vote buttons.
+vote_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_VOTE"], scope="vote")
+
+
+def _vote_json(idea, member, changed):
+    return jsonify(idea_id=idea.id, member_id=member.id, voted=has_voted(member, idea), changed=changed,
+                   vote_count=idea.vote_count)
+
+
+@operation("PUT", "/ideas/<int:idea_id>/vote", summary="Back an idea", group="Votes", access="member",
+           body=VOTE, response="Vote", errors=(403, 409),
+           description="Backing twice changes nothing. The member follows the idea (unless they "
+                       "unfollowed it). Closed ideas (shipped, declined, merged) answer 409.")
+@vote_limit
+def vote(idea_id):
+    """Back the idea, as the asking member or, for staff, as a customer by email."""
+    idea = load_idea(idea_id)
+    data = VOTE.parse()
+    if "email" in data:
+        member, changed = vote_for_customer(current_user, idea, data["email"])
+    else:
+        member, changed = current_user, cast_vote(current_user, idea)
+    db.session.commit()
+    return _vote_json(idea, member, changed)
+
+
+@operation("DELETE", "/ideas/<int:idea_id>/vote", summary="Withdraw a vote", group="Votes",
+           access="member", response="Vote", errors=(409,))
+@vote_limit
+def unvote(idea_id):
+    """Take back the asking member's vote."""
+    idea = load_idea(idea_id)
+    changed = withdraw_vote(current_user, idea)
+    db.session.commit()
+    return _vote_json(idea, current_user, changed)
+
+
+def _follow_json(idea):
+    level = follow_level(current_user, idea)
+    return jsonify(idea_id=idea.id, following=level is not None, level=level,
+                   follower_count=follower_count(idea))
+
+
+@operation("PUT", "/ideas/<int:idea_id>/follow", summary="Follow an idea", group="Following",
+           access="member", body=FOLLOW, response="Follow")
+def follow(idea_id):
+    """Follow the idea's news, optionally choosing what to hear of."""
+    idea = load_idea(idea_id)
+    data = FOLLOW.parse()
+    if "level" in data:
+        set_follow_level(current_user, idea, data["level"])
+    else:
+        follow_idea(current_user, idea)
+    db.session.commit()
+    return _follow_json(idea)
+
+
+@operation("DELETE", "/ideas/<int:idea_id>/follow", summary="Unfollow an idea", group="Following",
+           access="member", response="Follow",
+           description="Remembered: voting or commenting later does not follow the idea again.")
+def unfollow(idea_id):
+    """Stop following the idea."""
+    idea = load_idea(idea_id)
+    unfollow_idea(current_user, idea)
+    db.session.commit()
+    return _follow_json(idea)
+
+
+@operation("GET", "/ideas/<int:idea_id>/comments", summary="Read the comments", group="Comments",
+           query=COMMENTS_QUERY, response="CommentList",
+           description="Oldest first. Internal notes and hidden comments are listed for staff only.")
+def list_comments(idea_id):
+    """The idea's comments this member may see."""
+    idea = load_idea(idea_id)
+    comments, next_url = page_of(comments_on(idea, current_user), COMMENTS_QUERY.parse())
+    return jsonify(comments=[comment_json(comment) for comment in comments], next=next_url)
+
+
+@operation("POST", "/ideas/<int:idea_id>/comments", summary="Comment on an idea", group="Comments",
+           access="member", body=NEW_COMMENT, response="Comment", status=201, errors=(403,),
+           headers={"Location": "The idea's comments."},
+           description="The commenter follows the idea. Rate limited like the page.")
+@limiter.limit(lambda: current_app.config["RATELIMIT_COMMENT"])
+def create_comment(idea_id):
+    """Post a comment, an official response or an internal note."""
+    idea = load_idea(idea_id)
+    data = NEW_COMMENT.parse()
+    visibility = data.get("visibility", "public")
+    comment = add_comment(current_user, idea, data["body"], internal=visibility == "internal",
+                          official=visibility == "official")
+    db.session.commit()
+    return created(comment_json(comment), url_for("api.list_comments", idea_id=idea.id, _external=True))

@@ -1,0 +1,233 @@
+"""What the API answers: each object's JSON and, beside it, the schema the OpenAPI document gives it.
+
+Internal notes and hidden comments reach only staff: the queries that feed these functions
+(`comments_on`, the loaders) already leave them out for everyone else.
+"""
+from flask import url_for
+
+from ..models import KINDS, STATUSES
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+URL = {"type": "string", "format": "uri"}
+
+
+def nullable(schema):
+    """The schema, or null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def ref(name):
+    """A reference to a schema of the document's components."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def array(schema):
+    return {"type": "array", "items": schema}
+
+
+def obj(about, /, **properties):
+    """An object whose properties are all always present, and nothing else."""
+    return {"type": "object", "description": about, "properties": properties,
+            "required": list(properties), "additionalProperties": False}
+
+
+def _time(moment):
+    return moment.isoformat() if moment is not None else None
+
+
+def person_json(member):
+    return {"id": member.id, "name": member.name}
+
+
+def tag_json(tag):
+    return {"id": tag.id, "name": tag.name, "colour": tag.colour}
+
+
+def idea_json(idea, voted=False):
+    """An idea as lists show it; `voted` is whether the asking member backs it."""
+    return {
+        "id": idea.id,
+        "title": idea.title,
+        "description": idea.description,
+        "description_html": idea.description_html,
+        "kind": idea.kind,
+        "status": idea.status,
+        "status_label": idea.status_label,
+        "vote_count": idea.vote_count,
+        "imported_vote_count": idea.imported_vote_count,
+        "comment_count": idea.comment_count,
+        "tags": [tag.name for tag in idea.tags],
+        "author": person_json(idea.author),
+        "created_at": _time(idea.created_at),
+        "updated_at": _time(idea.updated_at),
+        "status_changed_at": _time(idea.status_changed_at),
+        "edited_at": _time(idea.edited_at),
+        "merged_into": idea.merged_into_id,
+        "voting_open": idea.voting_open,
+        "awaiting_approval": idea.awaiting_approval,
+        "hidden": idea.hidden_at is not None,
+        "withdrawn": idea.withdrawn_at is not None,
+        "voted": voted,
+        "url": url_for("ideas.show", idea_id=idea.id, _external=True),
+    }
+
+
+def idea_detail_json(idea, voted, follow_level, followers, official, timeline):
+    """An idea with what its page shows beside it: followers, official response, timeline."""
+    return {
+        **idea_json(idea, voted),
+        "following": follow_level is not None,
+        "follow_level": follow_level,
+        "follower_count": followers,
+        "official_response": comment_json(official) if official is not None else None,
+        "timeline": [timeline_json(entry) for entry in timeline],
+    }
+
+
+def timeline_json(entry):
+    return {
+        "action": entry.action,
+        "from_status": entry.from_status,
+        "to_status": entry.to_status,
+        "note": entry.note,
+        "note_html": entry.note_html,
+        "related_idea": entry.related_idea_id,
+        "actor": person_json(entry.actor),
+        "created_at": _time(entry.created_at),
+    }
+
+
+def comment_json(comment):
+    return {
+        "id": comment.id,
+        "idea_id": comment.idea_id,
+        "author": person_json(comment.author),
+        "body": comment.body,
+        "body_html": comment.body_html,
+        "official": comment.official,
+        "internal": comment.internal,
+        "hidden": comment.hidden_at is not None,
+        "deleted": comment.deleted_at is not None,
+        "created_at": _time(comment.created_at),
+        "edited_at": _time(comment.edited_at),
+    }
+
+
+def member_json(member, api_key=None):
+    """The asking member, and the key they used (None when signed in with the session cookie)."""
+    return {
+        "id": member.id,
+        "name": member.name,
+        "email": member.email,
+        "role": member.role,
+        "confirmed": member.is_confirmed,
+        "created_at": _time(member.created_at),
+        "api_key": {"name": api_key.name, "prefix": api_key.prefix} if api_key is not None else None,
+    }
+
+
+def entry_json(entry, ideas):
+    """A published changelog entry with the ideas it delivers that the reader may see."""
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "body": entry.body,
+        "body_html": entry.body_html,
+        "published_at": _time(entry.published_at),
+        "ideas": [{"id": idea.id, "title": idea.title, "status": idea.status} for idea in ideas],
+    }
+
+
+PERSON = obj("A member, as others see them.", id=INTEGER, name=STRING)
+NEXT = nullable(URL) | {"description": "The next page, or null on the last one."}
+SCHEMAS = {
+    "Person": PERSON,
+    "Tag": obj("A tag staff put on ideas.", id=INTEGER, name=STRING, colour=STRING),
+    "Idea": obj(
+        "An idea, a problem or praise.",
+        id=INTEGER, title=STRING, description={**STRING, "description": "Markdown, as written."},
+        description_html={**STRING, "description": "The description rendered and sanitised."},
+        kind={"type": "string", "enum": list(KINDS)},
+        status={"type": "string", "enum": list(STATUSES)},
+        status_label=STRING, vote_count=INTEGER,
+        imported_vote_count={**INTEGER,
+                             "description": "Votes carried over from another tool without voters."},
+        comment_count=INTEGER, tags=array(STRING), author=ref("Person"),
+        created_at=DATE_TIME, updated_at=DATE_TIME, status_changed_at=nullable(DATE_TIME),
+        edited_at=nullable(DATE_TIME), merged_into=nullable(INTEGER), voting_open=BOOLEAN,
+        awaiting_approval=BOOLEAN, hidden=BOOLEAN, withdrawn=BOOLEAN,
+        voted={**BOOLEAN, "description": "Whether the asking member backs the idea."},
+        url={**URL, "description": "The idea's page."},
+    ),
+    "TimelineEntry": obj(
+        "One step of an idea's history.",
+        action=STRING, from_status=nullable(STRING), to_status=nullable(STRING), note=STRING,
+        note_html=STRING, related_idea=nullable(INTEGER), actor=ref("Person"), created_at=DATE_TIME,
+    ),
+    "Comment": obj(
+        "A comment; internal notes and hidden comments reach staff only.",
+        id=INTEGER, idea_id=INTEGER, author=ref("Person"), body=STRING, body_html=STRING,
+        official=BOOLEAN, internal=BOOLEAN, hidden=BOOLEAN, deleted=BOOLEAN, created_at=DATE_TIME,
+        edited_at=nullable(DATE_TIME),
+    ),
+    "Member": obj(
+        "The asking member.",
+        id=INTEGER, name=STRING, email=STRING, role={"type": "string", "enum": ["member", "staff", "admin"]},
+        confirmed=BOOLEAN, created_at=DATE_TIME,
+        api_key=nullable(obj("The key this request used.", name=STRING, prefix=STRING)),
+    ),
+    "ChangelogEntry": obj(
+        "A published note on what shipped.",
+        id=INTEGER, title=STRING, body=STRING, body_html=STRING, published_at=DATE_TIME,
+        ideas=array(obj("A delivered idea.", id=INTEGER, title=STRING,
+                        status={"type": "string", "enum": list(STATUSES)})),
+    ),
+    "Vote": obj(
+        "A member's backing of an idea after the request.",
+        idea_id=INTEGER, member_id=INTEGER, voted=BOOLEAN,
+        changed={**BOOLEAN, "description": "False when the request changed nothing (already so)."},
+        vote_count=INTEGER,
+    ),
+    "Follow": obj(
+        "Whether the asking member follows the idea after the request.",
+        idea_id=INTEGER, following=BOOLEAN,
+        level=nullable({"type": "string", "enum": ["status", "all"]}), follower_count=INTEGER,
+    ),
+    "Error": obj(
+        "What went wrong.",
+        error=obj("The error.", code=STRING, message=STRING,
+                  fields={"type": "object", "additionalProperties": STRING,
+                          "description": "A problem per field, for 422."}),
+    ),
+}
+SCHEMAS["IdeaDetail"] = {
+    **SCHEMAS["Idea"],
+    "description": "An idea with its followers, official response and timeline.",
+    "properties": {
+        **SCHEMAS["Idea"]["properties"],
+        "following": BOOLEAN,
+        "follow_level": nullable({"type": "string", "enum": ["status", "all"]}),
+        "follower_count": INTEGER,
+        "official_response": nullable(ref("Comment")),
+        "timeline": array(ref("TimelineEntry")),
+    },
+}
+SCHEMAS["IdeaDetail"]["required"] = list(SCHEMAS["IdeaDetail"]["properties"])
+SCHEMAS.update({
+    "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document: this one."},
+    "IdeaList": obj("A page of ideas.", ideas=array(ref("Idea")), next=NEXT),
+    "CommentList": obj("A page of comments, oldest first.", comments=array(ref("Comment")), next=NEXT),
+    "TagList": obj("Every tag, by name.", tags=array(ref("Tag"))),
+    "ChangelogPage": obj("A page of the changelog, newest first.", entries=array(ref("ChangelogEntry")),
+                         next=NEXT),
+    "Roadmap": obj(
+        "The public roadmap: a column per status, most votes first.",
+        columns=array(obj("A column.", status=STRING, label=STRING,
+                          total={**INTEGER, "description": "Ideas in the column in all."},
+                          ideas=array(ref("Idea")))),
+        shipped_days={**INTEGER, "description": "How long shipped ideas stay on the roadmap."},
+    ),
+})
