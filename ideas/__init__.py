@@ -100,6 +100,8 @@ def register_blueprints(app):
     from . import api
 
     app.register_blueprint(api.bp)
+    from .web import webhooks
+    app.register_blueprint(webhooks.bp)
 
 
 def register_request_hooks(app):

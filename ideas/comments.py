@@ -11,6 +11,7 @@ from .following import join_followers
 from .notifications import notify_followers
 from .models import COMMENT_MAX, Comment, Idea, utcnow
 from .sanitize import render_markdown
+from .webhooks import queue_webhooks
 
 EDIT_WINDOW = timedelta(minutes=15)
 
@@ -53,6 +54,7 @@ def add_comment(author, idea, body, internal=False, official=False):
     add_to_counter(idea, "comment_count", +1, updated_at=now)
     join_followers(author, idea, reason="comment")
     db.session.flush()
+    queue_webhooks("comment.created", {"idea": idea, "comment": comment})
     if official:
         notify_followers("official_response", author, idea, comment_id=comment.id,
                          body=body, body_html=comment.body_html)

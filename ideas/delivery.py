@@ -22,6 +22,7 @@ from .mail import send_email
 from .models import Follow, Notification, OutboxRow, User, utcnow
 from .notifications import payload_of, summary
 from .unsubscribe import unsubscribe_token
+from .webhooks import deliver_due_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,7 @@ def run_forever(app, poll_seconds=2.0, stop=None):
         try:
             with app.app_context():
                 handled = run_once()
+                handled += deliver_due_webhooks()
                 with writing():
                     send_due_digests()
         except Exception:  # keep the worker alive; the rows stay in the outbox

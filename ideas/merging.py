@@ -15,6 +15,7 @@ from .models import Comment, Follow, Idea, Merge, MergeLedgerRow, Vote, utcnow
 from .notifications import notify_followers
 from .roadmap import add_timeline_entry
 from .voting import refresh_trending
+from .webhooks import queue_webhooks
 
 
 def merge_ideas(actor, source, target):
@@ -74,6 +75,7 @@ def merge_ideas(actor, source, target):
     add_timeline_entry(actor, source, "merged_into", before, "merged", related_idea=target)
     add_timeline_entry(actor, target, "merged_from", related_idea=source)
     notify_followers("merged", actor, source, into_id=target.id, into_title=target.title)
+    queue_webhooks("idea.merged", {"source": source, "target": target})
     audit.record(actor, "idea.merged", source, {"status": before},
                  {"status": "merged", "into": target.id, "votes_moved": moved,
                   "votes_removed": removed})

@@ -12,6 +12,7 @@ from .notifications import notify_backers
 from .sanitize import render_markdown
 from .site_settings import get_setting
 from .voting import trending_score
+from .webhooks import queue_webhooks
 
 EDIT_WINDOW = timedelta(hours=1)
 
@@ -64,6 +65,7 @@ def propose_idea(author, title, description="", kind="idea", tag_ids=()):
     db.session.add(idea)
     db.session.flush()
     join_followers(author, idea, reason="author")
+    queue_webhooks("idea.created", {"idea": idea})
     return idea
 
 

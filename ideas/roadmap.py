@@ -11,6 +11,7 @@ from .models import KINDS, STATUSES, Idea, Tag, TimelineEntry, utcnow
 from .notifications import notify_followers
 from .proposals import clean_fields
 from .sanitize import render_markdown
+from .webhooks import queue_webhooks
 
 NOTE_MAX = 5_000
 SETTABLE_STATUSES = tuple(status for status in STATUSES if status != "merged")
@@ -59,6 +60,8 @@ def change_status(actor, idea, status, note=""):
                  {"status": status, "note": note})
     notify_followers("status_changed", actor, idea, old_status=before, new_status=status,
                      note=note, note_html=entry.note_html)
+    queue_webhooks("idea.status_changed",
+                   {"idea": idea, "old_status": before, "new_status": status, "note": note})
     db.session.flush()
 
 

@@ -9,6 +9,8 @@ DEFAULTS = {
     "require_confirmation": "0",
     # A new member's first idea waits for staff approval before anyone else sees it.
     "approve_first_idea": "0",
+    # Webhooks may post to private, loopback and link-local addresses (an intranet tool).
+    "allow_private_webhooks": "0",
 }
 
 

@@ -16,6 +16,7 @@ from .errors import VotingClosed
 from .extensions import db
 from .following import join_followers
 from .models import Idea, Vote, utcnow
+from .webhooks import queue_webhooks
 
 # Trending: log10 of votes plus age, so ten times the votes equals 12.5 hours of freshness.
 TRENDING_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -47,6 +48,7 @@ def cast_vote(member, idea, cast_by=None):
                           cast_by_id=cast_by.id if cast_by is not None else None)
     if added:
         _move_count(idea, +1)
+        queue_webhooks("vote.created", {"idea": idea, "voter": member, "cast_by": cast_by})
     join_followers(member, idea, reason="vote")
     return added
 

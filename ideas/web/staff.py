@@ -54,11 +54,12 @@ admin_required = role_required("admin", lambda member: member.is_admin)
 
 # Forms. They live here rather than in forms.py because only these pages use them.
 
-SETTINGS = ("require_confirmation", "approve_first_idea")
+SETTINGS = ("require_confirmation", "approve_first_idea", "allow_private_webhooks")
 
 
 class AdminSettingsForm(SiteSettingsForm):
     approve_first_idea = BooleanField("Hold a new member's first idea for approval")
+    allow_private_webhooks = BooleanField("Allow webhooks to private addresses")
 
 
 class TagForm(FlaskForm):

@@ -1,0 +1,464 @@
+"""Webhooks: events posted as signed JSON to the URLs admins chose.
+
+`queue_webhooks` writes one delivery per subscribed endpoint in the transaction of the change
+(an outbox, like ideas/notifications.py), with the JSON body fixed then. The worker posts due
+deliveries and retries failures with growing pauses. Each attempt resolves the host again,
+refuses private and loopback addresses unless an admin allows them, and connects to exactly the
+address it checked, so a DNS answer that changes between check and connection cannot slip
+through. Redirects are never followed: a 3xx is a failed attempt.
+"""
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import re
+import secrets
+import socket
+import ssl
+import threading
+import time
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from . import audit
+from .database import writing
+from .errors import InvalidInput
+from .extensions import db
+from .models import WEBHOOK_EVENTS, Comment, Idea, User, WebhookDelivery, WebhookEndpoint, utcnow
+from .site_settings import get_setting
+
+EVENT_LABELS = {
+    "idea.created": "An idea is proposed",
+    "idea.status_changed": "An idea's status changes",
+    "comment.created": "A public comment or official response is posted",
+    "idea.merged": "An idea is merged into another",
+    "vote.created": "A vote is cast",
+}
+URL_MAX = 500
+SECRET_MIN, SECRET_MAX = 16, 100
+TIMEOUT_SECONDS = 10
+# Pauses after the 1st, 2nd, … failed attempt; after the last one the delivery has failed.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+           timedelta(hours=12))
+# A worker holds a claimed batch this long; a batch of BATCH posts at TIMEOUT_SECONDS each fits.
+LEASE = timedelta(minutes=5)
+BATCH = 10
+ERROR_MAX = 1000
+PRIVATE_SETTING = "allow_private_webhooks"
+_HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?$")
+_SECRET = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class DeliveryError(Exception):
+    """An attempt that got no answer we accept (refused address, network error)."""
+
+
+# Queueing, in the transaction of the change
+
+def queue_webhooks(event_name, payload):
+    """Write one delivery of `event_name` per active endpoint that asked for it; returns how many.
+
+    `payload` maps names to models (ideas, comments, members) or plain values; it is turned
+    into JSON only when some endpoint listens, so an event nobody wants costs one small query.
+    """
+    if event_name not in WEBHOOK_EVENTS:
+        raise ValueError(f"Unknown webhook event {event_name!r}")
+    if isinstance(payload.get("comment"), Comment) and payload["comment"].internal:
+        return 0  # internal notes never travel
+    listening = [endpoint_id for endpoint_id, events in db.session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.active.is_(True)))
+        if event_name in events.split()]
+    if not listening:
+        return 0
+    now = utcnow()
+    body = event_body(event_name, {key: _jsonable(value) for key, value in payload.items()}, now)
+    db.session.add_all([WebhookDelivery(endpoint_id=endpoint_id, event=event_name, body=body,
+                                        state="pending", attempts=0, next_attempt_at=now,
+                                        last_error="", created_at=now)
+                        for endpoint_id in listening])
+    db.session.flush()
+    return len(listening)
+
+
+def event_body(event_name, data, now):
+    """The JSON text posted (and signed) for one event."""
+    return json.dumps({"event": event_name, "id": str(uuid.uuid4()), "created_at": now.isoformat(),
+                       "data": data}, sort_keys=True, separators=(",", ":"))
+
+
+def idea_url(idea_id):
+    """The idea's public address, from BASE_URL (no request needed: the worker has none)."""
+    path = current_app.url_map.bind("localhost").build("ideas.show", {"idea_id": idea_id})
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def member_data(member):
+    """A member as webhooks show them: id and name, never the email address."""
+    return None if member is None else {"id": member.id, "name": member.name}
+
+
+def idea_data(idea):
+    """What a webhook says about an idea."""
+    return {"id": idea.id, "title": idea.title, "url": idea_url(idea.id), "kind": idea.kind,
+            "status": idea.status, "vote_count": idea.vote_count, "comment_count": idea.comment_count,
+            "tags": sorted(tag.name for tag in idea.tags), "author": member_data(idea.author),
+            "awaiting_approval": idea.awaiting_approval, "created_at": idea.created_at.isoformat()}
+
+
+def comment_data(comment):
+    """What a webhook says about a public comment or official response (its Markdown text)."""
+    return {"id": comment.id, "body": comment.body, "official": comment.official,
+            "author": member_data(comment.author), "url": f"{idea_url(comment.idea_id)}#comment-{comment.id}",
+            "created_at": comment.created_at.isoformat()}
+
+
+def _jsonable(value):
+    if isinstance(value, Idea):
+        return idea_data(value)
+    if isinstance(value, Comment):
+        return comment_data(value)
+    if isinstance(value, User):
+        return member_data(value)
+    return value
+
+
+# Endpoints, managed by admins
+
+def generate_secret():
+    """A new signing secret."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def private_addresses_allowed():
+    """True when an admin lets webhooks reach private and loopback addresses."""
+    return get_setting(PRIVATE_SETTING) == "1"
+
+
+def url_problem(url, allow_private):
+    """What is wrong with `url` as a webhook address, or "" when nothing is."""
+    if not url:
+        return "Enter the URL to post events to."
+    if len(url) > URL_MAX:
+        return f"Keep the URL to {URL_MAX} characters."
+    if any(ord(char) <= 32 or ord(char) >= 127 for char in url):
+        return "Write the URL without spaces, in plain ASCII (punycode for international names)."
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "Use an http:// or https:// URL."
+    if "@" in parts.netloc:
+        return "Leave user names and passwords out of the URL: the signature says who is calling."
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        return "The port is not a number between 1 and 65535."
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST_NAME.match(host) or ".." in host:
+            return "The URL needs a valid host name."
+        address = None
+    if not allow_private and (host.lower().rstrip(".") == "localhost"
+                              or (address is not None and not is_public_address(address))):
+        return ("That address is private or loopback; the site setting "
+                "“Allow webhooks to private addresses” permits it.")
+    return ""
+
+
+def clean_endpoint(url, events, secret):
+    """Check an endpoint's fields; returns them tidied, or raises InvalidInput."""
+    url = (url or "").strip()
+    events = list(dict.fromkeys(events or []))
+    secret = (secret or "").strip()
+    problems = {}
+    if problem := url_problem(url, private_addresses_allowed()):
+        problems["url"] = problem
+    if not events:
+        problems["events"] = "Choose at least one event to send."
+    elif any(event not in WEBHOOK_EVENTS for event in events):
+        problems["events"] = "Choose events from the list."
+    if secret and not (SECRET_MIN <= len(secret) <= SECRET_MAX and _SECRET.match(secret)):
+        problems["secret"] = (f"Use {SECRET_MIN} to {SECRET_MAX} letters, digits or symbols, "
+                              "without spaces, or leave it empty to have one made.")
+    if problems:
+        raise InvalidInput("Please correct the highlighted fields.", problems)
+    return url, " ".join(event for event in WEBHOOK_EVENTS if event in events), secret
+
+
+def _audit_view(endpoint):
+    """The endpoint as the audit log keeps it: never the secret itself."""
+    return audit.snapshot(endpoint, "url", "events", "active")
+
+
+def create_endpoint(actor, url, events, secret=""):
+    """Add an endpoint; without a typed secret one is generated. Admins only."""
+    audit.require_admin(actor)
+    url, events, secret = clean_endpoint(url, events, secret)
+    endpoint = WebhookEndpoint(url=url, events=events, secret=secret or generate_secret(), active=True,
+                               created_by_id=actor.id, created_at=utcnow())
+    db.session.add(endpoint)
+    db.session.flush()
+    audit.record(actor, "webhook.created", endpoint, None, _audit_view(endpoint))
+    return endpoint
+
+
+def update_endpoint(actor, endpoint, url, events, active, secret="", new_secret=False):
+    """Change an endpoint; a typed secret replaces the old one, `new_secret` makes one. Admins only."""
+    audit.require_admin(actor)
+    url, events, secret = clean_endpoint(url, events, secret)
+    before = _audit_view(endpoint)
+    endpoint.url, endpoint.events, endpoint.active = url, events, bool(active)
+    after = _audit_view(endpoint)
+    if secret or new_secret:
+        endpoint.secret = secret or generate_secret()
+        before["secret"], after["secret"] = "old", "replaced"
+    if before != after:
+        audit.record(actor, "webhook.changed", endpoint,
+                     {key: value for key, value in before.items() if after[key] != value},
+                     {key: value for key, value in after.items() if before[key] != value})
+    db.session.flush()
+
+
+def set_endpoint_active(actor, endpoint, active):
+    """Enable or disable an endpoint; a disabled one gets nothing queued. Admins only."""
+    audit.require_admin(actor)
+    if endpoint.active == bool(active):
+        return
+    endpoint.active = bool(active)
+    audit.record(actor, "webhook.enabled" if active else "webhook.disabled", endpoint,
+                 {"active": not endpoint.active}, {"active": endpoint.active})
+    db.session.flush()
+
+
+def delete_endpoint(actor, endpoint):
+    """Remove an endpoint and its delivery log. Admins only."""
+    audit.require_admin(actor)
+    audit.record(actor, "webhook.deleted", endpoint, _audit_view(endpoint), None)
+    db.session.delete(endpoint)
+    db.session.flush()
+
+
+def queue_test_delivery(actor, endpoint):
+    """A `ping` delivery for `endpoint`, held by the caller, who posts it at once. Admins only."""
+    audit.require_admin(actor)
+    now = utcnow()
+    body = event_body("ping", {"endpoint_id": endpoint.id,
+                               "message": "A test from Ideas: this endpoint is reachable."}, now)
+    # Claimed from the start so no worker posts it too; should the request die, the lease ends
+    # and a worker makes the one attempt instead.
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, event="ping", body=body, state="pending",
+                               attempts=0, next_attempt_at=now, claimed_until=now + LEASE,
+                               last_error="", created_at=now)
+    db.session.add(delivery)
+    db.session.flush()
+    return delivery
+
+
+def deliveries_of(endpoint):
+    """A select of the endpoint's delivery log, newest first."""
+    return (select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+            .order_by(WebhookDelivery.id.desc()))
+
+
+# Which addresses may be called
+
+def is_public_address(address):
+    """True for a public unicast address; False for private, loopback, link-local, multicast,
+    reserved and unspecified ones, IPv4 or IPv6, including IPv4 carried inside IPv6."""
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6:
+        carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if ip in _NAT64:
+            carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if carried is not None and not is_public_address(carried):
+            return False
+        if ip.is_site_local:
+            return False
+    return ip.is_global and not (ip.is_private or ip.is_loopback or ip.is_link_local
+                                 or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def resolve(host, port, allow_private):
+    """The (family, socket address) to connect to for `host`; raises DeliveryError when refused.
+
+    Every address the name resolves to must pass, so a name that mixes public and private
+    answers cannot be used to reach the private one.
+    """
+    try:
+        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as error:
+        raise DeliveryError(f"Could not resolve {host}: {error}") from error
+    if not allow_private:
+        for *_, sockaddr in answers:
+            if not is_public_address(sockaddr[0]):
+                raise DeliveryError(f"Refused: {host} resolves to {sockaddr[0]}, a private or loopback "
+                                    "address (an admin setting allows such addresses).")
+    family, _, _, _, sockaddr = answers[0]
+    return family, sockaddr
+
+
+def _connect(family, sockaddr, timeout):
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(sockaddr)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to the checked address, whatever the name resolves to by now; Host stays the name."""
+
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self):
+        self.sock = _connect(*self.address, self.timeout)
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the checked address; the certificate is checked against the host name (SNI)."""
+
+    def __init__(self, host, port, address, timeout, context=None):
+        super().__init__(host, port, timeout=timeout, context=context or ssl.create_default_context())
+        self.address = address
+
+    def connect(self):
+        sock = _connect(*self.address, self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post_json(url, body, headers, allow_private, timeout=TIMEOUT_SECONDS):
+    """POST `body` to `url` at one checked address; returns (status, reason) or raises DeliveryError."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    address = resolve(parts.hostname, port, allow_private)
+    connection = (PinnedHTTPSConnection if https else PinnedHTTPConnection)(
+        parts.hostname, port, address, timeout)
+    # The socket timeout bounds each wait; this bounds the whole exchange, so a server that
+    # trickles its answer a byte at a time cannot hold the worker.
+    watchdog = threading.Timer(timeout, _cut, (connection,))
+    watchdog.start()
+    try:
+        connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                           body=body.encode(), headers=headers)
+        response = connection.getresponse()
+        return response.status, response.reason
+    except (OSError, http.client.HTTPException) as error:
+        raise DeliveryError(f"{type(error).__name__}: {error}") from error
+    finally:
+        watchdog.cancel()
+        connection.close()
+
+
+def _cut(connection):
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def sign(secret, timestamp, body):
+    """The `Ideas-Signature` value: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+# Delivery, by the worker (and the send-test button)
+
+def claim_due_deliveries(limit=BATCH, now=None):
+    """Atomically take up to `limit` due deliveries for this worker; returns their ids.
+
+    The same claim as the notification outbox (ideas/delivery.py claim_batch): a lease, and
+    SKIP LOCKED on PostgreSQL so workers never wait on or repeat each other's rows.
+    """
+    now = now or utcnow()
+    due = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.next_attempt_at <= now,
+               or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now))
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = db.session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id.in_(due.scalar_subquery()))
+        .values(claimed_until=now + LEASE).returning(WebhookDelivery.id),
+        execution_options={"synchronize_session": False},
+    ).scalars().all()
+    db.session.commit()
+    return sorted(claimed)
+
+
+def attempt_delivery(delivery_id):
+    """Post one claimed delivery and record the outcome; a failure is retried later.
+
+    Returns the recorded values, or None when the delivery was already settled or is gone.
+    """
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.state != "pending":
+        db.session.commit()
+        return None
+    endpoint = delivery.endpoint
+    url, secret, body, event = endpoint.url, endpoint.secret, delivery.body, delivery.event
+    attempts = delivery.attempts + 1
+    status, error = None, ""
+    if not endpoint.active and event != "ping":
+        error = "The endpoint is disabled."
+        attempts -= 1
+        final = True
+    else:
+        allow_private = private_addresses_allowed()
+        db.session.commit()  # never hold SQLite's write lock while waiting on the network
+        timestamp = int(time.time())
+        headers = {"Content-Type": "application/json", "User-Agent": "Ideas-Webhooks/1",
+                   "Ideas-Event": event, "Ideas-Delivery": str(delivery_id),
+                   "Ideas-Signature": sign(secret, timestamp, body)}
+        try:
+            status, reason = post_json(url, body, headers, allow_private)
+        except DeliveryError as failure:
+            error = str(failure)
+        else:
+            if 300 <= status < 400:
+                error = f"HTTP {status} {reason}: redirects are not followed."
+            elif not 200 <= status < 300:
+                error = f"HTTP {status} {reason}"
+        # A test ping is tried once: the admin sees its outcome at once.
+        final = not error or event == "ping" or attempts > len(BACKOFF)
+    now = utcnow()
+    values = dict(attempts=attempts, status_code=status, last_error=error[:ERROR_MAX], claimed_until=None)
+    if not error:
+        values.update(state="delivered", delivered_at=now, next_attempt_at=None)
+    elif final:
+        values.update(state="failed", next_attempt_at=None)
+    else:
+        values.update(next_attempt_at=now + BACKOFF[attempts - 1])
+    # A statement, not the loaded object: the endpoint may have been deleted meanwhile.
+    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
+                                                     WebhookDelivery.state == "pending").values(**values),
+                       execution_options={"synchronize_session": False})
+    db.session.commit()
+    return values
+
+
+def deliver_due_webhooks(limit=BATCH, now=None):
+    """Claim and post one batch of due deliveries; returns how many it handled."""
+    with writing():
+        delivery_ids = claim_due_deliveries(limit, now)
+        for delivery_id in delivery_ids:
+            attempt_delivery(delivery_id)
+    return len(delivery_ids)
