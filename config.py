@@ -64,6 +64,10 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.JSON_LOGS = _env_bool("JSON_LOGS", False)
+        # CSV import: the largest file accepted, and where uploads wait between dry run and import
+        # (default instance/imports; with several machines, a directory they share).
+        self.IMPORT_MAX_BYTES = int(env.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+        self.IMPORT_UPLOAD_DIR = env.get("IMPORT_UPLOAD_DIR")
 
 
 class DevelopmentConfig(Config):

@@ -95,6 +95,9 @@ def register_blueprints(app):
     for module in (board, ideas, idea_staff, comments, roadmap, changelog, feeds, auth, account,
                    notifications, triage, staff):
         app.register_blueprint(module.bp)
+    from .web import csv_views
+
+    app.register_blueprint(csv_views.bp)
     notifications.register_header_count(app)
 
     from . import api

@@ -1,0 +1,116 @@
+"""CSV export of ideas and votes for staff, streamed a page at a time. Nothing here knows about HTTP.
+
+Each page is one keyset query (`id > last id ORDER BY id LIMIT n`), so a million votes are
+read in a thousand small queries that each use the primary key, and never held at once.
+"""
+import csv
+import io
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from . import audit
+from .extensions import db
+from .inbox import follower_counts
+from .models import Idea, User, Vote
+from .visibility import listed_ideas
+
+IDEA_COLUMNS = (
+    "id", "title", "description", "kind", "status", "tags", "votes", "imported_votes", "followers",
+    "author_name", "author_email", "created", "last_status_change", "url",
+)
+VOTE_COLUMNS = ("idea_id", "member_email", "member_name", "date")
+PAGE_SIZE = 1000
+TAG_SEPARATOR = ", "
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection, CWE-1236).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """The cell's text, with a leading apostrophe when a spreadsheet would run it as a formula."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _timestamp(value):
+    return value.isoformat() if value is not None else ""
+
+
+def _lines(rows):
+    """The CSV text of `rows`, each cell made safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    return buffer.getvalue()
+
+
+def exported_ideas(viewer):
+    """A select of the ideas the export holds: those staff find in lists (not withdrawn, not merged)."""
+    return listed_ideas(viewer)
+
+
+def idea_pages(viewer, page_size=None):
+    """The exported ideas as lists of rows (tuples in IDEA_COLUMNS order, url left out), a page each."""
+    audit.require_staff(viewer)
+    page_size = page_size or PAGE_SIZE
+    last_id = 0
+    while True:
+        ideas = db.session.execute(
+            exported_ideas(viewer).where(Idea.id > last_id).options(selectinload(Idea.tags))
+            .order_by(Idea.id).limit(page_size)
+        ).unique().scalars().all()
+        if not ideas:
+            return
+        followers = dict(db.session.execute(follower_counts([idea.id for idea in ideas])).all())
+        yield [
+            (idea.id, idea.title, idea.description, idea.kind, idea.status,
+             TAG_SEPARATOR.join(tag.name for tag in idea.tags), idea.vote_count,
+             idea.imported_vote_count, followers.get(idea.id, 0), idea.author.name, idea.author.email,
+             _timestamp(idea.created_at), _timestamp(idea.status_changed_at))
+            for idea in ideas
+        ]
+        last_id = ideas[-1].id
+        # Done with this page: let its objects go, so memory stays one page deep.
+        for idea in ideas:
+            db.session.expunge(idea)
+
+
+def vote_pages(viewer, page_size=None):
+    """Votes on the exported ideas as lists of (idea id, email, name, date) rows, a page each."""
+    audit.require_staff(viewer)
+    page_size = page_size or PAGE_SIZE
+    ideas = exported_ideas(viewer).with_only_columns(Idea.id).subquery()
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(Vote.id, Vote.idea_id, User.email, User.name, Vote.created_at)
+            .join(User, User.id == Vote.user_id)
+            .join(ideas, ideas.c.id == Vote.idea_id)
+            .where(Vote.id > last_id)
+            .order_by(Vote.id).limit(page_size)
+        ).all()
+        if not rows:
+            return
+        yield [(idea_id, email, name, _timestamp(created_at)) for _, idea_id, email, name, created_at in rows]
+        last_id = rows[-1][0]
+
+
+def ideas_csv(viewer, idea_url, page_size=None):
+    """The ideas file as text chunks: a byte-order mark and header, then one chunk per page.
+
+    `idea_url(idea_id)` gives each idea's address (the caller knows the site's URL).
+    """
+    yield "\ufeff" + _lines([IDEA_COLUMNS])
+    for page in idea_pages(viewer, page_size):
+        yield _lines(row + (idea_url(row[0]),) for row in page)
+
+
+def votes_csv(viewer, page_size=None):
+    """The votes file as text chunks: a byte-order mark and header, then one chunk per page."""
+    yield "\ufeff" + _lines([VOTE_COLUMNS])
+    for page in vote_pages(viewer, page_size):
+        yield _lines(page)

@@ -1,0 +1,738 @@
+"""CSV import of ideas and votes: our own export, Fider's posts export, Canny's posts and votes.
+
+Nothing here knows about HTTP. `plan_import` is the dry run: it reads the file, names every bad
+row and counts what would be created, and writes nothing. `run_import` walks the same code with
+writing switched on, so what the dry run promised is what the import does.
+
+Every created idea and vote is recorded in `imported_records` under (source, kind, external id),
+so importing a file again skips what it already brought in: the import is idempotent. Members
+named by email are created without a password and unconfirmed (so nothing is ever mailed to
+them); they can claim the account with "forgot password". Work is set-based, a batch of rows
+at a time, so large files cost a few queries per thousand rows.
+"""
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import func, insert, select, update
+
+from . import audit
+from .accounts import EMAIL_MAX, EMAIL_SHAPE, NAME_MAX, normalise_email
+from .database import insert_many_ignoring_conflicts
+from .errors import InvalidInput
+from .extensions import db
+from .models import (
+    DESCRIPTION_MAX, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX, Follow, Idea, ImportedRecord, Tag,
+    TimelineEntry, User, Vote, idea_tags, utcnow,
+)
+from .models.user import new_session_token
+from .roadmap import NOTE_MAX
+from .sanitize import render_markdown
+from .tags import TAG_NAME_MAX
+from .voting import trending_score
+
+BATCH_SIZE = 1000
+PROBLEMS_SHOWN = 500
+EXTERNAL_ID_MAX = 200
+INTEGER_MAX = 2**31 - 1
+UPLOAD_MAX_AGE = 24 * 3600  # seconds an uploaded file waits for its confirmation
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
+
+# Other tools' statuses, lower-cased with "_" and "-" read as spaces, mapped to ours.
+FIDER_STATUSES = {
+    "open": "open", "planned": "planned", "started": "in_progress", "completed": "shipped",
+    "declined": "declined", "duplicate": "declined",
+}
+CANNY_STATUSES = {
+    "open": "open", "under review": "under_review", "planned": "planned", "in progress": "in_progress",
+    "complete": "shipped", "completed": "shipped", "closed": "declined",
+}
+OWN_STATUSES = {
+    **{status: status for status in STATUSES},
+    **{label.lower(): status for status, label in STATUS_LABELS.items()},
+    **{status.replace("_", " "): status for status in STATUSES},
+}
+SOURCE_NAMES = {"ideas": "Ideas", "fider": "Fider", "canny": "Canny"}
+
+
+class BadFile(InvalidInput):
+    """The file as a whole cannot be imported (size, encoding, not CSV, unknown columns)."""
+
+    def __init__(self, message):
+        super().__init__(message, {"file": message})
+
+
+class RowProblem(Exception):
+    """One cell of one row is wrong; the row is left out and the problem listed."""
+
+    def __init__(self, column, message):
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Format:
+    """One kind of file we accept, recognised by its header row."""
+
+    name: str
+    source: str  # ImportedRecord.source: whose ids the file's ids are
+    kind: str  # "idea" or "vote": what one row becomes
+    label: str
+    # Our field name -> the header names that carry it (normalised: lower case, words joined by "_").
+    columns: dict
+    required: tuple  # fields the header must have
+
+    def headers(self, fields=None):
+        """The first accepted header name of each field, for the page that lists them."""
+        return [self.columns[name][0] for name in (fields or self.columns)]
+
+    def optional_headers(self):
+        """The other columns read, each with the names it may go by."""
+        return [" or ".join(names) for name, names in self.columns.items() if name not in self.required]
+
+
+OWN_IDEAS = Format("ideas-ideas", "ideas", "idea", "Ideas: ideas file", {
+    "id": ("id",), "title": ("title",), "description": ("description",), "kind": ("kind",),
+    "status": ("status",), "tags": ("tags",), "votes": ("votes",), "imported_votes": ("imported_votes",),
+    "followers": ("followers",), "author_name": ("author_name",), "author_email": ("author_email",),
+    "created": ("created",), "last_status_change": ("last_status_change",), "url": ("url",),
+}, ("id", "title", "kind", "status", "author_email"))
+OWN_VOTES = Format("ideas-votes", "ideas", "vote", "Ideas: votes file", {
+    "idea_id": ("idea_id",), "email": ("member_email",), "name": ("member_name",), "created": ("date",),
+}, ("idea_id", "email"))
+# Fider's posts export (app/pkg/csv/csv.go in getfider/fider); older releases said total_votes.
+FIDER_POSTS = Format("fider-posts", "fider", "idea", "Fider: posts export", {
+    "id": ("number",), "title": ("title",), "description": ("description",), "created": ("created_at",),
+    "author_name": ("created_by",), "imported_votes": ("votes_count", "total_votes"),
+    "comments": ("comments_count", "total_comments"), "status": ("status",),
+    "responded_by": ("responded_by",), "responded_at": ("responded_at",), "response": ("response",),
+    "original_number": ("original_number",), "original_title": ("original_title",), "tags": ("tags",),
+}, ("id", "title", "created", "author_name", "imported_votes", "status"))
+# Canny's exports name the fields of Canny's post and vote objects; spelling varies, so
+# "Author Email", "author_email" and "authorEmail" all read as author_email.
+CANNY_POSTS = Format("canny-posts", "canny", "idea", "Canny: posts export", {
+    "id": ("id", "post_id"), "title": ("title", "post_title"), "description": ("details", "post_details"),
+    "status": ("status", "post_status"), "author_name": ("author_name", "author"),
+    "author_email": ("author_email", "email"), "board": ("board", "board_name"),
+    "category": ("category", "category_name"), "tags": ("tags",),
+    "created": ("created", "created_at", "date"),
+    "imported_votes": ("votes", "vote_count", "votes_count", "score"), "url": ("url", "post_url"),
+}, ("id", "title", "description"))
+CANNY_VOTES = Format("canny-votes", "canny", "vote", "Canny: votes export", {
+    "idea_id": ("post_id",), "email": ("voter_email", "email"), "name": ("voter_name", "voter", "name"),
+    "created": ("created", "created_at", "date"), "post_title": ("post_title",),
+}, ("idea_id", "email"))
+FORMATS = (OWN_IDEAS, OWN_VOTES, FIDER_POSTS, CANNY_POSTS, CANNY_VOTES)
+
+
+def normalise_header(name):
+    """`Author Email`, `author_email` and `authorEmail` all become `author_email`."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", (name or "").strip())
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def detect_format(header):
+    """The format whose required columns the header row has, and each field's column index."""
+    names = [normalise_header(cell) for cell in header]
+    for candidate in FORMATS:
+        positions = {}
+        for name, accepted in candidate.columns.items():
+            found = next((names.index(option) for option in accepted if option in names), None)
+            if found is not None:
+                positions[name] = found
+        if all(name in positions for name in candidate.required):
+            return candidate, positions
+    shown = ", ".join(cell.strip() for cell in header[:8] if cell.strip()) or "nothing"
+    raise BadFile(f"The columns of this file ({shown}) match none of the formats listed below. "
+                  "Upload an export of Ideas, Fider or Canny with its header row.")
+
+
+# Reading the file.
+
+def decode_upload(data, max_bytes):
+    """The file's text (UTF-8, with or without a byte-order mark), or BadFile naming the problem."""
+    if len(data) > max_bytes:
+        raise BadFile(f"The file is larger than the limit of {max_bytes // (1024 * 1024) or 1} MB. "
+                      "Split it into smaller files and import them one after the other.")
+    if not data.strip():
+        raise BadFile("The file is empty.")
+    if b"\x00" in data:
+        raise BadFile("This is not a CSV file in UTF-8: it holds binary data. Save it as “CSV UTF-8”.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadFile("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.") from None
+
+
+def _reader(text):
+    """A csv reader for the text; a header with semicolons and no commas means a semicolon file."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+@dataclass
+class Problem:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportPlan:
+    """What a file holds and what importing it does (or did)."""
+
+    format: Format
+    filename: str = ""
+    rows: int = 0
+    ideas: int = 0
+    votes: int = 0
+    members: int = 0
+    tags: int = 0
+    imported_votes: int = 0
+    already_imported: int = 0
+    problems: list = field(default_factory=list)
+    problem_count: int = 0
+
+    def add_problem(self, row, column, message):
+        self.problem_count += 1
+        if len(self.problems) < PROBLEMS_SHOWN:
+            self.problems.append(Problem(row, column, message))
+
+    @property
+    def source_name(self):
+        return SOURCE_NAMES[self.format.source]
+
+    def summary(self):
+        """The counts, for the audit log."""
+        return {"format": self.format.name, "file": self.filename, "rows": self.rows, "ideas": self.ideas,
+                "votes": self.votes, "members": self.members, "tags": self.tags,
+                "imported_votes": self.imported_votes, "already_imported": self.already_imported,
+                "problems": self.problem_count}
+
+
+# Cells.
+
+def _text(cells, positions, name, unescape=False):
+    position = positions.get(name)
+    if position is None or position >= len(cells):
+        return ""
+    value = cells[position].strip()
+    # Our export guards formula-like cells with an apostrophe; take it off again.
+    if unescape and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        value = value[1:]
+    return value
+
+
+def _integer(value, column):
+    if value == "":
+        return 0
+    if not value.isdigit() or int(value) > INTEGER_MAX:
+        raise RowProblem(column, f"“{value[:40]}” is not a whole number of 0 or more.")
+    return int(value)
+
+
+US_DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
+
+
+def _when(value, column, default=None):
+    """A timezone-aware datetime from ISO 8601 (or a US date); naive times are taken as UTC."""
+    if value == "":
+        return default
+    parsed = _parse_time(value.replace(" UTC", "+00:00"))
+    if parsed is None:
+        raise RowProblem(column, f"“{value[:40]}” is not a date: use ISO 8601, e.g. 2026-03-01T09:30Z.")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def _parse_time(value):
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    for pattern in US_DATE_FORMATS:
+        try:
+            return datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def _email(value, column, required):
+    email = normalise_email(value)
+    if not email:
+        if required:
+            raise RowProblem(column, "An email address is required.")
+        return None
+    if len(email) > EMAIL_MAX or not EMAIL_SHAPE.fullmatch(email):
+        raise RowProblem(column, f"“{value[:60]}” is not an email address.")
+    return email
+
+
+def _name(value, email):
+    name = " ".join(value.replace("\x00", "").split())[:NAME_MAX]
+    return name or (email.split("@")[0][:NAME_MAX] if email else "")
+
+
+def _external_id(value, column):
+    if not value:
+        raise RowProblem(column, "The row has no id.")
+    if len(value) > EXTERNAL_ID_MAX:
+        raise RowProblem(column, f"The id is longer than {EXTERNAL_ID_MAX} characters.")
+    return value
+
+
+def _tags(value, column, *extra):
+    names = [" ".join(part.split()).lower() for part in value.split(",")]
+    names += [" ".join(part.split()).lower() for part in extra]
+    names = list(dict.fromkeys(name for name in names if name))
+    for name in names:
+        if len(name) > TAG_NAME_MAX:
+            raise RowProblem(column, f"The tag “{name[:50]}” is longer than {TAG_NAME_MAX} characters.")
+    return names
+
+
+def _status(value, column, mapping, tool):
+    key = " ".join(value.lower().replace("_", " ").replace("-", " ").split())
+    if key not in mapping:
+        known = ", ".join(STATUSES if tool == "Ideas" else mapping)
+        raise RowProblem(column, f"“{value[:40]}” is not a {tool} status we know ({known}).")
+    return mapping[key]
+
+
+@dataclass
+class IdeaRow:
+    row: int
+    external_id: str
+    title: str
+    description: str
+    kind: str
+    status: str
+    note: str
+    tags: list
+    author_email: str | None
+    author_name: str
+    created_at: datetime
+    status_changed_at: datetime
+    imported_votes: int
+
+
+@dataclass
+class VoteRow:
+    row: int
+    idea_external_id: str
+    email: str
+    name: str
+    created_at: datetime
+
+
+def _check_text(title, description, column_title, column_description):
+    if not title:
+        raise RowProblem(column_title, "The title is empty.")
+    if len(title) > TITLE_MAX:
+        raise RowProblem(column_title, f"The title is longer than {TITLE_MAX} characters.")
+    if len(description) > DESCRIPTION_MAX:
+        raise RowProblem(column_description, f"The text is longer than {DESCRIPTION_MAX:,} characters.")
+    if "\x00" in title or "\x00" in description:
+        raise RowProblem(column_title, "The text holds characters that cannot be stored.")
+
+
+def parse_own_idea(number, cells, positions, now):
+    """A row of our own ideas file."""
+    def text(name):
+        return _text(cells, positions, name, unescape=True)
+
+    external_id = _external_id(text("id"), "id")
+    title, description = " ".join(text("title").split()), text("description")
+    _check_text(title, description, "title", "description")
+    kind = text("kind").lower() or "idea"
+    if kind not in KINDS:
+        raise RowProblem("kind", f"“{kind[:40]}” is not a kind: use idea, problem or praise.")
+    status = _status(text("status"), "status", OWN_STATUSES, "Ideas")
+    if status == "merged":
+        raise RowProblem("status", "Merged ideas are not imported: their votes moved to the surviving idea.")
+    created = _when(text("created"), "created", now)
+    changed = _when(text("last_status_change"), "last_status_change", created)
+    note = "Declined before this idea was imported." if status == "declined" else ""
+    email = _email(text("author_email"), "author_email", required=True)
+    return IdeaRow(number, external_id, title, description, kind, status, note, _tags(text("tags"), "tags"),
+                   email, _name(text("author_name"), email), created, changed,
+                   _integer(text("imported_votes"), "imported_votes"))
+
+
+def parse_fider_post(number, cells, positions, now):
+    """A row of Fider's posts export; its vote count has no voters, so it becomes imported votes."""
+    def text(name):
+        return _text(cells, positions, name)
+
+    external_id = _external_id(text("id"), "number")
+    if text("status").lower() == "deleted":
+        raise RowProblem("status", "The post was deleted in Fider, so it is not imported.")
+    status = _status(text("status"), "status", FIDER_STATUSES, "Fider")
+    title, description = " ".join(text("title").split()), text("description")
+    created = _when(text("created"), "created_at", now)
+    author = _name(text("author_name"), None) or "someone"
+    description = _signed(description, f"Posted in Fider by {author} on {created:%Y-%m-%d}.")
+    _check_text(title, description, "title", "description")
+    response = text("response")
+    if response and text("responded_by"):
+        response = f"{text('responded_by')} answered in Fider: {response}"
+    if text("status").lower() == "duplicate":
+        original = f"#{text('original_number')} “{text('original_title')}”".strip()
+        response = f"A duplicate of Fider post {original}. {response}".strip()
+    if status == "declined" and not response:
+        response = "Declined in Fider before this idea was imported."
+    if len(response) > NOTE_MAX:
+        raise RowProblem("response", f"The response is longer than {NOTE_MAX:,} characters.")
+    changed = _when(text("responded_at"), "responded_at", created) if status != "open" else created
+    return IdeaRow(number, external_id, title, description, "idea", status, response,
+                   _tags(text("tags"), "tags"), None, author, created, changed,
+                   _integer(text("imported_votes"), "votes_count"))
+
+
+def parse_canny_post(number, cells, positions, now):
+    """A row of Canny's posts export; board and category become tags."""
+    def text(name):
+        return _text(cells, positions, name)
+
+    external_id = _external_id(text("id"), "id")
+    status = _status(text("status") or "open", "status", CANNY_STATUSES, "Canny")
+    title, description = " ".join(text("title").split()), text("description")
+    email = _email(text("author_email"), "author_email", required=False)
+    author = _name(text("author_name"), email)
+    created = _when(text("created"), "created", now)
+    if email is None:
+        description = _signed(description, f"Posted in Canny by {author or 'someone'} on {created:%Y-%m-%d}.")
+    _check_text(title, description, "title", "details")
+    note = "Closed in Canny before this idea was imported." if status == "declined" else ""
+    return IdeaRow(number, external_id, title, description, "idea", status, note,
+                   _tags(text("tags"), "tags", text("board"), text("category")), email, author, created,
+                   created, _integer(text("imported_votes"), "votes"))
+
+
+def parse_vote(number, cells, positions, now):
+    """A row of a votes file (ours or Canny's): which idea, which member, when."""
+    def text(name):
+        return _text(cells, positions, name, unescape=True)
+
+    idea_external_id = _external_id(text("idea_id"), "idea_id")
+    email = _email(text("email"), "email", required=True)
+    return VoteRow(number, idea_external_id, email, _name(text("name"), email),
+                   _when(text("created"), "date", now))
+
+
+def _signed(description, line):
+    return f"{description}\n\n*{line}*" if description else f"*{line}*"
+
+
+PARSERS = {
+    "ideas-ideas": parse_own_idea, "ideas-votes": parse_vote, "fider-posts": parse_fider_post,
+    "canny-posts": parse_canny_post, "canny-votes": parse_vote,
+}
+
+
+# The walk through the file, shared by the dry run and the import.
+
+class _Run:
+    """State of one pass over a file: what exists, what this pass made (or would make)."""
+
+    def __init__(self, actor, plan, write):
+        self.actor = actor
+        self.plan = plan
+        self.write = write
+        self.source = plan.format.source
+        self.now = utcnow()
+        self.seen_ids = {}  # external id -> first row, to name repeats
+        self.seen_votes = set()
+        self.new_members = {}  # email -> id (or None in a dry run)
+        self.new_tags = {}  # name -> id (or None in a dry run)
+        self.voted_ideas = {}  # idea id -> votes added, to fix counters at the end
+
+    # Members and tags.
+
+    def member_ids(self, people):
+        """{email: member id or None (new, dry run)} for `people` ({email: name}); creates the new ones."""
+        found = dict(db.session.execute(
+            select(func.lower(User.email), User.id).where(func.lower(User.email).in_(list(people)))
+        ).all())
+        missing = [email for email in people if email not in found and email not in self.new_members]
+        if missing:
+            self.plan.members += len(missing)
+            ids = [None] * len(missing)
+            if self.write:
+                ids = db.session.execute(
+                    insert(User).returning(User.id, sort_by_parameter_order=True),
+                    [dict(email=email, name=people[email] or email.split("@")[0][:NAME_MAX],
+                          password_hash=None, role="member", session_token=new_session_token(),
+                          created_at=self.now) for email in missing],
+                ).scalars().all()
+            self.new_members.update(zip(missing, ids, strict=True))
+        return {email: found.get(email, self.new_members.get(email)) for email in people}
+
+    def tag_ids(self, names):
+        """{name: tag id} for `names`, creating the tags that do not exist yet."""
+        if not names:
+            return {}
+        found = dict(db.session.execute(
+            select(func.lower(Tag.name), Tag.id).where(func.lower(Tag.name).in_(list(names)))
+        ).all())
+        for name in names:
+            if name not in found and name not in self.new_tags:
+                self.plan.tags += 1
+                tag_id = None
+                if self.write:
+                    tag_id = db.session.execute(
+                        insert(Tag).values(name=name, colour="grey").returning(Tag.id)).scalar_one()
+                self.new_tags[name] = tag_id
+        return {name: found.get(name, self.new_tags.get(name)) for name in names}
+
+    def recorded(self, kind, external_ids):
+        """{external id: idea id} of rows an earlier import of this source already brought in."""
+        return dict(db.session.execute(
+            select(ImportedRecord.external_id, ImportedRecord.idea_id).where(
+                ImportedRecord.source == self.source, ImportedRecord.kind == kind,
+                ImportedRecord.external_id.in_(external_ids))
+        ).all())
+
+    # Ideas.
+
+    def take_ideas(self, rows):
+        rows = [row for row in rows if self._first(row.row, row.external_id, "id")]
+        done = self.recorded("idea", [row.external_id for row in rows])
+        self.plan.already_imported += sum(1 for row in rows if row.external_id in done)
+        rows = [row for row in rows if row.external_id not in done]
+        if not rows:
+            return
+        authors = self.member_ids({row.author_email: row.author_name for row in rows if row.author_email})
+        tags = self.tag_ids(list(dict.fromkeys(name for row in rows for name in row.tags)))
+        self.plan.ideas += len(rows)
+        self.plan.imported_votes += sum(row.imported_votes for row in rows)
+        if not self.write:
+            return
+        idea_ids = db.session.execute(
+            insert(Idea).returning(Idea.id, sort_by_parameter_order=True),
+            [self._idea_values(row, authors) for row in rows]).scalars().all()
+        created = list(zip(rows, idea_ids, strict=True))
+        db.session.execute(insert(ImportedRecord), [
+            dict(source=self.source, kind="idea", external_id=row.external_id, idea_id=idea_id,
+                 created_at=self.now) for row, idea_id in created])
+        insert_many_ignoring_conflicts(idea_tags, [
+            dict(idea_id=idea_id, tag_id=tags[name]) for row, idea_id in created for name in row.tags])
+        # Authors follow their idea; the staff member standing in for an unknown author hears of
+        # status changes only, not of every comment on a thousand imported ideas.
+        insert_many_ignoring_conflicts(Follow.__table__, [
+            dict(user_id=authors[row.author_email] if row.author_email else self.actor.id, idea_id=idea_id,
+                 following=True, reason="author", level="all" if row.author_email else "status",
+                 created_at=self.now, updated_at=self.now) for row, idea_id in created])
+        timeline = [
+            dict(idea_id=idea_id, actor_id=self.actor.id, action="status", from_status="open",
+                 to_status=row.status, note=row.note, note_html=render_markdown(row.note) if row.note else "",
+                 created_at=row.status_changed_at)
+            for row, idea_id in created if row.status != "open"]
+        if timeline:
+            db.session.execute(insert(TimelineEntry), timeline)
+
+    def _idea_values(self, row, authors):
+        return dict(
+            title=row.title, description=row.description, description_html=render_markdown(row.description),
+            kind=row.kind, status=row.status,
+            author_id=authors[row.author_email] if row.author_email else self.actor.id,
+            vote_count=0, comment_count=0, imported_vote_count=row.imported_votes,
+            trending_score=trending_score(0, row.created_at), created_at=row.created_at,
+            updated_at=max(row.created_at, row.status_changed_at), status_changed_at=row.status_changed_at,
+            awaiting_approval=False)
+
+    # Votes.
+
+    def take_votes(self, rows):
+        ideas = self.recorded("idea", list({row.idea_external_id for row in rows}))
+        kept = []
+        for row in rows:
+            if row.idea_external_id not in ideas:
+                self.plan.add_problem(
+                    row.row, "idea_id", f"Idea {row.idea_external_id[:40]} is not imported from "
+                    f"{SOURCE_NAMES[self.source]} yet: import its ideas file first.")
+                continue
+            key = _vote_key(row.idea_external_id, row.email)
+            if key in self.seen_votes:
+                self.plan.add_problem(row.row, "email", "The same vote is on an earlier row.")
+                continue
+            self.seen_votes.add(key)
+            kept.append((key, ideas[row.idea_external_id], row))
+        done = self.recorded("vote", [key for key, _, _ in kept])
+        self.plan.already_imported += sum(1 for key, _, _ in kept if key in done)
+        kept = [item for item in kept if item[0] not in done]
+        if not kept:
+            return
+        members = self.member_ids({row.email: row.name for _, _, row in kept})
+        existing = set()
+        known = [members[row.email] for _, _, row in kept if members[row.email] is not None]
+        if known:
+            existing = set(db.session.execute(select(Vote.user_id, Vote.idea_id).where(
+                Vote.user_id.in_(known), Vote.idea_id.in_({idea_id for _, idea_id, _ in kept}))).all())
+        new_votes = [(key, idea_id, row) for key, idea_id, row in kept
+                     if (members[row.email], idea_id) not in existing]
+        self.plan.votes += len(new_votes)
+        if not self.write:
+            return
+        if new_votes:
+            # A member voting this very moment must not fail the import: their vote stands.
+            insert_many_ignoring_conflicts(Vote.__table__, [
+                dict(user_id=members[row.email], idea_id=idea_id, created_at=row.created_at,
+                     cast_by_id=self.actor.id) for _, idea_id, row in new_votes])
+            for _, idea_id, _ in new_votes:
+                self.voted_ideas[idea_id] = self.voted_ideas.get(idea_id, 0) + 1
+        db.session.execute(insert(ImportedRecord), [
+            dict(source=self.source, kind="vote", external_id=key, idea_id=idea_id, created_at=self.now)
+            for key, idea_id, _ in kept])
+        insert_many_ignoring_conflicts(Follow.__table__, [
+            dict(user_id=members[row.email], idea_id=idea_id, following=True, reason="vote", level="status",
+                 created_at=self.now, updated_at=self.now) for _, idea_id, row in kept])
+
+    def fix_counters(self):
+        """Stored vote counts, trending scores and imported counts of the ideas that got votes."""
+        ideas = list(self.voted_ideas)
+        for start in range(0, len(ideas), BATCH_SIZE):
+            chunk = ideas[start:start + BATCH_SIZE]
+            counted = select(func.count(Vote.id)).where(Vote.idea_id == Idea.id).scalar_subquery()
+            db.session.execute(update(Idea).where(Idea.id.in_(chunk)).values(vote_count=counted),
+                               execution_options={"synchronize_session": False})
+            rows = db.session.execute(
+                select(Idea.id, Idea.vote_count, Idea.created_at, Idea.imported_vote_count)
+                .where(Idea.id.in_(chunk))).all()
+            # Another tool's count included the voters its votes file now brings as members: what
+            # stays "imported" is only the votes still without a voter, so nothing counts twice.
+            lowers = self.source != "ideas"
+            db.session.execute(update(Idea), [
+                dict(id=idea_id, trending_score=trending_score(count, created_at),
+                     imported_vote_count=max(imported - self.voted_ideas[idea_id], 0) if lowers else imported)
+                for idea_id, count, created_at, imported in rows])
+
+    def _first(self, row_number, external_id, column):
+        earlier = self.seen_ids.get(external_id)
+        if earlier is not None:
+            self.plan.add_problem(row_number, column, f"The id {external_id[:40]} is on row {earlier} too.")
+            return False
+        self.seen_ids[external_id] = row_number
+        return True
+
+
+def _vote_key(idea_external_id, email):
+    """The external id of one vote: the idea's id and the voter's address, hashed to a fixed length."""
+    return hashlib.sha256(f"{idea_external_id}\x1f{email}".encode()).hexdigest()
+
+
+def _walk(actor, data, filename, max_bytes, write):
+    audit.require_staff(actor)
+    text = decode_upload(data, max_bytes)
+    reader = _reader(text)
+    try:
+        header = next(reader, None)
+        if not header or not any(cell.strip() for cell in header):
+            raise BadFile("The file has no header row.")
+        chosen, positions = detect_format(header)
+        plan = ImportPlan(chosen, filename=filename)
+        run = _Run(actor, plan, write)
+        parse = PARSERS[chosen.name]
+        take = run.take_ideas if chosen.kind == "idea" else run.take_votes
+        batch = []
+        for number, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            plan.rows += 1
+            try:
+                batch.append(parse(number, cells, positions, run.now))
+            except RowProblem as problem:
+                plan.add_problem(number, problem.column, problem.message)
+            if len(batch) >= BATCH_SIZE:
+                take(batch)
+                batch = []
+        if batch:
+            take(batch)
+    except csv.Error as error:
+        raise BadFile(f"The file cannot be read as CSV near row {reader.line_num}: {error}.") from None
+    if write:
+        run.fix_counters()
+        audit.record(actor, "csv.imported", ImportTarget(), {}, plan.summary())
+        db.session.flush()
+    return plan
+
+
+class ImportTarget:
+    """What the audit log names as the target of an import."""
+
+    __tablename__ = "csv_import"
+    id = None
+
+
+def plan_import(actor, data, filename="", max_bytes=20 * 1024 * 1024):
+    """The dry run: problems row by row and what the import would create. Writes nothing."""
+    return _walk(actor, data, filename, max_bytes, write=False)
+
+
+def run_import(actor, data, filename="", max_bytes=20 * 1024 * 1024):
+    """Import the file (staff only): ideas, votes, members and tags; flushes, the caller commits."""
+    return _walk(actor, data, filename, max_bytes, write=True)
+
+
+# Uploads waiting between the dry run and the confirmation, kept server-side under a random token.
+
+def store_upload(directory, actor, data, filename):
+    """Keep the uploaded bytes for the confirmation step; returns the token that names them."""
+    os.makedirs(directory, exist_ok=True)
+    _discard_stale(directory)
+    token = secrets.token_urlsafe(24)
+    with open(os.path.join(directory, f"{token}.csv"), "wb") as handle:
+        handle.write(data)
+    with open(os.path.join(directory, f"{token}.json"), "w", encoding="utf-8") as handle:
+        json.dump({"actor_id": actor.id, "filename": filename, "stored_at": time.time()}, handle)
+    return token
+
+
+def load_upload(directory, actor, token):
+    """(bytes, filename) of the upload named by `token`, if `actor` uploaded it and it is fresh."""
+    expired = InvalidInput("This upload has expired or was already imported. Upload the file again.",
+                           {"file": "Upload the file again."})
+    if not isinstance(token, str) or not TOKEN_SHAPE.fullmatch(token):
+        raise expired
+    try:
+        with open(os.path.join(directory, f"{token}.json"), encoding="utf-8") as handle:
+            meta = json.load(handle)
+        with open(os.path.join(directory, f"{token}.csv"), "rb") as handle:
+            data = handle.read()
+    except (OSError, ValueError):
+        raise expired from None
+    if meta.get("actor_id") != actor.id or time.time() - meta.get("stored_at", 0) > UPLOAD_MAX_AGE:
+        raise expired
+    return data, meta.get("filename", "")
+
+
+def discard_upload(directory, token):
+    """Remove a kept upload once imported."""
+    if isinstance(token, str) and TOKEN_SHAPE.fullmatch(token):
+        for suffix in (".csv", ".json"):
+            try:
+                os.remove(os.path.join(directory, token + suffix))
+            except OSError:
+                pass
+
+
+def _discard_stale(directory):
+    cutoff = time.time() - UPLOAD_MAX_AGE
+    for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        try:
+            if os.path.getmtime(path) < cutoff:
+                os.remove(path)
+        except OSError:
+            pass

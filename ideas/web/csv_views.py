@@ -1,0 +1,127 @@
+"""CSV for the product team: export ideas and votes, import them from Ideas, Fider or Canny.
+
+Import is two steps: the upload answers with a dry run (problems row by row, what would be
+created); the confirmation imports the very bytes the dry run read, kept server-side under a
+random token, and recounts everything from them rather than trusting the page.
+"""
+import os
+from datetime import date
+
+from flask import (
+    Blueprint, Response, current_app, flash, render_template, request, stream_with_context, url_for,
+)
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..csv_export import IDEA_COLUMNS, VOTE_COLUMNS, ideas_csv, votes_csv
+from ..csv_import import (
+    CANNY_STATUSES, FIDER_STATUSES, FORMATS, BadFile, discard_upload, load_upload, plan_import,
+    run_import, store_upload,
+)
+from ..errors import InvalidInput
+from ..extensions import db
+from ..models import STATUS_LABELS
+from .responses import render_invalid, see_other
+from .staff import staff_required
+
+bp = Blueprint("csv", __name__, url_prefix="/staff/csv")
+
+
+def _max_bytes():
+    return current_app.config["IMPORT_MAX_BYTES"]
+
+
+def _upload_dir():
+    return current_app.config.get("IMPORT_UPLOAD_DIR") or os.path.join(current_app.instance_path, "imports")
+
+
+def _page(error=None):
+    """The export links, the upload form and the accepted formats; 422 when `error` names a problem."""
+    context = dict(error=error, formats=FORMATS, max_mb=max(_max_bytes() // (1024 * 1024), 1),
+                   fider_statuses=FIDER_STATUSES, canny_statuses=CANNY_STATUSES, status_labels=STATUS_LABELS,
+                   idea_columns=IDEA_COLUMNS, vote_columns=VOTE_COLUMNS)
+    if error:
+        db.session.rollback()
+        return render_invalid("staff/csv/index.html", **context)
+    return render_template("staff/csv/index.html", **context)
+
+
+def _attachment(chunks, name):
+    """A streamed CSV download: the body is a generator, written out a page at a time."""
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{date.today():%Y-%m-%d}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+@staff_required
+def index():
+    """Export links, the import form and the formats it reads."""
+    return _page()
+
+
+@bp.get("/ideas.csv")
+@staff_required
+def export_ideas():
+    """Every listed idea as CSV, streamed."""
+    def idea_url(idea_id):
+        return url_for("ideas.show", idea_id=idea_id, _external=True)
+
+    return _attachment(ideas_csv(current_user, idea_url), "ideas")
+
+
+@bp.get("/votes.csv")
+@staff_required
+def export_votes():
+    """Every vote on a listed idea as CSV, streamed."""
+    return _attachment(votes_csv(current_user), "votes")
+
+
+@bp.post("/import")
+@staff_required
+def dry_run():
+    """Read the uploaded file and show what importing it would do; nothing is written yet."""
+    try:
+        data, filename = _uploaded_file()
+        plan = plan_import(current_user, data, filename, _max_bytes())
+    except InvalidInput as error:
+        return _page(error.message)
+    db.session.rollback()  # a dry run reads only; make sure nothing it touched lingers
+    token = store_upload(_upload_dir(), current_user, data, filename)
+    return render_template("staff/csv/dry_run.html", plan=plan, token=token)
+
+
+@bp.post("/import/confirm")
+@staff_required
+def confirm():
+    """Import the file the dry run read, counted again from its bytes."""
+    token = request.form.get("token", "")
+    try:
+        data, filename = load_upload(_upload_dir(), current_user, token)
+        plan = run_import(current_user, data, filename, _max_bytes())
+    except InvalidInput as error:
+        return _page(error.message)
+    db.session.commit()
+    discard_upload(_upload_dir(), token)
+    left_out = f"; {_count(plan.problem_count, 'row')} left out" if plan.problem_count else ""
+    flash(f"Imported from {filename or 'the file'}: {_count(plan.ideas, 'idea')}, "
+          f"{_count(plan.votes, 'vote')}, {_count(plan.members, 'new member')}{left_out}.", "success")
+    return see_other(url_for("csv.index"))
+
+
+def _uploaded_file():
+    """(bytes, name) of the uploaded file, read no further than one byte past the size limit."""
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        raise BadFile("The file is larger than the size limit.") from None
+    if upload is None or not upload.filename:
+        raise BadFile("Choose a CSV file to upload.")
+    data = upload.stream.read(_max_bytes() + 1)
+    name = os.path.basename(upload.filename.replace("\\", "/"))[:200].replace("\x00", "")
+    return data, name
+
+
+def _count(number, noun):
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
