@@ -13,6 +13,7 @@ from .models import Idea
 
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 40
+RANKED_CANDIDATES = 200
 
 # PostgreSQL's english stop words (Snowball), so SQLite drops the same ones.
 STOP_WORDS = frozenset("""
@@ -50,29 +51,27 @@ def _tsquery(terms, any_term):
     return (" | " if any_term else " & ").join(terms)
 
 
-def _ranked_matches(terms, any_term):
-    """A subquery of (idea_id, rank), lower rank is better. Whole stemmed words only."""
+def _ranked_matches(terms, any_term, best=None):
+    """A subquery of (idea_id, rank), lower rank is better. Whole stemmed words only.
+
+    With `best`, only that many of the best-ranked matches: ranking then sorts narrow rows in
+    the search index instead of whole ideas, which matters when a common word matches thousands.
+    """
     if _is_postgres():
         query = func.to_tsquery("english", _tsquery(terms, any_term))
         vector = literal_column("ideas.search_vector")
-        return (
-            select(Idea.id.label("idea_id"), (-func.ts_rank(vector, query)).label("rank"))
-            .where(vector.op("@@")(query))
-            .subquery()
+        rank = (-func.ts_rank(vector, query)).label("rank")
+        matches = select(Idea.id.label("idea_id"), rank).where(vector.op("@@")(query))
+    else:
+        rank = literal_column("bm25(idea_search, 10.0, 1.0)").label("rank")
+        matches = (
+            select(literal_column("idea_search.rowid").label("idea_id"), rank)
+            .select_from(text("idea_search"))
+            .where(text("idea_search MATCH :fts_query").bindparams(fts_query=_fts5_query(terms, any_term)))
         )
-    return (
-        select(
-            literal_column("idea_search.rowid").label("idea_id"),
-            literal_column("bm25(idea_search, 10.0, 1.0)").label("rank"),
-        )
-        .select_from(text("idea_search"))
-        .where(
-            text("idea_search MATCH :fts_query").bindparams(
-                fts_query=_fts5_query(terms, any_term)
-            )
-        )
-        .subquery()
-    )
+    if best is not None:
+        matches = matches.order_by(rank).limit(best)
+    return matches.subquery()
 
 
 def filter_by_text(statement, query):
@@ -87,15 +86,17 @@ def filter_by_text(statement, query):
     return statement.where(Idea.id.in_(select(matches.c.idea_id)))
 
 
-def ranked_by_text(statement, query):
+def ranked_by_text(statement, query, best=RANKED_CANDIDATES):
     """Join a select of ideas to those sharing any word with `query`, best first.
 
+    Only the `best` best-ranked matches are candidates (the rest of a select's conditions then
+    narrow them), so a short list of the closest ideas stays cheap however common the words.
     None when `query` has no searchable words.
     """
     terms = terms_of(query)
     if not terms:
         return None
-    matches = _ranked_matches(terms, any_term=True)
+    matches = _ranked_matches(terms, any_term=True, best=best)
     return statement.join(matches, matches.c.idea_id == Idea.id).order_by(
         matches.c.rank, Idea.vote_count.desc(), Idea.id
     )

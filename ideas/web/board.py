@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..board import DEFAULT_SORT, SORT_LABELS, SORTS, all_tags, board_query
 from ..extensions import db
-from ..models import KIND_LABELS, STATUS_LABELS, STATUSES
+from ..models import KIND_LABELS, STATUS_LABELS, STATUSES, Idea
 from ..voting import voted_idea_ids
 from .responses import wants_fragment
 
@@ -24,11 +24,20 @@ class Page:
     has_next: bool
 
 
-def fetch_page(statement, number, per_page):
-    """Run `statement` for page `number` without a COUNT over the whole board."""
-    rows = list(
-        db.session.execute(statement.limit(per_page + 1).offset((number - 1) * per_page)).scalars()
-    )
+def fetch_page(statement, number, per_page, key=None):
+    """Run `statement` for page `number` without a COUNT over the whole board.
+
+    With `key` (the id column), the page's ids are chosen first and only those rows loaded:
+    sorting thousands of search matches, or skipping to page 50, then moves narrow rows
+    instead of whole ideas with their descriptions.
+    """
+    window = dict(limit=per_page + 1, offset=(number - 1) * per_page)
+    if key is not None:
+        ids = db.session.execute(
+            statement.with_only_columns(key).limit(window["limit"]).offset(window["offset"])).scalars().all()
+        statement = statement.where(key.in_(ids))
+        window = dict(limit=None, offset=None)
+    rows = list(db.session.execute(statement.limit(window["limit"]).offset(window["offset"])).scalars())
     return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
 
 
@@ -51,7 +60,10 @@ def index():
     """The board; htmx gets just the results, or just the next page of cards."""
     filters = board_filters(request.args)
     number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    page = fetch_page(board_query(current_user, **filters), number, current_app.config["IDEAS_PER_PAGE"])
+    # Choosing by id first pays off where many rows are sorted or skipped: a search, a later page.
+    deferred = Idea.id if filters["q"] or number > 1 else None
+    page = fetch_page(board_query(current_user, **filters), number, current_app.config["IDEAS_PER_PAGE"],
+                      key=deferred)
     context = dict(
         filters=filters,
         page=page,
