@@ -12,6 +12,7 @@ from .database import configure_engine, mark_writing, reset_writing
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 from .request_log import register_request_log
 from .web import health
+from .web.privacy import register_access
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -37,6 +38,7 @@ def create_app(config_name=None, overrides=None):
     register_request_log(app)
     register_blueprints(app)
     app.register_blueprint(health.bp)
+    register_access(app)
     register_request_hooks(app)
     register_templates(app)
     register_errors(app)

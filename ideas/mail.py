@@ -1,19 +1,21 @@
 """Sending email: over SMTP when MAIL_SERVER is set, otherwise written to the log."""
 import smtplib
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from flask import current_app, render_template
 
+from .site_settings import get_setting
 
-def send_email(to, subject, text_body, html_body=None, headers=None, message_id=None):
+
+def send_email(to, subject, text_body, html_body=None, headers=None, message_id=None, sender=None):
     """Send one message with a text part and, when given, an HTML part.
 
     A stable `message_id` lets mail clients drop the duplicate a retried delivery may make.
     """
     config = current_app.config
     message = EmailMessage()
-    message["From"] = config["MAIL_FROM"]
+    message["From"] = sender or config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
@@ -41,7 +43,15 @@ def send_template(to, subject, template, **context):
     """Render templates/email/<template>.txt and .html and send them."""
     text_body = render_template(f"email/{template}.txt", **context)
     html_body = render_template(f"email/{template}.html", **context)
-    return send_email(to, subject, text_body, html_body)
+    return send_email(to, subject, text_body, html_body, sender=branded_sender())
+
+
+def branded_sender():
+    """MAIL_FROM, carrying the site name admins chose (if they did) as its display name."""
+    name = get_setting("site_name")
+    if not name:
+        return current_app.config["MAIL_FROM"]
+    return formataddr((name, parseaddr(current_app.config["MAIL_FROM"])[1]))
 
 
 def _sender_domain(address):

@@ -9,6 +9,20 @@ DEFAULTS = {
     "require_confirmation": "0",
     # A new member's first idea waits for staff approval before anyone else sees it.
     "approve_first_idea": "0",
+    # Branding (ideas.branding): the name in pages and emails ("" = SITE_NAME from the environment),
+    # an accent colour "#rrggbb" ("" = the stylesheet's own), the welcome text above the board as
+    # typed and as sanitised HTML.
+    "site_name": "",
+    "accent_colour": "",
+    "welcome_markdown": "",
+    "welcome_html": "",
+    # The uploaded logo as "<sha256>.<png|jpg|svg>" ("" = none); its bytes are a SiteAsset row.
+    "logo": "",
+    # Access (ideas.access): only signed-in members see anything; who may sign up: "open",
+    # "domains" (addresses at `allowed_domains`, one a line) or "invitation"; invitations always work.
+    "private_mode": "0",
+    "signup_mode": "open",
+    "allowed_domains": "",
     # Webhooks may post to private, loopback and link-local addresses (an intranet tool).
     "allow_private_webhooks": "0",
 }
@@ -18,6 +32,12 @@ def get_setting(key):
     """The stored value of `key`, or its default."""
     value = db.session.execute(select(Setting.value).where(Setting.key == key)).scalar()
     return DEFAULTS[key] if value is None else value
+
+
+def get_settings(*keys):
+    """The stored values (or defaults) of `keys`, in one query, as a dict."""
+    stored = dict(db.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all())
+    return {key: stored.get(key, DEFAULTS[key]) for key in keys}
 
 
 def set_setting(key, value):

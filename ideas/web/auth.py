@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, render_template, request, url_f
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
+from ..access import sign_up_member
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import address_key, db, limiter
 from ..mail import send_template
@@ -45,7 +46,7 @@ def signup():
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            member = accounts.sign_up(form.name.data, form.email.data, form.password.data)
+            member = sign_up_member(form.name.data, form.email.data, form.password.data)
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:

@@ -59,7 +59,8 @@ def atom_response(items, name, title, alternate):
     tag = f"tag:{urlsplit(request.host_url).hostname or 'localhost'},{TAG_DATE}:"
     body = render_template(
         "feeds/feed.xml", items=items, tag_prefix=tag, feed_id=f"{tag}feed-{name}", title=title,
-        alternate=alternate, self_url=url_for(request.endpoint, _external=True, **request.view_args),
+        alternate=alternate, self_url=url_for(request.endpoint, _external=True, **request.view_args,
+                                              token=request.args.get("token") or None),
         updated=max((item.updated for item in items), default=utcnow()),
     )
     response = current_app.response_class(NOT_XML.sub("", body), mimetype="application/atom+xml")

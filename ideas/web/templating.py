@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from ..models import KIND_LABELS, STATUS_LABELS
 from ..sanitize import plain_text
+from .branding import page_brand
 
 
 def relative_time(moment, now=None):
@@ -42,4 +43,5 @@ def register_template_helpers(app):
 
     @app.context_processor
     def site():
-        return {"site_name": app.config["SITE_NAME"]}
+        brand = page_brand()
+        return {"site_name": brand.name, "brand": brand}

@@ -1,0 +1,260 @@
+"""The site's face: its name, logo, accent colour and welcome text, chosen by admins.
+
+Nothing here knows about HTTP. The logo's bytes live in the database (a SiteAsset row), since the
+app's machines share nothing else; its digest names it, so a new logo is a new URL.
+"""
+import hashlib
+import re
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
+from flask import current_app
+
+from . import audit
+from .errors import InvalidInput
+from .extensions import db
+from .models import SiteAsset, utcnow
+from .sanitize import render_markdown
+from .site_settings import get_setting, get_settings, set_setting
+
+SITE_NAME_MAX = 60
+WELCOME_MAX = 2000
+LOGO_MAX_BYTES = 200 * 1024
+ACCENT_SHAPE = re.compile(r"#[0-9a-fA-F]{6}")
+# Text and links in the accent colour must stay readable (WCAG AA) on the stylesheet's light
+# backgrounds (static/css/ideas.css: --surface and --bg, with a little margin) ...
+LIGHT_BACKGROUNDS = ("#ffffff", "#f2f4f7")
+# ... and the dark theme gets a lighter shade of it that is readable on its backgrounds.
+DARK_BACKGROUNDS = ("#11141a", "#1a1f29")
+LIGHT_TEXT, DARK_TEXT = "#ffffff", "#0b1020"
+MIN_CONTRAST = 4.5
+BRANDING_KEYS = ("site_name", "accent_colour", "welcome_markdown", "welcome_html", "logo")
+
+SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+# Shapes, text, gradients and grouping: enough for a logo, nothing that runs or fetches.
+SVG_ELEMENTS = frozenset({
+    "svg", "g", "defs", "title", "desc", "path", "rect", "circle", "ellipse", "line", "polyline",
+    "polygon", "text", "tspan", "linearGradient", "radialGradient", "stop", "clipPath", "mask",
+    "symbol", "use", "style",
+})
+LOGO_KINDS = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml"}
+
+
+@dataclass(frozen=True)
+class Brand:
+    """What pages and emails show of the site's branding."""
+
+    name: str
+    accent: str
+    welcome_html: str
+    logo: str
+
+    @property
+    def theme_version(self):
+        """Part of the stylesheet's URL: changes when the accent does ("" when there is none)."""
+        return hashlib.sha256(self.accent.encode()).hexdigest()[:12] if self.accent else ""
+
+    @property
+    def logo_version(self):
+        """Part of the logo's URL: the start of its digest."""
+        return self.logo.partition(".")[0][:16]
+
+
+def current_brand():
+    """The branding in force (one query)."""
+    values = get_settings(*BRANDING_KEYS)
+    return Brand(name=values["site_name"] or current_app.config["SITE_NAME"],
+                 accent=values["accent_colour"], welcome_html=values["welcome_html"], logo=values["logo"])
+
+
+def site_name():
+    """The site's name: the admins' choice, else SITE_NAME from the environment."""
+    return get_setting("site_name") or current_app.config["SITE_NAME"]
+
+
+def update_branding(actor, name, accent, welcome, logo=None, remove_logo=False):
+    """Set the name, accent colour ("" for the default) and welcome text; store a new logo (bytes)
+    or remove it. Every problem is named at once; the change is audited."""
+    audit.require_admin(actor)
+    problems = {}
+    name = " ".join((name or "").split())
+    if len(name) > SITE_NAME_MAX or "\x00" in name:
+        problems["site_name"] = f"Use at most {SITE_NAME_MAX} characters (or none for “{_default_name()}”)."
+    accent = (accent or "").strip().lower()
+    if accent:
+        problem = accent_problem(accent)
+        if problem:
+            problems["accent_colour"] = problem
+    welcome = (welcome or "").strip()
+    if len(welcome) > WELCOME_MAX or "\x00" in welcome:
+        problems["welcome"] = f"Use at most {WELCOME_MAX} characters."
+    kind = None
+    if logo is not None:
+        kind, problem = logo_kind(logo)
+        if problem:
+            problems["logo"] = problem
+    if problems:
+        raise InvalidInput("Please correct the branding.", problems)
+
+    before = get_settings(*BRANDING_KEYS)
+    set_setting("site_name", name)
+    set_setting("accent_colour", accent)
+    set_setting("welcome_markdown", welcome)
+    set_setting("welcome_html", render_markdown(welcome) if welcome else "")
+    if logo is not None:
+        set_setting("logo", _store_logo(logo, kind))
+    elif remove_logo:
+        asset = db.session.get(SiteAsset, "logo")
+        if asset is not None:
+            db.session.delete(asset)
+        set_setting("logo", "")
+    after = get_settings(*BRANDING_KEYS)
+    changed = [key for key in BRANDING_KEYS if key != "welcome_html" and before[key] != after[key]]
+    if changed:
+        audit.record(actor, "settings.branding_changed", None,
+                     {key: before[key] for key in changed}, {key: after[key] for key in changed})
+    db.session.flush()
+    return changed
+
+
+def _default_name():
+    return current_app.config["SITE_NAME"]
+
+
+# The accent colour.
+
+def _luminance(hex_colour):
+    """Relative luminance (WCAG 2.2) of "#rrggbb"."""
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first, second):
+    """The WCAG contrast ratio of two "#rrggbb" colours (1 to 21)."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def accent_problem(accent):
+    """Why `accent` cannot be the accent colour, or None."""
+    if not ACCENT_SHAPE.fullmatch(accent):
+        return "Enter a colour as # and six hexadecimal digits, like #3151c6."
+    worst = min(contrast(accent, background) for background in LIGHT_BACKGROUNDS)
+    if worst < MIN_CONTRAST:
+        return (f"This colour is too light to read on the page ({worst:.1f}:1; "
+                f"links need {MIN_CONTRAST}:1). Choose a darker shade.")
+    return None
+
+
+def _mix(colour, other, share):
+    """`colour` with `share` (0..1) of `other` mixed in."""
+    return "#" + "".join(
+        f"{round(int(colour[i:i + 2], 16) * (1 - share) + int(other[i:i + 2], 16) * share):02x}"
+        for i in (1, 3, 5))
+
+
+def dark_shade(accent):
+    """The accent lightened just enough to read on the dark theme's backgrounds."""
+    for step in range(21):
+        shade = _mix(accent, "#ffffff", step / 20)
+        if min(contrast(shade, background) for background in DARK_BACKGROUNDS) >= MIN_CONTRAST:
+            return shade
+    return "#ffffff"
+
+
+def text_on(colour):
+    """White or near-black, whichever reads better on `colour`."""
+    return max((LIGHT_TEXT, DARK_TEXT), key=lambda text: contrast(text, colour))
+
+
+def theme_css(accent):
+    """The stylesheet that applies the accent colour in both themes."""
+    dark = dark_shade(accent)
+    return (
+        "/* The accent colour chosen in the site settings. */\n"
+        f":root {{ --accent: {accent}; --accent-text: {text_on(accent)}; --focus: {accent}; }}\n"
+        "@media (prefers-color-scheme: dark) {\n"
+        f"  :root {{ --accent: {dark}; --accent-text: {text_on(dark)}; --focus: {dark}; }}\n"
+        "}\n"
+    )
+
+
+# The logo.
+
+def logo_kind(data):
+    """("png" | "jpg" | "svg", None) for an acceptable logo, else (None, the problem)."""
+    if not data:
+        return None, "Choose an image file."
+    if len(data) > LOGO_MAX_BYTES:
+        return None, f"The logo may be at most {LOGO_MAX_BYTES // 1024} KB; this file is larger."
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png", None
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg", None
+    if b"<svg" in data[:4096]:
+        problem = svg_problem(data)
+        return (None, problem) if problem else ("svg", None)
+    return None, "Upload a PNG, JPEG or SVG image."
+
+
+def svg_problem(data):
+    """Why an SVG file cannot be the logo (it could run scripts or fetch things), or None.
+
+    Nothing is rewritten: a file that is not plainly safe is refused, so what is stored is what
+    the admin uploaded.
+    """
+    refusal = "This SVG holds scripts, links or parts we do not accept; export it as plain SVG or PNG."
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "Save the SVG file as UTF-8."
+    if "<!doctype" in text.lower() or "<!entity" in text.lower():
+        return refusal
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        return "This SVG file is not well-formed."
+    if root.tag != f"{SVG_NAMESPACE}svg":
+        return "Upload a PNG, JPEG or SVG image."
+    for element in root.iter():
+        if not isinstance(element.tag, str) or not element.tag.startswith(SVG_NAMESPACE):
+            return refusal
+        if element.tag.removeprefix(SVG_NAMESPACE) not in SVG_ELEMENTS:
+            return refusal
+        if element.tag == f"{SVG_NAMESPACE}style" and _unsafe_css(element.text or ""):
+            return refusal
+        for name, value in element.attrib.items():
+            local = name.rsplit("}", 1)[-1].lower()
+            if local.startswith("on") or _unsafe_css(value) or "javascript:" in value.lower():
+                return refusal
+            if (local == "href" or name == XLINK_HREF) and not value.startswith("#"):
+                return refusal
+    return None
+
+
+def _unsafe_css(text):
+    """True when CSS could fetch something: an import or a url() that is not a local #fragment."""
+    lowered = text.lower()
+    if "@import" in lowered or "expression(" in lowered:
+        return True
+    return any(not target.strip(" '\"").startswith("#") for target in re.findall(r"url\(([^)]*)\)", lowered))
+
+
+def _store_logo(data, kind):
+    """Keep the logo's bytes; returns the setting's value, "<digest>.<kind>"."""
+    digest = hashlib.sha256(data).hexdigest()
+    asset = db.session.get(SiteAsset, "logo")
+    if asset is None:
+        asset = SiteAsset(name="logo")
+        db.session.add(asset)
+    asset.content_type, asset.data, asset.digest, asset.updated_at = LOGO_KINDS[kind], data, digest, utcnow()
+    return f"{digest}.{kind}"
+
+
+def logo_asset(filename):
+    """The stored logo when `filename` names the current one, else None."""
+    if not filename or filename != get_setting("logo"):
+        return None
+    return db.session.get(SiteAsset, "logo")

@@ -1,0 +1,240 @@
+"""Coming in without a password, by invitation, and through feed links: one-time sign-in codes,
+staff invitations, the admins' access settings, members' personal feed tokens."""
+import smtplib
+
+from flask import Blueprint, current_app, flash, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length
+
+from .. import access
+from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
+from ..branding import site_name
+from ..errors import InvalidInput
+from ..extensions import address_key, db, limiter
+from ..mail import send_template
+from ..models import Invitation
+from .forms import ActionForm, apply_domain_errors
+from .responses import next_url, render_form, see_other
+from .staff import admin_required, page_of, staff_required
+
+bp = Blueprint("access", __name__)
+
+INVITATIONS_PER_PAGE = 50
+# The address a code was asked for, so the page that takes the code need not ask again.
+CODE_EMAIL = "sign_in_code_email"
+WRONG_CODE = "That code is wrong or has expired. Check the email, or ask for a new code."
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _limit(name):
+    return limiter.limit(lambda: current_app.config[name], methods=["POST"], key_func=address_key)
+
+
+def _email_field(label="Email"):
+    return EmailField(label, [DataRequired("Enter an email address."), Length(max=EMAIL_MAX),
+                              Email("Enter a valid email address.", check_deliverability=False)],
+                      filters=[_strip])
+
+
+class CodeRequestForm(FlaskForm):
+    email = _email_field()
+    next = HiddenField()
+
+
+class CodeEntryForm(FlaskForm):
+    email = _email_field()
+    code = StringField("Sign-in code", [DataRequired("Enter the code from the email."), Length(max=20)],
+                       filters=[_strip])
+    remember = BooleanField("Remember me")
+    next = HiddenField()
+
+
+class InvitedSignUpForm(FlaskForm):
+    name = StringField("Name", [DataRequired("Tell us your name."), Length(max=NAME_MAX)], filters=[_strip])
+    password = PasswordField("Password", [DataRequired("Choose a password."),
+                                          Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
+
+
+class InvitationForm(FlaskForm):
+    email = _email_field("Their email address")
+
+
+class AccessSettingsForm(FlaskForm):
+    private_mode = BooleanField("Private site: only signed-in members see the board, ideas, roadmap, "
+                                "changelog and feeds")
+    signup_mode = RadioField("Who may sign up", default="open", choices=[
+        SelectChoice(value, label) for value, label in access.SIGNUP_MODES.items()])
+    allowed_domains = TextAreaField("Allowed email domains",
+                                    description="One a line, like example.com. Used when sign-up is limited "
+                                                "to domains.")
+
+
+def _send(to, subject, template, **context):
+    """Send an email now; a mail server that is down is logged, never a 500."""
+    try:
+        send_template(to, subject, template, **context)
+    except (smtplib.SMTPException, OSError):
+        current_app.logger.exception("Could not send %r to %s", subject, to)
+        return False
+    return True
+
+
+# One-time sign-in codes.
+
+@bp.route("/auth/code", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
+def request_code():
+    """Email a sign-in code; answers the same whether or not the address has an account."""
+    form = CodeRequestForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        member, code = access.issue_sign_in_code(form.email.data)
+        db.session.commit()
+        if member is not None:
+            minutes = int(access.CODE_LIFETIME.total_seconds() // 60)
+            _send(member.email, f"Your sign-in code for {site_name()}", "sign_in_code",
+                  member=member, code=code, minutes=minutes)
+        session[CODE_EMAIL] = form.email.data
+        flash("If an account uses that address, we emailed it a sign-in code. "
+              "It works once, for 10 minutes.", "info")
+        return see_other(url_for("access.enter_code", next=next_url("") or None))
+    return render_form("auth/code_request.html", form=form)
+
+
+@bp.route("/auth/code/enter", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
+def enter_code():
+    """Sign in with the emailed code; every try counts, and the code works once."""
+    form = CodeEntryForm(email=session.get(CODE_EMAIL, ""), next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        member = access.redeem_sign_in_code(form.email.data, form.code.data)
+        db.session.commit()  # a wrong try is counted too
+        if member is not None:
+            session.pop(CODE_EMAIL, None)
+            login_user(member, remember=form.remember.data)
+            return see_other(next_url(url_for("board.index")))
+        form.code.errors = list(form.code.errors) + [WRONG_CODE]
+    return render_form("auth/code_enter.html", form=form)
+
+
+# Invitations.
+
+@bp.route("/auth/invitation", methods=["GET", "POST"])
+@_limit("RATELIMIT_SIGNUP")
+def accept_invitation():
+    """Make an account from an emailed invitation (?token=); the address is the invited one."""
+    token = request.args.get("token", "")
+    invitation = access.invitation_from_token(token)
+    if invitation is None:
+        return render_template("auth/invitation_invalid.html"), 404
+    if current_user.is_authenticated:
+        flash("You are already signed in.", "info")
+        return see_other(url_for("board.index"))
+    form = InvitedSignUpForm()
+    if form.validate_on_submit():
+        try:
+            member = access.sign_up_member(form.name.data, invitation.email, form.password.data, invitation)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            login_user(member)
+            flash(f"Welcome to {site_name()}!", "success")
+            return see_other(url_for("board.index"))
+    return render_form("auth/invitation.html", form=form, invitation=invitation, token=token)
+
+
+def _invitations_page(form, status=200):
+    page = page_of(access.invitations(), INVITATIONS_PER_PAGE)
+    return render_template("staff/invitations.html", form=form, page=page, action_form=ActionForm(),
+                           rules=access.access_rules()), status
+
+
+@bp.route("/staff/invitations", methods=["GET", "POST"])
+@staff_required
+def invitations():
+    """Invite someone by email (again, to renew their link); every invitation and its state."""
+    form = InvitationForm()
+    if request.method == "GET":
+        return _invitations_page(form)
+    if form.validate_on_submit():
+        try:
+            invitation = access.invite(current_user, form.email.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            link = url_for("access.accept_invitation", token=access.invitation_token(invitation),
+                           _external=True)
+            days = access.INVITATION_LIFETIME.days
+            if _send(invitation.email, f"You are invited to {site_name()}", "invitation",
+                     invitation=invitation, inviter=current_user, link=link, days=days):
+                flash(f"We emailed an invitation to {invitation.email}.", "success")
+            else:
+                flash(f"The invitation to {invitation.email} is saved, but we could not email it just now. "
+                      "Invite the same address again in a while.", "error")
+            return see_other(url_for("access.invitations"))
+    return _invitations_page(form, 422)
+
+
+@bp.post("/staff/invitations/<int(max=2147483647):invitation_id>/revoke")
+@staff_required
+def revoke_invitation(invitation_id):
+    """Withdraw a pending invitation: its link stops working."""
+    invitation = db.get_or_404(Invitation, invitation_id)
+    access.revoke_invitation(current_user, invitation)
+    db.session.commit()
+    flash(f"The invitation to {invitation.email} is withdrawn.", "success")
+    return see_other(url_for("access.invitations"))
+
+
+# Access settings.
+
+@bp.route("/admin/access", methods=["GET", "POST"])
+@admin_required
+def settings():
+    """Private mode and who may sign up; each change is kept in the audit log."""
+    rules = access.access_rules()
+    form = AccessSettingsForm(private_mode=rules.private, signup_mode=rules.signup_mode,
+                              allowed_domains="\n".join(rules.allowed_domains))
+    if form.validate_on_submit():
+        try:
+            access.update_access_rules(current_user, form.private_mode.data, form.signup_mode.data,
+                                       form.allowed_domains.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Access settings saved.", "success")
+            return see_other(url_for("access.settings"))
+    return render_form("staff/access_settings.html", form=form)
+
+
+# Personal feed tokens.
+
+def personal_feed_links(member):
+    """(title, URL) of each site-wide feed with the member's token, for their settings page."""
+    token = access.feed_token(member)
+    return [(title, url_for(endpoint, token=token, _external=True))
+            for endpoint, title in (("feeds.ideas", "New ideas"), ("feeds.roadmap", "Roadmap"),
+                                    ("feeds.changelog", "Changelog"))]
+
+
+@bp.post("/account/feed-token")
+@login_required
+def regenerate_feed_token():
+    """Make new personal feed links; the old ones stop working."""
+    access.regenerate_feed_token(current_user)
+    db.session.commit()
+    flash("Your feed links are new; the old ones no longer work.", "success")
+    return see_other(url_for("account.settings") + "#feeds")

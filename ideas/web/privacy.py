@@ -1,0 +1,73 @@
+"""Private mode: one gate in front of every request, with an explicit list of what stays open.
+
+Signed-out visitors of a private site reach only the endpoints below; everything else sends them to
+sign in (pages), answers 404 (feeds without a valid personal token) or 401 (the JSON API without a
+key). The API authenticates its keys itself, so the gate lets a request carrying one through.
+"""
+from urllib.parse import urlsplit
+
+from flask import abort, flash, jsonify, redirect, request
+from flask_login import current_user, login_url
+
+from ..access import access_rules, is_private, member_from_feed_token
+from ..extensions import htmx
+from .responses import see_other
+
+# Signing in and up, the links emails carry, what those pages need to look right, health checks.
+PUBLIC_ENDPOINTS = frozenset({
+    "static",
+    "health.healthz", "health.readyz",
+    "auth.login", "auth.logout", "auth.signup", "auth.forgot_password", "auth.reset_password",
+    "auth.confirm",
+    "access.request_code", "access.enter_code", "access.accept_invitation",
+    "notifications.unsubscribe",
+    "branding.logo", "branding.stylesheet",
+})
+# Open to a signed-out visitor whose URL carries a valid personal feed token (?token=...).
+FEED_ENDPOINTS = frozenset({"feeds.ideas", "feeds.roadmap", "feeds.changelog", "feeds.idea"})
+API_PREFIX = "/api/"
+PRIVATE_MESSAGE = "This site is private: sign in to continue."
+
+
+def register_access(app):
+    """The branding and access pages, and the gate that guards every request of a private site."""
+    from . import access, branding
+
+    app.register_blueprint(access.bp)
+    app.register_blueprint(branding.bp)
+    app.before_request(guard_private_site)
+    app.jinja_env.globals.update(access_rules=access_rules, personal_feed_links=access.personal_feed_links)
+
+
+def guard_private_site():
+    """Let the request through, or refuse a signed-out visitor of a private site."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None  # unknown URLs end as 404 whatever the mode
+    if not is_private() or current_user.is_authenticated:
+        return None
+    if endpoint in FEED_ENDPOINTS:
+        if member_from_feed_token(request.args.get("token")) is None:
+            abort(404)
+        return None
+    if request.path.startswith(API_PREFIX):
+        if request.headers.get("Authorization"):
+            return None  # the API checks the key and answers 401 itself when it is wrong
+        response = jsonify(error={"code": "unauthorized",
+                                  "message": "This site is private: authenticate with an API key."})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return _send_to_sign_in()
+
+
+def _send_to_sign_in():
+    """To the sign-in page, and back here afterwards (GET) or to the page the form was on."""
+    flash(PRIVATE_MESSAGE, "info")
+    back = request.full_path if request.method == "GET" else (request.referrer or "/")
+    parts = urlsplit(back)
+    local = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    target = login_url("auth.login", next_url=local)
+    if htmx or request.method != "GET":
+        return see_other(target)
+    return redirect(target)
