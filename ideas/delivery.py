@@ -17,8 +17,9 @@ from flask import current_app, render_template, url_for
 from sqlalchemy import or_, select, update
 
 from .database import insert_many_ignoring_conflicts, writing
+from .branding import site_name
 from .extensions import db
-from .mail import send_email
+from .mail import branded_sender, send_email
 from .models import Follow, Notification, OutboxRow, User, utcnow
 from .notifications import payload_of, summary
 from .unsubscribe import unsubscribe_token
@@ -197,7 +198,7 @@ def compose_notification_email(member, rows, digest=False):
     unsubscribe = _external("notifications.unsubscribe", token=unsubscribe_token(member))
     context = dict(member=member, items=items, digest=digest, unsubscribe_url=unsubscribe,
                    settings_url=_external("account.notification_settings"),
-                   site_name=current_app.config["SITE_NAME"])
+                   site_name=site_name())
     domain = _base_url().split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
     return dict(
         to=member.email,
@@ -208,6 +209,7 @@ def compose_notification_email(member, rows, digest=False):
                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         message_id=(f"<digest-{member.id}-{rows[-1].id}@{domain}>" if digest
                     else f"<notification-{rows[0].id}@{domain}>"),
+        sender=branded_sender(),
     )
 
 

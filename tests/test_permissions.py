@@ -132,7 +132,7 @@ def team_world(app, world, make_tag):
         entry_id = entry.id
     return people, {"idea_id": ids["idea"], "comment_id": ids["comment"],
                     "member_id": people["member"].id, "tag_id": make_tag("sample").id,
-                    "entry_id": entry_id, "endpoint_id": 1}
+                    "entry_id": entry_id, "endpoint_id": 1, "invitation_id": 1}
 
 
 @pytest.mark.parametrize("actor", ["anonymous", "member", "author", "staff", "admin"])
