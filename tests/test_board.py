@@ -92,6 +92,23 @@ def test_search_matches_stemmed_words(client, make_idea):
     assert "Export reports" in body
 
 
+def test_search_results_keep_their_order_across_pages(app, client, make_idea, make_user):
+    app.config["IDEAS_PER_PAGE"] = 2
+    for votes in range(5):
+        vote_for(app, make_idea(title=f"Export format {votes}"), [make_user() for _ in range(votes)])
+    make_idea(title="Unrelated wish")
+
+    first = client.get("/?q=export&sort=top").get_data(as_text=True)
+    second = client.get("/?q=export&sort=top&page=2").get_data(as_text=True)
+    third = client.get("/?q=export&sort=top&page=3").get_data(as_text=True)
+
+    titles = [f"Export format {votes}" for votes in range(4, -1, -1)]
+    assert titles_in(first, *titles) == titles[:2]
+    assert titles_in(second, *titles) == titles[2:4]
+    assert titles_in(third, *titles) == titles[4:]
+    assert "Unrelated wish" not in first + second + third
+
+
 def test_search_without_matches_offers_to_propose(client, make_idea):
     make_idea(title="Export reports")
 

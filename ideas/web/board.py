@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 
-from ..board import DEFAULT_SORT, SORT_LABELS, SORTS, all_tags, board_query
+from ..board import DEFAULT_SORT, SORT_LABELS, SORTS, all_tags, board_query, ideas_in_order
 from ..extensions import db
 from ..models import KIND_LABELS, STATUS_LABELS, STATUSES, Idea
 from ..voting import voted_idea_ids
@@ -24,20 +24,18 @@ class Page:
     has_next: bool
 
 
-def fetch_page(statement, number, per_page, key=None):
+def fetch_page(statement, number, per_page, load=None):
     """Run `statement` for page `number` without a COUNT over the whole board.
 
-    With `key` (the id column), the page's ids are chosen first and only those rows loaded:
+    With `load`, `statement` selects ids only and `load(ids)` turns the page's ids into rows:
     sorting thousands of search matches, or skipping to page 50, then moves narrow rows
     instead of whole ideas with their descriptions.
     """
-    window = dict(limit=per_page + 1, offset=(number - 1) * per_page)
-    if key is not None:
-        ids = db.session.execute(
-            statement.with_only_columns(key).limit(window["limit"]).offset(window["offset"])).scalars().all()
-        statement = statement.where(key.in_(ids))
-        window = dict(limit=None, offset=None)
-    rows = list(db.session.execute(statement.limit(window["limit"]).offset(window["offset"])).scalars())
+    rows = list(
+        db.session.execute(statement.limit(per_page + 1).offset((number - 1) * per_page)).scalars()
+    )
+    if load is not None:
+        rows = load(rows)
     return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
 
 
@@ -60,10 +58,11 @@ def index():
     """The board; htmx gets just the results, or just the next page of cards."""
     filters = board_filters(request.args)
     number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    # Choosing by id first pays off where many rows are sorted or skipped: a search, a later page.
-    deferred = Idea.id if filters["q"] or number > 1 else None
-    page = fetch_page(board_query(current_user, **filters), number, current_app.config["IDEAS_PER_PAGE"],
-                      key=deferred)
+    statement, per_page = board_query(current_user, **filters), current_app.config["IDEAS_PER_PAGE"]
+    if filters["q"] or number > 1:  # many rows sorted or skipped: choose the page by id first
+        page = fetch_page(statement.with_only_columns(Idea.id), number, per_page, load=ideas_in_order)
+    else:
+        page = fetch_page(statement, number, per_page)
     context = dict(
         filters=filters,
         page=page,
