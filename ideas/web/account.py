@@ -1,18 +1,25 @@
 """A member's own pages: settings and activity."""
 from zoneinfo import available_timezones
 
-from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
 from .. import accounts
+from ..api_keys import NAME_MAX as KEY_NAME_MAX, api_keys_of, create_api_key, revoke_api_key
 from ..board import ideas_by
 from ..errors import InvalidInput
 from ..extensions import db
 from ..following import followed_ideas
+from ..models import ApiKey
 from ..voting import backed_ideas
 from .forms import (
-    ActionForm, ChangePasswordForm, NameForm, NotificationSettingsForm, apply_domain_errors,
+    ActionForm, ChangePasswordForm, NameForm, NotificationSettingsForm, _no_nul, _strip,
+    apply_domain_errors,
 )
+from .loaders import MAX_ID
 from .responses import render_form, see_other
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -22,12 +29,21 @@ TIMEZONES = sorted(zone for zone in available_timezones() if "/" in zone and not
 ACTIVITY_LIMIT = 100
 
 
-def _settings_page(name_form=None, password_form=None, status=200):
+class ApiKeyForm(FlaskForm):
+    """Name a new personal API key. Lives here: only the settings page uses it."""
+
+    name = StringField("Key name", [DataRequired("Name the key."), Length(max=KEY_NAME_MAX), _no_nul],
+                       filters=[_strip], description="What will use it, e.g. “Support tool”.")
+
+
+def _settings_page(name_form=None, password_form=None, status=200, api_key_form=None):
     return render_template(
         "account/settings.html",
         name_form=name_form or NameForm(name=current_user.name),
         password_form=password_form or ChangePasswordForm(),
         action_form=ActionForm(),
+        api_key_form=api_key_form or ApiKeyForm(formdata=None),
+        api_keys=db.session.execute(api_keys_of(current_user)).scalars().all(),
     ), status
 
 
@@ -103,3 +119,35 @@ def notification_settings():
         flash("Your email settings are saved.", "success")
         return see_other(url_for("account.notification_settings"))
     return render_form("account/notifications.html", form=form)
+
+
+@bp.post("/api-keys")
+@login_required
+def create_key():
+    """Make a personal API key and show it, once: only its hash is kept."""
+    form = ApiKeyForm()
+    if form.validate_on_submit():
+        try:
+            key, token = create_api_key(current_user, form.name.data)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            db.session.commit()
+            # Answered here rather than after a redirect: the key must never travel in the session.
+            response = make_response(render_template("account/api_key_created.html", key=key, token=token))
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return _settings_page(api_key_form=form, status=422)
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+@login_required
+def revoke_key(key_id):
+    """Revoke one of my keys: it stops working at once."""
+    key = db.session.get(ApiKey, key_id) if key_id <= MAX_ID else None
+    if key is None or key.user_id != current_user.id or key.revoked_at is not None:
+        abort(404)
+    revoke_api_key(current_user, key)
+    db.session.commit()
+    flash(f"The key “{key.name}” is revoked.", "success")
+    return see_other(url_for("account.settings", _anchor="api-keys"))
