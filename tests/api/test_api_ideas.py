@@ -151,7 +151,8 @@ def test_anyone_reads_an_idea_with_its_timeline(api_as, make_idea, make_user, ap
     ("waiting", {"awaiting_approval": True}),
 ])
 @pytest.mark.parametrize("viewer", ["anonymous", "member", "author", "staff"])
-def test_ideas_out_of_sight_follow_the_page_rules(api_as, make_user, make_idea, client, flag, columns, viewer):
+def test_ideas_out_of_sight_follow_the_page_rules(api_as, make_user, make_idea, client, flag, columns,
+                                                  viewer):
     author = make_user()
     idea = make_idea(author=author, **columns)
     person = {"anonymous": None, "member": make_user(), "author": author,
