@@ -5,7 +5,10 @@ from contextlib import contextmanager
 from sqlalchemy import event, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from .extensions import db
 
@@ -119,3 +122,32 @@ def sync_id_sequences(*models):
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
         ))
+
+
+def insert_from_select_ignoring_conflicts(table, names, rows):
+    """An INSERT of the `rows` select into `names` of `table` that leaves out rows breaking a
+    unique constraint; a statement to execute (or, on PostgreSQL, to use as a CTE)."""
+    return _insert(table).from_select(names, rows).on_conflict_do_nothing()
+
+
+class unindexed(ColumnElement):
+    """`column`, in a form SQLite's planner uses no index for (a unary `+`; elsewhere just the
+    column), so that a condition on it does not draw the planner away from the index that
+    serves the query's ORDER BY … LIMIT."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column):
+        self.column = column
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _compile_unindexed(element, compiler, **kw):
+    return compiler.process(element.column, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _compile_unindexed_on_sqlite(element, compiler, **kw):
+    return "+" + compiler.process(element.column, **kw)

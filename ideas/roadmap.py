@@ -1,10 +1,11 @@
 """Statuses and the timeline: staff move ideas through the roadmap with a public note."""
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from . import audit
+from .database import unindexed
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .models import KINDS, STATUSES, Idea, Tag, TimelineEntry, utcnow
@@ -86,34 +87,41 @@ def timeline_of(idea):
             .order_by(TimelineEntry.created_at, TimelineEntry.id))
 
 
-def _roadmap_ideas(kind=None, tag=None, now=None):
-    """A select of the ideas on the public roadmap; shipped only for the last 90 days."""
-    now = now or utcnow()
-    statement = (
-        select(Idea)
-        .where(Idea.status.in_(ROADMAP_COLUMNS), Idea.withdrawn_at.is_(None),
-               Idea.hidden_at.is_(None), Idea.awaiting_approval.is_(False))
-        .where((Idea.status != "shipped") | (Idea.status_changed_at >= now - SHIPPED_RECENT))
-    )
+def _column_filters(status, kind=None, tag=None, now=None, by_votes=False):
+    """The conditions that put a public idea in the `status` column (Shipped: last 90 days).
+
+    `by_votes`: for a query walking ix_ideas_status_votes; SQLite would otherwise take
+    ix_ideas_triage for the Shipped date and sort every recent shipped idea by votes."""
+    conditions = [Idea.status == status, Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None),
+                  Idea.awaiting_approval.is_(False)]
+    if status == "shipped":
+        changed = unindexed(Idea.status_changed_at) if by_votes else Idea.status_changed_at
+        conditions.append(changed >= (now or utcnow()) - SHIPPED_RECENT)
     if kind in KINDS:
-        statement = statement.where(Idea.kind == kind)
+        conditions.append(Idea.kind == kind)
     if tag:
-        statement = statement.where(Idea.tags.any(Tag.name == tag))
-    return statement
+        conditions.append(Idea.tags.any(Tag.name == tag))
+    return conditions
+
+
+def roadmap_column(status, kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
+    """A select of the ids of one column's first `limit` ideas, most votes first.
+
+    `status = :s … ORDER BY vote_count DESC, id DESC LIMIT n` walks ix_ideas_status_votes
+    backwards and stops after `limit` matches, however many ideas the column holds."""
+    return (select(Idea.id).where(*_column_filters(status, kind, tag, now, by_votes=True))
+            .order_by(Idea.vote_count.desc(), Idea.id.desc()).limit(limit))
 
 
 def roadmap_columns(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
     """{status: [ideas]} for the public roadmap, most votes first, at most `limit` per column."""
-    ideas = _roadmap_ideas(kind, tag, now).subquery()
-    ranked = select(
-        ideas.c.id,
-        func.row_number().over(partition_by=ideas.c.status,
-                               order_by=(ideas.c.vote_count.desc(), ideas.c.id.desc())).label("rank"),
-    ).subquery()
-    statement = (
-        select(Idea).join(ranked, ranked.c.id == Idea.id).where(ranked.c.rank <= limit)
-        .options(selectinload(Idea.tags)).order_by(Idea.vote_count.desc(), Idea.id.desc())
-    )
+    now = now or utcnow()
+    # One statement: each column's own index walk (a subquery, so it keeps its ORDER BY and
+    # LIMIT on SQLite too), glued with UNION ALL; then the cards and, in one more, their tags.
+    ids = union_all(*(select(column.c.id) for column in (
+        roadmap_column(status, kind, tag, now, limit).subquery() for status in ROADMAP_COLUMNS)))
+    statement = (select(Idea).where(Idea.id.in_(ids)).options(selectinload(Idea.tags))
+                 .order_by(Idea.vote_count.desc(), Idea.id.desc()))
     columns = {status: [] for status in ROADMAP_COLUMNS}
     for idea in db.session.execute(statement).scalars():
         columns[idea.status].append(idea)
@@ -121,8 +129,9 @@ def roadmap_columns(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
 
 
 def roadmap_totals(kind=None, tag=None, now=None):
-    """{status: how many ideas the column holds in all}, in one grouped query."""
-    ideas = _roadmap_ideas(kind, tag, now).subquery()
-    counts = dict(db.session.execute(
-        select(ideas.c.status, func.count()).group_by(ideas.c.status)).all())
-    return {status: counts.get(status, 0) for status in ROADMAP_COLUMNS}
+    """{status: how many ideas the column holds in all}: a count per column, in one statement."""
+    now = now or utcnow()
+    counts = db.session.execute(select(*(
+        select(func.count()).select_from(Idea).where(*_column_filters(status, kind, tag, now))
+        .scalar_subquery().label(status) for status in ROADMAP_COLUMNS))).one()
+    return dict(zip(ROADMAP_COLUMNS, counts, strict=True))

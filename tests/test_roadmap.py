@@ -236,3 +236,75 @@ def test_a_long_column_shows_the_most_voted_and_links_to_the_rest(app, client, m
 
     assert shown == ["Planned 3", "Planned 2"]
     assert totals["planned"] == 4
+
+
+def roadmap_titles(app, **kwargs):
+    """{status: [card titles]} as roadmap_columns(**kwargs) returns them."""
+    from ideas.roadmap import roadmap_columns
+
+    with app.app_context():
+        return {status: [idea.title for idea in ideas]
+                for status, ideas in roadmap_columns(**kwargs).items()}
+
+
+def recently(days=1):
+    """A status change `days` ago."""
+    return utcnow() - timedelta(days=days)
+
+
+def test_each_column_has_its_own_limit_whatever_the_votes_elsewhere(app, make_idea):
+    from ideas.roadmap import ROADMAP_COLUMNS
+
+    for rank, status in enumerate(ROADMAP_COLUMNS):
+        for votes in range(3):  # each column's ideas outvote every idea of the columns before it
+            make_idea(title=f"{status} {votes}", status=status, vote_count=100 * rank + votes,
+                      status_changed_at=recently())
+
+    assert roadmap_titles(app, limit=2) == {status: [f"{status} 2", f"{status} 1"]
+                                            for status in ROADMAP_COLUMNS}
+
+
+def test_ideas_with_equal_votes_show_the_newer_first(app, make_idea):
+    make_idea(title="Older", status="planned", vote_count=5)
+    make_idea(title="Newer", status="planned", vote_count=5)
+    make_idea(title="Fewer votes", status="planned", vote_count=4)
+
+    assert roadmap_titles(app)["planned"] == ["Newer", "Older", "Fewer votes"]
+
+
+def test_shipped_long_ago_takes_no_place_in_a_full_column(app, make_idea):
+    from ideas.roadmap import roadmap_totals
+
+    make_idea(title="Shipped long ago", status="shipped", vote_count=50, status_changed_at=recently(91))
+    for votes in (1, 2, 3):
+        make_idea(title=f"Shipped {votes}", status="shipped", vote_count=votes,
+                  status_changed_at=recently(votes))
+
+    assert roadmap_titles(app, limit=2)["shipped"] == ["Shipped 3", "Shipped 2"]
+    with app.app_context():
+        assert roadmap_totals()["shipped"] == 3
+
+
+def test_totals_count_only_the_public_ideas_that_match_the_filters(app, make_idea, make_tag):
+    from ideas.roadmap import roadmap_totals
+
+    mobile = make_tag("mobile")
+    make_idea(title="Tagged idea", status="planned", tags=[mobile])
+    make_idea(title="Problem", kind="problem", status="planned")
+    make_idea(title="Tagged problem", kind="problem", status="in_progress", tags=[mobile])
+    for flag in ({"hidden_at": utcnow()}, {"withdrawn_at": utcnow()}, {"awaiting_approval": True}):
+        make_idea(title="Not public", status="planned", kind="problem", tags=[mobile], **flag)
+    make_idea(title="Still new", status="open", tags=[mobile])
+
+    with app.app_context():
+        totals = {filters: roadmap_totals(**dict(filters))
+                  for filters in ((), (("kind", "problem"),), (("tag", "mobile"),),
+                                  (("kind", "problem"), ("tag", "mobile")))}
+
+    nothing = dict(under_review=0, shipped=0)
+    assert totals == {
+        (): dict(nothing, planned=2, in_progress=1),
+        (("kind", "problem"),): dict(nothing, planned=1, in_progress=1),
+        (("tag", "mobile"),): dict(nothing, planned=1, in_progress=1),
+        (("kind", "problem"), ("tag", "mobile")): dict(nothing, planned=0, in_progress=1),
+    }
