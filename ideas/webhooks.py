@@ -339,8 +339,9 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def post_json(url, body, headers, allow_private, timeout=TIMEOUT_SECONDS):
+def post_json(url, body, headers, allow_private, timeout=None):
     """POST `body` to `url` at one checked address; returns (status, reason) or raises DeliveryError."""
+    timeout = timeout or TIMEOUT_SECONDS
     parts = urlsplit(url)
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
@@ -349,21 +350,25 @@ def post_json(url, body, headers, allow_private, timeout=TIMEOUT_SECONDS):
         parts.hostname, port, address, timeout)
     # The socket timeout bounds each wait; this bounds the whole exchange, so a server that
     # trickles its answer a byte at a time cannot hold the worker.
-    watchdog = threading.Timer(timeout, _cut, (connection,))
+    cut = threading.Event()
+    watchdog = threading.Timer(timeout, _cut, (connection, cut))
     watchdog.start()
     try:
         connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
                            body=body.encode(), headers=headers)
         response = connection.getresponse()
+        if cut.is_set():  # what was read before the cut is not a whole answer
+            raise DeliveryError(f"No complete answer within {timeout} seconds.")
         return response.status, response.reason
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, http.client.HTTPException, ValueError) as error:
         raise DeliveryError(f"{type(error).__name__}: {error}") from error
     finally:
         watchdog.cancel()
         connection.close()
 
 
-def _cut(connection):
+def _cut(connection, cut):
+    cut.set()
     sock = connection.sock
     if sock is not None:
         try:

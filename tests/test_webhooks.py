@@ -1,10 +1,15 @@
 """Webhooks: queued with the change, signed, posted to a real server, retried, kept off private
 addresses, and managed by admins on their pages."""
+import contextlib
 import hashlib
 import hmac
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -438,6 +443,45 @@ def test_a_redirect_is_not_followed(app, receiver, allow_private, make_endpoint,
     assert "redirects are not followed" in row["last_error"]
 
 
+@pytest.fixture
+def trickler():
+    """A server on loopback that answers a byte of header every 0.1 s, for 5 s: too slow in all."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        connection, _ = listener.accept()
+        with connection, contextlib.suppress(OSError):  # the worker hangs up on it
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(50):
+                if stop.wait(0.1):
+                    break
+                connection.sendall(b"X")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/slow"
+    stop.set()
+    thread.join(10)
+    listener.close()
+
+
+def test_a_server_that_trickles_its_answer_is_cut_off(app, trickler, allow_private, make_endpoint,
+                                                      make_idea, fetch, monkeypatch):
+    monkeypatch.setattr(webhooks, "TIMEOUT_SECONDS", 1)
+    make_endpoint(trickler)
+    make_idea()
+    started = time.monotonic()
+
+    deliver(fetch)
+
+    assert time.monotonic() - started < 3
+    [row] = deliveries(fetch)
+    assert (row["state"], row["attempts"], row["status_code"]) == ("pending", 1, None)
+    assert row["last_error"] == "No complete answer within 1 seconds."
+
+
 def test_deliveries_of_a_disabled_endpoint_fail_without_posting(app, receiver, allow_private,
                                                                make_endpoint, make_idea, fetch):
     endpoint_id = make_endpoint(receiver.url)
@@ -570,6 +614,78 @@ def test_a_name_mixing_public_and_private_answers_is_refused(app, receiver, make
     assert receiver.requests == []
     assert deliveries(fetch)[0]["last_error"].startswith(
         "Refused: hooks.example.test resolves to 127.0.0.1")
+
+
+
+# HTTPS: the certificate is checked against the host name, sent by SNI, at the checked address.
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate and key for hooks.example.test, made with the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=hooks.example.test", "-addext", "subjectAltName=DNS:hooks.example.test",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+def tls_receiver(receiver, certificate):
+    """The receiver speaking HTTPS with that certificate; `.server_names` keeps the SNI it was sent."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    receiver.server_names = []
+    context.sni_callback = lambda sock, name, ctx: receiver.server_names.append(name)
+    receiver.socket = context.wrap_socket(receiver.socket, server_side=True)
+    return receiver
+
+
+def trust(monkeypatch, cert):
+    """Make webhook deliveries trust `cert` as if a public authority had signed it."""
+    real = ssl.create_default_context
+    monkeypatch.setattr(webhooks.ssl, "create_default_context", lambda: real(cafile=str(cert)))
+
+
+def test_https_goes_to_the_checked_address_with_the_name_for_sni(app, tls_receiver, certificate,
+                                                                  allow_private, make_endpoint, make_idea,
+                                                                  fetch, fake_dns, monkeypatch):
+    trust(monkeypatch, certificate[0])
+    make_endpoint(f"https://hooks.example.test:{tls_receiver.server_address[1]}/in")
+    make_idea()
+
+    deliver(fetch)
+
+    assert tls_receiver.server_names == ["hooks.example.test"]
+    [request] = tls_receiver.requests
+    assert signature_ok(SECRET, request)
+    assert deliveries(fetch)[0]["state"] == "delivered"
+
+
+def test_https_to_an_untrusted_certificate_fails(app, tls_receiver, allow_private, make_endpoint,
+                                                 make_idea, fetch, fake_dns):
+    make_endpoint(f"https://hooks.example.test:{tls_receiver.server_address[1]}/in")
+    make_idea()
+
+    deliver(fetch)
+
+    assert tls_receiver.requests == []
+    [row] = deliveries(fetch)
+    assert (row["state"], row["attempts"]) == ("pending", 1)
+    assert "CERTIFICATE_VERIFY_FAILED" in row["last_error"]
+
+
+def test_https_to_a_certificate_for_another_name_fails(app, tls_receiver, certificate, allow_private,
+                                                       make_endpoint, make_idea, fetch, monkeypatch):
+    trust(monkeypatch, certificate[0])
+    make_endpoint(f"https://127.0.0.1:{tls_receiver.server_address[1]}/in")
+    make_idea()
+
+    deliver(fetch)
+
+    assert tls_receiver.requests == []
+    assert "CERTIFICATE_VERIFY_FAILED" in deliveries(fetch)[0]["last_error"]
 
 
 # The admin pages.
