@@ -171,7 +171,7 @@ class Body:
         else:
             try:
                 data = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
                 abort(400, "The body is not valid JSON.")
         if not isinstance(data, dict):
             raise InvalidInput("Send a JSON object.", {"body": "Send a JSON object."})

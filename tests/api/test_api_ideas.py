@@ -220,3 +220,13 @@ def test_the_author_withdraws_their_idea(api_as, make_user, make_idea, fetch):
     assert response.data == b""
     assert fetch(lambda: db.session.get(Idea, idea.id).withdrawn_at) is not None
     assert api_as(None).get(f"/ideas/{idea.id}").status_code == 404
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b"9" * 5_000,
+                                  b"{" + b" " * 300_000 + b"}"])
+def test_pathological_bodies_are_refused_not_crashed_on(api_as, make_user, fetch, body):
+    response = api_as(make_user()).post("/ideas", data=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "bad_request"
+    assert count_ideas(fetch) == 0
