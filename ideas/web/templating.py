@@ -1,6 +1,9 @@
 """Template filters and globals."""
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import has_request_context
+from flask_login import current_user
 from markupsafe import Markup
 
 from ..models import KIND_LABELS, STATUS_LABELS
@@ -22,13 +25,28 @@ def relative_time(moment, now=None):
     return "just now"
 
 
+def _reader_zone():
+    """The signed-in member's time zone (chosen for the digest), else UTC."""
+    zone_name = getattr(current_user, "timezone", None) if has_request_context() else None
+    try:
+        return ZoneInfo(zone_name) if zone_name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def exact_time(moment, zone=timezone.utc):
+    """"Monday 30 November 2026, 14:05 UTC": the words a hover shows."""
+    local = moment.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
 def time_tag(moment):
-    """A <time> element: relative words, the exact time on hover."""
+    """A <time> element: relative words, the exact time (in the reader's zone) on hover."""
     if moment is None:
         return ""
-    exact = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        moment.isoformat(), exact, relative_time(moment)
+        moment.astimezone(timezone.utc).isoformat(timespec="seconds"), exact_time(moment, _reader_zone()),
+        relative_time(moment),
     )
 
 

@@ -15,6 +15,7 @@ from ideas.passwords import hash_password
 from ideas.proposals import propose_idea
 
 from browser_steps import SEEDED_IDEAS, sign_up_quickly
+from demo_site import demo_site  # noqa: F401  (the demo-data server for axe and screenshots)
 from helpers import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
