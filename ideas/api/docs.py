@@ -1,5 +1,8 @@
 """The API's description: the OpenAPI document, and a page that renders it for people."""
+import re
+
 from flask import jsonify, render_template
+from markupsafe import Markup, escape
 
 from . import bp
 from .spec import ACCESS, OPERATIONS, openapi_document, operation
@@ -12,6 +15,14 @@ def openapi():
     return jsonify(openapi_document())
 
 
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text):
+    """The document's own text (never user input) with `code` set as <code>."""
+    return Markup(CODE_SPAN.sub(r"<code>\1</code>", str(escape(text or ""))))
+
+
 @bp.get("/docs")
 def docs():
     """The OpenAPI document as a readable page (rendered on the server: no script)."""
@@ -19,4 +30,4 @@ def docs():
     groups = {}
     for op in OPERATIONS:
         groups.setdefault(op.group, []).append((op, document["paths"][op.path][op.method.lower()]))
-    return render_template("api/docs.html", document=document, groups=groups, access=ACCESS)
+    return render_template("api/docs.html", document=document, groups=groups, access=ACCESS, code=code_spans)
