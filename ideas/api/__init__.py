@@ -11,5 +11,5 @@ from ..extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-# The modules register their routes and hooks on `bp`.
-from . import auth, docs, errors, ideas, participation, site, staff  # noqa: E402,F401
+# The modules register their routes and hooks on `bp`, in the order the document lists them.
+from . import auth, errors, ideas, participation, staff, site, docs  # noqa: E402,F401
