@@ -1,11 +1,16 @@
 """The worker: delivers the outbox. In-app notifications exactly once; email at least once.
 
-Several workers may run at once. A worker claims a batch of due rows atomically (PostgreSQL:
-`FOR UPDATE SKIP LOCKED`; SQLite: one `UPDATE … RETURNING` under its write lock) and holds
-them for a lease, so no two workers deliver the same row. In-app notifications are inserted
-with ON CONFLICT DO NOTHING on (member, event), so even a retried row lands once. An email is
-recorded as sent right after the server accepts it; only a crash in between can repeat it,
-and then with the same Message-ID.
+Each pass first fills the inboxes of every row still waiting, with a few set-based
+statements (INSERT … SELECT from the outbox, ON CONFLICT DO NOTHING on (member, event)), so
+an event with 10,000 followers reaches every inbox in seconds, before any email is tried.
+
+Several workers may run at once. For email a worker claims a batch of due rows atomically
+(PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one `UPDATE … RETURNING` under its write lock)
+and holds them for a lease, so no two workers deliver the same row. Rows that need no email
+now (unconfirmed address, no email, digest) are settled in one statement each; the rest are
+sent one by one, each after renewing its lease, so a worker whose sends hung past the lease
+leaves alone the rows another worker has taken since. An email is recorded as sent right
+after the server accepts it; only a crash in between can repeat it, with the same Message-ID.
 """
 import logging
 import smtplib
@@ -14,13 +19,13 @@ from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, render_template, url_for
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
-from .database import insert_many_ignoring_conflicts, writing
+from .database import insert_from_select_ignoring_conflicts, insert_many_ignoring_conflicts, writing
 from .branding import site_name
 from .extensions import db
 from .mail import branded_sender, send_email
-from .models import Follow, Notification, OutboxRow, User, utcnow
+from .models import Event, Follow, Notification, OutboxRow, User, utcnow
 from .notifications import payload_of, summary
 from .unsubscribe import unsubscribe_token
 from .webhooks import deliver_due_webhooks
@@ -29,6 +34,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
+INAPP_CHUNK = 5_000  # rows per in-app statement: SQLite's write lock is freed between chunks
 
 
 class PermanentFailure(Exception):
@@ -36,7 +42,9 @@ class PermanentFailure(Exception):
 
 
 def claim_batch(limit=200, now=None):
-    """Atomically take up to `limit` due rows for this worker; returns their ids."""
+    """Atomically take up to `limit` due rows for this worker; returns their ids.
+
+    The claim holds until `now + LEASE`: that value is the worker's token for the rows."""
     now = now or utcnow()
     due = (
         select(OutboxRow.id)
@@ -70,6 +78,97 @@ def deliver_in_app(row_ids):
     db.session.commit()
 
 
+def _waiting_for_inbox():
+    """A select of the ids of rows whose in-app notification is not written yet."""
+    # Such a row still has its email ahead, so next_attempt_at is set: ix_outbox_due bounds the scan.
+    return select(OutboxRow.id).where(OutboxRow.next_attempt_at.is_not(None),
+                                      OutboxRow.inapp_done.is_(False))
+
+
+_INBOX_COLUMNS = ("user_id", "event_id", "created_at")
+
+
+def _fill_inboxes_chunk(limit):
+    """Write up to `limit` waiting rows' notifications and mark them done; returns how many rows."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement, one snapshot: a row committed meanwhile is either in all three parts
+        # or in none; SKIP LOCKED lets two workers share the work without waiting on each other.
+        due = _waiting_for_inbox().limit(limit).with_for_update(skip_locked=True).cte("due")
+        done = (update(OutboxRow).where(OutboxRow.id.in_(select(due.c.id))).values(inapp_done=True)
+                .returning(OutboxRow.user_id, OutboxRow.event_id, OutboxRow.created_at).cte("done"))
+        written = insert_from_select_ignoring_conflicts(
+            Notification.__table__, _INBOX_COLUMNS,
+            select(done.c.user_id, done.c.event_id, done.c.created_at)).cte("written")
+        handled = db.session.execute(select(func.count()).select_from(done).add_cte(written)).scalar()
+    else:
+        # SQLite: the INSERT takes the write lock, so the UPDATE sees the same waiting rows.
+        waiting = _waiting_for_inbox().limit(limit).scalar_subquery()
+        db.session.execute(insert_from_select_ignoring_conflicts(
+            Notification.__table__, _INBOX_COLUMNS,
+            select(OutboxRow.user_id, OutboxRow.event_id, OutboxRow.created_at)
+            .where(OutboxRow.id.in_(waiting))))
+        handled = db.session.execute(
+            update(OutboxRow).where(OutboxRow.id.in_(waiting)).values(inapp_done=True),
+            execution_options={"synchronize_session": False}).rowcount
+    db.session.commit()
+    return handled
+
+
+def fill_inboxes(chunk=INAPP_CHUNK):
+    """Put every waiting row's notification in its inbox (once per member and event), in bulk."""
+    total = 0
+    while (handled := _fill_inboxes_chunk(chunk)) == chunk:
+        total += handled
+    return total + handled
+
+
+def _members_where(*conditions):
+    return OutboxRow.user_id.in_(select(User.id).where(*conditions))
+
+
+def settle_without_email(row_ids):
+    """Claimed rows that need no email now leave the queue in a statement per reason.
+
+    The reasons and their order are `_email_choice`'s: a row settled by one step is no longer
+    pending for the next."""
+    idea_of_event = (select(Event.idea_id).where(Event.id == OutboxRow.event_id)
+                     .correlate(OutboxRow).scalar_subquery())
+    wants_everything = select(Follow.user_id).where(
+        Follow.user_id == OutboxRow.user_id, Follow.idea_id == idea_of_event, Follow.level == "all"
+    ).correlate(OutboxRow)
+    steps = (
+        ("skipped", "address not confirmed", _members_where(User.email_confirmed_at.is_(None))),
+        ("skipped", "member chose no email", _members_where(User.email_mode == "never")),
+        ("skipped", "member follows status changes only",
+         OutboxRow.event_id.in_(select(Event.id).where(Event.kind == "comment"))
+         & ~wants_everything.exists()),
+        ("digest", "", _members_where(User.email_mode == "digest")),
+    )
+    for state, reason, condition in steps:
+        db.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(row_ids), OutboxRow.email_state == "pending", condition)
+            .values(email_state=state, last_error=reason),
+            execution_options={"synchronize_session": False})
+    db.session.commit()
+
+
+def renew_lease(row_id, lease, now=None):
+    """Extend this worker's claim on one row before a slow step.
+
+    Returns the new lease, or None when the row is no longer ours: the lease ran out and
+    another worker claimed it (its claim wrote another `claimed_until`), or it is settled."""
+    now = now or utcnow()
+    renewed = max(lease, now + LEASE)
+    still_ours = db.session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row_id, OutboxRow.claimed_until == lease,
+               OutboxRow.email_state == "pending")
+        .values(claimed_until=renewed).returning(OutboxRow.id),
+        execution_options={"synchronize_session": False}).first()
+    return renewed if still_ours is not None else None
+
+
 def _email_choice(row, member, event):
     """What to do with this row's email: "send", "digest" or "skip" (and why)."""
     if not member.is_confirmed:
@@ -86,8 +185,8 @@ def _email_choice(row, member, event):
     return "send", ""
 
 
-def deliver_email(row_id, now=None):
-    """Send (or skip, or keep for the digest) one claimed row's email; retries on failure."""
+def deliver_email(row_id, lease, now=None):
+    """Send (or skip, or keep for the digest) one row claimed until `lease`; retries on failure."""
     now = now or utcnow()
     row = db.session.get(OutboxRow, row_id)
     if row is None or row.email_state != "pending":
@@ -99,6 +198,10 @@ def deliver_email(row_id, now=None):
         row.last_error = reason
     else:
         message = compose_notification_email(member, [row])
+        if renew_lease(row_id, lease) is None:
+            db.session.rollback()
+            log.warning("outbox row %s was taken by another worker after its lease ran out", row_id)
+            return
         # End the transaction first: SQLite's write lock must not wait on a mail server.
         db.session.commit()
         try:
@@ -136,12 +239,18 @@ def _release(row_ids):
 def run_once(limit=200):
     """Claim and deliver one batch; returns how many rows it handled."""
     with writing():
-        row_ids = claim_batch(limit)
+        now = utcnow()
+        row_ids = claim_batch(limit, now)
+        # Every inbox first (the claimed rows' and all others'), then the slow part: email.
+        fill_inboxes()
         if not row_ids:
             return 0
-        deliver_in_app(row_ids)
-        for row_id in row_ids:
-            deliver_email(row_id)
+        settle_without_email(row_ids)
+        to_send = db.session.execute(
+            select(OutboxRow.id).where(OutboxRow.id.in_(row_ids), OutboxRow.email_state == "pending")
+            .order_by(OutboxRow.id)).scalars().all()
+        for row_id in to_send:
+            deliver_email(row_id, lease=now + LEASE)
         _release(row_ids)
     return len(row_ids)
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from helpers import PASSWORD
 from ideas import create_app
 from ideas.comments import add_comment
-from ideas.delivery import drain, run_once, send_due_digests
+from ideas.delivery import LEASE, claim_batch, deliver_email, drain, fill_inboxes, run_once, send_due_digests
 from ideas.extensions import db
 from ideas.following import follow_idea, unfollow_idea
 from ideas.merging import merge_ideas
@@ -796,3 +796,100 @@ def test_status_change_statements_do_not_grow_with_followers(app, make_member, m
     assert 0 < statements_to_move(few) == statements_to_move(many)
     assert len(outbox(fetch, event_id=fetch(lambda: db.session.execute(
         select(Event.id).where(Event.idea_id == many.id)).scalar_one()))) == 2_001
+
+
+# A crowded idea, and a worker whose lease ran out.
+
+def due_since(app, moment):
+    """Date the waiting rows back to `moment`, so a worker whose clock said then finds them due."""
+    with app.app_context():
+        db.session.execute(update(OutboxRow).where(OutboxRow.next_attempt_at.is_not(None))
+                           .values(next_attempt_at=moment))
+        db.session.commit()
+
+def crowded_idea_moved(app, make_idea, staff, followers, prefix):
+    """An idea whose `followers` (digest members: no email now) are told of a status change."""
+    idea = make_idea(author=staff)
+    emails = add_followers(app, idea, followers, prefix=prefix)
+    with app.app_context():
+        db.session.execute(update(User).where(User.email.in_(emails)).values(email_mode="digest"))
+        db.session.commit()
+    move(app, staff, idea)
+    return idea
+
+
+def test_one_worker_pass_fills_every_inbox_in_a_few_statements(app, make_idea, staff, count_queries,
+                                                                fetch):
+    def one_pass(followers, prefix):
+        idea = crowded_idea_moved(app, make_idea, staff, followers, prefix)
+        with count_queries() as statements, app.app_context():
+            run_once(limit=200)
+        told = fetch(lambda: db.session.execute(
+            select(func.count()).select_from(Notification).join(Event)
+            .where(Event.idea_id == idea.id)).scalar_one())
+        return told, len(statements)
+
+    few_told, few_statements = one_pass(20, "few")
+    many_told, many_statements = one_pass(2_000, "many")
+
+    assert (few_told, many_told) == (20, 2_000)  # the pass claimed only 200 rows for email
+    assert few_statements == many_statements <= 12
+    assert len(outbox(fetch, inapp_done=False)) == 0
+
+
+def test_a_worker_whose_lease_ran_out_leaves_alone_the_rows_another_worker_took(app, mail, make_member,
+                                                                              make_idea, staff, fetch):
+    members = [make_member() for _ in range(3)]
+    idea = make_idea(author=staff)
+    for member in members:
+        act(app, follow_idea, member, idea)
+    move(app, staff, idea)
+    hung = utcnow() - 2 * LEASE
+    due_since(app, hung)
+    with app.app_context():
+        # The first worker claimed the batch, then its mail server hung past the lease.
+        first = claim_batch(now=hung)
+        fill_inboxes()
+        # A second worker finds the lease run out and claims the rows for itself.
+        now = utcnow()
+        second = claim_batch(now=now)
+        # The first worker wakes up and goes on with its batch.
+        for row_id in first:
+            deliver_email(row_id, lease=hung + LEASE)
+        untouched = mail.messages[:]
+        for row_id in second:
+            deliver_email(row_id, lease=now + LEASE)
+
+    assert first == second and len(first) == 3
+    assert untouched == []
+    assert emails_per_recipient(mail) == {member.email: 1 for member in members}
+    assert {row.email_state for row in outbox(fetch)} == {"sent"}
+
+
+def test_the_lease_of_a_row_is_renewed_just_before_its_email_is_sent(app, make_member, make_idea,
+                                                                      staff, fetch):
+    idea = make_idea(author=make_member())
+    move(app, staff, idea)
+    [row] = outbox(fetch)
+    leases = []
+
+    class LeaseProbe(SmtpServer):
+        async def handle_DATA(self, server, session, envelope):
+            """Read the row's lease while its email is on the wire."""
+            leases.append(fetch(lambda: db.session.get(OutboxRow, row.id).claimed_until))
+            return await super().handle_DATA(server, session, envelope)
+
+    server = LeaseProbe().start()
+    try:
+        send_to(app, server)
+        claimed_at = utcnow() - LEASE + timedelta(seconds=1)  # a lease about to run out
+        due_since(app, claimed_at)
+        with app.app_context():
+            [row_id] = claim_batch(now=claimed_at)
+            started = utcnow()
+            deliver_email(row_id, lease=claimed_at + LEASE)
+    finally:
+        server.stop()
+
+    assert len(server.messages) == 1
+    assert leases[0] >= started + LEASE
