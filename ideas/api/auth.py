@@ -81,3 +81,12 @@ def _check_session_request():
         abort(401, "Send an API key (Authorization: Bearer …) or sign in.")
     if current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
+
+
+@bp.after_request
+def keep_out_of_shared_caches(response):
+    """Answers depend on who asks (their key or cookie): personal ones are never stored."""
+    response.vary.update(("Authorization", "Cookie"))
+    personal = g.get("api_key") is not None or current_user.is_authenticated
+    response.headers.setdefault("Cache-Control", "no-store" if personal else "no-cache")
+    return response

@@ -237,3 +237,14 @@ def test_a_member_without_a_confirmed_address_is_told_why(client, make_user, mak
     assert response.status_code == 403
     assert error_of(response)["code"] == "confirmation_required"
 
+
+
+def test_personal_answers_are_never_stored(client, make_user, make_key):
+    token = make_key(make_user())
+
+    personal = client.get(f"{API}/me", headers=bearer(token))
+    public = client.get(f"{API}/tags")
+
+    assert personal.headers["Cache-Control"] == "no-store"
+    assert public.headers["Cache-Control"] == "no-cache"
+    assert {"Authorization", "Cookie"} <= set(personal.headers["Vary"].replace(" ", "").split(","))
