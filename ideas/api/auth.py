@@ -75,6 +75,7 @@ def _record_use(key):
 
 
 def _check_session_request():
+    """A request without a key: reads are open; changes need a signed-in member and the CSRF token."""
     if request.method not in UNSAFE_METHODS or request.endpoint is None:
         return
     if not current_user.is_authenticated:
