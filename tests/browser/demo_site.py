@@ -34,6 +34,7 @@ MEMBER, STAFF, ADMIN = "member@example.com", "staff@example.com", "admin@example
 class DemoSite:
     """The demo server's address and the ideas worth visiting on it."""
 
+    app: object
     url: str
     showcase_id: int  # official response, internal note, hidden comment, timeline, merged duplicate
     merged_id: int
@@ -87,7 +88,7 @@ def enrich_demo(app):
         db.session.flush()
         deliver_in_app(claim_batch(limit=10_000))
         db.session.commit()
-        site = DemoSite("", showcase.id, duplicate.id, member.id)
+        site = DemoSite(app, "", showcase.id, duplicate.id, member.id)
         assert _one(Comment, Comment.hidden_at.is_not(None)) is not None
         db.session.remove()
     return site

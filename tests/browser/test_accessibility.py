@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from demo_site import ADMIN, MEMBER, STAFF, sign_in
+from ideas.changelog import announce
+from ideas.delivery import claim_batch, deliver_in_app
+from ideas.extensions import db
+from ideas.models import User
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +32,7 @@ def visitor_pages(site):
     """Addresses a signed-out visitor reads."""
     return ["/", "/?status=planned&kind=problem&sort=new", "/?q=zzzzzz", f"/ideas/{site.showcase_id}",
             "/roadmap", "/changelog", "/changelog/1", "/auth/login", "/auth/signup", "/auth/forgot",
-            "/ideas/similar?title=dark+mode", "/ideas/999999"]
+            "/ideas/similar?title=dark+mode", "/ideas/999999", "/auth/code"]
 
 
 def member_pages(site):
@@ -40,12 +45,13 @@ def staff_pages(site):
     """Addresses staff read, beyond the member's."""
     return [f"/ideas/{site.showcase_id}", "/staff/", "/staff/?status=planned", "/staff/members",
             f"/staff/members/{site.member_id}", "/changelog", "/changelog/new", "/announcements",
-            "/announcements/new", "/changelog/1/edit"]
+            "/announcements/new", "/changelog/1/edit", "/staff/invitations", "/staff/csv/"]
 
 
 def admin_pages(site):
     """Addresses only admins read."""
-    return ["/admin/settings", "/admin/tags", "/admin/audit", "/staff/members"]
+    return ["/admin/settings", "/admin/tags", "/admin/audit", "/staff/members", "/admin/branding",
+            "/admin/access", "/admin/webhooks", "/admin/webhooks/new"]
 
 
 @pytest.fixture
@@ -137,3 +143,100 @@ def test_axe_sees_a_violation_so_its_silence_means_something(axe_context, demo_s
         img.src = "/static/favicon.svg"; document.querySelector("main").append(img); }""")
 
     assert any(" image-alt " in line for line in axe_violations(page, "/auth/login"))
+
+
+# Keyboard and screen readers.
+
+def tab_to(page, selector, most=80):
+    """Press Tab until the element matching `selector` has focus; fails if it never does."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def focused(page):
+    """The focused element's id, or its tag and text when it has none."""
+    return page.evaluate("() => document.activeElement.id || document.activeElement.outerHTML.slice(0, 120)")
+
+
+def test_skip_link_is_first_shows_on_focus_and_leads_to_the_content(axe_context, demo_site):
+    page = axe_context().new_page()
+    page.goto(f"{demo_site.url}/")
+
+    page.keyboard.press("Tab")
+
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    assert skip.bounding_box()["y"] >= 0
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+
+def test_a_vote_by_keyboard_keeps_focus_on_the_button_and_is_announced(axe_context, demo_site):
+    context = axe_context()
+    sign_in(context, demo_site.url, MEMBER)  # who backs the showcase idea
+    page = context.new_page()
+    page.goto(f"{demo_site.url}/ideas/{demo_site.showcase_id}")
+    button = f"#idea-{demo_site.showcase_id}-vote-button"
+    before = int(page.locator(f"{button} .vote-count").inner_text())
+
+    tab_to(page, button)
+    page.keyboard.press("Enter")
+
+    expect(page.locator(button)).to_have_attribute("aria-pressed", "false")
+    expect(page.locator(f"{button} .vote-count")).to_have_text(str(before - 1))
+    assert focused(page) == button[1:]
+    expect(page.locator("#announcer")).to_contain_text("You no longer back “Add a dark mode”")
+    expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
+    page.keyboard.press("Enter")  # the same button, still focused, backs it again
+    expect(page.locator(button)).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#announcer")).to_contain_text(f"You back “Add a dark mode”. {before} votes.")
+    assert focused(page) == button[1:]
+
+
+def test_show_more_by_keyboard_moves_focus_to_the_first_new_idea(axe_context, demo_site):
+    page = axe_context().new_page()
+    page.goto(f"{demo_site.url}/?sort=new")
+    shown = page.locator(".idea-card").count()
+
+    tab_to(page, "#show-more a")
+    page.keyboard.press("Enter")
+
+    expect(page.locator(".idea-card").nth(shown)).to_be_visible()
+    first_new = page.locator(".idea-card").nth(shown).locator(".card-title a")
+    expect(first_new).to_be_focused()
+
+
+def test_a_filter_chosen_by_keyboard_keeps_focus_and_announces_the_results(axe_context, demo_site):
+    page = axe_context().new_page()
+    page.goto(f"{demo_site.url}/")
+
+    tab_to(page, "#board-kind")
+    page.keyboard.press("ArrowDown")  # Chromium changes a closed select's value with the arrow keys
+
+    expect(page.locator("#announcer")).to_contain_text("Showing")
+    expect(page.locator("#board-kind")).to_be_focused()
+    assert page.locator("#board-kind").input_value() != ""
+
+
+def test_a_new_notification_is_announced_when_the_count_polls(axe_context, demo_site):
+    context = axe_context()
+    sign_in(context, demo_site.url, MEMBER)
+    page = context.new_page()
+    page.clock.install()
+    page.goto(f"{demo_site.url}/account/activity")
+    expect(page.locator("#announcer")).to_be_empty()
+    with demo_site.app.app_context():
+        staff = db.session.execute(select(User).where(User.email == STAFF)).scalar_one()
+        announce(staff, "The dark theme reaches every page next week.", idea_id=demo_site.showcase_id)
+        deliver_in_app(claim_batch(limit=10_000))
+        db.session.commit()
+        db.session.remove()
+
+    page.clock.run_for(31_000)
+
+    expect(page.locator("#announcer")).to_contain_text("unread notification")
+    expect(page.locator("#notification-count .count-badge")).to_be_visible()
