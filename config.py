@@ -46,6 +46,8 @@ class Config:
         self.RATELIMIT_PROPOSE = env.get("RATELIMIT_PROPOSE", "20 per hour")
         self.RATELIMIT_COMMENT = env.get("RATELIMIT_COMMENT", "60 per hour")
         self.RATELIMIT_VOTE = env.get("RATELIMIT_VOTE", "120 per minute")
+        # Every request to the JSON API, per key (per member or address without one).
+        self.RATELIMIT_API = env.get("RATELIMIT_API", "600 per minute")
 
         # How long links sent by email stay good, in seconds.
         self.PASSWORD_RESET_MAX_AGE = int(env.get("PASSWORD_RESET_MAX_AGE", 3600))

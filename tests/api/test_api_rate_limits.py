@@ -84,3 +84,22 @@ def test_an_authorization_header_buys_no_allowance_on_the_pages(client, auth, ma
                 for idea in ideas]
 
     assert statuses == [303, 303, 429]
+
+
+def test_every_api_request_counts_against_the_keys_allowance(database_url, make_user, make_key):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True,
+                                 "RATELIMIT_KEY_PREFIX": KEY_PREFIX, "RATELIMIT_API": "3 per minute"})
+    client = app.test_client()
+    member = make_user()
+    first_key, second_key = make_key(member, "First"), make_key(member, "Second")
+    try:
+        statuses = [client.get(f"{API}/tags", headers=bearer(first_key)).status_code for _ in range(4)]
+        other = client.get(f"{API}/tags", headers=bearer(second_key)).status_code
+    finally:
+        limiter.storage.reset()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    assert statuses == [200, 200, 200, 429]
+    assert other == 200
