@@ -18,7 +18,7 @@ from . import accounts, audit
 from .errors import Conflict, InvalidInput, NotAllowed
 from .extensions import db
 from .models import Invitation, SignInCode, User, utcnow
-from .site_settings import get_setting, get_settings, set_setting
+from .site_settings import get_settings, set_setting
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=10)
@@ -56,11 +56,6 @@ def access_rules():
     values = get_settings(*ACCESS_KEYS)
     return AccessRules(private=values["private_mode"] == "1", signup_mode=values["signup_mode"],
                        allowed_domains=tuple(values["allowed_domains"].split()))
-
-
-def is_private():
-    """True when only signed-in members may see the site."""
-    return get_setting("private_mode") == "1"
 
 
 def parse_domains(text):

@@ -15,7 +15,7 @@ from .errors import InvalidInput
 from .extensions import db
 from .models import SiteAsset, utcnow
 from .sanitize import render_markdown
-from .site_settings import get_setting, get_settings, set_setting
+from .site_settings import get_settings, set_setting, settings_snapshot
 
 SITE_NAME_MAX = 60
 WELCOME_MAX = 2000
@@ -62,15 +62,15 @@ class Brand:
 
 
 def current_brand():
-    """The branding in force (one query)."""
-    values = get_settings(*BRANDING_KEYS)
+    """The branding in force (read with the other settings, once per request or worker pass)."""
+    values = settings_snapshot()
     return Brand(name=values["site_name"] or current_app.config["SITE_NAME"],
                  accent=values["accent_colour"], welcome_html=values["welcome_html"], logo=values["logo"])
 
 
 def site_name():
     """The site's name: the admins' choice, else SITE_NAME from the environment."""
-    return get_setting("site_name") or current_app.config["SITE_NAME"]
+    return settings_snapshot()["site_name"] or current_app.config["SITE_NAME"]
 
 
 def update_branding(actor, name, accent, welcome, logo=None, remove_logo=False):
@@ -255,6 +255,6 @@ def _store_logo(data, kind):
 
 def logo_asset(filename):
     """The stored logo when `filename` names the current one, else None."""
-    if not filename or filename != get_setting("logo"):
+    if not filename or filename != settings_snapshot()["logo"]:
         return None
     return db.session.get(SiteAsset, "logo")

@@ -5,7 +5,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from flask import current_app, render_template
 
-from .site_settings import get_setting
+from .site_settings import settings_snapshot
 
 
 def send_email(to, subject, text_body, html_body=None, headers=None, message_id=None, sender=None):
@@ -48,7 +48,7 @@ def send_template(to, subject, template, **context):
 
 def branded_sender():
     """MAIL_FROM, carrying the site name admins chose (if they did) as its display name."""
-    name = get_setting("site_name")
+    name = settings_snapshot()["site_name"]
     if not name:
         return current_app.config["MAIL_FROM"]
     return formataddr((name, parseaddr(current_app.config["MAIL_FROM"])[1]))

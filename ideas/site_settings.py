@@ -1,4 +1,5 @@
 """Settings admins change at run time, with their defaults."""
+from flask import g
 from sqlalchemy import select
 
 from .extensions import db
@@ -40,6 +41,15 @@ def get_settings(*keys):
     return {key: stored.get(key, DEFAULTS[key]) for key in keys}
 
 
+def settings_snapshot():
+    """Every setting (stored, else default), read once per application context: what every page or
+    email needs (private mode, branding) costs one query. Stored changes are seen from the next one."""
+    if "site_settings" not in g:
+        stored = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+        g.site_settings = {key: stored.get(key, default) for key, default in DEFAULTS.items()}
+    return g.site_settings
+
+
 def set_setting(key, value):
     """Store `value` for `key`."""
     if key not in DEFAULTS:
@@ -50,6 +60,7 @@ def set_setting(key, value):
     else:
         setting.value = value
     db.session.flush()
+    g.pop("site_settings", None)
 
 
 def confirmation_required():

@@ -10,7 +10,7 @@ from ..branding import (
 )
 from ..errors import InvalidInput
 from ..extensions import db
-from ..site_settings import get_setting
+from ..site_settings import get_setting, settings_snapshot
 from .forms import apply_domain_errors
 from .responses import render_form, see_other
 from .staff import admin_required
@@ -76,7 +76,7 @@ def settings():
 @bp.get("/branding/logo")
 def logo():
     """The uploaded logo; its URL carries the file's digest (?v=), so it is cached for a year."""
-    asset = logo_asset(get_setting("logo"))
+    asset = logo_asset(settings_snapshot()["logo"])
     if asset is None:
         abort(404)
     response = current_app.response_class(asset.data, mimetype=asset.content_type)
@@ -90,7 +90,7 @@ def logo():
 @bp.get("/branding/theme.css")
 def stylesheet():
     """The stylesheet that applies the accent colour (?v= changes with it)."""
-    accent = get_setting("accent_colour")
+    accent = settings_snapshot()["accent_colour"]
     if not accent:
         abort(404)
     response = current_app.response_class(theme_css(accent), mimetype="text/css")

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from flask import abort, flash, jsonify, redirect, request
 from flask_login import current_user, login_url
 
-from ..access import access_rules, is_private, member_from_feed_token
+from ..access import access_rules, member_from_feed_token
 from ..extensions import htmx
+from ..site_settings import settings_snapshot
 from .responses import see_other
 
 # Signing in and up, the links emails carry, what those pages need to look right, health checks.
@@ -44,7 +45,7 @@ def guard_private_site():
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None  # unknown URLs end as 404 whatever the mode
-    if not is_private() or current_user.is_authenticated:
+    if current_user.is_authenticated or settings_snapshot()["private_mode"] != "1":
         return None
     if endpoint in FEED_ENDPOINTS:
         if member_from_feed_token(request.args.get("token")) is None:
