@@ -289,6 +289,28 @@ def test_the_settings_page_shows_the_personal_feed_links(app, client, auth, make
     assert 'action="/account/feed-token"' in page
 
 
+def test_a_members_pages_on_a_private_site_link_their_personal_feeds(app, client, auth, make_user):
+    member = make_user()
+    make_private(app)
+    auth.login(member)
+
+    page = client.get("/roadmap").get_data(as_text=True)
+    auth.logout()
+
+    links = re.findall(r'<link rel="alternate" type="application/atom\+xml" [^>]*href="([^"]+)"', page)
+    assert f"/feeds/roadmap.atom?token={token_of(app, member)}" in links
+    assert all(client.get(link.replace("&amp;", "&")).status_code == 200 for link in links)
+
+
+def test_pages_of_a_public_site_link_the_plain_feeds(client, auth, make_user):
+    auth.login(make_user())
+
+    page = client.get("/roadmap").get_data(as_text=True)
+
+    assert 'href="/feeds/roadmap.atom"' in page
+    assert "token=" not in page
+
+
 def test_making_new_feed_links_needs_a_signed_in_member(client):
     assert sent_to_sign_in(client.post("/account/feed-token"))
 

@@ -6,10 +6,10 @@ key). The API authenticates its keys itself, so the gate lets a request carrying
 """
 from urllib.parse import urlsplit
 
-from flask import abort, flash, jsonify, redirect, request
+from flask import abort, flash, has_request_context, jsonify, redirect, request
 from flask_login import current_user, login_url
 
-from ..access import access_rules, member_from_feed_token
+from ..access import access_rules, feed_token, member_from_feed_token
 from ..extensions import htmx
 from ..site_settings import settings_snapshot
 from .responses import see_other
@@ -37,6 +37,7 @@ def register_access(app):
     app.register_blueprint(access.bp)
     app.register_blueprint(branding.bp)
     app.before_request(guard_private_site)
+    app.url_defaults(personal_feed_urls)
     app.jinja_env.globals.update(access_rules=access_rules, personal_feed_links=access.personal_feed_links)
 
 
@@ -60,6 +61,14 @@ def guard_private_site():
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
     return _send_to_sign_in()
+
+
+def personal_feed_urls(endpoint, values):
+    """On a private site, the feed links a member's pages show carry their feed token, so a feed
+    reader that finds them (<link rel="alternate">) can read them."""
+    if (endpoint in FEED_ENDPOINTS and "token" not in values and has_request_context()
+            and current_user.is_authenticated and settings_snapshot()["private_mode"] == "1"):
+        values["token"] = feed_token(current_user)
 
 
 def _send_to_sign_in():
