@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from browser_steps import no_page_load
 from demo_site import ADMIN, MEMBER, STAFF, sign_in
 from ideas.changelog import announce
 from ideas.delivery import claim_batch, deliver_in_app
@@ -156,6 +157,11 @@ def tab_to(page, selector, most=80):
     raise AssertionError(f"{selector} cannot be reached with Tab")
 
 
+def settled(page):
+    """Wait until htmx has finished swapping and settling."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def focused(page):
     """The focused element's id, or its tag and text when it has none."""
     return page.evaluate("() => document.activeElement.id || document.activeElement.outerHTML.slice(0, 120)")
@@ -184,15 +190,20 @@ def test_a_vote_by_keyboard_keeps_focus_on_the_button_and_is_announced(axe_conte
     before = int(page.locator(f"{button} .vote-count").inner_text())
 
     tab_to(page, button)
-    page.keyboard.press("Enter")
+    with no_page_load(page):
+        page.keyboard.press("Enter")
+        expect(page.locator(button)).to_have_attribute("aria-pressed", "false")
+        settled(page)
 
     expect(page.locator(button)).to_have_attribute("aria-pressed", "false")
     expect(page.locator(f"{button} .vote-count")).to_have_text(str(before - 1))
     assert focused(page) == button[1:]
     expect(page.locator("#announcer")).to_contain_text("You no longer back “Add a dark mode”")
     expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
-    page.keyboard.press("Enter")  # the same button, still focused, backs it again
-    expect(page.locator(button)).to_have_attribute("aria-pressed", "true")
+    with no_page_load(page):
+        page.keyboard.press("Enter")  # the same button, still focused, backs it again
+        expect(page.locator(button)).to_have_attribute("aria-pressed", "true")
+        settled(page)
     expect(page.locator("#announcer")).to_contain_text(f"You back “Add a dark mode”. {before} votes.")
     assert focused(page) == button[1:]
 
