@@ -399,4 +399,4 @@ def test_feeds_run_a_fixed_number_of_queries(app, client, staff, make_user, make
         entries = parse(client.get(url)).entries
 
     assert len(entries) > 5
-    assert len(many) == len(few) <= 4
+    assert len(many) == len(few) <= 5  # one reads the site's settings (its name, private mode)
