@@ -78,22 +78,23 @@ def deliver_in_app(row_ids):
     db.session.commit()
 
 
-def _waiting_for_inbox():
-    """A select of the ids of rows whose in-app notification is not written yet."""
-    # Such a row still has its email ahead, so next_attempt_at is set: ix_outbox_due bounds the scan.
-    return select(OutboxRow.id).where(OutboxRow.next_attempt_at.is_not(None),
+def _waiting_for_inbox(now):
+    """A select of the ids of due rows whose in-app notification is not written yet."""
+    # Such a row has not had its first email attempt, so it is due since it was written: the
+    # range on next_attempt_at walks ix_outbox_due over the rows with work left, not the outbox.
+    return select(OutboxRow.id).where(OutboxRow.next_attempt_at <= now,
                                       OutboxRow.inapp_done.is_(False))
 
 
 _INBOX_COLUMNS = ("user_id", "event_id", "created_at")
 
 
-def _fill_inboxes_chunk(limit):
+def _fill_inboxes_chunk(limit, now):
     """Write up to `limit` waiting rows' notifications and mark them done; returns how many rows."""
     if db.session.get_bind().dialect.name == "postgresql":
         # One statement, one snapshot: a row committed meanwhile is either in all three parts
         # or in none; SKIP LOCKED lets two workers share the work without waiting on each other.
-        due = _waiting_for_inbox().limit(limit).with_for_update(skip_locked=True).cte("due")
+        due = _waiting_for_inbox(now).limit(limit).with_for_update(skip_locked=True).cte("due")
         done = (update(OutboxRow).where(OutboxRow.id.in_(select(due.c.id))).values(inapp_done=True)
                 .returning(OutboxRow.user_id, OutboxRow.event_id, OutboxRow.created_at).cte("done"))
         written = insert_from_select_ignoring_conflicts(
@@ -102,7 +103,7 @@ def _fill_inboxes_chunk(limit):
         handled = db.session.execute(select(func.count()).select_from(done).add_cte(written)).scalar()
     else:
         # SQLite: the INSERT takes the write lock, so the UPDATE sees the same waiting rows.
-        waiting = _waiting_for_inbox().limit(limit).scalar_subquery()
+        waiting = _waiting_for_inbox(now).limit(limit).scalar_subquery()
         db.session.execute(insert_from_select_ignoring_conflicts(
             Notification.__table__, _INBOX_COLUMNS,
             select(OutboxRow.user_id, OutboxRow.event_id, OutboxRow.created_at)
@@ -114,10 +115,11 @@ def _fill_inboxes_chunk(limit):
     return handled
 
 
-def fill_inboxes(chunk=INAPP_CHUNK):
+def fill_inboxes(chunk=INAPP_CHUNK, now=None):
     """Put every waiting row's notification in its inbox (once per member and event), in bulk."""
+    now = now or utcnow()
     total = 0
-    while (handled := _fill_inboxes_chunk(chunk)) == chunk:
+    while (handled := _fill_inboxes_chunk(chunk, now)) == chunk:
         total += handled
     return total + handled
 
@@ -242,7 +244,7 @@ def run_once(limit=200):
         now = utcnow()
         row_ids = claim_batch(limit, now)
         # Every inbox first (the claimed rows' and all others'), then the slow part: email.
-        fill_inboxes()
+        fill_inboxes(now=now)
         if not row_ids:
             return 0
         settle_without_email(row_ids)
