@@ -200,6 +200,39 @@ def test_the_password_reset_link_works_signed_out_on_a_private_site(app, client,
     assert "New password" in response.get_data(as_text=True)
 
 
+# The JSON API on a private site: a key or a session, nothing for anonymous requests.
+
+def test_the_api_of_a_private_site_answers_a_key(app, client, make_user):
+    from ideas.api_keys import create_api_key
+
+    member = make_user()
+    make_private(app)
+    with app.app_context():
+        _, token = create_api_key(db.session.get(User, member.id), "reader")
+        db.session.commit()
+
+    response = client.get("/api/v1/ideas", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-key"}], ids=["none", "bad"])
+def test_the_api_of_a_private_site_refuses_requests_without_a_good_key(app, client, headers):
+    make_private(app)
+
+    response = client.get("/api/v1/ideas", headers=headers)
+
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_the_api_of_a_private_site_answers_a_signed_in_member(app, client, auth, make_user):
+    make_private(app)
+    auth.login(make_user())
+
+    assert client.get("/api/v1/ideas").status_code == 200
+
+
 # Personal feed tokens.
 
 def token_of(app, member):
