@@ -22,10 +22,10 @@ WELCOME_MAX = 2000
 LOGO_MAX_BYTES = 200 * 1024
 ACCENT_SHAPE = re.compile(r"#[0-9a-fA-F]{6}")
 # Text and links in the accent colour must stay readable (WCAG AA) on the stylesheet's light
-# backgrounds (static/css/ideas.css: --surface and --bg, with a little margin) ...
-LIGHT_BACKGROUNDS = ("#ffffff", "#f2f4f7")
+# backgrounds (static/css/ideas.css: --surface, --bg, --surface-2) ...
+LIGHT_BACKGROUNDS = ("#ffffff", "#f4f5f8", "#f0f2f6")
 # ... and the dark theme gets a lighter shade of it that is readable on its backgrounds.
-DARK_BACKGROUNDS = ("#11141a", "#1a1f29")
+DARK_BACKGROUNDS = ("#0e1218", "#171c25", "#1f2531")
 LIGHT_TEXT, DARK_TEXT = "#ffffff", "#0b1020"
 MIN_CONTRAST = 4.5
 BRANDING_KEYS = ("site_name", "accent_colour", "welcome_markdown", "welcome_html", "logo")
