@@ -4,6 +4,7 @@ import base64
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -175,6 +176,18 @@ def test_the_dark_theme_gets_a_readable_shade_and_buttons_readable_text(accent):
     assert contrast(text_on(accent), accent) >= MIN_CONTRAST
     assert contrast(text_on(shade), shade) >= MIN_CONTRAST
     assert all(contrast(accent, background) >= MIN_CONTRAST for background in LIGHT_BACKGROUNDS)
+
+
+def test_the_backgrounds_checked_are_the_stylesheets():
+    css = (Path(__file__).parent.parent / "static" / "css" / "ideas.css").read_text()
+    light, _, dark = css.partition("prefers-color-scheme: dark")
+
+    def backgrounds(text):
+        return set(re.findall(r"--(?:bg|surface|surface-2): (#[0-9a-fA-F]{6})", text))
+
+    assert backgrounds(light) <= set(LIGHT_BACKGROUNDS)
+    assert backgrounds(dark) <= set(DARK_BACKGROUNDS)
+    assert backgrounds(light) and backgrounds(dark)
 
 
 def test_contrast_follows_wcag():
