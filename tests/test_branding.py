@@ -178,16 +178,19 @@ def test_the_dark_theme_gets_a_readable_shade_and_buttons_readable_text(accent):
     assert all(contrast(accent, background) >= MIN_CONTRAST for background in LIGHT_BACKGROUNDS)
 
 
-def test_the_backgrounds_checked_are_the_stylesheets():
+def test_an_accent_readable_on_the_backgrounds_checked_is_readable_on_the_stylesheets():
     css = (Path(__file__).parent.parent / "static" / "css" / "ideas.css").read_text()
     light, _, dark = css.partition("prefers-color-scheme: dark")
 
     def backgrounds(text):
         return set(re.findall(r"--(?:bg|surface|surface-2): (#[0-9a-fA-F]{6})", text))
 
-    assert backgrounds(light) <= set(LIGHT_BACKGROUNDS)
-    assert backgrounds(dark) <= set(DARK_BACKGROUNDS)
+    # The stylesheet's light backgrounds are no darker, and its dark ones no lighter, than those checked.
     assert backgrounds(light) and backgrounds(dark)
+    assert min(contrast(b, "#000000") for b in backgrounds(light)) >= min(
+        contrast(b, "#000000") for b in LIGHT_BACKGROUNDS)
+    assert min(contrast(b, "#ffffff") for b in backgrounds(dark)) >= min(
+        contrast(b, "#ffffff") for b in DARK_BACKGROUNDS)
 
 
 def test_contrast_follows_wcag():

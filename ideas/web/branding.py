@@ -1,5 +1,5 @@
 """The branding page for admins, and the logo and accent stylesheet it makes, served to every page."""
-from flask import Blueprint, abort, current_app, flash, g, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -35,10 +35,8 @@ class BrandingForm(FlaskForm):
 
 
 def page_brand():
-    """The branding for this request's pages and emails, read once per request."""
-    if "brand" not in g:
-        g.brand = current_brand()
-    return g.brand
+    """The branding for this request's pages and emails (from the settings read once per request)."""
+    return current_brand()
 
 
 def _upload(field):
