@@ -11,7 +11,7 @@ from ideas import accounts, create_app
 from ideas.unsubscribe import unsubscribe_token
 from ideas.comments import add_comment
 from ideas.extensions import db
-from ideas.models import ChangelogEntry, Comment, Follow, Idea, User, Vote, utcnow
+from ideas.models import ChangelogEntry, Comment, Follow, Idea, User, Vote, WebhookEndpoint, utcnow
 from ideas.web.responses import safe_next
 
 REQUIRED_CSP = {
@@ -313,7 +313,9 @@ def sample_urls(app, make_user, make_idea, make_tag, fetch):
         member = db.session.get(User, author.id)
         comment = add_comment(member, db.session.get(Idea, idea.id), "First!")
         entry = ChangelogEntry(title="Sample entry", author_id=author.id, published_at=utcnow())
-        db.session.add(entry)
+        endpoint = WebhookEndpoint(url="https://hooks.example.com/ideas", secret="s" * 32,
+                                   events="idea.created")
+        db.session.add_all([entry, endpoint])
         db.session.commit()
         tokens = {"auth.reset_password": accounts.password_reset_token(member),
                   "auth.confirm": accounts.confirmation_token(member),
@@ -323,7 +325,7 @@ def sample_urls(app, make_user, make_idea, make_tag, fetch):
             if "GET" not in rule.methods or rule.endpoint == "static":
                 continue
             values = {"idea_id": idea.id, "comment_id": comment.id, "member_id": author.id,
-                      "tag_id": tag.id, "entry_id": entry.id, "token": tokens.get(rule.endpoint)}
+                      "tag_id": tag.id, "entry_id": entry.id, "endpoint_id": endpoint.id, "token": tokens.get(rule.endpoint)}
             missing = [name for name in rule.arguments if values.get(name) is None]
             assert not missing, f"give test_security a sample {missing} for {rule.endpoint}"
             urls.append(url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}))
