@@ -7,12 +7,11 @@ import csv
 import io
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from . import audit
 from .extensions import db
 from .inbox import follower_counts
-from .models import Idea, User, Vote
+from .models import Idea, Tag, User, Vote, idea_tags
 from .visibility import listed_ideas
 
 IDEA_COLUMNS = (
@@ -54,43 +53,55 @@ def exported_ideas(viewer):
 
 
 def idea_pages(viewer, page_size=None):
-    """The exported ideas as lists of rows (tuples in IDEA_COLUMNS order, url left out), a page each."""
+    """The exported ideas as lists of rows (tuples in IDEA_COLUMNS order, url left out), a page each.
+
+    Rows are plain columns, not ORM objects, so nothing piles up in the session as pages go by.
+    """
     audit.require_staff(viewer)
     page_size = page_size or PAGE_SIZE
     last_id = 0
     while True:
-        ideas = db.session.execute(
-            exported_ideas(viewer).where(Idea.id > last_id).options(selectinload(Idea.tags))
-            .order_by(Idea.id).limit(page_size)
-        ).unique().scalars().all()
-        if not ideas:
+        rows = db.session.execute(
+            exported_ideas(viewer)
+            .with_only_columns(Idea.id, Idea.title, Idea.description, Idea.kind, Idea.status, Idea.vote_count,
+                               Idea.imported_vote_count, User.name, User.email, Idea.created_at,
+                               Idea.status_changed_at)
+            .join_from(Idea, User, User.id == Idea.author_id)
+            .where(Idea.id > last_id).order_by(Idea.id).limit(page_size)
+        ).all()
+        if not rows:
             return
-        followers = dict(db.session.execute(follower_counts([idea.id for idea in ideas])).all())
+        ids = [row.id for row in rows]
+        followers = dict(db.session.execute(follower_counts(ids)).all())
+        tags = {}
+        for idea_id, name in db.session.execute(
+            select(idea_tags.c.idea_id, Tag.name).join(Tag, Tag.id == idea_tags.c.tag_id)
+            .where(idea_tags.c.idea_id.in_(ids)).order_by(Tag.name)
+        ):
+            tags.setdefault(idea_id, []).append(name)
         yield [
-            (idea.id, idea.title, idea.description, idea.kind, idea.status,
-             TAG_SEPARATOR.join(tag.name for tag in idea.tags), idea.vote_count,
-             idea.imported_vote_count, followers.get(idea.id, 0), idea.author.name, idea.author.email,
-             _timestamp(idea.created_at), _timestamp(idea.status_changed_at))
-            for idea in ideas
+            (row.id, row.title, row.description, row.kind, row.status,
+             TAG_SEPARATOR.join(tags.get(row.id, ())), row.vote_count, row.imported_vote_count,
+             followers.get(row.id, 0), row.name, row.email,
+             _timestamp(row.created_at), _timestamp(row.status_changed_at))
+            for row in rows
         ]
-        last_id = ideas[-1].id
-        # Done with this page: let its objects go, so memory stays one page deep.
-        for idea in ideas:
-            db.session.expunge(idea)
+        last_id = ids[-1]
 
 
 def vote_pages(viewer, page_size=None):
     """Votes on the exported ideas as lists of (idea id, email, name, date) rows, a page each."""
     audit.require_staff(viewer)
     page_size = page_size or PAGE_SIZE
-    ideas = exported_ideas(viewer).with_only_columns(Idea.id).subquery()
+    # The same ideas as the ideas file, as a plain join (a page of votes probes their ideas by key).
+    exported = exported_ideas(viewer).whereclause
     last_id = 0
     while True:
         rows = db.session.execute(
             select(Vote.id, Vote.idea_id, User.email, User.name, Vote.created_at)
             .join(User, User.id == Vote.user_id)
-            .join(ideas, ideas.c.id == Vote.idea_id)
-            .where(Vote.id > last_id)
+            .join(Idea, Idea.id == Vote.idea_id)
+            .where(Vote.id > last_id, exported)
             .order_by(Vote.id).limit(page_size)
         ).all()
         if not rows:

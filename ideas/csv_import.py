@@ -4,14 +4,13 @@ Nothing here knows about HTTP. `plan_import` is the dry run: it reads the file, 
 row and counts what would be created, and writes nothing. `run_import` walks the same code with
 writing switched on, so what the dry run promised is what the import does.
 
-Every created idea and vote is recorded in `imported_records` under (source, kind, external id),
-so importing a file again skips what it already brought in: the import is idempotent. Members
+Every created idea is recorded in `imported_records` under (source, "idea", external id), and a
+member has one vote per idea, so importing a file again adds nothing: the import is idempotent. Members
 named by email are created without a password and unconfirmed (so nothing is ever mailed to
 them); they can claim the account with "forgot password". Work is set-based, a batch of rows
 at a time, so large files cost a few queries per thousand rows.
 """
 import csv
-import hashlib
 import io
 import json
 import os
@@ -21,11 +20,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import audit
 from .accounts import EMAIL_MAX, EMAIL_SHAPE, NAME_MAX, normalise_email
-from .database import insert_many_ignoring_conflicts
 from .errors import InvalidInput
 from .extensions import db
 from .models import (
@@ -91,8 +91,8 @@ class Format:
     required: tuple  # fields the header must have
 
     def headers(self, fields=None):
-        """The first accepted header name of each field, for the page that lists them."""
-        return [self.columns[name][0] for name in (fields or self.columns)]
+        """The header names each field may go by, for the page that lists them."""
+        return [" or ".join(self.columns[name]) for name in (fields or self.columns)]
 
     def optional_headers(self):
         """The other columns read, each with the names it may go by."""
@@ -124,7 +124,7 @@ CANNY_POSTS = Format("canny-posts", "canny", "idea", "Canny: posts export", {
     "author_email": ("author_email", "email"), "board": ("board", "board_name"),
     "category": ("category", "category_name"), "tags": ("tags",),
     "created": ("created", "created_at", "date"),
-    "imported_votes": ("votes", "vote_count", "votes_count", "score"), "url": ("url", "post_url"),
+    "imported_votes": ("votes", "vote_count", "votes_count"), "url": ("url", "post_url"),
 }, ("id", "title", "description"))
 CANNY_VOTES = Format("canny-votes", "canny", "vote", "Canny: votes export", {
     "idea_id": ("post_id",), "email": ("voter_email", "email"), "name": ("voter_name", "voter", "name"),
@@ -498,11 +498,33 @@ class _Run:
 
     def recorded(self, kind, external_ids):
         """{external id: idea id} of rows an earlier import of this source already brought in."""
+        if _dialect() == "postgresql":
+            # One index probe per id. With `external_id IN (...)`, PostgreSQL may read the whole
+            # (source, kind) range and test each row against the list when its statistics are
+            # stale, as they are while an import fills the table: quadratic on a big file.
+            return dict(db.session.execute(text(
+                "SELECT k.external_id, r.idea_id FROM unnest(CAST(:ids AS varchar[])) AS k(external_id) "
+                "JOIN LATERAL (SELECT idea_id FROM imported_records WHERE source = :source AND kind = :kind "
+                "AND external_id = k.external_id) AS r ON true"
+            ), {"ids": list(external_ids), "source": self.source, "kind": kind}).all())
         return dict(db.session.execute(
             select(ImportedRecord.external_id, ImportedRecord.idea_id).where(
                 ImportedRecord.source == self.source, ImportedRecord.kind == kind,
                 ImportedRecord.external_id.in_(external_ids))
         ).all())
+
+    def existing_votes(self, pairs):
+        """The (member id, idea id) pairs among `pairs` that already are votes."""
+        if _dialect() == "postgresql":
+            return set(db.session.execute(text(
+                "SELECT p.user_id, p.idea_id FROM "
+                "unnest(CAST(:users AS integer[]), CAST(:ideas AS integer[])) AS p(user_id, idea_id) "
+                "JOIN LATERAL (SELECT 1 FROM votes WHERE votes.user_id = p.user_id "
+                "AND votes.idea_id = p.idea_id) AS v ON true"
+            ), {"users": [user for user, _ in pairs], "ideas": [idea for _, idea in pairs]}).all())
+        # Pairs, not two IN lists: those would probe every member with every idea of the batch.
+        return set(db.session.execute(select(Vote.user_id, Vote.idea_id).where(
+            tuple_(Vote.user_id, Vote.idea_id).in_(pairs))).all())
 
     # Ideas.
 
@@ -526,11 +548,11 @@ class _Run:
         db.session.execute(insert(ImportedRecord), [
             dict(source=self.source, kind="idea", external_id=row.external_id, idea_id=idea_id,
                  created_at=self.now) for row, idea_id in created])
-        insert_many_ignoring_conflicts(idea_tags, [
+        _insert_ignoring(idea_tags, [
             dict(idea_id=idea_id, tag_id=tags[name]) for row, idea_id in created for name in row.tags])
         # Authors follow their idea; the staff member standing in for an unknown author hears of
         # status changes only, not of every comment on a thousand imported ideas.
-        insert_many_ignoring_conflicts(Follow.__table__, [
+        _insert_ignoring(Follow.__table__, [
             dict(user_id=authors[row.author_email] if row.author_email else self.actor.id, idea_id=idea_id,
                  following=True, reason="author", level="all" if row.author_email else "status",
                  created_at=self.now, updated_at=self.now) for row, idea_id in created])
@@ -555,6 +577,8 @@ class _Run:
     # Votes.
 
     def take_votes(self, rows):
+        """Votes of a batch: one per member and idea (the database's rule), so a vote already there
+        is left alone and importing the file again adds nothing."""
         ideas = self.recorded("idea", list({row.idea_external_id for row in rows}))
         kept = []
         for row in rows:
@@ -563,41 +587,31 @@ class _Run:
                     row.row, "idea_id", f"Idea {row.idea_external_id[:40]} is not imported from "
                     f"{SOURCE_NAMES[self.source]} yet: import its ideas file first.")
                 continue
-            key = _vote_key(row.idea_external_id, row.email)
+            key = (ideas[row.idea_external_id], row.email)
             if key in self.seen_votes:
                 self.plan.add_problem(row.row, "email", "The same vote is on an earlier row.")
                 continue
             self.seen_votes.add(key)
-            kept.append((key, ideas[row.idea_external_id], row))
-        done = self.recorded("vote", [key for key, _, _ in kept])
-        self.plan.already_imported += sum(1 for key, _, _ in kept if key in done)
-        kept = [item for item in kept if item[0] not in done]
+            kept.append((ideas[row.idea_external_id], row))
         if not kept:
             return
-        members = self.member_ids({row.email: row.name for _, _, row in kept})
-        existing = set()
-        known = [members[row.email] for _, _, row in kept if members[row.email] is not None]
-        if known:
-            existing = set(db.session.execute(select(Vote.user_id, Vote.idea_id).where(
-                Vote.user_id.in_(known), Vote.idea_id.in_({idea_id for _, idea_id, _ in kept}))).all())
-        new_votes = [(key, idea_id, row) for key, idea_id, row in kept
-                     if (members[row.email], idea_id) not in existing]
+        members = self.member_ids({row.email: row.name for _, row in kept})
+        pairs = [(members[row.email], idea_id) for idea_id, row in kept if members[row.email] is not None]
+        existing = self.existing_votes(pairs) if pairs else set()
+        new_votes = [(idea_id, row) for idea_id, row in kept if (members[row.email], idea_id) not in existing]
+        self.plan.already_imported += len(kept) - len(new_votes)
         self.plan.votes += len(new_votes)
-        if not self.write:
+        if not self.write or not new_votes:
             return
-        if new_votes:
-            # A member voting this very moment must not fail the import: their vote stands.
-            insert_many_ignoring_conflicts(Vote.__table__, [
-                dict(user_id=members[row.email], idea_id=idea_id, created_at=row.created_at,
-                     cast_by_id=self.actor.id) for _, idea_id, row in new_votes])
-            for _, idea_id, _ in new_votes:
-                self.voted_ideas[idea_id] = self.voted_ideas.get(idea_id, 0) + 1
-        db.session.execute(insert(ImportedRecord), [
-            dict(source=self.source, kind="vote", external_id=key, idea_id=idea_id, created_at=self.now)
-            for key, idea_id, _ in kept])
-        insert_many_ignoring_conflicts(Follow.__table__, [
+        # A member voting this very moment must not fail the import: their vote stands.
+        _insert_ignoring(Vote.__table__, [
+            dict(user_id=members[row.email], idea_id=idea_id, created_at=row.created_at,
+                 cast_by_id=self.actor.id) for idea_id, row in new_votes])
+        for idea_id, _ in new_votes:
+            self.voted_ideas[idea_id] = self.voted_ideas.get(idea_id, 0) + 1
+        _insert_ignoring(Follow.__table__, [
             dict(user_id=members[row.email], idea_id=idea_id, following=True, reason="vote", level="status",
-                 created_at=self.now, updated_at=self.now) for _, idea_id, row in kept])
+                 created_at=self.now, updated_at=self.now) for idea_id, row in new_votes])
 
     def fix_counters(self):
         """Stored vote counts, trending scores and imported counts of the ideas that got votes."""
@@ -627,9 +641,18 @@ class _Run:
         return True
 
 
-def _vote_key(idea_external_id, email):
-    """The external id of one vote: the idea's id and the voter's address, hashed to a fixed length."""
-    return hashlib.sha256(f"{idea_external_id}\x1f{email}".encode()).hexdigest()
+def _dialect():
+    return db.session.get_bind().dialect.name
+
+
+def _insert_ignoring(table, rows):
+    """Insert many rows in one executemany, leaving out those that break a unique constraint.
+
+    One cached statement for every batch (rather than a thousand-row VALUES list compiled anew).
+    """
+    if rows:
+        statement = (postgresql_insert if _dialect() == "postgresql" else sqlite_insert)(table)
+        db.session.execute(statement.on_conflict_do_nothing(), rows)
 
 
 def _walk(actor, data, filename, max_bytes, write):

@@ -11,6 +11,7 @@ from flask import (
     Blueprint, Response, current_app, flash, render_template, request, stream_with_context, url_for,
 )
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..csv_export import IDEA_COLUMNS, VOTE_COLUMNS, ideas_csv, votes_csv
@@ -100,9 +101,12 @@ def confirm():
     try:
         data, filename = load_upload(_upload_dir(), current_user, token)
         plan = run_import(current_user, data, filename, _max_bytes())
+        db.session.commit()
     except InvalidInput as error:
         return _page(error.message)
-    db.session.commit()
+    except IntegrityError:
+        # Two confirmations of one file at the same moment: the records' unique key lets one win.
+        return _page("This file was being imported twice at once; the board holds it once. Check it.")
     discard_upload(_upload_dir(), token)
     left_out = f"; {_count(plan.problem_count, 'row')} left out" if plan.problem_count else ""
     flash(f"Imported from {filename or 'the file'}: {_count(plan.ideas, 'idea')}, "
