@@ -21,6 +21,13 @@ IDEAS_HEADER = ("id,title,description,kind,status,tags,votes,imported_votes,foll
                 "author_email,created,last_status_change,url")
 
 
+@pytest.fixture(autouse=True)
+def upload_dir(app, tmp_path):
+    """Uploads waiting for confirmation go to the test's own directory, not instance/."""
+    app.config["IMPORT_UPLOAD_DIR"] = str(tmp_path / "imports")
+    return tmp_path / "imports"
+
+
 @pytest.fixture
 def staff(auth, make_user):
     """A signed-in staff member."""
@@ -558,3 +565,12 @@ def test_a_token_works_once(client, staff, fetch):
 
     assert (first.status_code, second.status_code) == (303, 422)
     assert count(fetch, Idea) == 2
+
+
+def test_the_kept_upload_is_removed_once_imported(client, staff, upload_dir):
+    token = token_of(upload(client, OWN_FILE))
+    assert sorted(path.name for path in upload_dir.iterdir()) == [f"{token}.csv", f"{token}.json"]
+
+    client.post("/staff/csv/import/confirm", data={"token": token})
+
+    assert list(upload_dir.iterdir()) == []
