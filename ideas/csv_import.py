@@ -181,6 +181,8 @@ def _reader(text):
 
 @dataclass
 class Problem:
+    """One bad cell: the row (the header is row 1), the column, what is wrong."""
+
     row: int
     column: str
     message: str
@@ -203,6 +205,7 @@ class ImportPlan:
     problem_count: int = 0
 
     def add_problem(self, row, column, message):
+        """Count a problem; keep the first PROBLEMS_SHOWN for the page."""
         self.problem_count += 1
         if len(self.problems) < PROBLEMS_SHOWN:
             self.problems.append(Problem(row, column, message))
@@ -222,6 +225,7 @@ class ImportPlan:
 # Cells.
 
 def _text(cells, positions, name, unescape=False):
+    """The trimmed cell of field `name` ("" when the file has no such column)."""
     position = positions.get(name)
     if position is None or position >= len(cells):
         return ""
@@ -233,6 +237,7 @@ def _text(cells, positions, name, unescape=False):
 
 
 def _integer(value, column):
+    """A count from a cell: a whole number from 0 to 2^31 - 1; empty is 0."""
     if value == "":
         return 0
     if not value.isdigit() or int(value) > INTEGER_MAX:
@@ -269,6 +274,7 @@ def _parse_time(value):
 
 
 def _email(value, column, required):
+    """A normalised email address, None when empty and not required."""
     email = normalise_email(value)
     if not email:
         if required:
@@ -280,11 +286,13 @@ def _email(value, column, required):
 
 
 def _name(value, email):
+    """A display name from a cell, else from the address."""
     name = " ".join(value.replace("\x00", "").split())[:NAME_MAX]
     return name or (email.split("@")[0][:NAME_MAX] if email else "")
 
 
 def _external_id(value, column):
+    """The other tool's id of the row."""
     if not value:
         raise RowProblem(column, "The row has no id.")
     if len(value) > EXTERNAL_ID_MAX:
@@ -293,6 +301,7 @@ def _external_id(value, column):
 
 
 def _tags(value, column, *extra):
+    """Tag names from a comma-separated cell (plus `extra` ones, e.g. a board), lower-cased."""
     names = [" ".join(part.split()).lower() for part in value.split(",")]
     names += [" ".join(part.split()).lower() for part in extra]
     names = list(dict.fromkeys(name for name in names if name))
@@ -303,6 +312,7 @@ def _tags(value, column, *extra):
 
 
 def _status(value, column, mapping, tool):
+    """Our status for another tool's status name."""
     key = " ".join(value.lower().replace("_", " ").replace("-", " ").split())
     if key not in mapping:
         known = ", ".join(STATUSES if tool == "Ideas" else mapping)
@@ -312,6 +322,8 @@ def _status(value, column, mapping, tool):
 
 @dataclass
 class IdeaRow:
+    """One row of an ideas or posts file, checked and in our terms."""
+
     row: int
     external_id: str
     title: str
@@ -329,6 +341,8 @@ class IdeaRow:
 
 @dataclass
 class VoteRow:
+    """One row of a votes file, checked."""
+
     row: int
     idea_external_id: str
     email: str
@@ -337,6 +351,7 @@ class VoteRow:
 
 
 def _check_text(title, description, column_title, column_description):
+    """The rules the idea form applies to title and description."""
     if not title:
         raise RowProblem(column_title, "The title is empty.")
     if len(title) > TITLE_MAX:
@@ -432,6 +447,7 @@ def parse_vote(number, cells, positions, now):
 
 
 def _signed(description, line):
+    """The description with an italic line saying where it came from."""
     return f"{description}\n\n*{line}*" if description else f"*{line}*"
 
 
@@ -529,6 +545,7 @@ class _Run:
     # Ideas.
 
     def take_ideas(self, rows):
+        """Ideas of a batch: new ones created with their author, tags, follow and timeline step."""
         rows = [row for row in rows if self._first(row.row, row.external_id, "id")]
         done = self.recorded("idea", [row.external_id for row in rows])
         self.plan.already_imported += sum(1 for row in rows if row.external_id in done)
@@ -565,6 +582,7 @@ class _Run:
             db.session.execute(insert(TimelineEntry), timeline)
 
     def _idea_values(self, row, authors):
+        """The columns of the idea a row becomes."""
         return dict(
             title=row.title, description=row.description, description_html=render_markdown(row.description),
             kind=row.kind, status=row.status,
@@ -633,6 +651,7 @@ class _Run:
                 for idea_id, count, created_at, imported in rows])
 
     def _first(self, row_number, external_id, column):
+        """False (and a problem) when an earlier row of the file had the same id."""
         earlier = self.seen_ids.get(external_id)
         if earlier is not None:
             self.plan.add_problem(row_number, column, f"The id {external_id[:40]} is on row {earlier} too.")
@@ -656,6 +675,7 @@ def _insert_ignoring(table, rows):
 
 
 def _walk(actor, data, filename, max_bytes, write):
+    """Read the file batch by batch; count (and with `write`, create) what it brings."""
     audit.require_staff(actor)
     text = decode_upload(data, max_bytes)
     reader = _reader(text)
@@ -751,6 +771,7 @@ def discard_upload(directory, token):
 
 
 def _discard_stale(directory):
+    """Remove uploads nobody confirmed within UPLOAD_MAX_AGE."""
     cutoff = time.time() - UPLOAD_MAX_AGE
     for name in os.listdir(directory):
         path = os.path.join(directory, name)
