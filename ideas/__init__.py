@@ -10,6 +10,7 @@ from config import load_config
 
 from .database import configure_engine, mark_writing, reset_writing
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+from .i18n import register_i18n
 from .request_log import register_request_log
 from .web import health
 from .web.privacy import register_access
@@ -35,6 +36,7 @@ def create_app(config_name=None, overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     register_extensions(app)
+    register_i18n(app)
     register_request_log(app)
     register_blueprints(app)
     app.register_blueprint(health.bp)

@@ -41,6 +41,8 @@ class User(UserMixin, db.Model):
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The secret half of the member's feed links on a private site (ideas.access); None until asked for.
     feed_token: Mapped[str | None] = mapped_column(String(32))
+    # The language the member chose for pages and emails (ideas.i18n); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     def get_id(self):
         return f"{self.id}:{self.session_token}"

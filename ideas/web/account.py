@@ -4,7 +4,8 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, current_app, flash, make_response, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from flask_babel import gettext as _, lazy_gettext as _l
+from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import accounts
@@ -13,6 +14,7 @@ from ..board import ideas_by
 from ..errors import InvalidInput
 from ..extensions import db
 from ..following import followed_ideas
+from ..i18n import LOCALE_NAMES
 from ..models import ApiKey
 from ..voting import backed_ideas
 from .forms import (
@@ -32,13 +34,23 @@ ACTIVITY_LIMIT = 100
 class ApiKeyForm(FlaskForm):
     """Name a new personal API key. Lives here: only the settings page uses it."""
 
-    name = StringField("Key name", [DataRequired("Name the key."), Length(max=KEY_NAME_MAX), _no_nul],
-                       filters=[_strip], description="What will use it, e.g. “Support tool”.")
+    name = StringField(_l("Key name"), [DataRequired(_l("Name the key.")), Length(max=KEY_NAME_MAX), _no_nul],
+                       filters=[_strip], description=_l("What will use it, e.g. “Support tool”."))
 
 
-def _settings_page(name_form=None, password_form=None, status=200, api_key_form=None):
+class LanguageForm(FlaskForm):
+    """The language of pages and emails; empty follows the browser."""
+
+    locale = RadioField(_l("Language"), default="", choices=[
+        SelectChoice("", _l("The browser's language")),
+        *(SelectChoice(code, name) for code, name in LOCALE_NAMES.items()),
+    ])
+
+
+def _settings_page(name_form=None, password_form=None, status=200, api_key_form=None, language_form=None):
     return render_template(
         "account/settings.html",
+        language_form=language_form or LanguageForm(locale=current_user.locale or ""),
         name_form=name_form or NameForm(name=current_user.name),
         password_form=password_form or ChangePasswordForm(),
         action_form=ActionForm(),
@@ -62,9 +74,22 @@ def change_name():
     if form.validate_on_submit():
         accounts.change_name(current_user, form.name.data)
         db.session.commit()
-        flash("Your name is saved.", "success")
+        flash(_("Your name is saved."), "success")
         return see_other(url_for("account.settings"))
     return _settings_page(name_form=form, status=422)
+
+
+@bp.post("/language")
+@login_required
+def change_language():
+    """Choose the language of pages and emails, or follow the browser again."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        current_user.locale = form.locale.data or None
+        db.session.commit()
+        flash(_("Your language is saved."), "success")
+        return see_other(url_for("account.settings"))
+    return _settings_page(language_form=form, status=422)
 
 
 @bp.post("/password")
@@ -80,8 +105,8 @@ def change_password():
         else:
             db.session.commit()
             # This browser keeps its session (and remember-me) under the new token.
-            login_user(current_user, remember=_has_remember_cookie())
-            flash("Your password is changed; other sessions were signed out.", "success")
+            login_user(current_user._get_current_object(), remember=_has_remember_cookie())
+            flash(_("Your password is changed; other sessions were signed out."), "success")
             return see_other(url_for("account.settings"))
     return _settings_page(password_form=form, status=422)
 
@@ -116,7 +141,7 @@ def notification_settings():
         current_user.email_mode = form.email_mode.data
         current_user.timezone = form.timezone.data or None
         db.session.commit()
-        flash("Your email settings are saved.", "success")
+        flash(_("Your email settings are saved."), "success")
         return see_other(url_for("account.notification_settings"))
     return render_form("account/notifications.html", form=form)
 
@@ -149,5 +174,5 @@ def revoke_key(key_id):
         abort(404)
     revoke_api_key(current_user, key)
     db.session.commit()
-    flash(f"The key “{key.name}” is revoked.", "success")
+    flash(_("The key “%(name)s” is revoked.", name=key.name), "success")
     return see_other(url_for("account.settings", _anchor="api-keys"))

@@ -3,6 +3,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, request
+from flask_babel import gettext
 from flask_login import login_url
 
 from ..extensions import db, htmx, login_manager
@@ -25,7 +26,7 @@ def load_user(user_id):
 
 def unauthorized():
     """Send signed-out visitors to sign in, and back here afterwards."""
-    flash(login_manager.login_message, login_manager.login_message_category)
+    flash(gettext("Sign in to do that."), login_manager.login_message_category)
     back = request.full_path if request.method == "GET" else (request.referrer or "/")
     target = login_url(login_manager.login_view, next_url=_local(back))
     if htmx:

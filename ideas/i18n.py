@@ -1,0 +1,144 @@
+"""Languages: which locale a request speaks, and the labels, dates and numbers that follow it.
+
+The member's own choice (users.locale) wins; otherwise the browser's Accept-Language picks the
+best of SUPPORTED_LOCALES; otherwise English, the language the source is written in. The JSON
+API always answers in English: its messages are for programs, and a client should not see them
+change with a header it may not know it sends.
+"""
+import os
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import (
+    format_date as babel_format_date, format_datetime as babel_format_datetime, format_timedelta,
+)
+from babel.numbers import format_decimal
+from flask import has_request_context, request
+from flask_babel import Babel, get_locale, gettext, lazy_gettext
+from flask_login import current_user
+
+DEFAULT_LOCALE = "en"
+SUPPORTED_LOCALES = ("en", "de")
+# Each language named in itself, as people look for their own: never translated.
+LOCALE_NAMES = {"en": "English", "de": "Deutsch"}
+
+# The words pages show for each status and kind. The models keep the English labels for the
+# API, CSV and webhooks; these follow the reader's language.
+STATUS_NAMES = {
+    "open": lazy_gettext("New"),
+    "under_review": lazy_gettext("Under review"),
+    "planned": lazy_gettext("Planned"),
+    "in_progress": lazy_gettext("In progress"),
+    "shipped": lazy_gettext("Shipped"),
+    "declined": lazy_gettext("Declined"),
+    "merged": lazy_gettext("Merged"),
+}
+KIND_NAMES = {
+    "idea": lazy_gettext("Idea"),
+    "problem": lazy_gettext("Problem"),
+    "praise": lazy_gettext("Praise"),
+}
+
+# The board's and the inbox's orders (ideas.board.SORTS, ideas.inbox.SORTS).
+BOARD_SORT_NAMES = {
+    "trending": lazy_gettext("Trending"),
+    "top": lazy_gettext("Top"),
+    "new": lazy_gettext("New"),
+    "updated": lazy_gettext("Recently updated"),
+}
+INBOX_SORT_NAMES = {
+    "triage": lazy_gettext("New first"),
+    "votes": lazy_gettext("Most votes"),
+    "trending": lazy_gettext("Trending"),
+    "newest": lazy_gettext("Newest"),
+    "waiting": lazy_gettext("Waiting longest"),
+}
+# Lower case, as the members list shows them; headings capitalise.
+ROLE_NAMES = {
+    "member": lazy_gettext("member"),
+    "staff": lazy_gettext("staff"),
+    "admin": lazy_gettext("admin"),
+}
+
+babel = Babel()
+
+
+def select_locale():
+    """The member's setting, else the browser's best supported choice, else English."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    if request.blueprint == "api":
+        return DEFAULT_LOCALE
+    chosen = getattr(current_user, "locale", None) if current_user else None
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+
+
+def select_timezone():
+    """The signed-in member's time zone (chosen for the digest), else UTC."""
+    zone = reader_zone()
+    return zone.key if isinstance(zone, ZoneInfo) else "UTC"
+
+
+def reader_zone():
+    """The signed-in member's time zone as a tzinfo, UTC when none or unknown."""
+    zone_name = getattr(current_user, "timezone", None) if has_request_context() else None
+    try:
+        return ZoneInfo(zone_name) if zone_name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def current_locale():
+    """The locale in force as a string ("en", "de"); English outside any request."""
+    locale = get_locale()
+    return str(locale) if locale is not None else DEFAULT_LOCALE
+
+
+def relative_time(moment, now=None, locale=None):
+    """"3 days ago" / "vor 3 Tagen" for a timezone-aware moment; "just now" under a minute."""
+    now = now or datetime.now(timezone.utc)
+    delta = moment - now
+    if delta.total_seconds() > -60:  # a moment in the future is a clock's skew: "just now" too
+        return gettext("just now")
+    # threshold=1: 59 minutes stay "59 minutes", not "1 hour".
+    return format_timedelta(delta, threshold=1, add_direction=True, locale=locale or current_locale())
+
+
+def exact_time(moment, zone=timezone.utc, locale=None):
+    """"Monday 30 November 2026, 14:05 UTC": the words a hover shows, in the reader's language."""
+    local = moment.astimezone(zone)
+    # Translators: a Unicode (CLDR) date pattern for the exact time shown on hover;
+    # EEEE weekday, d day, MMMM month name, y year, HH:mm hours and minutes.
+    pattern = gettext("EEEE d MMMM y, HH:mm")
+    words = babel_format_datetime(local, pattern, tzinfo=local.tzinfo, locale=locale or current_locale())
+    return f"{words} {local.tzname()}"
+
+
+def long_date(moment):
+    """"23 November 2026" / "23. November 2026": the day of a UTC moment, in the reader's language."""
+    # Translators: a Unicode (CLDR) date pattern for a day: d day, MMMM month name, y year.
+    return babel_format_date(moment.date(), gettext("d MMMM y"), locale=current_locale())
+
+
+def format_count(number):
+    """A count with the locale's digit grouping: 1,234 in English, 1.234 in German."""
+    return format_decimal(number or 0, locale=current_locale())
+
+
+def translation_directory(app):
+    """translations/ beside the package, like templates/ and static/."""
+    return os.path.normpath(os.path.join(app.root_path, "..", "translations"))
+
+
+def register_i18n(app):
+    """Bind Flask-Babel with our selectors; Flask-Login's messages follow the locale too."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directory(app))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.globals.update(
+        current_locale=current_locale, LOCALE_NAMES=LOCALE_NAMES,
+        STATUS_LABELS=STATUS_NAMES, KIND_LABELS=KIND_NAMES, ROLE_LABELS=ROLE_NAMES,
+    )
+    app.jinja_env.filters["number"] = format_count
