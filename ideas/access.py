@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
@@ -28,9 +29,9 @@ CODES_PER_HOUR = 5
 INVITATION_LIFETIME = timedelta(days=14)
 
 SIGNUP_MODES = {
-    "open": "Anyone may sign up",
-    "domains": "Only addresses at the domains below (and people staff invite)",
-    "invitation": "Only people staff invite",
+    "open": _l("Anyone may sign up"),
+    "domains": _l("Only addresses at the domains below (and people staff invite)"),
+    "invitation": _l("Only people staff invite"),
 }
 DOMAINS_MAX = 50
 DOMAIN_SHAPE = re.compile(
@@ -69,13 +70,13 @@ def parse_domains(text):
             continue
         entry = entry.removeprefix("@")
         if not DOMAIN_SHAPE.fullmatch(entry):
-            raise InvalidInput("Please correct the domains.", {
-                "allowed_domains": f"“{entry[:80]}” is not a domain name like example.com."})
+            raise InvalidInput(_("Please correct the domains."), {
+                "allowed_domains": _("“%(entry)s” is not a domain name like example.com.", entry=entry[:80])})
         if entry not in found:
             found.append(entry)
     if len(found) > DOMAINS_MAX:
-        raise InvalidInput("Too many domains.",
-                           {"allowed_domains": f"List at most {DOMAINS_MAX} domains."})
+        raise InvalidInput(_("Too many domains."),
+                           {"allowed_domains": _("List at most %(limit)s domains.", limit=DOMAINS_MAX)})
     return found
 
 
@@ -83,11 +84,11 @@ def update_access_rules(actor, private, signup_mode, domains_text):
     """Set private mode and who may sign up; audited. Restricting to domains needs at least one."""
     audit.require_admin(actor)
     if signup_mode not in SIGNUP_MODES:
-        raise InvalidInput("Choose who may sign up.", {"signup_mode": "Choose one of the options."})
+        raise InvalidInput(_("Choose who may sign up."), {"signup_mode": _("Choose one of the options.")})
     domains = parse_domains(domains_text)
     if signup_mode == "domains" and not domains:
-        raise InvalidInput("Name the domains.", {
-            "allowed_domains": "Name at least one domain, or choose another sign-up rule."})
+        raise InvalidInput(_("Name the domains."), {
+            "allowed_domains": _("Name at least one domain, or choose another sign-up rule.")})
     before = get_settings(*ACCESS_KEYS)
     set_setting("private_mode", "1" if private else "0")
     set_setting("signup_mode", signup_mode)
@@ -109,12 +110,13 @@ def ensure_may_sign_up(email, invitation=None):
         return
     rules = access_rules()
     if rules.signup_mode == "invitation":
-        raise NotAllowed("Joining this site is by invitation only. Ask its team to invite you.")
+        raise NotAllowed(_("Joining this site is by invitation only. Ask its team to invite you."))
     if rules.signup_mode == "domains":
         domain = accounts.normalise_email(email).rpartition("@")[2]
         if domain not in rules.allowed_domains:
-            raise InvalidInput("This address may not sign up.", {
-                "email": f"Only addresses at {', '.join(rules.allowed_domains)} may sign up here."})
+            raise InvalidInput(_("This address may not sign up."), {
+                "email": _("Only addresses at %(domains)s may sign up here.",
+                           domains=', '.join(rules.allowed_domains))})
 
 
 def sign_up_member(name, email, password, invitation=None):
@@ -139,9 +141,10 @@ def invite(actor, email):
     audit.require_staff(actor)
     email = accounts.normalise_email(email)
     if not accounts.EMAIL_SHAPE.fullmatch(email) or len(email) > accounts.EMAIL_MAX:
-        raise InvalidInput("Enter a valid email address.", {"email": "Enter a valid email address."})
+        raise InvalidInput(_("Enter a valid email address."), {"email": _("Enter a valid email address.")})
     if accounts.find_member_by_email(email) is not None:
-        raise InvalidInput("Already a member.", {"email": "Someone with this address is already a member."})
+        raise InvalidInput(_("Already a member."), {"email": _("Someone with this address is already a "
+                                                               "member.")})
     invitation = db.session.execute(
         select(Invitation).where(Invitation.email == email, Invitation.accepted_at.is_(None),
                                  Invitation.revoked_at.is_(None)).order_by(Invitation.id.desc()).limit(1)
@@ -162,7 +165,7 @@ def revoke_invitation(actor, invitation):
     """Stop a pending invitation's link from working (staff only)."""
     audit.require_staff(actor)
     if invitation.state != "pending":
-        raise Conflict("Only a pending invitation can be withdrawn.")
+        raise Conflict(_("Only a pending invitation can be withdrawn."))
     invitation.revoked_at = utcnow()
     audit.record(actor, "invitation.revoked", invitation, {"state": "pending"}, {"state": "revoked"})
     db.session.flush()

@@ -4,6 +4,7 @@ import hmac
 import re
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -39,7 +40,7 @@ def sign_up(name, email, password):
     name = _clean_name(name)
     email = normalise_email(email)
     if not EMAIL_SHAPE.fullmatch(email) or len(email) > EMAIL_MAX:
-        raise InvalidInput("Enter a valid email address.", {"email": "Enter a valid email address."})
+        raise InvalidInput(_("Enter a valid email address."), {"email": _("Enter a valid email address.")})
     if find_member_by_email(email) is not None:
         raise EmailTaken()
     _check_password(password)
@@ -58,7 +59,7 @@ def authenticate(email, password):
     if member is None or not verify_password(member.password_hash, password):
         return None
     if member.suspended_at is not None:
-        raise NotAllowed("This account is suspended. Contact the site's team if you think this is wrong.")
+        raise NotAllowed(_("This account is suspended. Contact the site's team if you think this is wrong."))
     if needs_rehash(member.password_hash):
         member.password_hash = hash_password(password)
     return member
@@ -73,7 +74,8 @@ def change_name(member, name):
 def _clean_name(name):
     name = " ".join((name or "").split())
     if not name or len(name) > NAME_MAX or "\x00" in name:
-        raise InvalidInput("Enter a name.", {"name": f"Enter a name of at most {NAME_MAX} characters."})
+        raise InvalidInput(_("Enter a name."), {"name": _("Enter a name of at most %(limit)s characters.",
+                                                          limit=NAME_MAX)})
     return name
 
 
@@ -81,7 +83,7 @@ def change_password(member, current_password, new_password):
     """Replace the password after checking the current one; ends other sessions."""
     if not verify_password(member.password_hash, current_password):
         raise InvalidInput(
-            "The current password is wrong.", {"current_password": "This is not your current password."}
+            _("The current password is wrong."), {"current_password": _("This is not your current password.")}
         )
     set_password(member, new_password)
 
@@ -97,8 +99,9 @@ def set_password(member, new_password):
 def _check_password(password):
     if not password or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidInput(
-            "Choose another password.",
-            {"password": f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters."},
+            _("Choose another password."),
+            {"password": _("Use between %(password_min)s and %(limit)s characters.",
+                           password_min=PASSWORD_MIN, limit=PASSWORD_MAX)},
         )
 
 
@@ -112,7 +115,7 @@ def confirm_email(member):
 def ensure_can_participate(member):
     """Raise unless the member may propose, vote or comment under the site's settings."""
     if confirmation_required() and not member.is_confirmed:
-        raise ConfirmationRequired("Confirm your email address first: we sent you a link.")
+        raise ConfirmationRequired(_("Confirm your email address first: we sent you a link."))
 
 
 # Tokens sent by email. A reset token carries a fingerprint of the current password hash,

@@ -10,6 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from flask_babel import gettext as _
+
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .models import ApiKey, utcnow
@@ -30,20 +32,23 @@ def hash_token(token):
 def _clean_name(name):
     name = " ".join((name or "").split())
     if not name or len(name) > NAME_MAX or "\x00" in name:
-        raise InvalidInput("Name the key.", {"name": f"Use 1 to {NAME_MAX} characters, e.g. “Support tool”."})
+        raise InvalidInput(_("Name the key."), {"name": _("Use 1 to %(limit)s characters, e.g. “Support "
+                                                          "tool”.",
+                                                          limit=NAME_MAX)})
     return name
 
 
 def create_api_key(member, name):
     """A new key for `member`: returns (key, token). The token is shown once and never stored."""
     if not member.is_authenticated or member.suspended_at is not None:
-        raise NotAllowed("Sign in to create API keys.")
+        raise NotAllowed(_("Sign in to create API keys."))
     name = _clean_name(name)
     live = db.session.execute(select(func.count()).select_from(ApiKey).where(
         ApiKey.user_id == member.id, ApiKey.revoked_at.is_(None))).scalar_one()
     if live >= KEYS_MAX:
-        raise InvalidInput("Too many keys.",
-                           {"name": f"You have {KEYS_MAX} keys: revoke one you no longer use."})
+        raise InvalidInput(_("Too many keys."),
+                           {"name": _("You have %(limit)s keys: revoke one you no longer use.",
+                                      limit=KEYS_MAX)})
     token = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(user_id=member.id, name=name, prefix=token[:PREFIX_LENGTH], token_hash=hash_token(token),
                  created_at=utcnow())
@@ -55,7 +60,7 @@ def create_api_key(member, name):
 def revoke_api_key(member, key):
     """The owner revokes a key: it stops working at once. Revoking twice changes nothing."""
     if not member.is_authenticated or key.user_id != member.id:
-        raise NotAllowed("Only the key's owner may revoke it.")
+        raise NotAllowed(_("Only the key's owner may revoke it."))
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         db.session.flush()

@@ -3,6 +3,8 @@ import json
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
+
 from .errors import NotAllowed
 from .extensions import db
 from .models import AuditEntry, utcnow
@@ -11,13 +13,13 @@ from .models import AuditEntry, utcnow
 def require_staff(actor):
     """Raise unless `actor` is staff or an admin."""
     if not (actor.is_authenticated and actor.is_staff):
-        raise NotAllowed("Only the product team may do that.")
+        raise NotAllowed(_("Only the product team may do that."))
 
 
 def require_admin(actor):
     """Raise unless `actor` is an admin."""
     if not (actor.is_authenticated and actor.is_admin):
-        raise NotAllowed("Only admins may do that.")
+        raise NotAllowed(_("Only admins may do that."))
 
 
 def record(actor, action, target, before=None, after=None):

@@ -13,7 +13,6 @@ SORTS = {
     "new": (Idea.created_at.desc(), Idea.id.desc()),
     "updated": (Idea.updated_at.desc(), Idea.id.desc()),
 }
-SORT_LABELS = {"trending": "Trending", "top": "Top", "new": "New", "updated": "Recently updated"}
 DEFAULT_SORT = "trending"
 
 

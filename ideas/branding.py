@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from . import audit
 from .errors import InvalidInput
@@ -80,7 +81,8 @@ def update_branding(actor, name, accent, welcome, logo=None, remove_logo=False):
     problems = {}
     name = " ".join((name or "").split())
     if len(name) > SITE_NAME_MAX or "\x00" in name:
-        problems["site_name"] = f"Use at most {SITE_NAME_MAX} characters (or none for “{_default_name()}”)."
+        problems["site_name"] = _("Use at most %(limit)s characters (or none for “%(default_name)s”).",
+                                  limit=SITE_NAME_MAX, default_name=_default_name())
     accent = (accent or "").strip().lower()
     if accent:
         problem = accent_problem(accent)
@@ -88,14 +90,14 @@ def update_branding(actor, name, accent, welcome, logo=None, remove_logo=False):
             problems["accent_colour"] = problem
     welcome = (welcome or "").strip()
     if len(welcome) > WELCOME_MAX or "\x00" in welcome:
-        problems["welcome"] = f"Use at most {WELCOME_MAX} characters."
+        problems["welcome"] = _("Use at most %(limit)s characters.", limit=WELCOME_MAX)
     kind = None
     if logo is not None:
         kind, problem = logo_kind(logo)
         if problem:
             problems["logo"] = problem
     if problems:
-        raise InvalidInput("Please correct the branding.", problems)
+        raise InvalidInput(_("Please correct the branding."), problems)
 
     before = get_settings(*BRANDING_KEYS)
     set_setting("site_name", name)
@@ -140,11 +142,11 @@ def contrast(first, second):
 def accent_problem(accent):
     """Why `accent` cannot be the accent colour, or None."""
     if not ACCENT_SHAPE.fullmatch(accent):
-        return "Enter a colour as # and six hexadecimal digits, like #3151c6."
+        return _("Enter a colour as # and six hexadecimal digits, like #3151c6.")
     worst = min(contrast(accent, background) for background in LIGHT_BACKGROUNDS)
     if worst < MIN_CONTRAST:
-        return (f"This colour is too light to read on the page ({worst:.1f}:1; "
-                f"links need {MIN_CONTRAST}:1). Choose a darker shade.")
+        return _("This colour is too light to read on the page (%(contrast)s:1; links need %(needed)s:1). "
+                 "Choose a darker shade.", contrast=f"{worst:.1f}", needed=MIN_CONTRAST)
     return None
 
 
@@ -186,9 +188,10 @@ def theme_css(accent):
 def logo_kind(data):
     """("png" | "jpg" | "svg", None) for an acceptable logo, else (None, the problem)."""
     if not data:
-        return None, "Choose an image file."
+        return None, _("Choose an image file.")
     if len(data) > LOGO_MAX_BYTES:
-        return None, f"The logo may be at most {LOGO_MAX_BYTES // 1024} KB; this file is larger."
+        return None, _("The logo may be at most %(size)s KB; this file is larger.",
+                       size=LOGO_MAX_BYTES // 1024)
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png", None
     if data.startswith(b"\xff\xd8\xff"):
@@ -196,7 +199,7 @@ def logo_kind(data):
     if b"<svg" in data[:4096]:
         problem = svg_problem(data)
         return (None, problem) if problem else ("svg", None)
-    return None, "Upload a PNG, JPEG or SVG image."
+    return None, _("Upload a PNG, JPEG or SVG image.")
 
 
 def svg_problem(data):
@@ -205,19 +208,19 @@ def svg_problem(data):
     Nothing is rewritten: a file that is not plainly safe is refused, so what is stored is what
     the admin uploaded.
     """
-    refusal = "This SVG holds scripts, links or parts we do not accept; export it as plain SVG or PNG."
+    refusal = _("This SVG holds scripts, links or parts we do not accept; export it as plain SVG or PNG.")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return "Save the SVG file as UTF-8."
+        return _("Save the SVG file as UTF-8.")
     if "<!doctype" in text.lower() or "<!entity" in text.lower():
         return refusal
     try:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError:
-        return "This SVG file is not well-formed."
+        return _("This SVG file is not well-formed.")
     if root.tag != f"{SVG_NAMESPACE}svg":
-        return "Upload a PNG, JPEG or SVG image."
+        return _("Upload a PNG, JPEG or SVG image.")
     for element in root.iter():
         if not isinstance(element.tag, str) or not element.tag.startswith(SVG_NAMESPACE):
             return refusal

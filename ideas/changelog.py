@@ -11,6 +11,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from flask_babel import gettext as _
+
+from .i18n import format_count
 from . import audit
 from .errors import Conflict, InvalidInput
 from .extensions import db
@@ -83,14 +86,15 @@ def linkable_ideas(idea_ids):
     """The ideas with these numbers, in that order; InvalidInput naming each one that cannot be linked."""
     idea_ids = list(dict.fromkeys(idea_ids))
     if len(idea_ids) > LINKED_IDEAS_MAX:
-        raise InvalidInput("Too many ideas.", {"ideas": f"Link at most {LINKED_IDEAS_MAX} ideas."})
+        raise InvalidInput(_("Too many ideas."), {"ideas": _("Link at most %(limit)s ideas.",
+                                                             limit=LINKED_IDEAS_MAX)})
     possible = [number for number in idea_ids if 0 < number <= ID_MAX]
     found = {idea.id: idea for idea in db.session.execute(
         select(Idea).where(Idea.id.in_(possible))).scalars()} if possible else {}
     problems = [problem for number in idea_ids
                 if (problem := _problem_with(found.get(number), number)) is not None]
     if problems:
-        raise InvalidInput("Some ideas cannot be linked.", {"ideas": " ".join(problems)})
+        raise InvalidInput(_("Some ideas cannot be linked."), {"ideas": " ".join(problems)})
     return [found[number] for number in idea_ids]
 
 
@@ -99,11 +103,11 @@ def _clean_entry(title, body):
     body = (body or "").strip()
     problems = {}
     if not title or len(title) > ENTRY_TITLE_MAX or "\x00" in title:
-        problems["title"] = f"Give the entry a title of 1 to {ENTRY_TITLE_MAX} characters."
+        problems["title"] = _("Give the entry a title of 1 to %(limit)s characters.", limit=ENTRY_TITLE_MAX)
     if len(body) > ENTRY_BODY_MAX or "\x00" in body:
-        problems["body"] = f"Keep the text to {ENTRY_BODY_MAX:,} characters."
+        problems["body"] = _("Keep the text to %(limit)s characters.", limit=format_count(ENTRY_BODY_MAX))
     if problems:
-        raise InvalidInput("The entry was not saved.", problems)
+        raise InvalidInput(_("The entry was not saved."), problems)
     return title, body
 
 
@@ -111,8 +115,8 @@ def _publication_moment(day, now):
     """When an entry dated `day` counts as published: now for today (or no date), else midday UTC."""
     # "Today" where the writer is may already be tomorrow in UTC: one day of grace.
     if day is not None and day > now.date() + timedelta(days=1):
-        raise InvalidInput("The entry was not saved.",
-                           {"date": "Choose today or an earlier date: entries cannot wait to appear."})
+        raise InvalidInput(_("The entry was not saved."),
+                           {"date": _("Choose today or an earlier date: entries cannot wait to appear.")})
     if day is None or day >= now.date():
         return now
     return datetime.combine(day, time(12), timezone.utc)
@@ -176,7 +180,7 @@ def publish_entry(actor, entry, day=None, mark_shipped=False, link=None):
         execution_options={"synchronize_session": False},
     ).rowcount
     if claimed != 1:
-        raise Conflict("This entry is already published.")
+        raise Conflict(_("This entry is already published."))
     set_committed_value(entry, "published_at", moment)
     set_committed_value(entry, "updated_at", now)
     audit.record(actor, "changelog.published", entry, {},
@@ -240,9 +244,10 @@ def _withdraw_status_news(idea_ids):
 def _clean_message(message):
     message = (message or "").strip()
     if not message:
-        raise InvalidInput("Nothing to send.", {"message": "Write the message first."})
+        raise InvalidInput(_("Nothing to send."), {"message": _("Write the message first.")})
     if len(message) > MESSAGE_MAX or "\x00" in message:
-        raise InvalidInput("Too long.", {"message": f"Keep the message to {MESSAGE_MAX:,} characters."})
+        raise InvalidInput(_("Too long."), {"message": _("Keep the message to %(limit)s characters.",
+                                                         limit=format_count(MESSAGE_MAX))})
     return message
 
 
@@ -258,13 +263,13 @@ def announce(actor, message, idea_id=None, tag=None):
     audit.require_staff(actor)
     message = _clean_message(message)
     if (idea_id is None) == (tag is None):
-        raise InvalidInput("No one to tell.", {"target": "Choose one idea or one tag."})
+        raise InvalidInput(_("No one to tell."), {"target": _("Choose one idea or one tag.")})
     idea = None
     if tag is None:
         idea = db.session.get(Idea, idea_id) if 0 < idea_id <= ID_MAX else None
         problem = _problem_with(idea, idea_id)
         if problem:
-            raise InvalidInput("Check the idea number.", {"idea": problem})
+            raise InvalidInput(_("Check the idea number."), {"idea": problem})
         members, payload = followers_of([idea.id]), {}
     else:
         members = followers_of(_tagged_public_ideas(tag))
@@ -276,7 +281,8 @@ def announce(actor, message, idea_id=None, tag=None):
         select(func.count()).select_from(OutboxRow).where(OutboxRow.event_id == event.id)).scalar_one()
     if not recipients:
         field = "tag" if tag is not None else "idea"
-        raise InvalidInput("No one to tell.", {field: "Nobody follows that yet, so nobody would read this."})
+        raise InvalidInput(_("No one to tell."), {field: _("Nobody follows that yet, so nobody would "
+                                                           "read this.")})
     announcement = Announcement(
         author_id=actor.id, message=message, message_html=message_html,
         target="tag" if tag is not None else "idea", idea_id=idea.id if idea is not None else None,

@@ -3,6 +3,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
+
+from .i18n import format_count
 from .accounts import ensure_can_participate
 from .database import add_to_counter
 from .errors import InvalidInput, NotAllowed
@@ -19,11 +22,13 @@ EDIT_WINDOW = timedelta(minutes=15)
 def _clean_body(body):
     body = (body or "").strip()
     if not body:
-        raise InvalidInput("Write a comment.", {"body": "Write something first."})
+        raise InvalidInput(_("Write a comment."), {"body": _("Write something first.")})
     if len(body) > COMMENT_MAX:
-        raise InvalidInput("Too long.", {"body": f"Keep comments to {COMMENT_MAX:,} characters."})
+        raise InvalidInput(_("Too long."), {"body": _("Keep comments to %(limit)s characters.",
+                                                      limit=format_count(COMMENT_MAX))})
     if "\x00" in body:
-        raise InvalidInput("Invalid text.", {"body": "The text holds characters that cannot be stored."})
+        raise InvalidInput(_("Invalid text."), {"body": _("The text holds characters that cannot be "
+                                                          "stored.")})
     return body
 
 
@@ -35,12 +40,12 @@ def add_comment(author, idea, body, internal=False, official=False):
     """
     ensure_can_participate(author)
     if (internal or official) and not author.is_staff:
-        raise NotAllowed("Only the product team writes internal notes and official responses.")
+        raise NotAllowed(_("Only the product team writes internal notes and official responses."))
     if internal and official:
-        raise InvalidInput("Choose one.",
-                           {"body": "An official response is public; an internal note is not."})
+        raise InvalidInput(_("Choose one."),
+                           {"body": _("An official response is public; an internal note is not.")})
     if not internal and (idea.withdrawn_at is not None or idea.status == "merged"):
-        raise NotAllowed("This idea no longer takes comments.")
+        raise NotAllowed(_("This idea no longer takes comments."))
     body = _clean_body(body)
     now = utcnow()
     comment = Comment(
@@ -84,7 +89,7 @@ def can_delete_comment(member, comment):
 def edit_comment(member, comment, body):
     """The author corrects their comment within the edit window."""
     if not can_edit_comment(member, comment):
-        raise NotAllowed("Comments can be edited by their author for 15 minutes.")
+        raise NotAllowed(_("Comments can be edited by their author for 15 minutes."))
     body = _clean_body(body)
     comment.body = body
     comment.body_html = render_markdown(body)
@@ -95,7 +100,7 @@ def edit_comment(member, comment, body):
 def delete_comment(member, comment):
     """The author removes their comment; the thread keeps a "comment deleted" marker."""
     if not can_delete_comment(member, comment):
-        raise NotAllowed("Only the author can delete this comment.")
+        raise NotAllowed(_("Only the author can delete this comment."))
     was_counted = comment.counts_as_public
     comment.deleted_at = utcnow()
     comment.body = ""

@@ -19,11 +19,13 @@ from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, render_template, url_for
+from flask_babel import force_locale
 from sqlalchemy import func, or_, select, update
 
 from .database import insert_from_select_ignoring_conflicts, insert_many_ignoring_conflicts, writing
 from .branding import site_name
 from .extensions import db
+from .i18n import DEFAULT_LOCALE
 from .mail import branded_sender, send_email
 from .models import Event, Follow, Notification, OutboxRow, User, utcnow
 from .notifications import payload_of, summary
@@ -294,7 +296,13 @@ def _external(endpoint, **values):
 
 
 def compose_notification_email(member, rows, digest=False):
-    """The email about `rows` (one event, or a digest of several) for `member`, ready to send."""
+    """The email about `rows` (one event, or a digest of several) for `member`, ready to send,
+    in the member's language (their setting; English when they left it to the browser)."""
+    with force_locale(member.locale or DEFAULT_LOCALE):
+        return _compose(member, rows, digest)
+
+
+def _compose(member, rows, digest):
     items = []
     for row in rows:
         payload = payload_of(row.event)

@@ -1,4 +1,5 @@
 """Domain errors: raised by the rules, turned into responses by the views."""
+from flask_babel import gettext
 
 
 class DomainError(Exception):
@@ -48,6 +49,6 @@ class EmailTaken(InvalidInput):
 
     def __init__(self):
         super().__init__(
-            "An account with this email already exists.",
-            {"email": "An account with this email already exists. Sign in or reset the password."},
+            gettext("An account with this email already exists."),
+            {"email": gettext("An account with this email already exists. Sign in or reset the password.")},
         )

@@ -1,6 +1,8 @@
 """Who follows an idea. An unfollow is remembered: nothing re-follows that member by itself."""
 from sqlalchemy import func, select
 
+from flask_babel import gettext as _
+
 from .database import insert_ignore, upsert
 from .errors import InvalidInput
 from .extensions import db
@@ -24,7 +26,7 @@ def join_followers(member, idea, reason):
 def set_follow_level(member, idea, level):
     """Choose what the member hears of this idea: "status" changes only, or "all" activity."""
     if level not in FOLLOW_LEVELS:
-        raise InvalidInput("Unknown choice.", {"level": "Choose status changes or all activity."})
+        raise InvalidInput(_("Unknown choice."), {"level": _("Choose status changes or all activity.")})
     now = utcnow()
     upsert(
         Follow, index_elements=["user_id", "idea_id"],

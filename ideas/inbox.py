@@ -21,13 +21,6 @@ SORTS = {
     "newest": (Idea.created_at.desc(), Idea.id.desc()),
     "waiting": (_waiting_since, Idea.id.asc()),
 }
-SORT_LABELS = {
-    "triage": "New first",
-    "votes": "Most votes",
-    "trending": "Trending",
-    "newest": "Newest",
-    "waiting": "Waiting longest",
-}
 DEFAULT_SORT = "triage"
 RECENT_VOTES = timedelta(days=7)
 

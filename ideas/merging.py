@@ -7,6 +7,8 @@ since the merge (a vote withdrawn afterwards) stay as they are now.
 """
 from sqlalchemy import delete, exists, select, update
 
+from flask_babel import gettext as _
+
 from . import audit
 from .database import add_to_counter, insert_ignore
 from .errors import Conflict, InvalidInput
@@ -22,13 +24,14 @@ def merge_ideas(actor, source, target):
     """Merge idea `source` into idea `target`. Staff only."""
     audit.require_staff(actor)
     if source.id == target.id:
-        raise InvalidInput("Choose another idea.", {"into": "An idea cannot be merged into itself."})
+        raise InvalidInput(_("Choose another idea."), {"into": _("An idea cannot be merged into itself.")})
     for idea in (source, target):
         if idea.status == "merged":
-            raise InvalidInput("Already merged.",
-                               {"into": f"#{idea.id} is already merged into another idea."})
+            raise InvalidInput(_("Already merged."),
+                               {"into": _("#%(id)s is already merged into another idea.", id=idea.id)})
         if idea.withdrawn_at is not None:
-            raise InvalidInput("Withdrawn.", {"into": f"#{idea.id} was withdrawn by its author."})
+            raise InvalidInput(_("Withdrawn."), {"into": _("#%(id)s was withdrawn by its author.",
+                                                           id=idea.id)})
     now = utcnow()
     merge = Merge(source_id=source.id, target_id=target.id, actor_id=actor.id,
                   source_status=source.status, created_at=now)
@@ -96,10 +99,10 @@ def undo_merge(actor, source):
     audit.require_staff(actor)
     merge = latest_merge(source)
     if source.status != "merged" or merge is None:
-        raise Conflict("This idea is not merged.")
+        raise Conflict(_("This idea is not merged."))
     target = db.session.get(Idea, merge.target_id)
     if target.status == "merged":
-        raise Conflict(f"Undo the merge of #{target.id} first: it is merged into another idea.")
+        raise Conflict(_("Undo the merge of #%(id)s first: it is merged into another idea.", id=target.id))
     back_to_source = restored = 0
     for row in merge.ledger:
         if row.row_kind == "vote_moved":

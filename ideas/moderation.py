@@ -2,6 +2,8 @@
 
 Hidden things vanish for members and stay visible (and restorable) for staff.
 """
+from flask_babel import gettext as _
+
 from . import audit
 from .database import add_to_counter
 from .errors import Conflict, NotAllowed
@@ -35,7 +37,7 @@ def approve_idea(actor, idea):
     """Publish an idea that waited for approval."""
     audit.require_staff(actor)
     if idea.withdrawn_at is not None:
-        raise Conflict("The author withdrew this idea.")
+        raise Conflict(_("The author withdrew this idea."))
     if idea.awaiting_approval:
         idea.awaiting_approval = False
         add_timeline_entry(actor, idea, "approved")
@@ -62,7 +64,7 @@ def suspend_member(actor, member):
     """The member can no longer sign in; their past content stays unless hidden."""
     audit.require_staff(actor)
     if member.is_staff:
-        raise NotAllowed("Staff accounts cannot be suspended; an admin can revoke the role first.")
+        raise NotAllowed(_("Staff accounts cannot be suspended; an admin can revoke the role first."))
     _set_flag(actor, member, "suspended_at", True, "member.suspended", "suspended")
 
 

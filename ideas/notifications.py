@@ -6,10 +6,12 @@ costs the request one statement. The worker (ideas/delivery.py) delivers the row
 """
 import json
 
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, literal, select, update
 
 from .extensions import db
-from .models import STATUS_LABELS, Event, Follow, Notification, OutboxRow, Vote, utcnow
+from .i18n import STATUS_NAMES
+from .models import Event, Follow, Notification, OutboxRow, Vote, utcnow
 
 # Events every follower hears of; ordinary comments only reach followers at level "all".
 FOLLOWER_EVENTS = ("status_changed", "official_response", "merged", "changelog", "announcement")
@@ -103,20 +105,23 @@ def payload_of(event):
 def summary(kind, data):
     """What happened, in one plain-text sentence (templates escape it where needed)."""
     if kind == "status_changed":
-        text = (f"moved from {STATUS_LABELS.get(data.get('old_status'), '?')} "
-                f"to {STATUS_LABELS.get(data.get('new_status'), '?')}")
-        return f"{text}: “{data['note']}”" if data.get("note") else text
+        statuses = dict(old=STATUS_NAMES.get(data.get("old_status"), "?"),
+                        new=STATUS_NAMES.get(data.get("new_status"), "?"))
+        if data.get("note"):
+            return _("moved from %(old)s to %(new)s: “%(note)s”", note=data["note"], **statuses)
+        return _("moved from %(old)s to %(new)s", **statuses)
     if kind == "official_response":
-        return f"the team responded: “{data.get('body', '')}”"
+        return _("the team responded: “%(body)s”", body=data.get("body", ""))
     if kind == "merged":
-        return (f"merged into #{data.get('into_id')} “{data.get('into_title', '')}”, "
-                "where its votes and followers now are")
+        return _("merged into #%(id)s “%(title)s”, where its votes and followers now are",
+                 id=data.get("into_id"), title=data.get("into_title", ""))
     if kind == "comment":
-        return f"{data.get('author_name', 'Someone')} commented: “{data.get('body', '')}”"
+        return _("%(name)s commented: “%(body)s”", name=data.get("author_name") or _("Someone"),
+                 body=data.get("body", ""))
     if kind == "withdrawn":
-        return "its author withdrew it"
+        return _("its author withdrew it")
     if kind == "changelog":
-        return f"shipped, in “{data.get('entry_title', '')}”"
+        return _("shipped, in “%(title)s”", title=data.get("entry_title", ""))
     if kind == "announcement":
         return data.get("message", "")
     return kind.replace("_", " ")

@@ -3,6 +3,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
+
+from .i18n import format_count
 from .accounts import ensure_can_participate
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
@@ -23,23 +26,24 @@ def clean_fields(title, description, kind, tag_ids):
     description = (description or "").strip()
     problems = {}
     if not title:
-        problems["title"] = "Give your idea a title."
+        problems["title"] = _("Give your idea a title.")
     elif len(title) > TITLE_MAX:
-        problems["title"] = f"Keep the title to {TITLE_MAX} characters."
+        problems["title"] = _("Keep the title to %(limit)s characters.", limit=TITLE_MAX)
     if len(description) > DESCRIPTION_MAX:
-        problems["description"] = f"Keep the description to {DESCRIPTION_MAX:,} characters."
+        problems["description"] = _("Keep the description to %(limit)s characters.",
+                                    limit=format_count(DESCRIPTION_MAX))
     if "\x00" in title or "\x00" in description:
-        problems["description"] = "The text holds characters that cannot be stored."
+        problems["description"] = _("The text holds characters that cannot be stored.")
     if kind not in KINDS:
-        problems["kind"] = "Choose idea, problem or praise."
+        problems["kind"] = _("Choose idea, problem or praise.")
     tag_ids = list(dict.fromkeys(tag_ids or []))
     tags = []
     if tag_ids:
         tags = list(db.session.execute(select(Tag).where(Tag.id.in_(tag_ids))).scalars())
         if len(tags) != len(tag_ids):
-            problems["tags"] = "Choose tags from the list."
+            problems["tags"] = _("Choose tags from the list.")
     if problems:
-        raise InvalidInput("Please correct the highlighted fields.", problems)
+        raise InvalidInput(_("Please correct the highlighted fields."), problems)
     return title, description, kind, tags
 
 
@@ -91,7 +95,7 @@ def can_edit_idea(member, idea):
 
 def _check_author_may_change(member, idea):
     if not can_edit_idea(member, idea):
-        raise NotAllowed("Only the author may change an idea, while it is New and within an hour.")
+        raise NotAllowed(_("Only the author may change an idea, while it is New and within an hour."))
 
 
 def edit_idea(member, idea, title, description, kind, tag_ids=()):

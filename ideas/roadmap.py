@@ -1,6 +1,7 @@
 """Statuses and the timeline: staff move ideas through the roadmap with a public note."""
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import selectinload
 
@@ -8,6 +9,7 @@ from . import audit
 from .database import unindexed
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
+from .i18n import STATUS_NAMES, format_count
 from .models import KINDS, STATUSES, Idea, Tag, TimelineEntry, utcnow
 from .notifications import notify_followers
 from .proposals import clean_fields
@@ -39,19 +41,20 @@ def change_status(actor, idea, status, note=""):
     note = (note or "").strip()
     problems = {}
     if status not in SETTABLE_STATUSES:
-        problems["status"] = "Choose one of the statuses on the list."
+        problems["status"] = _("Choose one of the statuses on the list.")
     elif status == idea.status:
-        problems["status"] = f"The idea is already {idea.status_label.lower()}."
+        problems["status"] = _("The idea is already %(status)s.", status=STATUS_NAMES[idea.status].lower())
     if status == "declined" and not note:
-        problems["note"] = "Say why the idea is declined: customers will read this reason."
+        problems["note"] = _("Say why the idea is declined: customers will read this reason.")
     if len(note) > NOTE_MAX or "\x00" in note:
-        problems["note"] = f"Keep the note to {NOTE_MAX:,} characters of plain text."
+        problems["note"] = _("Keep the note to %(limit)s characters of plain text.",
+                             limit=format_count(NOTE_MAX))
     if problems:
-        raise InvalidInput("The status was not changed.", problems)
+        raise InvalidInput(_("The status was not changed."), problems)
     if idea.status == "merged":
-        raise NotAllowed("A merged idea leaves that status only when its merge is undone.")
+        raise NotAllowed(_("A merged idea leaves that status only when its merge is undone."))
     if idea.withdrawn_at is not None:
-        raise NotAllowed("The author withdrew this idea.")
+        raise NotAllowed(_("The author withdrew this idea."))
     before = idea.status
     now = utcnow()
     idea.status = status

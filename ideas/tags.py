@@ -1,6 +1,8 @@
 """Tags: admins create, rename and colour them; staff put them on ideas."""
 from sqlalchemy import func, select
 
+from flask_babel import gettext as _
+
 from . import audit
 from .errors import InvalidInput
 from .extensions import db
@@ -13,16 +15,18 @@ TAG_NAME_MAX = 40
 def _clean_name(name, tag=None):
     name = " ".join((name or "").split()).lower()
     if not name or len(name) > TAG_NAME_MAX or "\x00" in name:
-        raise InvalidInput("Name the tag.", {"name": f"Use 1 to {TAG_NAME_MAX} characters."})
+        raise InvalidInput(_("Name the tag."), {"name": _("Use 1 to %(limit)s characters.",
+                                                          limit=TAG_NAME_MAX)})
     clash = db.session.execute(select(Tag).where(func.lower(Tag.name) == name)).scalar()
     if clash is not None and clash is not tag:
-        raise InvalidInput("Tag exists.", {"name": f"There is already a tag called “{name}”."})
+        raise InvalidInput(_("Tag exists."), {"name": _("There is already a tag called “%(name)s”.",
+                                                        name=name)})
     return name
 
 
 def _check_colour(colour):
     if colour not in TAG_COLOURS:
-        raise InvalidInput("Unknown colour.", {"colour": "Choose a colour from the list."})
+        raise InvalidInput(_("Unknown colour."), {"colour": _("Choose a colour from the list.")})
 
 
 def create_tag(actor, name, colour="grey"):

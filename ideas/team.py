@@ -1,6 +1,8 @@
 """The product team's people work: roles, votes for customers, one customer's whole history."""
 from sqlalchemy import select
 
+from flask_babel import gettext as _
+
 from . import audit
 from .accounts import EMAIL_SHAPE, find_member_by_email, normalise_email
 from .errors import InvalidInput, NotAllowed
@@ -15,9 +17,9 @@ def set_role(actor, member, role):
     """Admins grant or revoke the staff role (admins themselves are made by `create-admin`)."""
     audit.require_admin(actor)
     if role not in GRANTABLE_ROLES:
-        raise InvalidInput("Unknown role.", {"role": "Choose member or staff."})
+        raise InvalidInput(_("Unknown role."), {"role": _("Choose member or staff.")})
     if member.is_admin:
-        raise NotAllowed("Admins keep their role; change it with the command line.")
+        raise NotAllowed(_("Admins keep their role; change it with the command line."))
     if member.role != role:
         audit.record(actor, "member.role_changed", member, {"role": member.role}, {"role": role})
         member.role = role
@@ -29,8 +31,8 @@ def vote_for_customer(actor, idea, email):
     audit.require_staff(actor)
     email = normalise_email(email)
     if not EMAIL_SHAPE.fullmatch(email) or len(email) > 254:
-        raise InvalidInput("Enter the customer's email address.",
-                           {"email": "Enter a valid email address."})
+        raise InvalidInput(_("Enter the customer's email address."),
+                           {"email": _("Enter a valid email address.")})
     customer = find_member_by_email(email)
     created = customer is None
     if created:

@@ -10,10 +10,13 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from flask_babel import gettext as _
+
 from .accounts import ensure_can_participate
 from .database import add_to_counter, insert_ignore
 from .errors import VotingClosed
 from .extensions import db
+from .i18n import STATUS_NAMES
 from .following import join_followers
 from .models import Idea, Vote, utcnow
 from .webhooks import queue_webhooks
@@ -31,9 +34,10 @@ def trending_score(vote_count, created_at):
 
 def _check_voting_open(idea):
     if idea.withdrawn_at is not None:
-        raise VotingClosed("This idea was withdrawn by its author.")
+        raise VotingClosed(_("This idea was withdrawn by its author."))
     if not idea.voting_open:
-        raise VotingClosed(f"Voting is closed: this idea is {idea.status_label.lower()}.")
+        raise VotingClosed(_("Voting is closed: this idea is %(status)s.",
+                             status=STATUS_NAMES[idea.status].lower()))
 
 
 def cast_vote(member, idea, cast_by=None):

@@ -23,6 +23,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from . import audit
@@ -33,11 +34,11 @@ from .models import WEBHOOK_EVENTS, Comment, Idea, User, WebhookDelivery, Webhoo
 from .site_settings import get_setting
 
 EVENT_LABELS = {
-    "idea.created": "An idea is proposed",
-    "idea.status_changed": "An idea's status changes",
-    "comment.created": "A public comment or official response is posted",
-    "idea.merged": "An idea is merged into another",
-    "vote.created": "A vote is cast",
+    "idea.created": _l("An idea is proposed"),
+    "idea.status_changed": _l("An idea's status changes"),
+    "comment.created": _l("A public comment or official response is posted"),
+    "idea.merged": _l("An idea is merged into another"),
+    "vote.created": _l("A vote is cast"),
 }
 URL_MAX = 500
 SECRET_MIN, SECRET_MAX = 16, 100
@@ -143,33 +144,33 @@ def private_addresses_allowed():
 def url_problem(url, allow_private):
     """What is wrong with `url` as a webhook address, or "" when nothing is."""
     if not url:
-        return "Enter the URL to post events to."
+        return _("Enter the URL to post events to.")
     if len(url) > URL_MAX:
-        return f"Keep the URL to {URL_MAX} characters."
+        return _("Keep the URL to %(limit)s characters.", limit=URL_MAX)
     if any(ord(char) <= 32 or ord(char) >= 127 for char in url):
-        return "Write the URL without spaces, in plain ASCII (punycode for international names)."
+        return _("Write the URL without spaces, in plain ASCII (punycode for international names).")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        return "Use an http:// or https:// URL."
+        return _("Use an http:// or https:// URL.")
     if "@" in parts.netloc:
-        return "Leave user names and passwords out of the URL: the signature says who is calling."
+        return _("Leave user names and passwords out of the URL: the signature says who is calling.")
     host = parts.hostname or ""
     try:
         port = parts.port
     except ValueError:
         port = -1
     if port is not None and not 0 < port < 65536:
-        return "The port is not a number between 1 and 65535."
+        return _("The port is not a number between 1 and 65535.")
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         if not _HOST_NAME.match(host) or ".." in host:
-            return "The URL needs a valid host name."
+            return _("The URL needs a valid host name.")
         address = None
     if not allow_private and (host.lower().rstrip(".") == "localhost"
                               or (address is not None and not is_public_address(address))):
-        return ("That address is private or loopback; the site setting "
-                "“Allow webhooks to private addresses” permits it.")
+        return _("That address is private or loopback; the site setting "
+                 "“Allow webhooks to private addresses” permits it.")
     return ""
 
 
@@ -182,14 +183,15 @@ def clean_endpoint(url, events, secret):
     if problem := url_problem(url, private_addresses_allowed()):
         problems["url"] = problem
     if not events:
-        problems["events"] = "Choose at least one event to send."
+        problems["events"] = _("Choose at least one event to send.")
     elif any(event not in WEBHOOK_EVENTS for event in events):
-        problems["events"] = "Choose events from the list."
+        problems["events"] = _("Choose events from the list.")
     if secret and not (SECRET_MIN <= len(secret) <= SECRET_MAX and _SECRET.match(secret)):
-        problems["secret"] = (f"Use {SECRET_MIN} to {SECRET_MAX} letters, digits or symbols, "
-                              "without spaces, or leave it empty to have one made.")
+        problems["secret"] = (_("Use %(secret_min)s to %(limit)s letters, digits or symbols, without "
+                                "spaces, or leave it empty to have one made.",
+                                secret_min=SECRET_MIN, limit=SECRET_MAX))
     if problems:
-        raise InvalidInput("Please correct the highlighted fields.", problems)
+        raise InvalidInput(_("Please correct the highlighted fields."), problems)
     return url, " ".join(event for event in WEBHOOK_EVENTS if event in events), secret
 
 

@@ -3,6 +3,7 @@ staff invitations, the admins' access settings, members' personal feed tokens.""
 import smtplib
 
 from flask import Blueprint, current_app, flash, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,7 +28,7 @@ bp = Blueprint("access", __name__)
 INVITATIONS_PER_PAGE = 50
 # The address a code was asked for, so the page that takes the code need not ask again.
 CODE_EMAIL = "sign_in_code_email"
-WRONG_CODE = "That code is wrong or has expired. Check the email, or ask for a new code."
+WRONG_CODE = _l("That code is wrong or has expired. Check the email, or ask for a new code.")
 
 
 def _strip(value):
@@ -38,9 +39,10 @@ def _limit(name):
     return limiter.limit(lambda: current_app.config[name], methods=["POST"], key_func=address_key)
 
 
-def _email_field(label="Email"):
-    return EmailField(label, [DataRequired("Enter an email address."), Length(max=EMAIL_MAX),
-                              Email("Enter a valid email address.", check_deliverability=False)],
+def _email_field(label=None):
+    return EmailField(label or _l("Email"), [DataRequired(_l("Enter an email address.")),
+                                             Length(max=EMAIL_MAX),
+                              Email(_l("Enter a valid email address."), check_deliverability=False)],
                       filters=[_strip])
 
 
@@ -51,30 +53,32 @@ class CodeRequestForm(FlaskForm):
 
 class CodeEntryForm(FlaskForm):
     email = _email_field()
-    code = StringField("Sign-in code", [DataRequired("Enter the code from the email."), Length(max=20)],
+    code = StringField(_l("Sign-in code"), [DataRequired(_l("Enter the code from the email.")),
+                                            Length(max=20)],
                        filters=[_strip])
-    remember = BooleanField("Remember me")
+    remember = BooleanField(_l("Remember me"))
     next = HiddenField()
 
 
 class InvitedSignUpForm(FlaskForm):
-    name = StringField("Name", [DataRequired("Tell us your name."), Length(max=NAME_MAX)], filters=[_strip])
-    password = PasswordField("Password", [DataRequired("Choose a password."),
+    name = StringField(_l("Name"), [DataRequired(_l("Tell us your name.")), Length(max=NAME_MAX)],
+                       filters=[_strip])
+    password = PasswordField(_l("Password"), [DataRequired(_l("Choose a password.")),
                                           Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
 
 
 class InvitationForm(FlaskForm):
-    email = _email_field("Their email address")
+    email = _email_field(_l("Their email address"))
 
 
 class AccessSettingsForm(FlaskForm):
-    private_mode = BooleanField("Private site: only signed-in members see the board, ideas, roadmap, "
-                                "changelog and feeds")
-    signup_mode = RadioField("Who may sign up", default="open", choices=[
+    private_mode = BooleanField(_l("Private site: only signed-in members see the board, ideas, roadmap, "
+                                "changelog and feeds"))
+    signup_mode = RadioField(_l("Who may sign up"), default="open", choices=[
         SelectChoice(value, label) for value, label in access.SIGNUP_MODES.items()])
-    allowed_domains = TextAreaField("Allowed email domains",
-                                    description="One a line, like example.com. Used when sign-up is limited "
-                                                "to domains.")
+    allowed_domains = TextAreaField(_l("Allowed email domains"),
+                                    description=_l("One a line, like example.com. Used when sign-up is "
+                                                   "limited to domains."))
 
 
 def _send(to, subject, template, **context):
@@ -99,11 +103,11 @@ def request_code():
         db.session.commit()
         if member is not None:
             minutes = int(access.CODE_LIFETIME.total_seconds() // 60)
-            _send(member.email, f"Your sign-in code for {site_name()}", "sign_in_code",
+            _send(member.email, _("Your sign-in code for %(site)s", site=site_name()), "sign_in_code",
                   member=member, code=code, minutes=minutes)
         session[CODE_EMAIL] = form.email.data
-        flash("If an account uses that address, we emailed it a sign-in code. "
-              "It works once, for 10 minutes.", "info")
+        flash(_("If an account uses that address, we emailed it a sign-in code. "
+              "It works once, for 10 minutes."), "info")
         return see_other(url_for("access.enter_code", next=next_url("") or None))
     return render_form("auth/code_request.html", form=form)
 
@@ -135,7 +139,7 @@ def accept_invitation():
     if invitation is None:
         return render_template("auth/invitation_invalid.html"), 404
     if current_user.is_authenticated:
-        flash("You are already signed in.", "info")
+        flash(_("You are already signed in."), "info")
         return see_other(url_for("board.index"))
     form = InvitedSignUpForm()
     if form.validate_on_submit():
@@ -147,7 +151,7 @@ def accept_invitation():
         else:
             db.session.commit()
             login_user(member)
-            flash(f"Welcome to {site_name()}!", "success")
+            flash(_("Welcome to %(site)s!", site=site_name()), "success")
             return see_other(url_for("board.index"))
     return render_form("auth/invitation.html", form=form, invitation=invitation, token=token)
 
@@ -176,12 +180,13 @@ def invitations():
             link = url_for("access.accept_invitation", token=access.invitation_token(invitation),
                            _external=True)
             days = access.INVITATION_LIFETIME.days
-            if _send(invitation.email, f"You are invited to {site_name()}", "invitation",
+            if _send(invitation.email, _("You are invited to %(site)s", site=site_name()), "invitation",
                      invitation=invitation, inviter=current_user, link=link, days=days):
-                flash(f"We emailed an invitation to {invitation.email}.", "success")
+                flash(_("We emailed an invitation to %(email)s.", email=invitation.email), "success")
             else:
-                flash(f"The invitation to {invitation.email} is saved, but we could not email it just now. "
-                      "Invite the same address again in a while.", "error")
+                flash(_("The invitation to %(email)s is saved, but we could not email it just now. "
+                        "Invite the same address again in a while.",
+                        email=invitation.email), "error")
             return see_other(url_for("access.invitations"))
     return _invitations_page(form, 422)
 
@@ -193,7 +198,7 @@ def revoke_invitation(invitation_id):
     invitation = db.get_or_404(Invitation, invitation_id)
     access.revoke_invitation(current_user, invitation)
     db.session.commit()
-    flash(f"The invitation to {invitation.email} is withdrawn.", "success")
+    flash(_("The invitation to %(email)s is withdrawn.", email=invitation.email), "success")
     return see_other(url_for("access.invitations"))
 
 
@@ -215,7 +220,7 @@ def settings():
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash("Access settings saved.", "success")
+            flash(_("Access settings saved."), "success")
             return see_other(url_for("access.settings"))
     return render_form("staff/access_settings.html", form=form)
 
@@ -226,8 +231,8 @@ def personal_feed_links(member):
     """(title, URL) of each site-wide feed with the member's token, for their settings page."""
     token = access.feed_token(member)
     return [(title, url_for(endpoint, token=token, _external=True))
-            for endpoint, title in (("feeds.ideas", "New ideas"), ("feeds.roadmap", "Roadmap"),
-                                    ("feeds.changelog", "Changelog"))]
+            for endpoint, title in (("feeds.ideas", _("New ideas")), ("feeds.roadmap", _("Roadmap")),
+                                    ("feeds.changelog", _("Changelog")))]
 
 
 @bp.post("/account/feed-token")
@@ -236,5 +241,5 @@ def regenerate_feed_token():
     """Make new personal feed links; the old ones stop working."""
     access.regenerate_feed_token(current_user)
     db.session.commit()
-    flash("Your feed links are new; the old ones no longer work.", "success")
+    flash(_("Your feed links are new; the old ones no longer work."), "success")
     return see_other(url_for("account.settings") + "#feeds")

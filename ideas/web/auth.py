@@ -2,6 +2,7 @@
 import smtplib
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
@@ -24,7 +25,7 @@ def _limit(name):
 def send_confirmation_email(member):
     """Email the member a link that confirms their address; False when mail is down."""
     link = url_for("auth.confirm", token=accounts.confirmation_token(member), _external=True)
-    return _send(member.email, "Confirm your email address", "confirm", member=member, link=link)
+    return _send(member.email, _("Confirm your email address"), "confirm", member=member, link=link)
 
 
 def _send(to, subject, template, **context):
@@ -53,10 +54,10 @@ def signup():
             db.session.commit()
             login_user(member)
             if send_confirmation_email(member):
-                flash("Welcome! We sent you a link to confirm your email address.", "success")
+                flash(_("Welcome! We sent you a link to confirm your email address."), "success")
             else:
-                flash("Welcome! We could not send the confirmation email just now; "
-                      "use “Send the link again” in a while.", "info")
+                flash(_("Welcome! We could not send the confirmation email just now; "
+                      "use “Send the link again” in a while."), "info")
             return see_other(url_for("board.index"))
     return render_form("auth/signup.html", form=form)
 
@@ -77,7 +78,7 @@ def login():
             login_user(member, remember=form.remember.data)
             return see_other(next_url(url_for("board.index")))
         elif not form.form_errors:
-            form.form_errors.append("That email and password do not match an account.")
+            form.form_errors.append(_("That email and password do not match an account."))
     return render_form("auth/login.html", form=form)
 
 
@@ -85,7 +86,7 @@ def login():
 def logout():
     """Sign out of this browser."""
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return see_other(url_for("board.index"))
 
 
@@ -99,8 +100,8 @@ def forgot_password():
         if member is not None:
             link = url_for("auth.reset_password", token=accounts.password_reset_token(member),
                            _external=True)
-            _send(member.email, "Reset your password", "reset_password", member=member, link=link)
-        flash("If an account uses that address, we sent it a link to choose a new password.",
+            _send(member.email, _("Reset your password"), "reset_password", member=member, link=link)
+        flash(_("If an account uses that address, we sent it a link to choose a new password."),
               "info")
         return see_other(url_for("auth.login"))
     return render_form("auth/forgot.html", form=form)
@@ -112,7 +113,7 @@ def reset_password(token):
     """Choose a new password from an emailed link; the link works once."""
     member = accounts.member_from_reset_token(token)
     if member is None:
-        flash("This link has expired or was already used. Ask for a new one.", "error")
+        flash(_("This link has expired or was already used. Ask for a new one."), "error")
         return see_other(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
@@ -120,7 +121,7 @@ def reset_password(token):
         accounts.confirm_email(member)  # the link proved the member reads this inbox
         db.session.commit()
         login_user(member)
-        flash("Your password is changed; other sessions were signed out.", "success")
+        flash(_("Your password is changed; other sessions were signed out."), "success")
         return see_other(url_for("board.index"))
     return render_form("auth/reset.html", form=form, token=token)
 
@@ -130,13 +131,13 @@ def confirm(token):
     """Confirm an address from the emailed link: the GET shows one button, the POST confirms."""
     member = accounts.member_from_confirmation_token(token)
     if member is None:
-        flash("This confirmation link is not valid any more. Ask for a new one.", "error")
+        flash(_("This confirmation link is not valid any more. Ask for a new one."), "error")
         return see_other(url_for("board.index"))
     form = ActionForm()
     if form.validate_on_submit():
         accounts.confirm_email(member)
         db.session.commit()
-        flash("Thank you, your email address is confirmed.", "success")
+        flash(_("Thank you, your email address is confirmed."), "success")
         return see_other(url_for("board.index"))
     return render_template("auth/confirm.html", form=form, member=member, token=token)
 
@@ -147,9 +148,9 @@ def confirm(token):
 def resend_confirmation():
     """Send the confirmation link again."""
     if current_user.is_confirmed:
-        flash("Your email address is already confirmed.", "info")
+        flash(_("Your email address is already confirmed."), "info")
     elif send_confirmation_email(current_user):
-        flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+        flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "info")
     else:
-        flash("We could not send the email just now. Please try again in a while.", "error")
+        flash(_("We could not send the email just now. Please try again in a while."), "error")
     return see_other(next_url(url_for("account.settings")))

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 
-from ..board import DEFAULT_SORT, SORT_LABELS, SORTS, all_tags, board_query, ideas_in_order
+from ..board import DEFAULT_SORT, SORTS, all_tags, board_query, ideas_in_order
 from ..extensions import db
-from ..models import KIND_LABELS, STATUS_LABELS, STATUSES, Idea
+from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
+from ..models import STATUSES, Idea
 from ..voting import voted_idea_ids
 from .responses import wants_fragment
 
@@ -77,7 +78,7 @@ def index():
     return render_template(
         "board/index.html",
         tag_labels={tag.name: tag.name for tag in db.session.execute(all_tags()).scalars()},
-        sort_labels=SORT_LABELS,
+        sort_labels=BOARD_SORT_NAMES,
         status_labels={k: v for k, v in STATUS_LABELS.items() if k != "merged"},
         kind_labels=KIND_LABELS,
         **context,

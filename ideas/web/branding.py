@@ -1,5 +1,6 @@
 """The branding page for admins, and the logo and accent stylesheet it makes, served to every page."""
 from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -22,16 +23,16 @@ ONE_YEAR = 365 * 24 * 3600
 
 class BrandingForm(FlaskForm):
     # The domain (ideas.branding) names every problem; the form only carries the values.
-    site_name = StringField("Site name")
-    accent_colour = StringField("Accent colour", description=(
+    site_name = StringField(_l("Site name"))
+    accent_colour = StringField(_l("Accent colour"), description=_l(
         "# and six hexadecimal digits, like #3151c6. Links and buttons use it, so it must be dark enough "
         "to read on white; the dark theme gets a lighter shade of it. Empty: the standard blue."))
-    welcome = TextAreaField("Welcome text above the board",
-                            description="Markdown works: **bold**, _italic_, lists and links.")
-    logo = FileField("Logo", description=(
-        f"A PNG, JPEG or plain SVG image of at most {LOGO_MAX_BYTES // 1024} KB, "
-        "shown beside the site's name."))
-    remove_logo = BooleanField("Remove the logo")
+    welcome = TextAreaField(_l("Welcome text above the board"),
+                            description=_l("Markdown works: **bold**, _italic_, lists and links."))
+    logo = FileField(_l("Logo"), description=_l(
+        "A PNG, JPEG or plain SVG image of at most %(size)s KB, shown beside the site's name.",
+        size=LOGO_MAX_BYTES // 1024))
+    remove_logo = BooleanField(_l("Remove the logo"))
 
 
 def page_brand():
@@ -54,8 +55,8 @@ def settings():
     stored = current_brand()
     form = BrandingForm(site_name=get_setting("site_name"), accent_colour=stored.accent,
                         welcome=get_setting("welcome_markdown"))
-    form.site_name.description = (f"Shown in every page's header and title and in emails. "
-                                  f"Empty: “{current_app.config['SITE_NAME']}”.")
+    form.site_name.description = _("Shown in every page's header and title and in emails. Empty: “%(name)s”.",
+                                   name=current_app.config['SITE_NAME'])
     if form.validate_on_submit():
         try:
             update_branding(current_user, form.site_name.data, form.accent_colour.data, form.welcome.data,
@@ -65,7 +66,7 @@ def settings():
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash("Branding saved.", "success")
+            flash(_("Branding saved."), "success")
             return see_other(url_for("branding.settings"))
     return render_form("staff/branding.html", form=form, stored=stored, name_max=SITE_NAME_MAX,
                        welcome_max=WELCOME_MAX)

@@ -2,6 +2,7 @@
 import re
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -17,6 +18,7 @@ from ..changelog import (
 )
 from ..errors import InvalidInput
 from ..extensions import db
+from ..i18n import format_count, long_date
 from ..models import ENTRY_TITLE_MAX, ChangelogEntry, Tag
 from ..visibility import is_staff
 from .forms import _no_nul, _strip, apply_domain_errors
@@ -36,8 +38,7 @@ IDEA_NUMBER = re.compile(r"#?(\d{1,12})")
 @bp.app_template_filter("changelog_date")
 def changelog_date(moment):
     """A <time> element with the day an entry appeared, e.g. 23 November 2026."""
-    return Markup('<time datetime="{}">{} {}</time>').format(
-        moment.date().isoformat(), moment.day, moment.strftime("%B %Y"))
+    return Markup('<time datetime="{}">{}</time>').format(moment.date().isoformat(), long_date(moment))
 
 
 # Forms. They live here rather than in forms.py because only these pages use them.
@@ -60,49 +61,51 @@ class IdeaNumbersField(StringField):
                 continue
             number = _idea_number(token)
             if number is None:
-                raise ValidationError(f"“{token[:20]}” is not an idea number: type numbers like 12, 40.")
+                raise ValidationError(_("“%(token)s” is not an idea number: type numbers like 12, 40.",
+                                        token=token[:20]))
             if number not in self.numbers:
                 self.numbers.append(number)
 
 
 class EntryForm(FlaskForm):
-    title = StringField("Title", [DataRequired("Give the entry a title."), Length(max=ENTRY_TITLE_MAX),
-                                  _no_nul], filters=[_strip])
-    body = TextAreaField("What changed", [Optional(), Length(max=ENTRY_BODY_MAX), _no_nul],
+    title = StringField(_l("Title"), [DataRequired(_l("Give the entry a title.")),
+                                      Length(max=ENTRY_TITLE_MAX), _no_nul], filters=[_strip])
+    body = TextAreaField(_l("What changed"), [Optional(), Length(max=ENTRY_BODY_MAX), _no_nul],
                          filters=[_strip],
-                         description="Markdown works: **bold**, _italic_, lists and links.")
-    ideas = IdeaNumbersField("Ideas it delivers", [Length(max=IDEA_NUMBERS_MAX)], filters=[_strip],
-                             description=f"Idea numbers separated by commas, e.g. 12, 40 "
-                                         f"(at most {LINKED_IDEAS_MAX}).")
-    date = DateField("Date", [Optional()], format="%Y-%m-%d",
-                     description="Leave empty for today.")
-    mark_shipped = BooleanField("Mark the linked ideas shipped", default=True,
-                                description="Their followers are told once, with a link to this entry.")
+                         description=_l("Markdown works: **bold**, _italic_, lists and links."))
+    ideas = IdeaNumbersField(_l("Ideas it delivers"), [Length(max=IDEA_NUMBERS_MAX)], filters=[_strip],
+                             description=_l("Idea numbers separated by commas, e.g. 12, 40 (at most "
+                                            "%(limit)s).",
+                                            limit=LINKED_IDEAS_MAX))
+    date = DateField(_l("Date"), [Optional()], format="%Y-%m-%d",
+                     description=_l("Leave empty for today."))
+    mark_shipped = BooleanField(_l("Mark the linked ideas shipped"), default=True,
+                                description=_l("Their followers are told once, with a link to this entry."))
 
 
 class AnnouncementForm(FlaskForm):
-    target = RadioField("Send to the followers of", default="idea", choices=[
-        SelectChoice("idea", "One idea"),
-        SelectChoice("tag", "Every idea with a tag"),
+    target = RadioField(_l("Send to the followers of"), default="idea", choices=[
+        SelectChoice("idea", _l("One idea")),
+        SelectChoice("tag", _l("Every idea with a tag")),
     ])
-    idea = StringField("Idea number", [Length(max=14)], filters=[_strip])
-    tag = SelectField("Tag", validate_choice=False)
-    message = TextAreaField("Message", [DataRequired("Write the message first."),
+    idea = StringField(_l("Idea number"), [Length(max=14)], filters=[_strip])
+    tag = SelectField(_l("Tag"), validate_choice=False)
+    message = TextAreaField(_l("Message"), [DataRequired(_l("Write the message first.")),
                                         Length(max=MESSAGE_MAX), _no_nul], filters=[_strip],
-                            description="Markdown works. Each follower is told once, even if they "
-                                        "follow several of these ideas.")
+                            description=_l("Markdown works. Each follower is told once, even if they "
+                                        "follow several of these ideas."))
 
     def set_tags(self, tags):
-        self.tag.choices = [SelectChoice("", "Choose a tag")] + [
+        self.tag.choices = [SelectChoice("", _l("Choose a tag"))] + [
             SelectChoice(tag.name, f"#{tag.name}") for tag in tags]
 
     def validate_idea(self, field):
         if self.target.data == "idea" and _idea_number(field.data or "") is None:
-            raise ValidationError("Type the idea's number, e.g. 12.")
+            raise ValidationError(_("Type the idea's number, e.g. 12."))
 
     def validate_tag(self, field):
         if self.target.data == "tag" and not field.data:
-            raise ValidationError("Choose a tag from the list.")
+            raise ValidationError(_("Choose a tag from the list."))
 
 
 # The public changelog.
@@ -220,7 +223,7 @@ def new_announcement():
             tag = db.session.execute(select(Tag).where(Tag.name == form.tag.data)).scalar()
         try:
             if form.target.data == "tag" and tag is None:
-                raise InvalidInput("No such tag.", {"tag": "Choose a tag from the list."})
+                raise InvalidInput(_("No such tag."), {"tag": _("Choose a tag from the list.")})
             sent = announce(current_user, form.message.data,
                             idea_id=_idea_number(form.idea.data) if tag is None else None, tag=tag)
         except InvalidInput as error:
@@ -228,7 +231,7 @@ def new_announcement():
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash(f"Announcement sent to {sent.recipient_count} "
-                  f"member{'' if sent.recipient_count == 1 else 's'}.", "success")
+            flash(ngettext("Announcement sent to %(count)s member.", "Announcement sent to %(count)s members.",
+                           sent.recipient_count, count=format_count(sent.recipient_count)), "success")
             return see_other(url_for("changelog.announcements"))
     return render_form("changelog/new_announcement.html", form=form)

@@ -1,5 +1,6 @@
 """Discussion under an idea: post, edit for 15 minutes, delete."""
 from flask import Blueprint, current_app, flash, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..comments import add_comment, can_delete_comment, can_edit_comment, delete_comment, edit_comment
@@ -57,7 +58,7 @@ def edit(comment_id):
     comment = get_comment(comment_id)
     target = f"comment-{comment.id}"
     if not can_edit_comment(current_user, comment):
-        raise NotAllowed("Comments can be edited by their author for 15 minutes after posting.")
+        raise NotAllowed(_("Comments can be edited by their author for 15 minutes after posting."))
     form = CommentForm(body=comment.body, prefix="edit")
     if form.validate_on_submit():
         try:
@@ -83,7 +84,7 @@ def delete(comment_id):
     db.session.commit()
     if wants_fragment(f"comment-{comment.id}"):
         return _comment_fragment(comment)
-    flash("Your comment was deleted.", "info")
+    flash(_("Your comment was deleted."), "info")
     return see_other(_comment_url(comment))
 
 

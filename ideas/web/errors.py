@@ -1,5 +1,6 @@
 """Errors as pages for browsers and as small notices for htmx."""
 from flask import render_template, request
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -10,11 +11,11 @@ from ..errors import DomainError
 from ..extensions import db, htmx
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    403: "You are not allowed to do that.",
-    404: "There is nothing here.",
-    405: "That is not something this page does.",
-    429: "Too many requests. Please wait a moment and try again.",
+    400: _l("The request could not be understood."),
+    403: _l("You are not allowed to do that."),
+    404: _l("There is nothing here."),
+    405: _l("That is not something this page does."),
+    429: _l("Too many requests. Please wait a moment and try again."),
 }
 
 
@@ -32,9 +33,9 @@ def register_error_handlers(app):
         db.session.rollback()
         return _error_response(
             400,
-            "This page has expired (its security token is missing or old). "
-            "Reload the page and try again; what you typed may need to be entered again.",
-            "Please reload the page",
+            _("This page has expired (its security token is missing or old). "
+              "Reload the page and try again; what you typed may need to be entered again."),
+            _("Please reload the page"),
         )
 
     @app.errorhandler(DomainError)

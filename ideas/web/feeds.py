@@ -4,6 +4,7 @@ from datetime import timezone
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..feeds import board_feed, changelog_feed, idea_feed, roadmap_feed, visitors_see
@@ -27,19 +28,19 @@ def atom_date(moment):
 @bp.get("/ideas.atom")
 def ideas():
     """The board's newest ideas."""
-    return atom_response(board_feed(), "ideas", "New ideas", url_for("board.index", _external=True))
+    return atom_response(board_feed(), "ideas", _("New ideas"), url_for("board.index", _external=True))
 
 
 @bp.get("/roadmap.atom")
 def roadmap():
     """Status changes of the ideas everyone sees, newest first."""
-    return atom_response(roadmap_feed(), "roadmap", "Roadmap", url_for("roadmap.index", _external=True))
+    return atom_response(roadmap_feed(), "roadmap", _("Roadmap"), url_for("roadmap.index", _external=True))
 
 
 @bp.get("/changelog.atom")
 def changelog():
     """Published changelog entries, newest first, with the ideas each delivers."""
-    return atom_response(changelog_feed(), "changelog", "Changelog",
+    return atom_response(changelog_feed(), "changelog", _("Changelog"),
                          url_for("changelog.index", _external=True))
 
 

@@ -8,8 +8,11 @@ from wtforms.validators import (
     DataRequired, Email, EqualTo, Length, NumberRange, Optional, ValidationError,
 )
 
+from flask_babel import gettext as _, lazy_gettext as _l
+
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
-from ..models import COMMENT_MAX, DESCRIPTION_MAX, KIND_LABELS, STATUS_LABELS, TITLE_MAX
+from ..i18n import KIND_NAMES, STATUS_NAMES
+from ..models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 from ..roadmap import NOTE_MAX
 
 
@@ -19,7 +22,7 @@ def _strip(value):
 
 def _no_nul(form, field):
     if isinstance(field.data, str) and "\x00" in field.data:
-        raise ValidationError("This text holds characters that cannot be stored.")
+        raise ValidationError(_("This text holds characters that cannot be stored."))
 
 
 class TagsField(SelectMultipleField):
@@ -28,14 +31,14 @@ class TagsField(SelectMultipleField):
     def pre_validate(self, form):
         allowed = {choice.value for choice in self.choices or []}
         if any(value not in allowed for value in self.data or []):
-            raise ValidationError("Choose tags from the list.")
+            raise ValidationError(_("Choose tags from the list."))
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError:
             self.data = []
-            raise ValueError("Choose tags from the list.") from None
+            raise ValueError(_("Choose tags from the list.")) from None
 
 
 class ActionForm(FlaskForm):
@@ -45,100 +48,100 @@ class ActionForm(FlaskForm):
 
 
 class SignUpForm(FlaskForm):
-    name = StringField("Name", [DataRequired("Tell us your name."), Length(max=NAME_MAX), _no_nul],
+    name = StringField(_l("Name"), [DataRequired(_l("Tell us your name.")), Length(max=NAME_MAX), _no_nul],
                        filters=[_strip])
-    email = EmailField("Email", [DataRequired("Enter your email address."), Length(max=EMAIL_MAX),
-                                 Email("Enter a valid email address.", check_deliverability=False)],
+    email = EmailField(_l("Email"), [DataRequired(_l("Enter your email address.")), Length(max=EMAIL_MAX),
+                                 Email(_l("Enter a valid email address."), check_deliverability=False)],
                        filters=[_strip])
-    password = PasswordField("Password", [DataRequired("Choose a password."),
+    password = PasswordField(_l("Password"), [DataRequired(_l("Choose a password.")),
                                           Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", [DataRequired("Enter your email address."), Length(max=EMAIL_MAX)],
+    email = EmailField(_l("Email"), [DataRequired(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
                        filters=[_strip])
-    password = PasswordField("Password", [DataRequired("Enter your password."),
+    password = PasswordField(_l("Password"), [DataRequired(_l("Enter your password.")),
                                           Length(max=PASSWORD_MAX)])
-    remember = BooleanField("Remember me")
+    remember = BooleanField(_l("Remember me"))
     next = HiddenField()
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", [DataRequired("Enter your email address."), Length(max=EMAIL_MAX),
-                                 Email("Enter a valid email address.", check_deliverability=False)],
+    email = EmailField(_l("Email"), [DataRequired(_l("Enter your email address.")), Length(max=EMAIL_MAX),
+                                 Email(_l("Enter a valid email address."), check_deliverability=False)],
                        filters=[_strip])
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", [DataRequired("Choose a password."),
+    password = PasswordField(_l("New password"), [DataRequired(_l("Choose a password.")),
                                               Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
-    confirm = PasswordField("Repeat the new password",
-                            [EqualTo("password", "The two passwords differ.")])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            [EqualTo("password", _l("The two passwords differ."))])
 
 
 class ChangePasswordForm(ResetPasswordForm):
-    current_password = PasswordField("Current password",
-                                     [DataRequired("Enter your current password."),
+    current_password = PasswordField(_l("Current password"),
+                                     [DataRequired(_l("Enter your current password.")),
                                       Length(max=PASSWORD_MAX)])
 
 
 class NameForm(FlaskForm):
-    name = StringField("Name", [DataRequired("Enter a name."), Length(max=NAME_MAX), _no_nul],
+    name = StringField(_l("Name"), [DataRequired(_l("Enter a name.")), Length(max=NAME_MAX), _no_nul],
                        filters=[_strip])
 
 
 class IdeaForm(FlaskForm):
-    title = StringField("Title", [DataRequired("Give your idea a title."), Length(max=TITLE_MAX),
+    title = StringField(_l("Title"), [DataRequired(_l("Give your idea a title.")), Length(max=TITLE_MAX),
                                   _no_nul], filters=[_strip])
-    description = TextAreaField("Description", [Optional(), Length(max=DESCRIPTION_MAX), _no_nul],
+    description = TextAreaField(_l("Description"), [Optional(), Length(max=DESCRIPTION_MAX), _no_nul],
                                 filters=[_strip],
-                                description="Markdown works: **bold**, _italic_, lists and links.")
-    kind = RadioField("Kind", default="idea",
-                      choices=[SelectChoice(value, label) for value, label in KIND_LABELS.items()],
-                      validators=[DataRequired("Choose idea, problem or praise.")])
-    tags = TagsField("Tags", coerce=int, validators=[Optional()])
+                                description=_l("Markdown works: **bold**, _italic_, lists and links."))
+    kind = RadioField(_l("Kind"), default="idea",
+                      choices=[SelectChoice(value, label) for value, label in KIND_NAMES.items()],
+                      validators=[DataRequired(_l("Choose idea, problem or praise."))])
+    tags = TagsField(_l("Tags"), coerce=int, validators=[Optional()])
 
     def set_tag_choices(self, tags):
         self.tags.choices = [SelectChoice(tag.id, tag.name) for tag in tags]
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField("Comment", [DataRequired("Write something first."),
+    body = TextAreaField(_l("Comment"), [DataRequired(_l("Write something first.")),
                                      Length(max=COMMENT_MAX), _no_nul], filters=[_strip])
     # Shown to staff only; the domain refuses the other two from members.
-    visibility = RadioField("Post as", default="public", choices=[
-        SelectChoice("public", "Comment"),
-        SelectChoice("official", "Official response (pinned under the description)"),
-        SelectChoice("internal", "Internal note (staff only)"),
+    visibility = RadioField(_l("Post as"), default="public", choices=[
+        SelectChoice("public", _l("Comment")),
+        SelectChoice("official", _l("Official response (pinned under the description)")),
+        SelectChoice("internal", _l("Internal note (staff only)")),
     ])
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("New status", choices=[
-        SelectChoice(value, label) for value, label in STATUS_LABELS.items() if value != "merged"
+    status = SelectField(_l("New status"), choices=[
+        SelectChoice(value, label) for value, label in STATUS_NAMES.items() if value != "merged"
     ])
-    note = TextAreaField("Public note", [Optional(), Length(max=NOTE_MAX), _no_nul], filters=[_strip],
-                         description="Followers of the idea read this. Required when declining.")
+    note = TextAreaField(_l("Public note"), [Optional(), Length(max=NOTE_MAX), _no_nul], filters=[_strip],
+                         description=_l("Followers of the idea read this. Required when declining."))
 
 
 class MergeForm(FlaskForm):
-    into = IntegerField("Merge into idea #", [
-        DataRequired("Enter the number of the surviving idea."),
-        NumberRange(min=1, max=2**31 - 1, message="Enter an idea number."),
+    into = IntegerField(_l("Merge into idea #"), [
+        DataRequired(_l("Enter the number of the surviving idea.")),
+        NumberRange(min=1, max=2**31 - 1, message=_l("Enter an idea number.")),
     ])
 
 
 class VoteForCustomerForm(FlaskForm):
-    email = EmailField("Customer's email", [
-        DataRequired("Enter the customer's email address."),
+    email = EmailField(_l("Customer's email"), [
+        DataRequired(_l("Enter the customer's email address.")),
         Length(max=EMAIL_MAX),
-        Email("Enter a valid email address.", check_deliverability=False),
+        Email(_l("Enter a valid email address."), check_deliverability=False),
     ], filters=[_strip])
 
 
 class SiteSettingsForm(FlaskForm):
     require_confirmation = BooleanField(
-        "Members must confirm their email address before proposing, voting or commenting"
+        _l("Members must confirm their email address before proposing, voting or commenting")
     )
 
 
@@ -153,19 +156,19 @@ def apply_domain_errors(form, error):
 
 
 class NotificationSettingsForm(FlaskForm):
-    email_mode = RadioField("Email me about the ideas I follow", default="immediate", choices=[
-        SelectChoice("immediate", "At once, one email per change"),
-        SelectChoice("digest", "Once a day, in a digest"),
-        SelectChoice("never", "Never (notifications stay in the site)"),
+    email_mode = RadioField(_l("Email me about the ideas I follow"), default="immediate", choices=[
+        SelectChoice("immediate", _l("At once, one email per change")),
+        SelectChoice("digest", _l("Once a day, in a digest")),
+        SelectChoice("never", _l("Never (notifications stay in the site)")),
     ])
-    timezone = SelectField("Time zone for the daily digest", validators=[Optional()])
+    timezone = SelectField(_l("Time zone for the daily digest"), validators=[Optional()])
 
     def set_timezones(self, zones):
-        self.timezone.choices = [SelectChoice("", "UTC")] + [SelectChoice(zone, zone) for zone in zones]
+        self.timezone.choices = [SelectChoice("", _l("UTC"))] + [SelectChoice(zone, zone) for zone in zones]
 
 
 class FollowLevelForm(FlaskForm):
-    level = RadioField("Tell me about", default="status", choices=[
-        SelectChoice("status", "Status changes and responses"),
-        SelectChoice("all", "All activity, comments too"),
+    level = RadioField(_l("Tell me about"), default="status", choices=[
+        SelectChoice("status", _l("Status changes and responses")),
+        SelectChoice("all", _l("All activity, comments too")),
     ])

@@ -1,9 +1,11 @@
 """What the product team does on an idea's page: status, merge, moderation, votes for customers."""
 from flask import Blueprint, flash, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import InvalidInput
 from ..extensions import db
+from ..i18n import STATUS_NAMES
 from ..merging import merge_ideas, undo_merge
 from ..models import Idea
 from ..moderation import hide_comment, hide_idea, unhide_comment, unhide_idea
@@ -40,7 +42,7 @@ def status(idea_id):
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash(f"Status changed to {idea.status_label}.", "success")
+            flash(_("Status changed to %(status)s.", status=STATUS_NAMES[idea.status]), "success")
             return _back_to(idea, "timeline-end")
     return _reshow(idea, status_form=form)
 
@@ -55,13 +57,14 @@ def merge(idea_id):
         target = db.session.get(Idea, form.into.data)
         try:
             if target is None:
-                raise InvalidInput("No such idea.", {"into": f"There is no idea #{form.into.data}."})
+                raise InvalidInput(_("No such idea."), {"into": _("There is no idea #%(data)s.",
+                                                                  data=form.into.data)})
             merge_ideas(current_user, idea, target)
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash(f"Merged into #{target.id}. You can undo this from this page.", "success")
+            flash(_("Merged into #%(id)s. You can undo this from this page.", id=target.id), "success")
             return _back_to(idea)
     return _reshow(idea, merge_form=form)
 
@@ -73,7 +76,7 @@ def unmerge(idea_id):
     idea = get_idea(idea_id)
     undo_merge(current_user, idea)
     db.session.commit()
-    flash("The merge is undone.", "success")
+    flash(_("The merge is undone."), "success")
     return _back_to(idea)
 
 
@@ -90,8 +93,8 @@ def vote_for(idea_id):
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash(f"Vote recorded for {customer.email}." if added
-                  else f"{customer.email} already backs this idea.", "success")
+            flash(_("Vote recorded for %(email)s.", email=customer.email) if added
+                  else _("%(email)s already backs this idea.", email=customer.email), "success")
             return _back_to(idea)
     return _reshow(idea, vote_for_form=form)
 
@@ -100,14 +103,14 @@ def vote_for(idea_id):
 @staff_required
 def hide(idea_id):
     """Hide the idea from everyone but staff."""
-    return _moderate_idea(idea_id, hide_idea, "Hidden: only staff see this idea now.")
+    return _moderate_idea(idea_id, hide_idea, _("Hidden: only staff see this idea now."))
 
 
 @bp.post("/<int:idea_id>/unhide")
 @staff_required
 def unhide(idea_id):
     """Show a hidden idea again."""
-    return _moderate_idea(idea_id, unhide_idea, "Visible to everyone again.")
+    return _moderate_idea(idea_id, unhide_idea, _("Visible to everyone again."))
 
 
 def _moderate_idea(idea_id, rule, message):

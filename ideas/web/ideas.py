@@ -1,5 +1,6 @@
 """An idea's page and everything members do there: propose, edit, withdraw, vote, follow."""
 from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..board import all_tags
@@ -47,7 +48,7 @@ def new():
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash("Thank you! Your idea is posted, and you will hear what becomes of it.", "success")
+            flash(_("Thank you! Your idea is posted, and you will hear what becomes of it."), "success")
             return see_other(url_for("ideas.show", idea_id=idea.id))
     similar = similar_ideas(form.title.data, current_user) if form.title.data else []
     return render_form("ideas/new.html", form=form, similar=similar)
@@ -116,7 +117,7 @@ def edit(idea_id):
     idea = get_idea(idea_id)
     as_author = can_edit_idea(current_user, idea)
     if not as_author and not is_staff(current_user):
-        raise NotAllowed("Only the author may change an idea, while it is New and within an hour.")
+        raise NotAllowed(_("Only the author may change an idea, while it is New and within an hour."))
     change = edit_idea if as_author else edit_idea_as_staff
     form = _idea_form(title=idea.title, description=idea.description, kind=idea.kind,
                       tags=[tag.id for tag in idea.tags])
@@ -128,7 +129,7 @@ def edit(idea_id):
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash("Your changes are saved.", "success")
+            flash(_("Your changes are saved."), "success")
             return see_other(url_for("ideas.show", idea_id=idea.id))
     return render_form("ideas/edit.html", form=form, idea=idea)
 
@@ -140,7 +141,7 @@ def withdraw(idea_id):
     idea = get_idea(idea_id)
     withdraw_idea(current_user, idea)
     db.session.commit()
-    flash("Your idea was withdrawn.", "info")
+    flash(_("Your idea was withdrawn."), "info")
     return see_other(url_for("board.index"))
 
 

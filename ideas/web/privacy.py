@@ -7,6 +7,7 @@ key). The API authenticates its keys itself, so the gate lets a request carrying
 from urllib.parse import urlsplit
 
 from flask import abort, flash, has_request_context, jsonify, redirect, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_url
 
 from ..access import access_rules, feed_token, member_from_feed_token
@@ -27,7 +28,7 @@ PUBLIC_ENDPOINTS = frozenset({
 # Open to a signed-out visitor whose URL carries a valid personal feed token (?token=...).
 FEED_ENDPOINTS = frozenset({"feeds.ideas", "feeds.roadmap", "feeds.changelog", "feeds.idea"})
 API_PREFIX = "/api/"
-PRIVATE_MESSAGE = "This site is private: sign in to continue."
+PRIVATE_MESSAGE = _l("This site is private: sign in to continue.")
 
 
 def register_access(app):
@@ -73,7 +74,7 @@ def personal_feed_urls(endpoint, values):
 
 def _send_to_sign_in():
     """To the sign-in page, and back here afterwards (GET) or to the page the form was on."""
-    flash(PRIVATE_MESSAGE, "info")
+    flash(str(PRIVATE_MESSAGE), "info")
     back = request.full_path if request.method == "GET" else (request.referrer or "/")
     parts = urlsplit(back)
     local = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -3,7 +3,7 @@ from flask import Blueprint, render_template, request
 
 from ..board import all_tags
 from ..extensions import db
-from ..models import KIND_LABELS
+from ..i18n import KIND_NAMES as KIND_LABELS
 from ..roadmap import SHIPPED_RECENT, roadmap_columns, roadmap_totals
 from .responses import wants_fragment
 

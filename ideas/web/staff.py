@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
@@ -58,14 +59,14 @@ SETTINGS = ("require_confirmation", "approve_first_idea", "allow_private_webhook
 
 
 class AdminSettingsForm(SiteSettingsForm):
-    approve_first_idea = BooleanField("Hold a new member's first idea for approval")
-    allow_private_webhooks = BooleanField("Allow webhooks to private addresses")
+    approve_first_idea = BooleanField(_l("Hold a new member's first idea for approval"))
+    allow_private_webhooks = BooleanField(_l("Allow webhooks to private addresses"))
 
 
 class TagForm(FlaskForm):
     # The domain (ideas.tags) names every problem; the form only carries the values.
-    name = StringField("Name")
-    colour = SelectField("Colour", choices=[SelectChoice(colour, colour.capitalize())
+    name = StringField(_l("Name"))
+    colour = SelectField(_l("Colour"), choices=[SelectChoice(colour, colour.capitalize())
                                             for colour in TAG_COLOURS],
                          default="grey", validate_choice=False)
 
@@ -148,7 +149,8 @@ def change_role(member_id):
     role = request.form.get("role", "")
     set_role(current_user, person, role)
     db.session.commit()
-    flash(f"{person.name} is now {'staff' if role == 'staff' else 'a member'}.", "success")
+    flash(_("%(name)s is now staff.", name=person.name) if role == "staff"
+          else _("%(name)s is now a member.", name=person.name), "success")
     return see_other(next_url(url_for("staff.members")))
 
 
@@ -159,7 +161,7 @@ def suspend(member_id):
     person = db.get_or_404(User, member_id)
     suspend_member(current_user, person)
     db.session.commit()
-    flash(f"{person.name} is suspended and can no longer sign in.", "success")
+    flash(_("%(name)s is suspended and can no longer sign in.", name=person.name), "success")
     return see_other(next_url(url_for("staff.member", member_id=person.id)))
 
 
@@ -170,7 +172,7 @@ def unsuspend(member_id):
     person = db.get_or_404(User, member_id)
     unsuspend_member(current_user, person)
     db.session.commit()
-    flash(f"{person.name} may sign in again.", "success")
+    flash(_("%(name)s may sign in again.", name=person.name), "success")
     return see_other(next_url(url_for("staff.member", member_id=person.id)))
 
 
@@ -213,7 +215,7 @@ def tags():
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash(f"Tag “{tag.name}” created.", "success")
+            flash(_("Tag “%(name)s” created.", name=tag.name), "success")
             return see_other(url_for("staff.tags"))
     return _render_tags(new_form=form)
 
@@ -232,7 +234,7 @@ def edit_tag(tag_id):
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash(f"Tag “{tag.name}” saved.", "success")
+            flash(_("Tag “%(name)s” saved.", name=tag.name), "success")
             return see_other(url_for("staff.tags"))
     return _render_tags(failed_tag_id=tag_id, failed_form=form)
 
@@ -257,7 +259,7 @@ def site_settings():
             audit.record(current_user, "settings.changed", None,
                          {key: before[key] for key in changed}, {key: after[key] for key in changed})
         db.session.commit()
-        flash("Settings saved.", "success")
+        flash(_("Settings saved."), "success")
         return see_other(url_for("staff.site_settings"))
     return render_form("staff/settings.html", form=form)
 

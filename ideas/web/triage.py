@@ -2,6 +2,7 @@
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, flash, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -12,10 +13,11 @@ from ..board import all_tags
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
 from ..inbox import (
-    DEFAULT_SORT, SORT_LABELS, SORTS, follower_counts, inbox_query, recent_vote_counts,
+    DEFAULT_SORT, SORTS, follower_counts, inbox_query, recent_vote_counts,
     selected_ideas, status_counts, tag_named,
 )
-from ..models import KIND_LABELS, STATUS_LABELS, Idea
+from ..i18n import INBOX_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
+from ..models import Idea
 from ..moderation import approve_idea
 from ..roadmap import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag
@@ -33,24 +35,25 @@ ID_MAX = 2**31 - 1  # the ids column is a 32-bit integer on PostgreSQL
 class BulkForm(FlaskForm):
     """The inbox's one form: tick rows, then give them a status (with a note) or a tag."""
 
-    idea_ids = SelectMultipleField("Selected ideas", coerce=int, validate_choice=False)
+    idea_ids = SelectMultipleField(_l("Selected ideas"), coerce=int, validate_choice=False)
     # The rules (change_status, add_tag) judge the choices, so single and bulk changes agree.
-    status = SelectField("New status", validate_choice=False, choices=[
-        SelectChoice("", "Choose a status"),
+    status = SelectField(_l("New status"), validate_choice=False, choices=[
+        SelectChoice("", _l("Choose a status")),
         *(SelectChoice(status, STATUS_LABELS[status]) for status in SETTABLE_STATUSES),
     ])
-    note = TextAreaField("Public note", render_kw={"maxlength": NOTE_MAX},
-                         description="Customers following the ideas read it. Required to decline.")
-    tag = SelectField("Tag", validate_choice=False)
+    note = TextAreaField(_l("Public note"), render_kw={"maxlength": NOTE_MAX},
+                         description=_l("Customers following the ideas read it. Required to decline."))
+    tag = SelectField(_l("Tag"), validate_choice=False)
     next = HiddenField()
 
     def validate_idea_ids(self, field):
         if not field.data:
-            raise ValidationError("Select at least one idea.")
+            raise ValidationError(_("Select at least one idea."))
         if len(field.data) > IDEAS_PER_PAGE:
-            raise ValidationError(f"Select at most {IDEAS_PER_PAGE} ideas at a time.")
+            raise ValidationError(_("Select at most %(ideas_per_page)s ideas at a time.",
+                                    ideas_per_page=IDEAS_PER_PAGE))
         if not all(0 < idea_id <= ID_MAX for idea_id in field.data):
-            raise ValidationError("Select ideas from the list.")
+            raise ValidationError(_("Select ideas from the list."))
 
 
 def inbox_filters(args):
@@ -85,7 +88,7 @@ def inbox_context(args, form, refused=None):
     """What the inbox and its results fragment need; the per-row counts cost two queries a page."""
     filters, number = inbox_filters(args), page_number(args)
     tags = db.session.execute(all_tags()).scalars().all()
-    form.tag.choices = [SelectChoice("", "Choose a tag")] + [
+    form.tag.choices = [SelectChoice("", _l("Choose a tag"))] + [
         SelectChoice(tag.name, f"#{tag.name}") for tag in tags]
     page = fetch_page(inbox_query(current_user, **filters), number, IDEAS_PER_PAGE)
     ids = [idea.id for idea in page.items]
@@ -110,7 +113,7 @@ def inbox_context(args, form, refused=None):
         total=sum(counts.values()),
         inbox_url=inbox_url,
         tag_labels={tag.name: f"#{tag.name}" for tag in tags},
-        sort_labels=SORT_LABELS,
+        sort_labels=INBOX_SORT_NAMES,
         status_labels={status: STATUS_LABELS[status] for status in SETTABLE_STATUSES},
         kind_labels=KIND_LABELS,
     )
@@ -127,7 +130,8 @@ def bulk_status():
     if ideas is None:
         return _refuse(form, refused)
     db.session.commit()
-    flash(f"{_ideas(len(ideas))} moved to {STATUS_LABELS[status]}.", "success")
+    flash(ngettext("%(num)s idea moved to %(status)s.", "%(num)s ideas moved to %(status)s.", len(ideas),
+                   status=STATUS_LABELS[status]), "success")
     return see_other(next_url(url_for("triage.inbox")))
 
 
@@ -140,14 +144,15 @@ def bulk_tag():
 
     def tag_idea(idea):
         if tag is None:
-            raise InvalidInput("No tag chosen.", {"tag": "Choose a tag from the list."})
+            raise InvalidInput(_("No tag chosen."), {"tag": _("Choose a tag from the list.")})
         add_tag(current_user, idea, tag)
 
     ideas, refused = _apply_to_selected(form, tag_idea)
     if ideas is None:
         return _refuse(form, refused)
     db.session.commit()
-    flash(f"{_ideas(len(ideas))} tagged #{tag.name}.", "success")
+    flash(ngettext("%(num)s idea tagged #%(name)s.", "%(num)s ideas tagged #%(name)s.", len(ideas),
+                   name=tag.name), "success")
     return see_other(next_url(url_for("triage.inbox")))
 
 
@@ -160,9 +165,9 @@ def approve(idea_id):
     approve_idea(current_user, idea)
     db.session.commit()
     if was_held:
-        flash(f"“{idea.title}” is approved and on the board.", "success")
+        flash(_("“%(title)s” is approved and on the board.", title=idea.title), "success")
     else:
-        flash(f"“{idea.title}” was already approved.", "info")
+        flash(_("“%(title)s” was already approved.", title=idea.title), "info")
     return see_other(next_url(url_for("triage.inbox")))
 
 
@@ -181,7 +186,7 @@ def _apply_to_selected(form, rule):
         return None, {}
     ideas = db.session.execute(selected_ideas(form.idea_ids.data)).scalars().all()
     if len(ideas) < len(set(form.idea_ids.data)):
-        form.idea_ids.errors.append("Some selected ideas no longer exist; reload the inbox.")
+        form.idea_ids.errors.append(_("Some selected ideas no longer exist; reload the inbox."))
         return None, {}
     problems = {}
     for idea in ideas:
@@ -222,10 +227,6 @@ def _refuse(form, refused):
     form.next.data = next_url(url_for("triage.inbox"))
     args = MultiDict(parse_qsl(urlsplit(form.next.data).query))
     return render_invalid("triage/inbox.html", **inbox_context(args, form, refused))
-
-
-def _ideas(count):
-    return f"{count} idea{'' if count == 1 else 's'}"
 
 
 def _non_empty(values):

@@ -3,6 +3,7 @@
 The rules (valid URLs, events, secrets, who may act) live in ideas/webhooks.py.
 """
 from flask import Blueprint, flash, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -27,18 +28,18 @@ DELIVERIES_PER_PAGE = 50
 
 class EndpointForm(FlaskForm):
     # The domain (ideas.webhooks) names every problem; the form only carries the values.
-    url = StringField("URL", description="Where to POST the events: an http:// or https:// address.")
+    url = StringField(_l("URL"), description=_l("Where to POST the events: an http:// or https:// address."))
     events = SelectMultipleField(
-        "Events", choices=[SelectChoice(name, EVENT_LABELS[name]) for name in WEBHOOK_EVENTS],
+        _l("Events"), choices=[SelectChoice(name, EVENT_LABELS[name]) for name in WEBHOOK_EVENTS],
         validate_choice=False, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    secret = StringField("Signing secret", description=(
+    secret = StringField(_l("Signing secret"), description=_l(
         "Leave empty to have a strong secret made for you, or paste one your receiver already uses."))
 
 
 class EditEndpointForm(EndpointForm):
-    secret = StringField("New signing secret", description="Leave empty to keep the current secret.")
-    new_secret = BooleanField("Make a new secret (the receiver must then use it)")
-    active = BooleanField("Active: post events to this endpoint")
+    secret = StringField(_l("New signing secret"), description=_l("Leave empty to keep the current secret."))
+    new_secret = BooleanField(_l("Make a new secret (the receiver must then use it)"))
+    active = BooleanField(_l("Active: post events to this endpoint"))
 
 
 def _state_counts():
@@ -73,7 +74,7 @@ def new():
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash("Endpoint added. Its signing secret is on this page.", "success")
+            flash(_("Endpoint added. Its signing secret is on this page."), "success")
             return see_other(url_for("webhooks.show", endpoint_id=endpoint.id))
     return render_form("admin/webhooks/form.html", form=form, endpoint=None, url_max=URL_MAX,
                        secret_max=SECRET_MAX)
@@ -106,7 +107,7 @@ def edit(endpoint_id):
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash("Endpoint saved.", "success")
+            flash(_("Endpoint saved."), "success")
             return see_other(url_for("webhooks.show", endpoint_id=endpoint.id))
     return render_form("admin/webhooks/form.html", form=form, endpoint=endpoint, url_max=URL_MAX,
                        secret_max=SECRET_MAX)
@@ -120,7 +121,7 @@ def toggle(endpoint_id):
     active = request.form.get("active") == "1"
     set_endpoint_active(current_user, endpoint, active)
     db.session.commit()
-    flash("Endpoint enabled." if active else "Endpoint disabled: no events are sent to it.", "success")
+    flash(_("Endpoint enabled.") if active else _("Endpoint disabled: no events are sent to it."), "success")
     return see_other(url_for("webhooks.show", endpoint_id=endpoint.id))
 
 
@@ -131,7 +132,7 @@ def delete(endpoint_id):
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     delete_endpoint(current_user, endpoint)
     db.session.commit()
-    flash("Endpoint deleted.", "success")
+    flash(_("Endpoint deleted."), "success")
     return see_other(url_for("webhooks.index"))
 
 
@@ -144,7 +145,9 @@ def send_test(endpoint_id):
     db.session.commit()
     outcome = attempt_delivery(delivery.id)
     if outcome is not None and outcome["state"] == "delivered":
-        flash(f"Test delivered: the endpoint answered {outcome['status_code']}.", "success")
+        flash(_("Test delivered: the endpoint answered %(status)s.",
+                status=outcome['status_code']), "success")
     else:
-        flash(f"Test failed: {outcome['last_error'] if outcome else 'the delivery was removed.'}", "error")
+        flash(_("Test failed: %(error)s",
+                error=outcome['last_error'] if outcome else _("the delivery was removed.")), "error")
     return see_other(url_for("webhooks.show", endpoint_id=endpoint.id))
