@@ -20,7 +20,7 @@ NOTE_MAX = 5_000
 SETTABLE_STATUSES = tuple(status for status in STATUSES if status != "merged")
 ROADMAP_COLUMNS = ("under_review", "planned", "in_progress", "shipped")
 SHIPPED_RECENT = timedelta(days=90)
-COLUMN_LIMIT = 50  # cards per column; the rest are a link to the filtered board away
+COLUMN_LIMIT = 20  # cards per column (the most backed); the rest are a link to the filtered board away
 
 
 def add_timeline_entry(actor, idea, action, from_status=None, to_status=None, note="",

@@ -1,7 +1,7 @@
 """Ideas, their kinds, statuses and tags."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Index, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -22,6 +22,8 @@ STATUS_LABELS = {
     "merged": "Merged",
 }
 VOTING_CLOSED_STATUSES = ("shipped", "declined", "merged")
+
+PUBLIC_CONDITION = "withdrawn_at IS NULL AND hidden_at IS NULL"
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 10_000
@@ -60,6 +62,12 @@ class Idea(db.Model):
         Index("ix_ideas_triage", "status", "status_changed_at", "id"),
         # The roadmap: each column is one status, most votes first.
         Index("ix_ideas_status_votes", "status", "vote_count", "id"),
+        # The roadmap's totals count public ideas per status without reading hidden ones' rows.
+        # SQLite uses a partial index only when the query states its condition word for word:
+        # this is what visibility's `.is_(None)` / `.is_(False)` render to.
+        Index("ix_ideas_roadmap_public", "status", "status_changed_at",
+              sqlite_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS 0"),
+              postgresql_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS false")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
