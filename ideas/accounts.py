@@ -100,8 +100,8 @@ def _check_password(password):
     if not password or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidInput(
             _("Choose another password."),
-            {"password": _("Use between %(password_min)s and %(limit)s characters.",
-                           password_min=PASSWORD_MIN, limit=PASSWORD_MAX)},
+            {"password": _("Use between %(minimum)s and %(maximum)s characters.",
+                           minimum=PASSWORD_MIN, maximum=PASSWORD_MAX)},
         )
 
 

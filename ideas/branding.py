@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from . import audit
 from .errors import InvalidInput
 from .extensions import db
+from .i18n import format_count
 from .models import SiteAsset, utcnow
 from .sanitize import render_markdown
 from .site_settings import get_settings, set_setting, settings_snapshot
@@ -146,7 +147,8 @@ def accent_problem(accent):
     worst = min(contrast(accent, background) for background in LIGHT_BACKGROUNDS)
     if worst < MIN_CONTRAST:
         return _("This colour is too light to read on the page (%(contrast)s:1; links need %(needed)s:1). "
-                 "Choose a darker shade.", contrast=f"{worst:.1f}", needed=MIN_CONTRAST)
+                 "Choose a darker shade.", contrast=format_count(round(worst, 1)),
+                 needed=format_count(MIN_CONTRAST))
     return None
 
 

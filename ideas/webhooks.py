@@ -187,9 +187,9 @@ def clean_endpoint(url, events, secret):
     elif any(event not in WEBHOOK_EVENTS for event in events):
         problems["events"] = _("Choose events from the list.")
     if secret and not (SECRET_MIN <= len(secret) <= SECRET_MAX and _SECRET.match(secret)):
-        problems["secret"] = (_("Use %(secret_min)s to %(limit)s letters, digits or symbols, without "
+        problems["secret"] = (_("Use %(minimum)s to %(maximum)s letters, digits or symbols, without "
                                 "spaces, or leave it empty to have one made.",
-                                secret_min=SECRET_MIN, limit=SECRET_MAX))
+                                minimum=SECRET_MIN, maximum=SECRET_MAX))
     if problems:
         raise InvalidInput(_("Please correct the highlighted fields."), problems)
     return url, " ".join(event for event in WEBHOOK_EVENTS if event in events), secret

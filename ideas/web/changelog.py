@@ -231,7 +231,8 @@ def new_announcement():
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash(ngettext("Announcement sent to %(count)s member.", "Announcement sent to %(count)s members.",
+            flash(ngettext("Announcement sent to %(count)s member.",
+                           "Announcement sent to %(count)s members.",
                            sent.recipient_count, count=format_count(sent.recipient_count)), "success")
             return see_other(url_for("changelog.announcements"))
     return render_form("changelog/new_announcement.html", form=form)

@@ -57,8 +57,8 @@ def merge(idea_id):
         target = db.session.get(Idea, form.into.data)
         try:
             if target is None:
-                raise InvalidInput(_("No such idea."), {"into": _("There is no idea #%(data)s.",
-                                                                  data=form.into.data)})
+                raise InvalidInput(_("No such idea."), {"into": _("There is no idea #%(number)s.",
+                                                                  number=form.into.data)})
             merge_ideas(current_user, idea, target)
         except InvalidInput as error:
             apply_domain_errors(form, error)

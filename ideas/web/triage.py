@@ -50,8 +50,8 @@ class BulkForm(FlaskForm):
         if not field.data:
             raise ValidationError(_("Select at least one idea."))
         if len(field.data) > IDEAS_PER_PAGE:
-            raise ValidationError(_("Select at most %(ideas_per_page)s ideas at a time.",
-                                    ideas_per_page=IDEAS_PER_PAGE))
+            raise ValidationError(_("Select at most %(limit)s ideas at a time.",
+                                    limit=IDEAS_PER_PAGE))
         if not all(0 < idea_id <= ID_MAX for idea_id in field.data):
             raise ValidationError(_("Select ideas from the list."))
 
