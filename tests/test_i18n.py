@@ -56,7 +56,8 @@ def test_every_msgid_has_a_german_translation_and_none_is_fuzzy():
 
 
 def test_translations_keep_every_placeholder_python_format_expects():
-    problems = [(message.id, str(error)) for message, errors in german_catalogue().check() for error in errors]
+    problems = [(message.id, str(error))
+                for message, errors in german_catalogue().check() for error in errors]
 
     assert problems == []
 
