@@ -67,7 +67,7 @@ def select_locale():
     """The member's setting, else the browser's best supported choice, else English."""
     if not has_request_context():
         return DEFAULT_LOCALE
-    if request.blueprint == "api":
+    if (request.blueprint or "").partition(".")[0] == "api":
         return DEFAULT_LOCALE
     chosen = getattr(current_user, "locale", None) if current_user else None
     if chosen in SUPPORTED_LOCALES:

@@ -1,9 +1,11 @@
 """Sending email: over SMTP when MAIL_SERVER is set, otherwise written to the log."""
 import smtplib
+from contextlib import nullcontext
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 
 from .site_settings import settings_snapshot
 
@@ -40,9 +42,16 @@ def send_email(to, subject, text_body, html_body=None, headers=None, message_id=
 
 
 def send_template(to, subject, template, **context):
-    """Render templates/email/<template>.txt and .html and send them."""
-    text_body = render_template(f"email/{template}.txt", **context)
-    html_body = render_template(f"email/{template}.html", **context)
+    """Render templates/email/<template>.txt and .html and send them.
+
+    A `member` in the context who chose a language gets the email in it, whatever the language
+    of the request that sends it; a lazy `subject` is worded in that language too.
+    """
+    locale = getattr(context.get("member"), "locale", None)
+    with force_locale(locale) if locale else nullcontext():
+        subject = str(subject)
+        text_body = render_template(f"email/{template}.txt", **context)
+        html_body = render_template(f"email/{template}.html", **context)
     return send_email(to, subject, text_body, html_body, sender=branded_sender())
 
 

@@ -290,3 +290,27 @@ def test_a_notification_email_is_written_in_the_recipients_language(app, make_us
     assert "Alle E-Mails abbestellen:" in german_text
     assert english["Subject"].endswith("“Dark mode” is now Planned")
     assert "Hello Emma," in english.get_body(("plain",)).get_content()
+
+
+def test_an_account_email_follows_the_members_setting_not_the_request(app, client, make_user, smtp_server):
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    member = make_user(name="Greta")
+    set_locale(app, member, "de")
+
+    response = client.post("/auth/forgot", data={"email": member.email}, headers={"Accept-Language": "en"})
+
+    assert response.status_code == 303
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Passwort zurücksetzen"
+    assert "Hallo Greta," in message.get_body(("plain",)).get_content()
+
+
+def test_a_signed_out_visitor_gets_account_emails_in_the_browsers_language(app, client, make_user,
+                                                                           smtp_server):
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    member = make_user(name="Greta")
+
+    client.post("/auth/forgot", data={"email": member.email}, headers=GERMAN)
+
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Passwort zurücksetzen"

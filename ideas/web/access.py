@@ -103,7 +103,7 @@ def request_code():
         db.session.commit()
         if member is not None:
             minutes = int(access.CODE_LIFETIME.total_seconds() // 60)
-            _send(member.email, _("Your sign-in code for %(site)s", site=site_name()), "sign_in_code",
+            _send(member.email, _l("Your sign-in code for %(site)s", site=site_name()), "sign_in_code",
                   member=member, code=code, minutes=minutes)
         session[CODE_EMAIL] = form.email.data
         flash(_("If an account uses that address, we emailed it a sign-in code. "

@@ -2,7 +2,7 @@
 import smtplib
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
@@ -25,7 +25,7 @@ def _limit(name):
 def send_confirmation_email(member):
     """Email the member a link that confirms their address; False when mail is down."""
     link = url_for("auth.confirm", token=accounts.confirmation_token(member), _external=True)
-    return _send(member.email, _("Confirm your email address"), "confirm", member=member, link=link)
+    return _send(member.email, _l("Confirm your email address"), "confirm", member=member, link=link)
 
 
 def _send(to, subject, template, **context):
@@ -100,7 +100,7 @@ def forgot_password():
         if member is not None:
             link = url_for("auth.reset_password", token=accounts.password_reset_token(member),
                            _external=True)
-            _send(member.email, _("Reset your password"), "reset_password", member=member, link=link)
+            _send(member.email, _l("Reset your password"), "reset_password", member=member, link=link)
         flash(_("If an account uses that address, we sent it a link to choose a new password."),
               "info")
         return see_other(url_for("auth.login"))
