@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,6 +29,7 @@ from . import audit
 from .accounts import EMAIL_MAX, EMAIL_SHAPE, NAME_MAX, normalise_email
 from .errors import InvalidInput
 from .extensions import db
+from .i18n import format_count
 from .models import (
     DESCRIPTION_MAX, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX, Follow, Idea, ImportedRecord, Tag,
     TimelineEntry, User, Vote, idea_tags, utcnow,
@@ -92,24 +94,25 @@ class Format:
 
     def headers(self, fields=None):
         """The header names each field may go by, for the page that lists them."""
-        return [" or ".join(self.columns[name]) for name in (fields or self.columns)]
+        return [gettext(" or ").join(self.columns[name]) for name in (fields or self.columns)]
 
     def optional_headers(self):
         """The other columns read, each with the names it may go by."""
-        return [" or ".join(names) for name, names in self.columns.items() if name not in self.required]
+        return [gettext(" or ").join(names) for name, names in self.columns.items()
+                if name not in self.required]
 
 
-OWN_IDEAS = Format("ideas-ideas", "ideas", "idea", "Ideas: ideas file", {
+OWN_IDEAS = Format("ideas-ideas", "ideas", "idea", lazy_gettext("Ideas: ideas file"), {
     "id": ("id",), "title": ("title",), "description": ("description",), "kind": ("kind",),
     "status": ("status",), "tags": ("tags",), "votes": ("votes",), "imported_votes": ("imported_votes",),
     "followers": ("followers",), "author_name": ("author_name",), "author_email": ("author_email",),
     "created": ("created",), "last_status_change": ("last_status_change",), "url": ("url",),
 }, ("id", "title", "kind", "status", "author_email"))
-OWN_VOTES = Format("ideas-votes", "ideas", "vote", "Ideas: votes file", {
+OWN_VOTES = Format("ideas-votes", "ideas", "vote", lazy_gettext("Ideas: votes file"), {
     "idea_id": ("idea_id",), "email": ("member_email",), "name": ("member_name",), "created": ("date",),
 }, ("idea_id", "email"))
 # Fider's posts export (app/pkg/csv/csv.go in getfider/fider); older releases said total_votes.
-FIDER_POSTS = Format("fider-posts", "fider", "idea", "Fider: posts export", {
+FIDER_POSTS = Format("fider-posts", "fider", "idea", lazy_gettext("Fider: posts export"), {
     "id": ("number",), "title": ("title",), "description": ("description",), "created": ("created_at",),
     "author_name": ("created_by",), "imported_votes": ("votes_count", "total_votes"),
     "comments": ("comments_count", "total_comments"), "status": ("status",),
@@ -118,7 +121,7 @@ FIDER_POSTS = Format("fider-posts", "fider", "idea", "Fider: posts export", {
 }, ("id", "title", "created", "author_name", "imported_votes", "status"))
 # Canny's exports name the fields of Canny's post and vote objects; spelling varies, so
 # "Author Email", "author_email" and "authorEmail" all read as author_email.
-CANNY_POSTS = Format("canny-posts", "canny", "idea", "Canny: posts export", {
+CANNY_POSTS = Format("canny-posts", "canny", "idea", lazy_gettext("Canny: posts export"), {
     "id": ("id", "post_id"), "title": ("title", "post_title"), "description": ("details", "post_details"),
     "status": ("status", "post_status"), "author_name": ("author_name", "author"),
     "author_email": ("author_email", "email"), "board": ("board", "board_name"),
@@ -126,7 +129,7 @@ CANNY_POSTS = Format("canny-posts", "canny", "idea", "Canny: posts export", {
     "created": ("created", "created_at", "date"),
     "imported_votes": ("votes", "vote_count", "votes_count"), "url": ("url", "post_url"),
 }, ("id", "title", "description"))
-CANNY_VOTES = Format("canny-votes", "canny", "vote", "Canny: votes export", {
+CANNY_VOTES = Format("canny-votes", "canny", "vote", lazy_gettext("Canny: votes export"), {
     "idea_id": ("post_id",), "email": ("voter_email", "email"), "name": ("voter_name", "voter", "name"),
     "created": ("created", "created_at", "date"), "post_title": ("post_title",),
 }, ("idea_id", "email"))
@@ -150,9 +153,9 @@ def detect_format(header):
                 positions[name] = found
         if all(name in positions for name in candidate.required):
             return candidate, positions
-    shown = ", ".join(cell.strip() for cell in header[:8] if cell.strip()) or "nothing"
-    raise BadFile(f"The columns of this file ({shown}) match none of the formats listed below. "
-                  "Upload an export of Ideas, Fider or Canny with its header row.")
+    shown = ", ".join(cell.strip() for cell in header[:8] if cell.strip()) or gettext("nothing")
+    raise BadFile(gettext("The columns of this file (%(columns)s) match none of the formats listed below. "
+                          "Upload an export of Ideas, Fider or Canny with its header row.", columns=shown))
 
 
 # Reading the file.
@@ -160,16 +163,19 @@ def detect_format(header):
 def decode_upload(data, max_bytes):
     """The file's text (UTF-8, with or without a byte-order mark), or BadFile naming the problem."""
     if len(data) > max_bytes:
-        raise BadFile(f"The file is larger than the limit of {max_bytes // (1024 * 1024) or 1} MB. "
-                      "Split it into smaller files and import them one after the other.")
+        raise BadFile(gettext("The file is larger than the limit of %(size)s MB. "
+                              "Split it into smaller files and import them one after the other.",
+                              size=max_bytes // (1024 * 1024) or 1))
     if not data.strip():
-        raise BadFile("The file is empty.")
+        raise BadFile(gettext("The file is empty."))
     if b"\x00" in data:
-        raise BadFile("This is not a CSV file in UTF-8: it holds binary data. Save it as “CSV UTF-8”.")
+        raise BadFile(gettext("This is not a CSV file in UTF-8: it holds binary data. "
+                              "Save it as “CSV UTF-8”."))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadFile("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.") from None
+        raise BadFile(gettext("The file is not UTF-8 text. "
+                              "Save it as “CSV UTF-8” and upload it again.")) from None
 
 
 def _reader(text):
@@ -241,7 +247,7 @@ def _integer(value, column):
     if value == "":
         return 0
     if not value.isdigit() or int(value) > INTEGER_MAX:
-        raise RowProblem(column, f"“{value[:40]}” is not a whole number of 0 or more.")
+        raise RowProblem(column, gettext("“%(value)s” is not a whole number of 0 or more.", value=value[:40]))
     return int(value)
 
 
@@ -254,7 +260,8 @@ def _when(value, column, default=None):
         return default
     parsed = _parse_time(value.replace(" UTC", "+00:00"))
     if parsed is None:
-        raise RowProblem(column, f"“{value[:40]}” is not a date: use ISO 8601, e.g. 2026-03-01T09:30Z.")
+        raise RowProblem(column, gettext("“%(value)s” is not a date: use ISO 8601, e.g. 2026-03-01T09:30Z.",
+                                         value=value[:40]))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
@@ -278,10 +285,10 @@ def _email(value, column, required):
     email = normalise_email(value)
     if not email:
         if required:
-            raise RowProblem(column, "An email address is required.")
+            raise RowProblem(column, gettext("An email address is required."))
         return None
     if len(email) > EMAIL_MAX or not EMAIL_SHAPE.fullmatch(email):
-        raise RowProblem(column, f"“{value[:60]}” is not an email address.")
+        raise RowProblem(column, gettext("“%(value)s” is not an email address.", value=value[:60]))
     return email
 
 
@@ -294,9 +301,10 @@ def _name(value, email):
 def _external_id(value, column):
     """The other tool's id of the row."""
     if not value:
-        raise RowProblem(column, "The row has no id.")
+        raise RowProblem(column, gettext("The row has no id."))
     if len(value) > EXTERNAL_ID_MAX:
-        raise RowProblem(column, f"The id is longer than {EXTERNAL_ID_MAX} characters.")
+        raise RowProblem(column, gettext("The id is longer than %(limit)s characters.",
+                                         limit=EXTERNAL_ID_MAX))
     return value
 
 
@@ -307,7 +315,8 @@ def _tags(value, column, *extra):
     names = list(dict.fromkeys(name for name in names if name))
     for name in names:
         if len(name) > TAG_NAME_MAX:
-            raise RowProblem(column, f"The tag “{name[:50]}” is longer than {TAG_NAME_MAX} characters.")
+            raise RowProblem(column, gettext("The tag “%(name)s” is longer than %(limit)s characters.",
+                                             name=name[:50], limit=TAG_NAME_MAX))
     return names
 
 
@@ -316,7 +325,8 @@ def _status(value, column, mapping, tool):
     key = " ".join(value.lower().replace("_", " ").replace("-", " ").split())
     if key not in mapping:
         known = ", ".join(STATUSES if tool == "Ideas" else mapping)
-        raise RowProblem(column, f"“{value[:40]}” is not a {tool} status we know ({known}).")
+        raise RowProblem(column, gettext("“%(value)s” is not a %(tool)s status we know (%(known)s).",
+                                         value=value[:40], tool=tool, known=known))
     return mapping[key]
 
 
@@ -353,13 +363,15 @@ class VoteRow:
 def _check_text(title, description, column_title, column_description):
     """The rules the idea form applies to title and description."""
     if not title:
-        raise RowProblem(column_title, "The title is empty.")
+        raise RowProblem(column_title, gettext("The title is empty."))
     if len(title) > TITLE_MAX:
-        raise RowProblem(column_title, f"The title is longer than {TITLE_MAX} characters.")
+        raise RowProblem(column_title, gettext("The title is longer than %(limit)s characters.",
+                                               limit=TITLE_MAX))
     if len(description) > DESCRIPTION_MAX:
-        raise RowProblem(column_description, f"The text is longer than {DESCRIPTION_MAX:,} characters.")
+        raise RowProblem(column_description, gettext("The text is longer than %(limit)s characters.",
+                                                     limit=format_count(DESCRIPTION_MAX)))
     if "\x00" in title or "\x00" in description:
-        raise RowProblem(column_title, "The text holds characters that cannot be stored.")
+        raise RowProblem(column_title, gettext("The text holds characters that cannot be stored."))
 
 
 def parse_own_idea(number, cells, positions, now):
@@ -372,10 +384,12 @@ def parse_own_idea(number, cells, positions, now):
     _check_text(title, description, "title", "description")
     kind = text("kind").lower() or "idea"
     if kind not in KINDS:
-        raise RowProblem("kind", f"“{kind[:40]}” is not a kind: use idea, problem or praise.")
+        raise RowProblem("kind", gettext("“%(value)s” is not a kind: use idea, problem or praise.",
+                                         value=kind[:40]))
     status = _status(text("status"), "status", OWN_STATUSES, "Ideas")
     if status == "merged":
-        raise RowProblem("status", "Merged ideas are not imported: their votes moved to the surviving idea.")
+        raise RowProblem("status", gettext("Merged ideas are not imported: "
+                                           "their votes moved to the surviving idea."))
     created = _when(text("created"), "created", now)
     changed = _when(text("last_status_change"), "last_status_change", created)
     note = "Declined before this idea was imported." if status == "declined" else ""
@@ -392,7 +406,7 @@ def parse_fider_post(number, cells, positions, now):
 
     external_id = _external_id(text("id"), "number")
     if text("status").lower() == "deleted":
-        raise RowProblem("status", "The post was deleted in Fider, so it is not imported.")
+        raise RowProblem("status", gettext("The post was deleted in Fider, so it is not imported."))
     status = _status(text("status"), "status", FIDER_STATUSES, "Fider")
     title, description = " ".join(text("title").split()), text("description")
     created = _when(text("created"), "created_at", now)
@@ -408,7 +422,8 @@ def parse_fider_post(number, cells, positions, now):
     if status == "declined" and not response:
         response = "Declined in Fider before this idea was imported."
     if len(response) > NOTE_MAX:
-        raise RowProblem("response", f"The response is longer than {NOTE_MAX:,} characters.")
+        raise RowProblem("response", gettext("The response is longer than %(limit)s characters.",
+                                             limit=format_count(NOTE_MAX)))
     changed = _when(text("responded_at"), "responded_at", created) if status != "open" else created
     return IdeaRow(number, external_id, title, description, "idea", status, response,
                    _tags(text("tags"), "tags"), None, author, created, changed,
@@ -602,12 +617,13 @@ class _Run:
         for row in rows:
             if row.idea_external_id not in ideas:
                 self.plan.add_problem(
-                    row.row, "idea_id", f"Idea {row.idea_external_id[:40]} is not imported from "
-                    f"{SOURCE_NAMES[self.source]} yet: import its ideas file first.")
+                    row.row, "idea_id", gettext("Idea %(id)s is not imported from %(tool)s yet: import its "
+                                                "ideas file first.", id=row.idea_external_id[:40],
+                                                tool=SOURCE_NAMES[self.source]))
                 continue
             key = (ideas[row.idea_external_id], row.email)
             if key in self.seen_votes:
-                self.plan.add_problem(row.row, "email", "The same vote is on an earlier row.")
+                self.plan.add_problem(row.row, "email", gettext("The same vote is on an earlier row."))
                 continue
             self.seen_votes.add(key)
             kept.append((ideas[row.idea_external_id], row))
@@ -654,7 +670,8 @@ class _Run:
         """False (and a problem) when an earlier row of the file had the same id."""
         earlier = self.seen_ids.get(external_id)
         if earlier is not None:
-            self.plan.add_problem(row_number, column, f"The id {external_id[:40]} is on row {earlier} too.")
+            self.plan.add_problem(row_number, column, gettext("The id %(id)s is on row %(row)s too.",
+                                                              id=external_id[:40], row=earlier))
             return False
         self.seen_ids[external_id] = row_number
         return True
@@ -682,7 +699,7 @@ def _walk(actor, data, filename, max_bytes, write):
     try:
         header = next(reader, None)
         if not header or not any(cell.strip() for cell in header):
-            raise BadFile("The file has no header row.")
+            raise BadFile(gettext("The file has no header row."))
         chosen, positions = detect_format(header)
         plan = ImportPlan(chosen, filename=filename)
         run = _Run(actor, plan, write)
@@ -703,7 +720,8 @@ def _walk(actor, data, filename, max_bytes, write):
         if batch:
             take(batch)
     except csv.Error as error:
-        raise BadFile(f"The file cannot be read as CSV near row {reader.line_num}: {error}.") from None
+        raise BadFile(gettext("The file cannot be read as CSV near row %(row)s: %(error)s.",
+                              row=reader.line_num, error=error)) from None
     if write:
         run.fix_counters()
         audit.record(actor, "csv.imported", ImportTarget(), {}, plan.summary())
@@ -744,8 +762,8 @@ def store_upload(directory, actor, data, filename):
 
 def load_upload(directory, actor, token):
     """(bytes, filename) of the upload named by `token`, if `actor` uploaded it and it is fresh."""
-    expired = InvalidInput("This upload has expired or was already imported. Upload the file again.",
-                           {"file": "Upload the file again."})
+    expired = InvalidInput(gettext("This upload has expired or was already imported. Upload the file again."),
+                           {"file": gettext("Upload the file again.")})
     if not isinstance(token, str) or not TOKEN_SHAPE.fullmatch(token):
         raise expired
     try:

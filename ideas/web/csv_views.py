@@ -10,6 +10,7 @@ from datetime import date
 from flask import (
     Blueprint, Response, current_app, flash, render_template, request, stream_with_context, url_for,
 )
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -21,7 +22,7 @@ from ..csv_import import (
 )
 from ..errors import InvalidInput
 from ..extensions import db
-from ..models import STATUS_LABELS
+from ..i18n import STATUS_NAMES as STATUS_LABELS, format_count
 from .responses import render_invalid, see_other
 from .staff import staff_required
 
@@ -106,11 +107,21 @@ def confirm():
         return _page(error.message)
     except IntegrityError:
         # Two confirmations of one file at the same moment: the records' unique key lets one win.
-        return _page("This file was being imported twice at once; the board holds it once. Check it.")
+        return _page(_("This file was being imported twice at once; the board holds it once. Check it."))
     discard_upload(_upload_dir(), token)
-    left_out = f"; {_count(plan.problem_count, 'row')} left out" if plan.problem_count else ""
-    flash(f"Imported from {filename or 'the file'}: {_count(plan.ideas, 'idea')}, "
-          f"{_count(plan.votes, 'vote')}, {_count(plan.members, 'new member')}{left_out}.", "success")
+    counts = dict(
+        ideas=ngettext("%(count)s idea", "%(count)s ideas", plan.ideas, count=format_count(plan.ideas)),
+        votes=ngettext("%(count)s vote", "%(count)s votes", plan.votes, count=format_count(plan.votes)),
+        members=ngettext("%(count)s new member", "%(count)s new members", plan.members,
+                         count=format_count(plan.members)),
+        file=filename or _("the file"))
+    if plan.problem_count:
+        left_out = ngettext("%(count)s row", "%(count)s rows", plan.problem_count,
+                            count=format_count(plan.problem_count))
+        flash(_("Imported from %(file)s: %(ideas)s, %(votes)s, %(members)s; %(left_out)s left out.",
+                left_out=left_out, **counts), "success")
+    else:
+        flash(_("Imported from %(file)s: %(ideas)s, %(votes)s, %(members)s.", **counts), "success")
     return see_other(url_for("csv.index"))
 
 
@@ -119,13 +130,10 @@ def _uploaded_file():
     try:
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        raise BadFile("The file is larger than the size limit.") from None
+        raise BadFile(_("The file is larger than the size limit.")) from None
     if upload is None or not upload.filename:
-        raise BadFile("Choose a CSV file to upload.")
+        raise BadFile(_("Choose a CSV file to upload."))
     data = upload.stream.read(_max_bytes() + 1)
     name = os.path.basename(upload.filename.replace("\\", "/"))[:200].replace("\x00", "")
     return data, name
 
-
-def _count(number, noun):
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
