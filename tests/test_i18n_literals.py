@@ -2,6 +2,7 @@
 import re
 from pathlib import Path
 
+import pytest
 from jinja2 import Environment, nodes
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -48,35 +49,36 @@ def _literal_runs(data, state):
     return runs
 
 
+ENVIRONMENT = Environment(extensions=["jinja2.ext.i18n", "jinja2.ext.do"])
+
+
+def literals_in(source):
+    """The literal texts holding letters that one template shows outside gettext."""
+    output = {node.data for node in ENVIRONMENT.parse(source).find_all(nodes.TemplateData)}
+    state = {"mode": "text", "attribute": "", "quote": ""}
+    in_trans, previous, found = False, None, []
+    # The lexer gives every piece in source order, so the HTML state follows the page; the
+    # parser says which data is plain output (TemplateData) rather than the body of a {% trans %}.
+    for _, kind, value in ENVIRONMENT.lex(source):
+        if kind == "name" and previous == "block_begin":
+            in_trans = value in ("trans", "pluralize") or (in_trans and value != "endtrans")
+        if kind == "data" and not in_trans:
+            assert value in output or not value.strip(), f"lexer and parser disagree on {value!r}"
+            for run in _literal_runs(value, state):
+                words = " ".join(run.split())
+                if any(char.isalpha() for char in words) and words not in ALLOWED \
+                        and not _is_entity_only(words):
+                    found.append(words)
+        if kind != "whitespace":
+            previous = kind
+    return found
+
+
 def untranslated_literals():
     """(template, text) for each literal holding letters outside gettext in templates/."""
-    environment = Environment(extensions=["jinja2.ext.i18n", "jinja2.ext.do"])
-    found = []
-    for path in sorted(TEMPLATES.rglob("*")):
-        if path.suffix not in {".html", ".txt", ".xml"}:
-            continue
-        source = path.read_text(encoding="utf-8")
-        tree = environment.parse(source)
-        translated_free = {node.data for node in tree.find_all(nodes.TemplateData)}
-        state = {"mode": "text", "attribute": "", "quote": ""}
-        in_trans = False
-        previous = None
-        # The lexer gives every piece in source order, so the HTML state follows the page; the
-        # parser tells which data is plain output (TemplateData) and which sits in {% trans %}.
-        for _, kind, value in environment.lex(source):
-            if kind == "name" and previous == "block_begin":
-                in_trans = value in ("trans", "pluralize") or (in_trans and value != "endtrans")
-            if kind == "data" and not in_trans:
-                if value not in translated_free and value.strip():
-                    raise AssertionError(f"{path}: lexer data not found by the parser: {value!r}")
-                for run in _literal_runs(value, state):
-                    words = " ".join(run.split())
-                    if any(char.isalpha() for char in words) and words not in ALLOWED \
-                            and not _is_entity_only(words):
-                        found.append((str(path.relative_to(TEMPLATES)), words))
-            if kind not in ("whitespace",):
-                previous = kind
-    return found
+    return [(str(path.relative_to(TEMPLATES)), words)
+            for path in sorted(TEMPLATES.rglob("*")) if path.suffix in {".html", ".txt", ".xml"}
+            for words in literals_in(path.read_text(encoding="utf-8"))]
 
 
 def _is_entity_only(words):
@@ -86,3 +88,16 @@ def _is_entity_only(words):
 
 def test_no_template_holds_an_untranslated_literal():
     assert untranslated_literals() == []
+
+
+@pytest.mark.parametrize(("source", "found"), [
+    ("<p>Hello</p>", ["Hello"]),
+    ('<a href="{{ url }}" class="x">Read more</a>', ["Read more"]),
+    ('<input placeholder="Search ideas">', ["Search ideas"]),
+    ('<form hx-confirm="Delete it?">', ["Delete it?"]),
+    ("<p>{{ _('Hello') }}</p>", []),
+    ("<p>{% trans name=n %}Hello {{ name }}{% endtrans %}</p>", []),
+    ('<div class="card card-body" id="idea-{{ id }}" role="note">&middot; — #{{ n }}</div>', []),
+])
+def test_the_check_finds_literal_words_and_only_them(source, found):
+    assert literals_in(source) == found
