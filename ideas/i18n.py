@@ -53,6 +53,18 @@ INBOX_SORT_NAMES = {
     "newest": lazy_gettext("Newest"),
     "waiting": lazy_gettext("Waiting longest"),
 }
+# The colours a tag may have (ideas.tags.TAG_COLOURS).
+COLOUR_NAMES = {
+    "grey": lazy_gettext("Grey"),
+    "blue": lazy_gettext("Blue"),
+    "purple": lazy_gettext("Purple"),
+    "teal": lazy_gettext("Teal"),
+    "indigo": lazy_gettext("Indigo"),
+    "brown": lazy_gettext("Brown"),
+    "green": lazy_gettext("Green"),
+    "orange": lazy_gettext("Orange"),
+    "red": lazy_gettext("Red"),
+}
 # Lower case, as the members list shows them; headings capitalise.
 ROLE_NAMES = {
     "member": lazy_gettext("member"),

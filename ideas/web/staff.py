@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import Tag, User, idea_tags
 from ..moderation import suspend_member, unsuspend_member
 from ..site_settings import get_setting, set_setting
+from ..i18n import COLOUR_NAMES
 from ..tags import TAG_COLOURS, TAG_NAME_MAX, create_tag, update_tag
 from ..team import customer_history, set_role
 from .forms import SiteSettingsForm, apply_domain_errors
@@ -66,7 +67,7 @@ class AdminSettingsForm(SiteSettingsForm):
 class TagForm(FlaskForm):
     # The domain (ideas.tags) names every problem; the form only carries the values.
     name = StringField(_l("Name"))
-    colour = SelectField(_l("Colour"), choices=[SelectChoice(colour, colour.capitalize())
+    colour = SelectField(_l("Colour"), choices=[SelectChoice(colour, COLOUR_NAMES[colour])
                                             for colour in TAG_COLOURS],
                          default="grey", validate_choice=False)
 
