@@ -314,3 +314,12 @@ def test_a_signed_out_visitor_gets_account_emails_in_the_browsers_language(app, 
 
     [message] = smtp_server.messages
     assert message["Subject"] == "Passwort zurücksetzen"
+
+
+def test_the_confirmation_of_a_new_language_is_already_in_it(client, auth, make_user):
+    auth.login(make_user())
+
+    client.post("/account/language", data={"locale": "de"}, headers={"Accept-Language": "en"})
+    page = client.get("/account/settings", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+    assert "Ihre Sprache ist gespeichert." in page

@@ -4,7 +4,7 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, current_app, flash, make_response, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, refresh
 from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -87,6 +87,7 @@ def change_language():
     if form.validate_on_submit():
         current_user.locale = form.locale.data or None
         db.session.commit()
+        refresh()  # this request chose its language already; the message speaks the new one
         flash(_("Your language is saved."), "success")
         return see_other(url_for("account.settings"))
     return _settings_page(language_form=form, status=422)
