@@ -325,7 +325,8 @@ def sample_urls(app, make_user, make_idea, make_tag, fetch):
             if "GET" not in rule.methods or rule.endpoint == "static":
                 continue
             values = {"idea_id": idea.id, "comment_id": comment.id, "member_id": author.id,
-                      "tag_id": tag.id, "entry_id": entry.id, "endpoint_id": endpoint.id, "token": tokens.get(rule.endpoint)}
+                      "tag_id": tag.id, "entry_id": entry.id, "endpoint_id": endpoint.id,
+                      "token": tokens.get(rule.endpoint)}
             missing = [name for name in rule.arguments if values.get(name) is None]
             assert not missing, f"give test_security a sample {missing} for {rule.endpoint}"
             urls.append(url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}))
