@@ -42,8 +42,8 @@ How it measures, in short (the docstrings of `bench/run.py` and `bench/load.py` 
 - Status change: staff move the 10,000-follower idea to Planned (one POST, timed by the client);
   then `flask --app ideas worker --once` is started and the inboxes are counted every 20 ms until
   every follower has the notification. No `MAIL_SERVER`: emails are rendered and written to the
-  worker's log, as in a development set-up; the in-app notifications of a batch are written
-  before that batch's emails.
+  worker's log, as in a development set-up; each worker pass fills every waiting inbox first
+  (set-based SQL), then renders the emails one by one.
 - Peak memory: `VmHWM` of each gunicorn worker. Signing in costs an argon2id hash (64 MiB each),
   so the peak is reset (`/proc/PID/clear_refs`) after signing in and read again after the load;
   both are shown. The delivery worker's peak is its `ru_maxrss`.
