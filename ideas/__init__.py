@@ -77,6 +77,9 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=os.path.normpath(os.path.join(app.root_path, "..", "migrations")))
     csrf.init_app(app)
     htmx.init_app(app)
+    # Flask-Limiter keeps the first app's RATELIMIT_KEY_PREFIX for every later app of the process
+    # (`self._key_prefix or config…`); each app, and the suite builds many, counts under its own.
+    limiter._key_prefix = app.config.get("RATELIMIT_KEY_PREFIX", "")
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
