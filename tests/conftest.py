@@ -250,6 +250,23 @@ def smtp_server():
     server.stop()
 
 
+@pytest.fixture
+def mail_app(database_url, smtp_server):
+    """The app on the factories' database, sending mail to the real SMTP server in the test process."""
+    from helpers import dispose
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
+                                 "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port})
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def mail_client(mail_app):
+    """A browser on `mail_app`."""
+    return mail_app.test_client()
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `sqlite_only` (big matrices whose rules do not depend on the database)
     run once, on SQLite, to keep the suite fast; everything else runs on both."""

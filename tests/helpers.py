@@ -8,3 +8,12 @@ def htmx_headers(target):
 
 
 BOOSTED = {"HX-Request": "true", "HX-Boosted": "true", "HX-Current-URL": "http://localhost/"}
+
+
+def dispose(app):
+    """Close an app's database connections (for apps a test builds itself)."""
+    from ideas.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -6,7 +6,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from helpers import PASSWORD
+from helpers import PASSWORD, dispose
 from ideas import create_app
 from ideas.accounts import confirmation_token, find_member_by_email, password_reset_token
 from ideas.extensions import db
@@ -24,26 +24,6 @@ SIGN_UP = {"name": "Nora Newcomer", "email": "nora@example.com", "password": "no
 def _app_with_mail(database_url, host, port):
     return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
                                   "MAIL_SERVER": host, "MAIL_PORT": port})
-
-
-def _dispose(app):
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def mail_app(database_url, smtp_server):
-    """The app on the database `app` and the factories use, sending mail to `smtp_server`."""
-    mail_app = _app_with_mail(database_url, smtp_server.host, smtp_server.port)
-    yield mail_app
-    _dispose(mail_app)
-
-
-@pytest.fixture
-def mail_client(mail_app):
-    """A browser on `mail_app`."""
-    return mail_app.test_client()
 
 
 def emailed_link(message, path):
@@ -227,7 +207,7 @@ def test_sign_up_still_succeeds_while_the_mail_server_is_down(database_url, fetc
     try:
         response = down.test_client().post("/auth/signup", data=SIGN_UP)
     finally:
-        _dispose(down)
+        dispose(down)
 
     assert response.status_code == 303
     assert stored_member(fetch, "nora@example.com") is not None
@@ -242,7 +222,7 @@ def test_forgotten_password_answers_the_same_while_the_mail_server_is_down(datab
         known = client.post("/auth/forgot", data={"email": member.email})
         unknown = client.post("/auth/forgot", data={"email": "nobody@example.com"})
     finally:
-        _dispose(down)
+        dispose(down)
 
     assert known.status_code == unknown.status_code == 303
 

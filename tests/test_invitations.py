@@ -7,6 +7,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from helpers import dispose
 from ideas import create_app
 from ideas.access import invitation_token
 from ideas.extensions import db
@@ -15,27 +16,6 @@ from ideas.site_settings import set_setting
 from smtp import free_port
 
 NEW_MEMBER = {"name": "Ines Invited", "password": "ines's passphrase"}
-
-
-def _dispose(app):
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def mail_app(database_url, smtp_server):
-    """The app on the factories' database, sending mail to the real SMTP server in the test process."""
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
-                                 "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port})
-    yield app
-    _dispose(app)
-
-
-@pytest.fixture
-def mail_client(mail_app):
-    """A browser on `mail_app`."""
-    return mail_app.test_client()
 
 
 @pytest.fixture
@@ -208,7 +188,7 @@ def test_an_invitation_is_kept_when_the_mail_server_is_down(database_url, make_u
     assert response.status_code == 303
     assert "could not email it just now" in client.get("/staff/invitations").get_data(as_text=True)
     assert invitations_of(fetch, "guest@example.com") == [("pending", staff.id, None)]
-    _dispose(app)
+    dispose(app)
 
 
 # Accepting.

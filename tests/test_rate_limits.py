@@ -8,7 +8,7 @@ from typing import Callable
 import pytest
 from sqlalchemy import func, select
 
-from helpers import PASSWORD, htmx_headers
+from helpers import PASSWORD, dispose, htmx_headers
 from ideas import create_app
 from ideas.extensions import db, limiter
 from ideas.models import Comment, Idea, User, Vote
@@ -30,13 +30,6 @@ def limited_settings(database_url, **more):
     """Test settings with the limiter on and the low limits above."""
     return {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True,
             "RATELIMIT_KEY_PREFIX": KEY_PREFIX, **LIMITS, **more}
-
-
-def dispose(app):
-    """Close the app's database connections."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

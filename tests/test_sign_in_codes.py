@@ -6,33 +6,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from helpers import dispose
 from ideas import create_app
 from ideas.access import CODE_MAX_TRIES, CODES_PER_HOUR, issue_sign_in_code
 from ideas.extensions import db, limiter
 from ideas.models import SignInCode, User, utcnow
 
 SENT = "If an account uses that address, we emailed it a sign-in code."
-
-
-def _dispose(app):
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def mail_app(database_url, smtp_server):
-    """The app on the factories' database, sending mail to the real SMTP server in the test process."""
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
-                                 "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port})
-    yield app
-    _dispose(app)
-
-
-@pytest.fixture
-def mail_client(mail_app):
-    """A browser on `mail_app`."""
-    return mail_app.test_client()
 
 
 def code_in(message):
@@ -330,7 +310,7 @@ def limited_app(database_url):
     storage = limiter.storage
     yield app
     storage.reset()
-    _dispose(app)
+    dispose(app)
 
 
 @pytest.mark.parametrize("path, data", [

@@ -6,6 +6,7 @@ encoded, lengths beyond the columns, numbers beyond PostgreSQL's 32-bit integers
 """
 import json
 import re
+from abc import ABC, abstractmethod
 
 from flask import abort, request
 
@@ -21,7 +22,7 @@ class Invalid(Exception):
     """One value is wrong; the message says how, for the `fields` of the error."""
 
 
-class Field:
+class Field(ABC):
     """A value in a query string or a JSON body."""
 
     def __init__(self, description="", *, required=False, example=None):
@@ -46,8 +47,9 @@ class Field:
             schema["examples"] = [self.example]
         return schema
 
+    @abstractmethod
     def _schema(self):
-        raise NotImplementedError
+        """This kind of field's own JSON Schema, before the description and example."""
 
 
 class Text(Field):

@@ -1,8 +1,7 @@
 """Coming in without a password, by invitation, and through feed links: one-time sign-in codes,
 staff invitations, the admins' access settings, members' personal feed tokens."""
-import smtplib
 
-from flask import Blueprint, current_app, flash, render_template, request, session, url_for
+from flask import Blueprint, flash, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
@@ -16,9 +15,9 @@ from .. import access
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
 from ..branding import site_name
 from ..errors import InvalidInput
-from ..extensions import address_key, db, limiter
-from ..mail import send_template
+from ..extensions import db
 from ..models import Invitation
+from .auth import address_limit, send_account_email
 from .forms import ActionForm, apply_domain_errors
 from .responses import next_url, render_form, see_other
 from .staff import admin_required, page_of, staff_required
@@ -33,10 +32,6 @@ WRONG_CODE = _l("That code is wrong or has expired. Check the email, or ask for 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def _limit(name):
-    return limiter.limit(lambda: current_app.config[name], methods=["POST"], key_func=address_key)
 
 
 def _email_field(label=None):
@@ -81,20 +76,10 @@ class AccessSettingsForm(FlaskForm):
                                                    "limited to domains."))
 
 
-def _send(to, subject, template, **context):
-    """Send an email now; a mail server that is down is logged, never a 500."""
-    try:
-        send_template(to, subject, template, **context)
-    except (smtplib.SMTPException, OSError):
-        current_app.logger.exception("Could not send %r to %s", subject, to)
-        return False
-    return True
-
-
 # One-time sign-in codes.
 
 @bp.route("/auth/code", methods=["GET", "POST"])
-@_limit("RATELIMIT_LOGIN")
+@address_limit("RATELIMIT_LOGIN")
 def request_code():
     """Email a sign-in code; answers the same whether or not the address has an account."""
     form = CodeRequestForm(next=request.args.get("next", ""))
@@ -103,8 +88,8 @@ def request_code():
         db.session.commit()
         if member is not None:
             minutes = int(access.CODE_LIFETIME.total_seconds() // 60)
-            _send(member.email, _l("Your sign-in code for %(site)s", site=site_name()), "sign_in_code",
-                  member=member, code=code, minutes=minutes)
+            send_account_email(member.email, _l("Your sign-in code for %(site)s", site=site_name()),
+                               "sign_in_code", member=member, code=code, minutes=minutes)
         session[CODE_EMAIL] = form.email.data
         flash(_("If an account uses that address, we emailed it a sign-in code. "
               "It works once, for 10 minutes."), "info")
@@ -113,7 +98,7 @@ def request_code():
 
 
 @bp.route("/auth/code/enter", methods=["GET", "POST"])
-@_limit("RATELIMIT_LOGIN")
+@address_limit("RATELIMIT_LOGIN")
 def enter_code():
     """Sign in with the emailed code; every try counts, and the code works once."""
     form = CodeEntryForm(email=session.get(CODE_EMAIL, ""), next=request.args.get("next", ""))
@@ -131,7 +116,7 @@ def enter_code():
 # Invitations.
 
 @bp.route("/auth/invitation", methods=["GET", "POST"])
-@_limit("RATELIMIT_SIGNUP")
+@address_limit("RATELIMIT_SIGNUP")
 def accept_invitation():
     """Make an account from an emailed invitation (?token=); the address is the invited one."""
     token = request.args.get("token", "")
@@ -180,8 +165,9 @@ def invitations():
             link = url_for("access.accept_invitation", token=access.invitation_token(invitation),
                            _external=True)
             days = access.INVITATION_LIFETIME.days
-            if _send(invitation.email, _("You are invited to %(site)s", site=site_name()), "invitation",
-                     invitation=invitation, inviter=current_user, link=link, days=days):
+            if send_account_email(invitation.email, _("You are invited to %(site)s", site=site_name()),
+                                  "invitation", invitation=invitation, inviter=current_user, link=link,
+                                  days=days):
                 flash(_("We emailed an invitation to %(email)s.", email=invitation.email), "success")
             else:
                 flash(_("The invitation to %(email)s is saved, but we could not email it just now. "

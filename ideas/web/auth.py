@@ -18,17 +18,19 @@ from .responses import next_url, render_form, see_other
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-def _limit(name):
+def address_limit(name):
+    """The `name` limit on POSTs, counted per address (forms that create or enter accounts)."""
     return limiter.limit(lambda: current_app.config[name], methods=["POST"], key_func=address_key)
 
 
 def send_confirmation_email(member):
     """Email the member a link that confirms their address; False when mail is down."""
     link = url_for("auth.confirm", token=accounts.confirmation_token(member), _external=True)
-    return _send(member.email, _l("Confirm your email address"), "confirm", member=member, link=link)
+    return send_account_email(member.email, _l("Confirm your email address"), "confirm", member=member,
+                              link=link)
 
 
-def _send(to, subject, template, **context):
+def send_account_email(to, subject, template, **context):
     """Send an account email; a mail server that is down is logged, never a 500."""
     try:
         send_template(to, subject, template, **context)
@@ -39,7 +41,7 @@ def _send(to, subject, template, **context):
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@_limit("RATELIMIT_SIGNUP")
+@address_limit("RATELIMIT_SIGNUP")
 def signup():
     """Create an account, sign in, and send a confirmation link."""
     if current_user.is_authenticated:
@@ -63,7 +65,7 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@_limit("RATELIMIT_LOGIN")
+@address_limit("RATELIMIT_LOGIN")
 def login():
     """Sign in with email and password."""
     form = LoginForm(next=request.args.get("next", ""))
@@ -91,7 +93,7 @@ def logout():
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-@_limit("RATELIMIT_PASSWORD_RESET")
+@address_limit("RATELIMIT_PASSWORD_RESET")
 def forgot_password():
     """Email a reset link; says the same whether or not the address has an account."""
     form = ForgotPasswordForm()
@@ -100,7 +102,8 @@ def forgot_password():
         if member is not None:
             link = url_for("auth.reset_password", token=accounts.password_reset_token(member),
                            _external=True)
-            _send(member.email, _l("Reset your password"), "reset_password", member=member, link=link)
+            send_account_email(member.email, _l("Reset your password"), "reset_password", member=member,
+                               link=link)
         flash(_("If an account uses that address, we sent it a link to choose a new password."),
               "info")
         return see_other(url_for("auth.login"))
@@ -108,7 +111,7 @@ def forgot_password():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@_limit("RATELIMIT_PASSWORD_RESET")
+@address_limit("RATELIMIT_PASSWORD_RESET")
 def reset_password(token):
     """Choose a new password from an emailed link; the link works once."""
     member = accounts.member_from_reset_token(token)
@@ -144,7 +147,7 @@ def confirm(token):
 
 @bp.post("/confirm/resend")
 @login_required
-@_limit("RATELIMIT_PASSWORD_RESET")
+@address_limit("RATELIMIT_PASSWORD_RESET")
 def resend_confirmation():
     """Send the confirmation link again."""
     if current_user.is_confirmed:
