@@ -19,7 +19,7 @@ from . import accounts, audit
 from .errors import Conflict, InvalidInput, NotAllowed
 from .extensions import db
 from .models import Invitation, SignInCode, User, utcnow
-from .site_settings import get_settings, set_setting
+from .site_settings import get_settings, set_setting, settings_snapshot
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=10)
@@ -53,8 +53,8 @@ class AccessRules:
 
 
 def access_rules():
-    """The rules in force (one query)."""
-    values = get_settings(*ACCESS_KEYS)
+    """The rules in force (from the settings read once per request or worker pass)."""
+    values = settings_snapshot()
     return AccessRules(private=values["private_mode"] == "1", signup_mode=values["signup_mode"],
                        allowed_domains=tuple(values["allowed_domains"].split()))
 

@@ -296,3 +296,8 @@ def announce(actor, message, idea_id=None, tag=None):
         "recipients": recipients, "message": message,
     })
     return announcement
+
+
+def delivered_ideas(entry):
+    """The ideas a published entry shows as delivered: public ones only, to everyone alike."""
+    return [idea for idea in entry.ideas if idea.is_public]

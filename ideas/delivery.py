@@ -22,7 +22,7 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from sqlalchemy import func, or_, select, update
 
-from .database import insert_from_select_ignoring_conflicts, insert_many_ignoring_conflicts, writing
+from .database import insert_from_select_ignoring_conflicts, writing
 from .branding import site_name
 from .extensions import db
 from .i18n import DEFAULT_LOCALE
@@ -63,21 +63,6 @@ def claim_batch(limit=200, now=None):
     ).scalars().all()
     db.session.commit()
     return sorted(claimed)
-
-
-def deliver_in_app(row_ids):
-    """Put the claimed rows' notifications in the inboxes (once per member and event)."""
-    rows = db.session.execute(
-        select(OutboxRow.id, OutboxRow.user_id, OutboxRow.event_id, OutboxRow.created_at)
-        .where(OutboxRow.id.in_(row_ids), OutboxRow.inapp_done.is_(False))).all()
-    if rows:
-        insert_many_ignoring_conflicts(Notification.__table__, [
-            dict(user_id=user_id, event_id=event_id, created_at=created_at)
-            for _, user_id, event_id, created_at in rows
-        ])
-        db.session.execute(update(OutboxRow).where(OutboxRow.id.in_([r[0] for r in rows]))
-                           .values(inapp_done=True), execution_options={"synchronize_session": False})
-    db.session.commit()
 
 
 def _waiting_for_inbox(now):

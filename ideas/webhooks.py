@@ -31,7 +31,7 @@ from .database import writing
 from .errors import InvalidInput
 from .extensions import db
 from .models import WEBHOOK_EVENTS, Comment, Idea, User, WebhookDelivery, WebhookEndpoint, utcnow
-from .site_settings import get_setting
+from .site_settings import settings_snapshot
 
 EVENT_LABELS = {
     "idea.created": _l("An idea is proposed"),
@@ -138,7 +138,7 @@ def generate_secret():
 
 def private_addresses_allowed():
     """True when an admin lets webhooks reach private and loopback addresses."""
-    return get_setting(PRIVATE_SETTING) == "1"
+    return settings_snapshot()[PRIVATE_SETTING] == "1"
 
 
 def url_problem(url, allow_private):

@@ -3,12 +3,11 @@ from flask import g, jsonify
 from flask_login import current_user
 
 from ..board import all_tags
-from ..changelog import published_entries
+from ..changelog import delivered_ideas, published_entries
 from ..extensions import db
 from ..models import KINDS, STATUS_LABELS
 from ..roadmap import SHIPPED_RECENT, roadmap_columns, roadmap_totals
 from ..tags import TAG_NAME_MAX
-from ..visibility import can_see_idea
 from ..voting import voted_idea_ids
 from .fields import Choice, Query, Text
 from .paging import PAGE_FIELDS, page_of
@@ -48,12 +47,9 @@ def roadmap():
            response="ChangelogPage",
            description="Published entries, newest first, with the ideas they deliver.")
 def changelog():
-    """The published changelog, a page at a time, with the linked ideas this member may see."""
+    """The published changelog, a page at a time, with the ideas it delivers (as the page shows them)."""
     entries, next_url = page_of(published_entries(), CHANGELOG_QUERY.parse())
-    def seen(ideas):
-        return [idea for idea in ideas if can_see_idea(current_user, idea)]
-
-    return jsonify(entries=[entry_json(entry, seen(entry.ideas)) for entry in entries], next=next_url)
+    return jsonify(entries=[entry_json(entry, delivered_ideas(entry)) for entry in entries], next=next_url)
 
 
 @operation("GET", "/me", summary="Who am I", group="Site", access="member", response="Member",

@@ -11,7 +11,7 @@ from ..branding import (
 )
 from ..errors import InvalidInput
 from ..extensions import db
-from ..site_settings import get_setting, settings_snapshot
+from ..site_settings import settings_snapshot
 from .forms import apply_domain_errors
 from .responses import render_form, see_other
 from .staff import admin_required
@@ -35,11 +35,6 @@ class BrandingForm(FlaskForm):
     remove_logo = BooleanField(_l("Remove the logo"))
 
 
-def page_brand():
-    """The branding for this request's pages and emails (from the settings read once per request)."""
-    return current_brand()
-
-
 def _upload(field):
     """The uploaded file's bytes (one byte beyond the limit at most), or None when none was chosen."""
     upload = field.data
@@ -53,8 +48,9 @@ def _upload(field):
 def settings():
     """The site's name, logo, accent colour and welcome text; each change is kept in the audit log."""
     stored = current_brand()
-    form = BrandingForm(site_name=get_setting("site_name"), accent_colour=stored.accent,
-                        welcome=get_setting("welcome_markdown"))
+    settings = settings_snapshot()
+    form = BrandingForm(site_name=settings["site_name"], accent_colour=stored.accent,
+                        welcome=settings["welcome_markdown"])
     form.site_name.description = _("Shown in every page's header and title and in emails. Empty: “%(name)s”.",
                                    name=current_app.config['SITE_NAME'])
     if form.validate_on_submit():

@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from ..i18n import exact_time, reader_zone, relative_time
 from ..sanitize import plain_text
-from .branding import page_brand
+from ..branding import current_brand
 
 __all__ = ["exact_time", "relative_time", "time_tag", "register_template_helpers"]
 
@@ -27,5 +27,5 @@ def register_template_helpers(app):
 
     @app.context_processor
     def site():
-        brand = page_brand()
+        brand = current_brand()
         return {"site_name": brand.name, "brand": brand}

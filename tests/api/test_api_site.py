@@ -1,4 +1,6 @@
 """Site-wide reading through the API: tags, the roadmap, the changelog, and who am I."""
+import pytest
+
 from ideas.changelog import create_entry, publish_entry
 from ideas.extensions import db
 from ideas.models import Idea, User, utcnow
@@ -58,7 +60,8 @@ def test_the_changelog_lists_published_entries_only(api_as, app, make_user, make
     assert body["next"] is None
 
 
-def test_the_changelog_hides_ideas_hidden_since(api_as, app, make_user, make_idea):
+@pytest.mark.parametrize("reader", [None, "staff"])
+def test_the_changelog_hides_ideas_hidden_since(api_as, app, make_user, make_idea, reader):
     staff = make_user(role="staff")
     idea = make_idea()
     with app.app_context():
@@ -67,7 +70,8 @@ def test_the_changelog_hides_ideas_hidden_since(api_as, app, make_user, make_ide
         db.session.get(Idea, idea.id).hidden_at = utcnow()
         db.session.commit()
 
-    entries = api_as(None).get("/changelog").get_json()["entries"]
+    # As on the changelog page: staff see the hidden idea on its own page, not as delivered.
+    entries = api_as(staff if reader else None).get("/changelog").get_json()["entries"]
 
     assert entries[0]["ideas"] == []
 

@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 from ideas import create_app
 from ideas.changelog import announce, create_entry, publish_entry
 from ideas.comments import add_comment
-from ideas.delivery import claim_batch, deliver_in_app
+from ideas.delivery import fill_inboxes
 from ideas.demo import DEMO_PASSWORD, seed_demo
 from ideas.extensions import db
 from ideas.following import set_follow_level
@@ -86,7 +86,7 @@ def enrich_demo(app):
                      "Our customers abroad read the wrong day.", "idea")
         _backdate(showcase, shipped)
         db.session.flush()
-        deliver_in_app(claim_batch(limit=10_000))
+        fill_inboxes()
         db.session.commit()
         site = DemoSite(app, "", showcase.id, duplicate.id, member.id)
         assert _one(Comment, Comment.hidden_at.is_not(None)) is not None

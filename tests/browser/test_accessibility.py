@@ -12,7 +12,7 @@ from sqlalchemy import select
 from browser_steps import no_page_load
 from demo_site import ADMIN, MEMBER, STAFF, sign_in
 from ideas.changelog import announce
-from ideas.delivery import claim_batch, deliver_in_app
+from ideas.delivery import fill_inboxes
 from ideas.extensions import db
 from ideas.models import User
 
@@ -243,7 +243,7 @@ def test_a_new_notification_is_announced_when_the_count_polls(axe_context, demo_
     with demo_site.app.app_context():
         staff = db.session.execute(select(User).where(User.email == STAFF)).scalar_one()
         announce(staff, "The dark theme reaches every page next week.", idea_id=demo_site.showcase_id)
-        deliver_in_app(claim_batch(limit=10_000))
+        fill_inboxes()
         db.session.commit()
         db.session.remove()
 
