@@ -2,7 +2,7 @@
 import contextvars
 from contextlib import contextmanager
 
-from sqlalchemy import event, text, update
+from sqlalchemy import event, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -151,3 +151,25 @@ def _compile_unindexed(element, compiler, **kw):
 @compiles(unindexed, "sqlite")
 def _compile_unindexed_on_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.column, **kw)
+
+
+def claim_due(model, limit, now, lease, order_by):
+    """Atomically take up to `limit` due rows of an outbox table for this worker; their ids, sorted.
+
+    A row is due when `next_attempt_at <= now` and no live lease holds it. The claim holds until
+    `now + lease`: that value is the worker's token for the rows. PostgreSQL skips rows another
+    worker is claiming (SKIP LOCKED); SQLite's write lock makes the UPDATE one step anyway."""
+    due = (
+        select(model.id)
+        .where(model.next_attempt_at <= now, or_(model.claimed_until.is_(None), model.claimed_until < now))
+        .order_by(*order_by).limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = db.session.execute(
+        update(model).where(model.id.in_(due.scalar_subquery()))
+        .values(claimed_until=now + lease).returning(model.id),
+        execution_options={"synchronize_session": False},
+    ).scalars().all()
+    db.session.commit()
+    return sorted(claimed)

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
-from .database import insert_from_select_ignoring_conflicts, writing
+from .database import claim_due, insert_from_select_ignoring_conflicts, writing
 from .branding import site_name
 from .extensions import db
 from .i18n import DEFAULT_LOCALE
@@ -47,22 +47,7 @@ def claim_batch(limit=200, now=None):
     """Atomically take up to `limit` due rows for this worker; returns their ids.
 
     The claim holds until `now + LEASE`: that value is the worker's token for the rows."""
-    now = now or utcnow()
-    due = (
-        select(OutboxRow.id)
-        .where(OutboxRow.next_attempt_at <= now,
-               or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
-        .order_by(OutboxRow.id).limit(limit)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = db.session.execute(
-        update(OutboxRow).where(OutboxRow.id.in_(due.scalar_subquery()))
-        .values(claimed_until=now + LEASE).returning(OutboxRow.id),
-        execution_options={"synchronize_session": False},
-    ).scalars().all()
-    db.session.commit()
-    return sorted(claimed)
+    return claim_due(OutboxRow, limit, now or utcnow(), LEASE, order_by=[OutboxRow.id])
 
 
 def _waiting_for_inbox(now):

@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from . import audit
-from .database import writing
+from .database import claim_due, writing
 from .errors import InvalidInput
 from .extensions import db
 from .models import WEBHOOK_EVENTS, Comment, Idea, User, WebhookDelivery, WebhookEndpoint, utcnow
@@ -390,25 +390,11 @@ def sign(secret, timestamp, body):
 def claim_due_deliveries(limit=BATCH, now=None):
     """Atomically take up to `limit` due deliveries for this worker; returns their ids.
 
-    The same claim as the notification outbox (ideas/delivery.py claim_batch): a lease, and
+    The same claim as the notification outbox (ideas/database.py claim_due): a lease, and
     SKIP LOCKED on PostgreSQL so workers never wait on or repeat each other's rows.
     """
-    now = now or utcnow()
-    due = (
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.next_attempt_at <= now,
-               or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now))
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = db.session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id.in_(due.scalar_subquery()))
-        .values(claimed_until=now + LEASE).returning(WebhookDelivery.id),
-        execution_options={"synchronize_session": False},
-    ).scalars().all()
-    db.session.commit()
-    return sorted(claimed)
+    return claim_due(WebhookDelivery, limit, now or utcnow(), LEASE,
+                     order_by=[WebhookDelivery.next_attempt_at, WebhookDelivery.id])
 
 
 def attempt_delivery(delivery_id):
