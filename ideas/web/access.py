@@ -18,7 +18,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Invitation
 from .auth import address_limit, send_account_email
-from .forms import ActionForm, apply_domain_errors
+from .forms import ActionForm, _strip, apply_domain_errors
 from .responses import next_url, render_form, see_other
 from .staff import admin_required, page_of, staff_required
 
@@ -28,10 +28,6 @@ INVITATIONS_PER_PAGE = 50
 # The address a code was asked for, so the page that takes the code need not ask again.
 CODE_EMAIL = "sign_in_code_email"
 WRONG_CODE = _l("That code is wrong or has expired. Check the email, or ask for a new code.")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _email_field(label=None):
