@@ -1,4 +1,4 @@
-"""Proposing, editing and withdrawing ideas, as their author."""
+"""Proposing, editing and withdrawing ideas, as their author; who may change an idea, staff too."""
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Idea, Tag, utcnow
 from .notifications import notify_backers
 from .sanitize import render_markdown
 from .site_settings import get_setting
+from .visibility import is_staff
 from .voting import trending_score
 from .webhooks import queue_webhooks
 
@@ -93,9 +94,13 @@ def can_edit_idea(member, idea):
     )
 
 
+def _change_refused():
+    return NotAllowed(_("Only the author may change an idea, while it is New and within an hour."))
+
+
 def _check_author_may_change(member, idea):
     if not can_edit_idea(member, idea):
-        raise NotAllowed(_("Only the author may change an idea, while it is New and within an hour."))
+        raise _change_refused()
 
 
 def edit_idea(member, idea, title, description, kind, tag_ids=()):
@@ -109,6 +114,40 @@ def edit_idea(member, idea, title, description, kind, tag_ids=()):
     idea.tags = tags
     idea.edited_at = idea.updated_at = utcnow()
     db.session.flush()
+
+
+def _editor_of(actor, idea):
+    """How `actor` may change `idea`: as its author while the window is open, else as staff; or None."""
+    if can_edit_idea(actor, idea):
+        return edit_idea
+    if is_staff(actor):
+        # roadmap imports this module for clean_fields, so it is imported only when staff edit.
+        from .roadmap import edit_idea_as_staff
+        return edit_idea_as_staff
+    return None
+
+
+def may_change_idea(actor, idea):
+    """True if `actor` may edit `idea`: the author while it is New and within an hour, staff any time."""
+    return _editor_of(actor, idea) is not None
+
+
+def check_may_change_idea(actor, idea):
+    """NotAllowed unless `actor` may edit `idea`, so a form is refused before it is shown."""
+    if not may_change_idea(actor, idea):
+        raise _change_refused()
+
+
+def change_idea(actor, idea, *, title=None, description=None, kind=None, tag_ids=None):
+    """Edit `idea` as its author or as staff (marked and audited); a field left as None keeps its value."""
+    editor = _editor_of(actor, idea)
+    if editor is None:
+        raise _change_refused()
+    editor(actor, idea,
+           idea.title if title is None else title,
+           idea.description if description is None else description,
+           idea.kind if kind is None else kind,
+           [tag.id for tag in idea.tags] if tag_ids is None else tag_ids)
 
 
 def withdraw_idea(member, idea):

@@ -4,8 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from ideas.errors import NotAllowed
 from ideas.extensions import db
-from ideas.models import Follow, Idea, utcnow
+from ideas.models import AuditEntry, Follow, Idea, User, utcnow
+from ideas.proposals import change_idea
 
 
 def only_idea(fetch):
@@ -169,6 +171,23 @@ def test_author_cannot_edit_after_new_or_after_an_hour(client, auth, make_user, 
     assert "Edit</a>" not in client.get(f"/ideas/{idea.id}").get_data(as_text=True)
 
 
+def test_the_edit_form_is_refused_to_another_member(client, auth, make_user, make_idea):
+    idea = make_idea()
+    auth.login(make_user())
+
+    assert client.get(f"/ideas/{idea.id}/edit").status_code == 403
+
+
+def test_staff_open_the_edit_form_of_an_idea_past_its_authors_window(client, auth, make_user, make_idea):
+    idea = make_idea(title="Dark mod pls", status="planned")
+    auth.login(make_user(role="staff"))
+
+    response = client.get(f"/ideas/{idea.id}/edit")
+
+    assert response.status_code == 200
+    assert 'value="Dark mod pls"' in response.get_data(as_text=True)
+
+
 def test_author_withdraws_their_idea_and_it_leaves_the_board(client, auth, make_user, make_idea, fetch):
     author = make_user()
     idea = make_idea(author=author, title="Changed my mind")
@@ -205,3 +224,73 @@ def test_withdrawn_idea_closes_voting(client, auth, make_user, make_idea, fetch)
 
     assert response.status_code == 409
     assert fetch(lambda: db.session.get(Idea, idea.id).vote_count) == 0
+
+
+def change_as(app, actor, idea, **changes):
+    """change_idea as `actor`, committed; returns the idea's row afterwards, detached."""
+    with app.app_context():
+        row = db.session.get(Idea, idea.id)
+        change_idea(db.session.get(User, actor.id), row, **changes)
+        db.session.commit()
+        db.session.refresh(row)
+        db.session.expunge(row)
+        return row
+
+
+def test_changing_as_the_author_marks_an_authors_edit(app, make_user, make_idea):
+    author = make_user()
+    idea = make_idea(author=author)
+
+    changed = change_as(app, author, idea, title="Dark mode, please")
+
+    assert changed.title == "Dark mode, please"
+    assert (changed.edited_at is not None, changed.staff_edited_at) == (True, None)
+
+
+def test_changing_as_staff_marks_a_staff_edit_and_audits_it(app, make_user, make_idea, fetch):
+    staff = make_user(role="staff")
+    idea = make_idea(created_at=utcnow() - timedelta(days=3))
+
+    changed = change_as(app, staff, idea, title="Add a dark theme")
+
+    assert (changed.edited_at, changed.staff_edited_at is not None) == (None, True)
+    assert fetch(lambda: db.session.execute(select(AuditEntry.action)).scalar_one()) == "idea.edited"
+
+
+def test_staff_changing_their_own_new_idea_edit_it_as_its_author(app, make_user, make_idea, fetch):
+    staff = make_user(role="staff")
+    idea = make_idea(author=staff)
+
+    changed = change_as(app, staff, idea, title="Dark mode, please")
+
+    assert (changed.edited_at is not None, changed.staff_edited_at) == (True, None)
+    assert fetch(lambda: db.session.execute(select(func.count()).select_from(AuditEntry)).scalar()) == 0
+
+
+@pytest.mark.parametrize("who, columns", [
+    ("another member", {}),
+    ("the author", {"status": "planned"}),
+    ("the author", {"created_at": utcnow() - timedelta(hours=1, minutes=1)}),
+])
+def test_changing_is_refused_to_anyone_but_the_author_in_time_or_staff(app, make_user, make_idea, fetch,
+                                                                       who, columns):
+    author = make_user()
+    idea = make_idea(author=author, title="Original", **columns)
+    actor = make_user() if who == "another member" else author
+
+    with pytest.raises(NotAllowed):
+        change_as(app, actor, idea, title="Changed")
+
+    assert fetch(lambda: db.session.get(Idea, idea.id).title) == "Original"
+
+
+def test_fields_left_out_of_a_change_keep_their_value(app, make_user, make_idea, make_tag):
+    author, tag = make_user(), make_tag("mobile")
+    idea = make_idea(author=author, title="Original", description="Kept words", kind="problem", tags=[tag])
+
+    change_as(app, author, idea, title="Changed")
+
+    with app.app_context():
+        row = db.session.get(Idea, idea.id)
+        assert (row.title, row.description, row.kind, [t.name for t in row.tags]) == (
+            "Changed", "Kept words", "problem", ["mobile"])

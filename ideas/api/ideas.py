@@ -5,14 +5,13 @@ from sqlalchemy import select
 
 from ..board import SORTS, board_query
 from ..comments import official_response
-from ..errors import InvalidInput, NotAllowed
+from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..following import follow_level, follower_count
 from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Tag
-from ..proposals import can_edit_idea, edit_idea, propose_idea, withdraw_idea
-from ..roadmap import edit_idea_as_staff, timeline_of
+from ..proposals import change_idea, check_may_change_idea, propose_idea, withdraw_idea
+from ..roadmap import timeline_of
 from ..tags import TAG_NAME_MAX
-from ..visibility import is_staff
 from ..voting import has_voted, voted_idea_ids
 from ..web.loaders import get_idea as load_idea
 from .fields import Body, Choice, Query, Text, TextList
@@ -100,14 +99,10 @@ def get_idea(idea_id):
 def update_idea(idea_id):
     """The author corrects their idea, or staff clarify it."""
     idea = load_idea(idea_id)
-    as_author = can_edit_idea(current_user, idea)
-    if not as_author and not is_staff(current_user):
-        raise NotAllowed("Only the author may change an idea, while it is New and within an hour.")
+    check_may_change_idea(current_user, idea)  # refused before the body is read
     data = IDEA_CHANGES.parse()
-    tag_ids = tag_ids_named(data["tags"]) if "tags" in data else [tag.id for tag in idea.tags]
-    change = edit_idea if as_author else edit_idea_as_staff
-    change(current_user, idea, data.get("title", idea.title), data.get("description", idea.description),
-           data.get("kind", idea.kind), tag_ids)
+    change_idea(current_user, idea, title=data.get("title"), description=data.get("description"),
+                kind=data.get("kind"), tag_ids=tag_ids_named(data["tags"]) if "tags" in data else None)
     db.session.commit()
     return jsonify(detail(idea))
 

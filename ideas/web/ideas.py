@@ -5,12 +5,12 @@ from flask_login import current_user, login_required
 
 from ..board import all_tags
 from ..comments import can_delete_comment, can_edit_comment, comments_on, official_response
-from ..errors import InvalidInput, NotAllowed
+from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..following import follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea
 from ..merging import merged_into
-from ..proposals import can_edit_idea, edit_idea, propose_idea, withdraw_idea
-from ..roadmap import edit_idea_as_staff, timeline_of
+from ..proposals import can_edit_idea, change_idea, check_may_change_idea, propose_idea, withdraw_idea
+from ..roadmap import timeline_of
 from ..similar import similar_ideas
 from ..voting import cast_vote, has_voted, withdraw_vote
 from ..visibility import is_staff
@@ -115,16 +115,13 @@ def discussion(comments, timeline):
 def edit(idea_id):
     """The author corrects their idea while it is New, within an hour; staff clarify it any time."""
     idea = get_idea(idea_id)
-    as_author = can_edit_idea(current_user, idea)
-    if not as_author and not is_staff(current_user):
-        raise NotAllowed(_("Only the author may change an idea, while it is New and within an hour."))
-    change = edit_idea if as_author else edit_idea_as_staff
+    check_may_change_idea(current_user, idea)
     form = _idea_form(title=idea.title, description=idea.description, kind=idea.kind,
                       tags=[tag.id for tag in idea.tags])
     if form.validate_on_submit():
         try:
-            change(current_user, idea, form.title.data, form.description.data, form.kind.data,
-                   form.tags.data)
+            change_idea(current_user, idea, title=form.title.data, description=form.description.data,
+                        kind=form.kind.data, tag_ids=form.tags.data or [])
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:

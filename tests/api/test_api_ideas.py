@@ -200,6 +200,15 @@ def test_the_author_may_not_change_an_idea_after_the_hour(api_as, make_user, mak
     assert fetch(lambda: db.session.get(Idea, idea.id).title) == "Old"
 
 
+def test_a_change_by_someone_else_is_refused_before_its_body_is_read(api_as, make_user, make_idea):
+    idea = make_idea()
+
+    response = api_as(make_user()).patch(f"/ideas/{idea.id}", json={})
+
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "forbidden"
+
+
 def test_an_empty_change_is_refused(api_as, make_user, make_idea):
     author = make_user()
     idea = make_idea(author=author)
