@@ -95,11 +95,11 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from .web import (
-        account, auth, board, changelog, comments, feeds, idea_staff, ideas, notifications, roadmap,
-        staff, triage,
+        account, auth, board, changelog, comments, feeds, idea_staff, ideas, notifications, pulse,
+        roadmap, staff, triage,
     )
 
-    for module in (board, ideas, idea_staff, comments, roadmap, changelog, feeds, auth, account,
+    for module in (board, ideas, idea_staff, comments, roadmap, changelog, pulse, feeds, auth, account,
                    notifications, triage, staff):
         app.register_blueprint(module.bp)
     from .web import csv_views
