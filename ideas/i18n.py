@@ -6,16 +6,30 @@ API always answers in English: its messages are for programs, and a client shoul
 change with a header it may not know it sends.
 """
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale as BabelLocale
 from babel.dates import (
     format_date as babel_format_date, format_datetime as babel_format_datetime, format_timedelta,
 )
 from babel.numbers import format_decimal
 from flask import g, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations, gettext, lazy_gettext
+from flask_babel import Babel, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+
+def gettext(string, **variables):
+    """Flask-Babel's gettext through the one-lookup catalogue (`_translations`)."""
+    translated = _translations().ugettext(string)
+    return translated % variables if variables else translated
+
+
+def lazy_gettext(string, **variables):
+    """A string translated when it is shown, like Flask-Babel's, through the same fast lookup."""
+    return LazyString(gettext, string, **variables)
+
 
 DEFAULT_LOCALE = "en"
 SUPPORTED_LOCALES = ("en", "de")
@@ -73,6 +87,7 @@ ROLE_NAMES = {
 }
 
 babel = Babel()
+_DEFAULT_BABEL_LOCALE = BabelLocale.parse(DEFAULT_LOCALE)
 
 
 def select_locale():
@@ -104,39 +119,80 @@ def reader_zone():
 
 def current_locale():
     """The locale in force as a string ("en", "de"); English outside any request."""
-    locale = get_locale()
-    return str(locale) if locale is not None else DEFAULT_LOCALE
+    return str(babel_locale())
+
+
+def babel_locale():
+    """The locale in force as Babel's Locale: Babel parses a string on every call, not a Locale."""
+    try:
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):
+        locale = None
+    if locale is None:
+        locale = get_locale()
+    return locale if locale is not None else _DEFAULT_BABEL_LOCALE
 
 
 def relative_time(moment, now=None, locale=None):
     """"3 days ago" / "vor 3 Tagen" for a timezone-aware moment; "just now" under a minute."""
     now = now or datetime.now(timezone.utc)
-    delta = moment - now
-    if delta.total_seconds() > -60:  # a moment in the future is a clock's skew: "just now" too
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:  # a moment in the future is a clock's skew: "just now" too
         return gettext("just now")
+    # Whole minutes are all the words can show (Babel rounds to the unit it names), so pages
+    # listing the same ideas share one formatting per minute of age.
+    return _minutes_ago(round(seconds / 60), locale or babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _minutes_ago(minutes, locale):
     # threshold=1: 59 minutes stay "59 minutes", not "1 hour".
-    return format_timedelta(delta, threshold=1, add_direction=True, locale=locale or current_locale())
+    return format_timedelta(timedelta(minutes=-minutes), threshold=1, add_direction=True, locale=locale)
 
 
 def exact_time(moment, zone=timezone.utc, locale=None):
     """"Monday 30 November 2026, 14:05 UTC": the words a hover shows, in the reader's language."""
-    local = moment.astimezone(zone)
     # Translators: a Unicode (CLDR) date pattern for the exact time shown on hover;
     # EEEE weekday, d day, MMMM month name, y year, HH:mm hours and minutes.
     pattern = gettext("EEEE d MMMM y, HH:mm")
-    words = babel_format_datetime(local, pattern, tzinfo=local.tzinfo, locale=locale or current_locale())
+    return _exact_time(moment, zone, pattern, locale or babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _exact_time(moment, zone, pattern, locale):
+    local = moment.astimezone(zone)
+    words = babel_format_datetime(local, pattern, tzinfo=local.tzinfo, locale=locale)
     return f"{words} {local.tzname()}"
 
 
 def long_date(moment):
     """"23 November 2026" / "23. November 2026": the day of a UTC moment, in the reader's language."""
     # Translators: a Unicode (CLDR) date pattern for a day: d day, MMMM month name, y year.
-    return babel_format_date(moment.date(), gettext("d MMMM y"), locale=current_locale())
+    return babel_format_date(moment.date(), gettext("d MMMM y"), locale=babel_locale())
 
 
 def format_count(number):
     """A count with the locale's digit grouping: 1,234 in English, 1.234 in German."""
-    return format_decimal(number or 0, locale=current_locale())
+    number = number or 0
+    locale = babel_locale()
+    group = _integer_grouping(locale) if isinstance(number, int) else None
+    if group is None:
+        return format_decimal(number, locale=locale)
+    return f"{number:,}".replace(",", group) if abs(number) >= 1000 else str(number)
+
+
+@lru_cache(maxsize=None)
+def _integer_grouping(locale):
+    """The locale's group separator when whole numbers are written as Python's "{:,}" with it
+    (Latin digits, groups of three from 1,000); None sends the locale through Babel each time."""
+    group = None
+    for sample in (1000, 1234, 999999, 1234567, -98765):
+        expected = format_decimal(sample, locale=locale)
+        if group is None:
+            group = expected[-4] if len(expected) > 4 else ""
+        if not group or f"{sample:,}".replace(",", group) != expected:
+            return None
+    return group
 
 
 def translation_directory(app):
