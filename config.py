@@ -36,6 +36,10 @@ class Config:
         self.MAIL_USERNAME = env.get("MAIL_USERNAME")
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD")
         self.MAIL_FROM = env.get("MAIL_FROM", "Ideas <ideas@localhost>")
+        # Threads per process that send account emails after the answer (ideas.web.background),
+        # and whether a request waits for them (tests only: the email is there with the answer).
+        self.BACKGROUND_THREADS = int(env.get("BACKGROUND_THREADS", "2"))
+        self.BACKGROUND_WAIT = False
 
         self.RATELIMIT_STORAGE_URI = env.get("REDIS_URL", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -100,6 +104,7 @@ class TestingConfig(Config):
         self.ARGON2_MEMORY_COST = 8
         self.ARGON2_PARALLELISM = 1
         self.SERVER_NAME = None
+        self.BACKGROUND_WAIT = True
 
 
 class ProductionConfig(Config):

@@ -18,6 +18,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Invitation
 from .auth import address_limit, send_account_email
+from .background import run_in_background
 from .forms import ActionForm, _strip, apply_domain_errors
 from .responses import next_url, render_form, see_other
 from .staff import admin_required, page_of, staff_required
@@ -77,20 +78,26 @@ class AccessSettingsForm(FlaskForm):
 @bp.route("/auth/code", methods=["GET", "POST"])
 @address_limit("RATELIMIT_LOGIN")
 def request_code():
-    """Email a sign-in code; answers the same whether or not the address has an account."""
+    """Email a sign-in code; answers the same, as fast, whether or not the address has an account."""
     form = CodeRequestForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        member, code = access.issue_sign_in_code(form.email.data)
-        db.session.commit()
-        if member is not None:
-            minutes = int(access.CODE_LIFETIME.total_seconds() // 60)
-            send_account_email(member.email, _l("Your sign-in code for %(site)s", site=site_name()),
-                               "sign_in_code", member=member, code=code, minutes=minutes)
+        db.session.commit()  # the job writes on its own session
+        run_in_background(email_sign_in_code, form.email.data)
         session[CODE_EMAIL] = form.email.data
         flash(_("If an account uses that address, we emailed it a sign-in code. "
               "It works once, for 10 minutes."), "info")
         return see_other(url_for("access.enter_code", next=next_url("") or None))
     return render_form("auth/code_request.html", form=form)
+
+
+def email_sign_in_code(email):
+    """Issue a code for the account using `email` and email it, if one does (runs after the answer)."""
+    member, code = access.issue_sign_in_code(email)
+    db.session.commit()  # the code works even if the mail server is slow to take it
+    if member is not None:
+        minutes = int(access.CODE_LIFETIME.total_seconds() // 60)
+        send_account_email(member.email, _l("Your sign-in code for %(site)s", site=site_name()),
+                           "sign_in_code", member=member, code=code, minutes=minutes)
 
 
 @bp.route("/auth/code/enter", methods=["GET", "POST"])

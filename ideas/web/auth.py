@@ -10,6 +10,7 @@ from ..access import sign_up_member
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import address_key, db, limiter
 from ..mail import send_template
+from .background import run_in_background
 from .forms import (
     ActionForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm, apply_domain_errors,
 )
@@ -95,19 +96,24 @@ def logout():
 @bp.route("/forgot", methods=["GET", "POST"])
 @address_limit("RATELIMIT_PASSWORD_RESET")
 def forgot_password():
-    """Email a reset link; says the same whether or not the address has an account."""
+    """Email a reset link; says the same, as fast, whether or not the address has an account."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        member = accounts.find_member_by_email(form.email.data)
-        if member is not None:
-            link = url_for("auth.reset_password", token=accounts.password_reset_token(member),
-                           _external=True)
-            send_account_email(member.email, _l("Reset your password"), "reset_password", member=member,
-                               link=link)
+        db.session.commit()  # the job writes on its own session
+        run_in_background(email_reset_link, form.email.data)
         flash(_("If an account uses that address, we sent it a link to choose a new password."),
               "info")
         return see_other(url_for("auth.login"))
     return render_form("auth/forgot.html", form=form)
+
+
+def email_reset_link(email):
+    """Email a reset link to the account using `email`, if one does (runs after the answer)."""
+    member = accounts.find_member_by_email(email)
+    if member is not None:
+        link = url_for("auth.reset_password", token=accounts.password_reset_token(member), _external=True)
+        send_account_email(member.email, _l("Reset your password"), "reset_password", member=member,
+                           link=link)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
