@@ -2,6 +2,7 @@
 import hashlib
 import hmac
 import re
+import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -56,13 +57,25 @@ def authenticate(email, password):
     Raises NotAllowed for a suspended member with the right password.
     """
     member = find_member_by_email(email)
-    if member is None or not verify_password(member.password_hash, password):
+    if member is None or not member.password_hash:
+        # Check the password all the same: an unknown address must not answer faster than a known one.
+        verify_password(_decoy_hash(), password)
+        return None
+    if not verify_password(member.password_hash, password):
         return None
     if member.suspended_at is not None:
         raise NotAllowed(_("This account is suspended. Contact the site's team if you think this is wrong."))
     if needs_rehash(member.password_hash):
         member.password_hash = hash_password(password)
     return member
+
+
+def _decoy_hash():
+    """A hash of a password nobody knows, made once per app with today's parameters."""
+    decoy = current_app.extensions.get("ideas.decoy_password_hash")
+    if decoy is None:
+        decoy = current_app.extensions["ideas.decoy_password_hash"] = hash_password(secrets.token_hex(16))
+    return decoy
 
 
 def change_name(member, name):
