@@ -165,6 +165,18 @@ def test_a_signed_out_post_changes_nothing_on_a_private_site(app, client, make_i
         select(func.count()).select_from(Vote).where(Vote.idea_id == idea.id)).scalar_one()) == 0
 
 
+def test_a_signed_out_post_on_a_private_site_returns_to_the_page_the_form_was_on(app, client, make_idea):
+    idea = make_idea()
+    make_private(app)
+
+    response = client.post(f"/ideas/{idea.id}/vote", headers={"Referer": f"http://localhost/ideas/{idea.id}"})
+
+    location = urlsplit(response.headers["Location"])
+    assert (response.status_code, location.path) == (302, "/auth/login")
+    assert parse_qs(location.query)["next"] == [f"/ideas/{idea.id}"]
+    assert "This site is private: sign in to continue." in client.get("/auth/login").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("url", ["/healthz", "/readyz", "/auth/login", "/auth/signup", "/auth/code",
                                  "/auth/forgot", "/static/css/ideas.css"])
 def test_sign_in_sign_up_and_health_checks_stay_reachable(app, client, url):

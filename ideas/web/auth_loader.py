@@ -26,7 +26,13 @@ def load_user(user_id):
 
 def unauthorized():
     """Send signed-out visitors to sign in, and back here afterwards."""
-    flash(gettext("Sign in to do that."), login_manager.login_message_category)
+    return send_to_sign_in(gettext("Sign in to do that."))
+
+
+def send_to_sign_in(message):
+    """To the sign-in page with `message`, and back here afterwards (GET) or to the page the form was
+    on (a POST cannot be replayed). htmx is told to go there as a whole page."""
+    flash(message, login_manager.login_message_category)
     back = request.full_path if request.method == "GET" else (request.referrer or "/")
     target = login_url(login_manager.login_view, next_url=_local(back))
     if htmx:
@@ -35,6 +41,7 @@ def unauthorized():
 
 
 def _local(url):
+    """Only the path and query of `url`, so `next` never leads off the site."""
     parts = urlsplit(url)
     path = parts.path or "/"
     return path + (f"?{parts.query}" if parts.query else "")

@@ -4,16 +4,13 @@ Signed-out visitors of a private site reach only the endpoints below; everything
 sign in (pages), answers 404 (feeds without a valid personal token) or 401 (the JSON API without a
 key). The API authenticates its keys itself, so the gate lets a request carrying one through.
 """
-from urllib.parse import urlsplit
-
-from flask import abort, flash, has_request_context, jsonify, redirect, request
+from flask import abort, has_request_context, jsonify, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_url
+from flask_login import current_user
 
 from ..access import access_rules, feed_token, member_from_feed_token
-from ..extensions import htmx
 from ..site_settings import settings_snapshot
-from .responses import see_other
+from .auth_loader import send_to_sign_in
 
 # Signing in and up, the links emails carry, what those pages need to look right, health checks.
 PUBLIC_ENDPOINTS = frozenset({
@@ -61,7 +58,7 @@ def guard_private_site():
         response.status_code = 401
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
-    return _send_to_sign_in()
+    return send_to_sign_in(str(PRIVATE_MESSAGE))
 
 
 def personal_feed_urls(endpoint, values):
@@ -70,15 +67,3 @@ def personal_feed_urls(endpoint, values):
     if (endpoint in FEED_ENDPOINTS and "token" not in values and has_request_context()
             and current_user.is_authenticated and settings_snapshot()["private_mode"] == "1"):
         values["token"] = feed_token(current_user)
-
-
-def _send_to_sign_in():
-    """To the sign-in page, and back here afterwards (GET) or to the page the form was on."""
-    flash(str(PRIVATE_MESSAGE), "info")
-    back = request.full_path if request.method == "GET" else (request.referrer or "/")
-    parts = urlsplit(back)
-    local = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    target = login_url("auth.login", next_url=local)
-    if htmx or request.method != "GET":
-        return see_other(target)
-    return redirect(target)
