@@ -39,9 +39,9 @@ CACHE_SECONDS = 60
 ENGLISH_STOP_WORDS = SEARCH_STOP_WORDS | frozenset("""
 also already always another anyone anything around away back cannot com could didn doesn don
 else even ever every get gets getting give go going good got great hello hey however http https
-isn let like lot make makes many may maybe might much must need needs new now okay one please
-really right see seems still sure thank thanks thing things think use used using want wants way
-well won www yes yet
+first isn last let like lot make makes many may maybe might much must need needs new next now
+okay one please really right see seems still sure thank thanks thing things think three two use
+used using want wants way well won www yes yet
 """.split())
 GERMAN_STOP_WORDS = frozenset("""
 aber alle allem allen aller alles als also am an ander andere anderem anderen anderer anderes
@@ -51,7 +51,8 @@ eines einfach er es etwas euch euer für gibt habe haben hat hatte hier hin ich 
 in ins ist ja jede jedem jeden jeder jedes jetzt kann kein keine keinem keinen keiner man mehr
 mein meine mich mir mit muss nach nicht nichts noch nun nur ob oder ohne schon sehr sein seine
 sich sie sind so soll sollte über um und uns unser unter viel vom von vor war waren warum was
-weil wenn wer werden wie wieder will wir wird wo wurde zu zum zur danke gut gerne mal
+weil wenn wer werden wie wieder will wir wird wo wurde zu zum zur danke gut gerne mal zwei drei
+erste letzte nächste
 """.split())
 STOP_WORDS = ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS
 

@@ -1,22 +1,62 @@
 """What the whole site shows: tags, the roadmap, the changelog; and who is asking."""
-from flask import g, jsonify
+from flask import g, jsonify, url_for
 from flask_login import current_user
 
 from ..board import all_tags
 from ..changelog import delivered_ideas, published_entries
 from ..extensions import db
 from ..models import KINDS, STATUS_LABELS
+from ..pulse import DEFAULT_WINDOW, WINDOWS, recent_pulse
 from ..roadmap import SHIPPED_RECENT, roadmap_columns, roadmap_totals
 from ..tags import TAG_NAME_MAX
 from ..voting import voted_idea_ids
-from .fields import Choice, Query, Text
+from .fields import Choice, Integer, Invalid, Query, Text
 from .paging import PAGE_FIELDS, page_of
-from .serializers import entry_json, idea_json, member_json, tag_json
+from .serializers import (
+    BOOLEAN, DATE_TIME, INTEGER, SCHEMAS, STRING, URL, array, entry_json, idea_json, member_json, nullable,
+    obj, ref, tag_json,
+)
 from .spec import operation
 
 ROADMAP_QUERY = Query(kind=Choice(KINDS, "Only ideas of this kind."),
                       tag=Text(TAG_NAME_MAX, "Only ideas with the tag of this name."))
 CHANGELOG_QUERY = Query(**PAGE_FIELDS)
+
+
+class Window(Integer):
+    """A number of days the pulse looks back: one of WINDOWS."""
+
+    def __init__(self, description=""):
+        super().__init__(min(WINDOWS), max(WINDOWS), description)
+
+    def check(self, value):
+        value = super().check(value)
+        if value not in WINDOWS:
+            raise Invalid(f"Choose one of: {', '.join(map(str, WINDOWS))}.")
+        return value
+
+    def _schema(self):
+        return {"type": "integer", "enum": list(WINDOWS)}
+
+
+PULSE_QUERY = Query(days=Window(f"How many days back to look (default {DEFAULT_WINDOW})."))
+SCHEMAS.update({
+    "PulseTopic": obj(
+        "A tag or a word, with the activity of the period that mentioned it.",
+        name=STRING, colour=nullable(STRING) | {"description": "A tag's colour; null for a word."},
+        volume={**INTEGER, "description": "ideas + votes + comments."}, ideas=INTEGER, votes=INTEGER,
+        comments=INTEGER,
+        kinds=obj("The volume by kind of idea.", **{kind: INTEGER for kind in KINDS}),
+        main_kind={"type": "string", "enum": list(KINDS)},
+        url={**URL, "description": "The board, filtered by the tag or searching the word."},
+    ),
+    "Pulse": obj(
+        "The most talked-about tags and words of the last days, loudest first.",
+        days=INTEGER, since=DATE_TIME, computed_at=DATE_TIME,
+        tags=array(ref("PulseTopic")), terms=array(ref("PulseTopic")),
+        sampled={**BOOLEAN, "description": "Words were read from a sample of the period's activity."},
+    ),
+})
 
 
 @operation("GET", "/tags", summary="List tags", group="Site", response="TagList")
@@ -57,3 +97,26 @@ def changelog():
 def me():
     """The asking member."""
     return jsonify(member_json(current_user, g.get("api_key")))
+
+
+def _topic_json(topic, url):
+    return {"name": topic.name, "colour": topic.colour, "volume": topic.volume, "ideas": topic.ideas,
+            "votes": topic.votes, "comments": topic.comments, "kinds": dict(topic.by_kind),
+            "main_kind": topic.main_kind, "url": url}
+
+
+@operation("GET", "/pulse", summary="Read the pulse", group="Site", query=PULSE_QUERY, response="Pulse",
+           description="The tags and words with the most public activity (ideas, votes, comments) "
+                       "of the last 7, 28 or 90 days, as the /pulse page shows them; "
+                       "recomputed at most once a minute.")
+def pulse():
+    """The pulse of the chosen period."""
+    result = recent_pulse(PULSE_QUERY.parse().get("days", DEFAULT_WINDOW))
+    return jsonify(
+        days=result.days, since=result.since.isoformat(), computed_at=result.computed_at.isoformat(),
+        tags=[_topic_json(topic, url_for("board.index", tag=topic.name, _external=True))
+              for topic in result.tags],
+        terms=[_topic_json(topic, url_for("board.index", q=topic.name, _external=True))
+               for topic in result.terms],
+        sampled=result.sampled,
+    )
