@@ -8,8 +8,8 @@ own database session.
 
 The queue lives in memory: a process that dies with jobs waiting loses them (the person asks
 again). Threads of a pool are joined when the interpreter exits, so a clean shutdown (gunicorn's
-graceful stop) finishes what is queued. `BACKGROUND_WAIT` (tests) makes the request wait for its
-job, so a test sees the email as soon as the answer; the job still runs in the thread.
+graceful stop) finishes what is queued. `BACKGROUND_WAIT` (tests) makes the request run its job
+at once and wait for it, so a test sees the email with the answer; the job still runs in the thread.
 """
 import logging
 import os
@@ -17,7 +17,7 @@ import threading
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 
-from flask import current_app, request
+from flask import after_this_request, current_app, request
 from flask_babel import force_locale
 
 from ..database import writing
@@ -43,18 +43,30 @@ def _executor(app):
 
 
 def run_in_background(job, *args):
-    """Run `job(*args)` in the background thread, in a request context like this one's.
+    """Run `job(*args)` in the background thread once this request's answer is sent, in a request
+    context like this one's (its links and language).
 
-    The caller ends its transaction first: the job writes on its own session, and SQLite lets
-    one writer at a time. Returns the job's Future."""
+    Once sent, not merely made: a job that started at once would share the interpreter with the
+    rest of the answer and slow it down, which is what it is there to hide. The caller ends its
+    transaction first: the job writes on its own session, and SQLite lets one writer at a time."""
     app = current_app._get_current_object()
-    future = _executor(app).submit(_run, app, request.url_root, current_locale(), job, args)
-    with _lock:
-        pending = app.extensions.setdefault(_PENDING, set())
-        pending.add(future)
-    future.add_done_callback(lambda done: _forget(app, done))
+    work = (_run, app, request.url_root, current_locale(), job, args)
     if app.config["BACKGROUND_WAIT"]:
-        future.result()
+        _submit(app, *work).result()
+        return
+
+    @after_this_request
+    def after_sending(response):
+        # The server closes the response when the last byte is written.
+        response.call_on_close(lambda: _submit(app, *work))
+        return response
+
+
+def _submit(app, *work):
+    future = _executor(app).submit(*work)
+    with _lock:
+        app.extensions.setdefault(_PENDING, set()).add(future)
+    future.add_done_callback(lambda done: _forget(app, done))
     return future
 
 
