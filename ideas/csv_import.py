@@ -22,11 +22,10 @@ from datetime import datetime, timezone
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, insert, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import audit
 from .accounts import EMAIL_MAX, EMAIL_SHAPE, NAME_MAX, normalise_email
+from .database import dialect_name, insert_many_ignoring_conflicts
 from .errors import InvalidInput
 from .extensions import db
 from .i18n import format_count
@@ -529,7 +528,7 @@ class _Run:
 
     def recorded(self, kind, external_ids):
         """{external id: idea id} of rows an earlier import of this source already brought in."""
-        if _dialect() == "postgresql":
+        if dialect_name() == "postgresql":
             # One index probe per id. With `external_id IN (...)`, PostgreSQL may read the whole
             # (source, kind) range and test each row against the list when its statistics are
             # stale, as they are while an import fills the table: quadratic on a big file.
@@ -546,7 +545,7 @@ class _Run:
 
     def existing_votes(self, pairs):
         """The (member id, idea id) pairs among `pairs` that already are votes."""
-        if _dialect() == "postgresql":
+        if dialect_name() == "postgresql":
             return set(db.session.execute(text(
                 "SELECT p.user_id, p.idea_id FROM "
                 "unnest(CAST(:users AS integer[]), CAST(:ideas AS integer[])) AS p(user_id, idea_id) "
@@ -580,11 +579,11 @@ class _Run:
         db.session.execute(insert(ImportedRecord), [
             dict(source=self.source, kind="idea", external_id=row.external_id, idea_id=idea_id,
                  created_at=self.now) for row, idea_id in created])
-        _insert_ignoring(idea_tags, [
+        insert_many_ignoring_conflicts(idea_tags, [
             dict(idea_id=idea_id, tag_id=tags[name]) for row, idea_id in created for name in row.tags])
         # Authors follow their idea; the staff member standing in for an unknown author hears of
         # status changes only, not of every comment on a thousand imported ideas.
-        _insert_ignoring(Follow.__table__, [
+        insert_many_ignoring_conflicts(Follow.__table__, [
             dict(user_id=authors[row.author_email] if row.author_email else self.actor.id, idea_id=idea_id,
                  following=True, reason="author", level="all" if row.author_email else "status",
                  created_at=self.now, updated_at=self.now) for row, idea_id in created])
@@ -638,12 +637,12 @@ class _Run:
         if not self.write or not new_votes:
             return
         # A member voting this very moment must not fail the import: their vote stands.
-        _insert_ignoring(Vote.__table__, [
+        insert_many_ignoring_conflicts(Vote.__table__, [
             dict(user_id=members[row.email], idea_id=idea_id, created_at=row.created_at,
                  cast_by_id=self.actor.id) for idea_id, row in new_votes])
         for idea_id, _ in new_votes:
             self.voted_ideas[idea_id] = self.voted_ideas.get(idea_id, 0) + 1
-        _insert_ignoring(Follow.__table__, [
+        insert_many_ignoring_conflicts(Follow.__table__, [
             dict(user_id=members[row.email], idea_id=idea_id, following=True, reason="vote", level="status",
                  created_at=self.now, updated_at=self.now) for idea_id, row in new_votes])
 
@@ -675,20 +674,6 @@ class _Run:
             return False
         self.seen_ids[external_id] = row_number
         return True
-
-
-def _dialect():
-    return db.session.get_bind().dialect.name
-
-
-def _insert_ignoring(table, rows):
-    """Insert many rows in one executemany, leaving out those that break a unique constraint.
-
-    One cached statement for every batch (rather than a thousand-row VALUES list compiled anew).
-    """
-    if rows:
-        statement = (postgresql_insert if _dialect() == "postgresql" else sqlite_insert)(table)
-        db.session.execute(statement.on_conflict_do_nothing(), rows)
 
 
 def _walk(actor, data, filename, max_bytes, write):

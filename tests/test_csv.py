@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ideas import csv_export
+from ideas import csv_export, csv_import
 from ideas.csv_export import safe_cell
 from ideas.extensions import db
 from ideas.models import (
@@ -376,6 +376,24 @@ def test_reimporting_a_votes_file_adds_nothing(client, staff, fetch):
     body = again.get_data(as_text=True)
     assert re.search(r'id="import-votes">0<', body) and "2 rows were imported before" in body
     assert count(fetch, Vote) == 2
+    assert idea_titled(fetch, "Offline mode").vote_count == 1
+
+
+def test_a_vote_cast_while_the_import_runs_stands_and_the_import_finishes(app, client, staff, make_user,
+                                                                         fetch, monkeypatch):
+    import_file(client, OWN_FILE)
+    eve = make_user(email="eve@example.com")
+    offline = idea_titled(fetch, "Offline mode")
+    vote(app, offline, eve)
+    # Eve votes after the import looked for votes already there, just before it writes its own.
+    monkeypatch.setattr(csv_import._Run, "existing_votes", lambda self, pairs: set())
+
+    response = import_file(client, "idea_id,member_email,member_name,date\r\n7,eve@example.com,Eve,\r\n",
+                           "votes.csv")
+
+    assert response.status_code == 303
+    cast_by = fetch(lambda: db.session.execute(select(Vote.cast_by_id).where(Vote.user_id == eve.id)).all())
+    assert cast_by == [(None,)]
     assert idea_titled(fetch, "Offline mode").vote_count == 1
 
 
