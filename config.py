@@ -74,6 +74,9 @@ class Config:
         # (default instance/imports; with several machines, a directory they share).
         self.IMPORT_MAX_BYTES = int(env.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
         self.IMPORT_UPLOAD_DIR = env.get("IMPORT_UPLOAD_DIR")
+        # The largest request body: a bigger one is refused (413) before anything is spooled to
+        # disk. The biggest thing anyone sends is a CSV import; 1 MiB more covers the form around it.
+        self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", self.IMPORT_MAX_BYTES + 1024 * 1024))
 
 
 class DevelopmentConfig(Config):

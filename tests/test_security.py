@@ -1,4 +1,5 @@
 """Headers, cookies, CSRF, side-effect-free GETs and `next=` that stays on this site."""
+import io
 import json
 from html.parser import HTMLParser
 
@@ -534,3 +535,49 @@ def test_a_sign_in_attempt_for_an_unknown_address_checks_a_password_hash_too(cli
     assert response.status_code == 422
     assert len(checked) == 1  # as slow as a wrong password for a real account
     assert checked[0][0].startswith("$argon2id$")
+
+
+# Request bodies larger than MAX_CONTENT_LENGTH are refused before they are read.
+
+def test_the_body_limit_leaves_room_for_the_largest_csv_import_and_follows_the_environment(monkeypatch):
+    from config import TestingConfig
+
+    monkeypatch.delenv("MAX_CONTENT_LENGTH", raising=False)
+    monkeypatch.setenv("IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
+    assert TestingConfig().MAX_CONTENT_LENGTH == 21 * 1024 * 1024
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "5000000")
+    assert TestingConfig().MAX_CONTENT_LENGTH == 5_000_000
+
+
+def test_a_too_large_upload_answers_413_with_a_page_and_changes_nothing(app, client, auth, make_user, fetch):
+    from ideas.models import SiteAsset
+
+    app.config["MAX_CONTENT_LENGTH"] = 3 * 1024 * 1024
+    auth.login(make_user(role="admin"))
+    upload = {"site_name": "Huge", "logo": (io.BytesIO(b"\x89PNG" + b"0" * (4 * 1024 * 1024)), "logo.png")}
+
+    response = client.post("/admin/branding", data=upload, content_type="multipart/form-data")
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert "What you sent is too large for this site, which takes files of at most 3 MB." in body
+    assert "<html" in body and 'href="/"' in body
+    assert fetch(lambda: db.session.execute(select(func.count()).select_from(SiteAsset)).scalar()) == 0
+
+
+def test_a_too_large_body_under_the_api_answers_413_json(app, client, make_user, fetch):
+    from ideas.api_keys import create_api_key
+
+    member = make_user()
+    token = fetch(lambda: (create_api_key(db.session.get(User, member.id), "CI")[1], db.session.commit())[0])
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+
+    response = client.post("/api/v1/ideas", data=json.dumps({"title": "x" * 2000}),
+                           content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 413
+    assert response.get_json() == {"error": {
+        "code": "payload_too_large", "fields": {},
+        "message": "The request body is larger than the 1024 bytes this site accepts."}}
+    assert fetch(lambda: db.session.execute(select(func.count()).select_from(Idea)).scalar()) == 0

@@ -1,5 +1,5 @@
 """Every error under /api/v1 is JSON: {"error": {"code", "message", "fields"}}."""
-from flask import jsonify
+from flask import current_app, jsonify
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +16,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "payload_too_large",
     422: "invalid_input",
     429: "rate_limited",
     500: "server_error",
@@ -54,6 +55,9 @@ def http_error_json(error):
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     message = error.description if _own_description(error) else MESSAGES.get(status, error.description)
+    if status == 413:
+        message = (f"The request body is larger than the {current_app.config['MAX_CONTENT_LENGTH']} bytes "
+                   "this site accepts.")
     return error_response(status, CODES.get(status, f"http_{status}"), message, headers=headers)
 
 

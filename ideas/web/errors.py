@@ -1,5 +1,5 @@
 """Errors as pages for browsers and as small notices for htmx."""
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
@@ -17,6 +17,13 @@ MESSAGES = {
     405: _l("That is not something this page does."),
     429: _l("Too many requests. Please wait a moment and try again."),
 }
+
+
+def too_large_message():
+    """What a 413 tells a person: the limit, in megabytes."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _("What you sent is too large for this site, which takes files of at most %(size)s MB. "
+             "Go back and send less, or a smaller file.", size=max(round(limit / (1024 * 1024)), 1))
 
 
 def _error_response(status, message, title=None):
@@ -50,9 +57,8 @@ def register_error_handlers(app):
         if request.blueprint is None and request.path.startswith(api_bp.url_prefix):
             return http_error_json(error)  # an unknown route under /api never reaches its blueprint
         db.session.rollback()
-        response = app.make_response(
-            _error_response(error.code, MESSAGES.get(error.code, error.description))
-        )
+        message = too_large_message() if error.code == 413 else MESSAGES.get(error.code, error.description)
+        response = app.make_response(_error_response(error.code, message))
         for name, value in error.get_headers():
             if name in ("Retry-After", "Allow"):
                 response.headers[name] = value
