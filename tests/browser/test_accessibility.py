@@ -11,10 +11,15 @@ from sqlalchemy import select
 
 from browser_steps import no_page_load
 from demo_site import ADMIN, MEMBER, STAFF, sign_in
+from flask import url_for
+
+from ideas.access import invitation_token, invite
+from ideas.accounts import confirmation_token, password_reset_token
 from ideas.changelog import announce
 from ideas.delivery import fill_inboxes
 from ideas.extensions import db
 from ideas.models import User
+from ideas.unsubscribe import unsubscribe_token
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +39,23 @@ def visitor_pages(site):
     return ["/", "/?status=planned&kind=problem&sort=new", "/?q=zzzzzz", f"/ideas/{site.showcase_id}",
             "/roadmap", "/changelog", "/changelog/1", "/auth/login", "/auth/signup", "/auth/forgot",
             "/ideas/similar?title=dark+mode", "/ideas/999999", "/auth/code"]
+
+
+def token_pages(site):
+    """Addresses reached only from an emailed link (signed out), and the API's docs page."""
+    with site.app.test_request_context():
+        member = db.session.execute(select(User).where(User.email == MEMBER)).scalar_one()
+        staff = db.session.execute(select(User).where(User.email == STAFF)).scalar_one()
+        invitation = invite(staff, "invited-for-axe@example.com")
+        db.session.commit()
+        pages = [url_for("auth.reset_password", token=password_reset_token(member)),
+                 url_for("auth.confirm", token=confirmation_token(member)),
+                 url_for("notifications.unsubscribe", token=unsubscribe_token(member)),
+                 url_for("access.accept_invitation", token=invitation_token(invitation)),
+                 url_for("access.accept_invitation", token="not-a-token"),
+                 url_for("access.enter_code"), "/api/v1/docs"]
+        db.session.remove()
+    return pages
 
 
 def member_pages(site):
@@ -98,6 +120,19 @@ def test_axe_finds_nothing_for_a_visitor(axe_context, demo_site):
     page = axe_context().new_page()
 
     found = audit(page, demo_site.url, visitor_pages(demo_site))
+
+    assert found == [], "\n".join(found)
+
+
+def test_axe_finds_nothing_on_pages_reached_by_emailed_links(axe_context, demo_site):
+    page = axe_context().new_page()
+    found = []
+
+    for path in token_pages(demo_site):
+        response = page.goto(f"{demo_site.url}{path}")
+        assert page.url == f"{demo_site.url}{path}", f"{path} led to {page.url}: its token was refused"
+        assert response.status == (404 if "not-a-token" in path else 200)
+        found += axe_violations(page, path.partition("?")[0])
 
     assert found == [], "\n".join(found)
 
