@@ -105,6 +105,10 @@ def test_words_drop_english_and_german_stop_words_links_and_numbers():
     assert words == {"add", "dark", "mode", "app"}
 
 
+def test_contractions_are_stop_words_whichever_apostrophe_is_typed():
+    assert words_of("I don’t like it, it's slow; can't print") == {"slow", "print"}
+
+
 def test_a_word_counts_each_row_that_mentions_it_once(app, make_idea, talk):
     idea = make_idea(title="Dark mode for the dashboard", kind="idea")
     talk(idea, votes=2, comments=["Dark dark dark, please", "The dashboard glares", "Export to Excel"])
