@@ -6,6 +6,7 @@ from markupsafe import Markup
 from ..i18n import exact_time, reader_zone, relative_time
 from ..sanitize import plain_text
 from ..branding import current_brand
+from .fragments import register_fragment_cache
 
 __all__ = ["exact_time", "relative_time", "time_tag", "register_template_helpers"]
 
@@ -22,6 +23,7 @@ def time_tag(moment):
 
 def register_template_helpers(app):
     app.jinja_env.add_extension("jinja2.ext.do")
+    register_fragment_cache(app)
     app.jinja_env.filters["excerpt"] = lambda html, limit=180: plain_text(html, limit)
     app.jinja_env.filters["time"] = time_tag
 

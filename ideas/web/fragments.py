@@ -1,0 +1,121 @@
+"""Rendered fragments kept per process: `{% cache "name", key, ... %}…{% endcache %}` in templates.
+
+A board or roadmap shows the same cards to everyone, request after request; rendering them is most
+of a page's work. A cached block is rendered once per key and reused, like Django's `{% cache %}`:
+
+- The key names everything the block shows. The tag adds what every block depends on: the reader's
+  language and time zone, the app's URL prefix, and the current minute, so relative times ("3 minutes
+  ago") stay right and nothing outlives a minute even if a key forgot something.
+- Nothing per member or per request may be rendered inside a block except through `slot()`: it
+  writes a marker that is filled in with the request's own value (the CSRF token, the page to return
+  to) each time the block is used.
+- Each app has its own store (tests build many apps), of at most `FRAGMENT_CACHE_SIZE` blocks,
+  least recently used first out. `FRAGMENT_CACHE_SIZE = 0` turns caching off.
+"""
+import threading
+import time
+from collections import OrderedDict
+from contextvars import ContextVar
+
+from flask import current_app, request, url_for
+from flask_wtf.csrf import generate_csrf
+from jinja2 import nodes
+from jinja2.ext import Extension
+from markupsafe import Markup, escape
+
+from ..i18n import babel_locale, reader_zone
+
+DEFAULT_SIZE = 4000
+
+# The per-request values a cached block may contain, by slot name.
+SLOTS = {
+    "csrf_token": generate_csrf,
+    "next": lambda: request.form.get("next") or request.full_path,
+    "sign_in_url": lambda: url_for("auth.login", next=request.full_path),
+}
+_MARK = "\x00"
+_in_cached_block = ContextVar("in_cached_block", default=False)
+
+
+class FragmentStore:
+    """At most `size` rendered blocks, the least recently used dropped first; safe across threads."""
+
+    def __init__(self, size):
+        self.size = size
+        self._blocks = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            html = self._blocks.get(key)
+            if html is not None:
+                self._blocks.move_to_end(key)
+            return html
+
+    def put(self, key, html):
+        with self._lock:
+            self._blocks[key] = html
+            if len(self._blocks) > self.size:
+                self._blocks.popitem(last=False)
+
+    def __len__(self):
+        return len(self._blocks)
+
+
+class FragmentCacheExtension(Extension):
+    """The `{% cache %}` tag: a name and key expressions, comma-separated, then the block."""
+
+    tags = {"cache"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        parts = [parser.parse_expression()]
+        while parser.stream.skip_if("comma"):
+            parts.append(parser.parse_expression())
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        key = nodes.Tuple(parts, "load")
+        return nodes.CallBlock(self.call_method("_render", [key]), [], [], body).set_lineno(lineno)
+
+    def _render(self, key, caller):
+        store = current_app.extensions.get("fragments")
+        if store is None:
+            return fill_slots(_render_marked(caller))
+        key = (key, int(time.time() // 60), babel_locale(), reader_zone(), request.script_root)
+        html = store.get(key)
+        if html is None:
+            html = _render_marked(caller)
+            store.put(key, html)
+        return fill_slots(html)
+
+
+def _render_marked(caller):
+    token = _in_cached_block.set(True)
+    try:
+        return caller()
+    finally:
+        _in_cached_block.reset(token)
+
+
+def slot(name):
+    """A per-request value: itself outside a cached block, a marker filled in on each use inside."""
+    if _in_cached_block.get():
+        return Markup(f"{_MARK}{name}{_MARK}")
+    return SLOTS[name]()
+
+
+def fill_slots(html):
+    if _MARK not in html:
+        return Markup(html)
+    for name, value in SLOTS.items():
+        marker = f"{_MARK}{name}{_MARK}"
+        if marker in html:
+            html = html.replace(marker, str(escape(value())))
+    return Markup(html)
+
+
+def register_fragment_cache(app):
+    size = int(app.config.get("FRAGMENT_CACHE_SIZE", DEFAULT_SIZE))
+    if size > 0:
+        app.extensions["fragments"] = FragmentStore(size)
+    app.jinja_env.add_extension(FragmentCacheExtension)
+    app.jinja_env.globals["slot"] = slot

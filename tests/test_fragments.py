@@ -1,0 +1,124 @@
+"""Cached fragments (`{% cache %}`): reused while what they show is unchanged, never across readers'
+own values (CSRF token, the page to return to), never stale after a change."""
+import re
+
+import pytest
+
+from helpers import PASSWORD
+from ideas.extensions import db
+from ideas.models import Idea
+from ideas.voting import cast_vote
+from ideas.web.fragments import FragmentStore
+
+
+def tokens_in(html):
+    """The CSRF tokens of the page's forms, and the one htmx sends (rendered outside any cache)."""
+    forms = re.findall(r'name="csrf_token" value="([^"]+)"', html)
+    header = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+    return forms, header
+
+
+def test_a_second_view_reuses_the_cards(app, client, make_idea):
+    make_idea(title="Dark mode")
+    client.get("/")
+    store = app.extensions["fragments"]
+    filled = len(store)
+
+    page = client.get("/")
+
+    assert page.status_code == 200
+    assert "Dark mode" in page.text
+    assert filled > 0
+    assert len(store) == filled
+
+
+def test_each_member_gets_their_own_csrf_token_in_a_cached_vote_form(app, make_idea, make_user):
+    make_idea(title="Dark mode")
+    pages = []
+    for name in ("Ann", "Bob"):
+        browser = app.test_client()
+        member = make_user(name=name)
+        signed_in = browser.post("/auth/login", data={"email": member.email, "password": PASSWORD})
+        assert signed_in.status_code == 303
+        pages.append(browser.get("/").text)
+
+    (ann_forms, ann_header), (bob_forms, bob_header) = (tokens_in(page) for page in pages)
+
+    assert ann_forms and set(ann_forms) == {ann_header}
+    assert bob_forms and set(bob_forms) == {bob_header}
+    assert ann_header != bob_header
+
+
+def test_a_cached_vote_form_returns_to_the_page_it_is_shown_on(client, auth, make_idea, make_user):
+    make_idea(title="Dark mode")
+    auth.login(make_user())
+
+    first = client.get("/?sort=top").text
+    second = client.get("/?sort=new").text
+
+    assert 'name="next" value="/?sort=top"' in first
+    assert 'name="next" value="/?sort=new"' in second
+
+
+def test_a_signed_out_reader_is_sent_back_to_the_page_after_signing_in(client, make_idea):
+    make_idea(title="Dark mode")
+    client.get("/?sort=top")
+
+    page = client.get("/?sort=new")
+
+    assert "/auth/login?next=/?sort%3Dnew" in page.text.replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("change, shown", [
+    ({"title": "Dark mode everywhere"}, "Dark mode everywhere"),
+    ({"comment_count": 7}, "7 comments"),
+    ({"status": "planned"}, "status-planned"),
+])
+def test_a_changed_idea_is_shown_changed_at_once(app, client, make_idea, change, shown):
+    idea = make_idea(title="Dark mode")
+    assert shown not in client.get("/").text
+    with app.app_context():
+        stored = db.session.get(Idea, idea.id)
+        for name, value in change.items():
+            setattr(stored, name, value)
+        db.session.commit()
+
+    page = client.get("/")
+
+    assert shown in page.text
+
+
+def test_a_new_vote_is_counted_on_the_board_at_once(app, client, auth, make_idea, make_user):
+    idea = make_idea(title="Dark mode")
+    member = make_user()
+    auth.login(member)
+    assert 'aria-pressed="false"' in client.get("/").text
+    with app.app_context():
+        cast_vote(db.session.get(type(member), member.id), db.session.get(Idea, idea.id))
+        db.session.commit()
+
+    page = client.get("/")
+
+    assert 'aria-pressed="true"' in page.text
+    assert '<span class="vote-count">1</span>' in page.text
+
+
+def test_a_size_of_zero_turns_caching_off(database_url):
+    from ideas import create_app
+
+    uncached = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "FRAGMENT_CACHE_SIZE": 0})
+
+    assert "fragments" not in uncached.extensions
+
+
+def test_the_store_drops_the_least_recently_used_block_when_full():
+    store = FragmentStore(2)
+    store.put("a", "A")
+    store.put("b", "B")
+    store.get("a")
+    store.put("c", "C")
+
+    assert len(store) == 2
+    assert store.get("a") == "A"
+    assert store.get("b") is None
+    assert store.get("c") == "C"
