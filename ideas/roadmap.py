@@ -20,6 +20,7 @@ NOTE_MAX = 5_000
 SETTABLE_STATUSES = tuple(status for status in STATUSES if status != "merged")
 ROADMAP_COLUMNS = ("under_review", "planned", "in_progress", "shipped")
 SHIPPED_RECENT = timedelta(days=90)
+COUNT_CAP = 1000  # the page counts a column up to this and then says "1,000+"
 COLUMN_LIMIT = 20  # cards per column (the most backed); the rest are a link to the filtered board away
 
 
@@ -131,10 +132,19 @@ def roadmap_columns(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
     return columns
 
 
-def roadmap_totals(kind=None, tag=None, now=None):
-    """{status: how many ideas the column holds in all}: a count per column, in one statement."""
+def roadmap_totals(kind=None, tag=None, now=None, cap=None):
+    """{status: how many ideas the column holds in all}: a count per column, in one statement.
+
+    With `cap`, each count stops at cap + 1 ideas: counting a column of 30,000 walks 30,000 index
+    entries (milliseconds on every roadmap view), and a page only needs to say "1,000+"."""
     now = now or utcnow()
+
+    def count(status):
+        conditions = _column_filters(status, kind, tag, now)
+        if cap is None:
+            return select(func.count()).select_from(Idea).where(*conditions)
+        return select(func.count()).select_from(select(Idea.id).where(*conditions).limit(cap + 1).subquery())
+
     counts = db.session.execute(select(*(
-        select(func.count()).select_from(Idea).where(*_column_filters(status, kind, tag, now))
-        .scalar_subquery().label(status) for status in ROADMAP_COLUMNS))).one()
+        count(status).scalar_subquery().label(status) for status in ROADMAP_COLUMNS))).one()
     return dict(zip(ROADMAP_COLUMNS, counts, strict=True))

@@ -308,3 +308,34 @@ def test_totals_count_only_the_public_ideas_that_match_the_filters(app, make_ide
         (("tag", "mobile"),): dict(nothing, planned=1, in_progress=1),
         (("kind", "problem"), ("tag", "mobile")): dict(nothing, planned=0, in_progress=1),
     }
+
+
+def test_capped_totals_stop_one_past_the_cap(app, make_idea):
+    from ideas.roadmap import roadmap_totals
+
+    for number in range(4):
+        make_idea(title=f"Planned {number}", status="planned")
+    make_idea(title="In progress", status="in_progress")
+
+    with app.app_context():
+        totals = roadmap_totals(cap=2)
+
+    assert totals["planned"] == 3
+    assert totals["in_progress"] == 1
+
+
+def test_a_column_past_the_count_cap_says_so_with_a_plus(client, make_roadmap_idea, monkeypatch):
+    monkeypatch.setattr("ideas.web.roadmap.COUNT_CAP", 2)
+    for number in range(3):
+        make_roadmap_idea(title=f"Planned {number}", status="planned")
+    make_roadmap_idea(title="Building", status="in_progress")
+
+    page = client.get("/roadmap")
+
+    assert page.status_code == 200
+    planned = page.text.split('id="roadmap-planned-heading"')[1].split("</h2>")[0]
+    building = page.text.split('id="roadmap-in_progress-heading"')[1].split("</h2>")[0]
+    assert "2+<" in planned
+    assert ">1<" in building
+    announced = client.get("/roadmap", headers=htmx_headers("roadmap-columns")).text
+    assert "The roadmap shows 3+ ideas." in announced
