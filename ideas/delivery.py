@@ -7,10 +7,11 @@ an event with 10,000 followers reaches every inbox in seconds, before any email 
 Several workers may run at once. For email a worker claims a batch of due rows atomically
 (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one `UPDATE … RETURNING` under its write lock)
 and holds them for a lease, so no two workers deliver the same row. Rows that need no email
-now (unconfirmed address, no email, digest) are settled in one statement each; the rest are
-sent one by one, each after renewing its lease, so a worker whose sends hung past the lease
-leaves alone the rows another worker has taken since. An email is recorded as sent right
-after the server accepts it; only a crash in between can repeat it, with the same Message-ID.
+now (unconfirmed address, no email, digest) are settled in one statement, by the rules that are
+applied again to each of the rest just before its email; those are sent one by one, each after
+renewing its lease, so a worker whose sends hung past the lease leaves alone the rows another
+worker has taken since. An email is recorded as sent right after the server accepts it; only a
+crash in between can repeat it, with the same Message-ID.
 """
 import logging
 import smtplib
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from .database import claim_due, insert_from_select_ignoring_conflicts, writing
 from .branding import site_name
@@ -100,17 +101,15 @@ def _members_where(*conditions):
     return OutboxRow.user_id.in_(select(User.id).where(*conditions))
 
 
-def settle_without_email(row_ids):
-    """Claimed rows that need no email now leave the queue in a statement per reason.
-
-    The reasons and their order are `_email_choice`'s: a row settled by one step is no longer
-    pending for the next."""
+def _no_email_rules():
+    """Why a pending row gets no email now: (state, reason, condition on the row), in order; the
+    first that holds decides. The one definition of these rules, for a batch and for one row."""
     idea_of_event = (select(Event.idea_id).where(Event.id == OutboxRow.event_id)
                      .correlate(OutboxRow).scalar_subquery())
     wants_everything = select(Follow.user_id).where(
         Follow.user_id == OutboxRow.user_id, Follow.idea_id == idea_of_event, Follow.level == "all"
     ).correlate(OutboxRow)
-    steps = (
+    return (
         ("skipped", "address not confirmed", _members_where(User.email_confirmed_at.is_(None))),
         ("skipped", "member chose no email", _members_where(User.email_mode == "never")),
         ("skipped", "member follows status changes only",
@@ -118,12 +117,25 @@ def settle_without_email(row_ids):
          & ~wants_everything.exists()),
         ("digest", "", _members_where(User.email_mode == "digest")),
     )
-    for state, reason, condition in steps:
-        db.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(row_ids), OutboxRow.email_state == "pending", condition)
-            .values(email_state=state, last_error=reason),
-            execution_options={"synchronize_session": False})
+
+
+def _settle(row_ids):
+    """Give each pending row among `row_ids` that needs no email now the state and reason of the
+    first rule that holds for it, in one statement; it then leaves the due list."""
+    rules = _no_email_rules()
+    db.session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(row_ids), OutboxRow.email_state == "pending",
+               or_(*(condition for _, _, condition in rules)))
+        .values(email_state=case(*((condition, state) for state, _, condition in rules)),
+                last_error=case(*((condition, reason) for _, reason, condition in rules)),
+                next_attempt_at=None, claimed_until=None),
+        execution_options={"synchronize_session": False})
+
+
+def settle_without_email(row_ids):
+    """Claimed rows that need no email now leave the queue, all in one statement."""
+    _settle(row_ids)
     db.session.commit()
 
 
@@ -143,59 +155,40 @@ def renew_lease(row_id, lease, now=None):
     return renewed if still_ours is not None else None
 
 
-def _email_choice(row, member, event):
-    """What to do with this row's email: "send", "digest" or "skip" (and why)."""
-    if not member.is_confirmed:
-        return "skip", "address not confirmed"
-    if member.email_mode == "never":
-        return "skip", "member chose no email"
-    if event.kind == "comment":
-        level = db.session.execute(select(Follow.level).where(
-            Follow.user_id == member.id, Follow.idea_id == event.idea_id)).scalar()
-        if level != "all":
-            return "skip", "member follows status changes only"
-    if member.email_mode == "digest":
-        return "digest", ""
-    return "send", ""
-
-
 def deliver_email(row_id, lease, now=None):
     """Send (or skip, or keep for the digest) one row claimed until `lease`; retries on failure."""
     now = now or utcnow()
-    row = db.session.get(OutboxRow, row_id)
+    # The batch was settled when claimed; the member may have changed their settings since.
+    _settle([row_id])
+    row = db.session.get(OutboxRow, row_id, populate_existing=True)
     if row is None or row.email_state != "pending":
-        return
-    member = db.session.get(User, row.user_id)
-    choice, reason = _email_choice(row, member, row.event)
-    if choice != "send":
-        row.email_state = "digest" if choice == "digest" else "skipped"
-        row.last_error = reason
-    else:
-        message = compose_notification_email(member, [row])
-        if renew_lease(row_id, lease) is None:
-            db.session.rollback()
-            log.warning("outbox row %s was taken by another worker after its lease ran out", row_id)
-            return
-        # End the transaction first: SQLite's write lock must not wait on a mail server.
         db.session.commit()
-        try:
-            send_composed(message)
-        except PermanentFailure as error:
-            row.email_state, row.last_error = "failed", str(error)[:1000]
-        except (smtplib.SMTPException, OSError) as error:
-            row.attempts += 1
-            row.last_error = f"{type(error).__name__}: {error}"[:1000]
-            if row.attempts >= MAX_ATTEMPTS:
-                row.email_state = "failed"
-            else:
-                # Back off: 30 s, 1 min, 2 min, … capped at an hour.
-                row.next_attempt_at = now + min(timedelta(seconds=30 * 2 ** (row.attempts - 1)),
-                                                 timedelta(hours=1))
-                row.claimed_until = None
-                db.session.commit()
-                return
+        return
+    message = compose_notification_email(db.session.get(User, row.user_id), [row])
+    if renew_lease(row_id, lease) is None:
+        db.session.rollback()
+        log.warning("outbox row %s was taken by another worker after its lease ran out", row_id)
+        return
+    # End the transaction first: SQLite's write lock must not wait on a mail server.
+    db.session.commit()
+    try:
+        send_composed(message)
+    except PermanentFailure as error:
+        row.email_state, row.last_error = "failed", str(error)[:1000]
+    except (smtplib.SMTPException, OSError) as error:
+        row.attempts += 1
+        row.last_error = f"{type(error).__name__}: {error}"[:1000]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.email_state = "failed"
         else:
-            row.email_state, row.sent_at = "sent", utcnow()
+            # Back off: 30 s, 1 min, 2 min, … capped at an hour.
+            row.next_attempt_at = now + min(timedelta(seconds=30 * 2 ** (row.attempts - 1)),
+                                             timedelta(hours=1))
+            row.claimed_until = None
+            db.session.commit()
+            return
+    else:
+        row.email_state, row.sent_at = "sent", utcnow()
     row.next_attempt_at = None
     row.claimed_until = None
     db.session.commit()

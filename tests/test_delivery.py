@@ -20,7 +20,7 @@ from ideas.delivery import LEASE, claim_batch, deliver_email, drain, fill_inboxe
 from ideas.extensions import db
 from ideas.following import follow_idea, unfollow_idea
 from ideas.merging import merge_ideas
-from ideas.models import Event, Follow, Idea, Notification, OutboxRow, User, utcnow
+from ideas.models import EMAIL_MODES, Event, Follow, Idea, Notification, OutboxRow, User, utcnow
 from ideas.proposals import withdraw_idea
 from ideas.roadmap import change_status
 from ideas.voting import cast_vote
@@ -602,6 +602,81 @@ def test_digest_without_a_time_zone_follows_utc(app, mail, make_member, make_ide
 
     assert digests(app, datetime(2030, 3, 1, 7, 59, tzinfo=timezone.utc)) == 0
     assert digests(app, datetime(2030, 3, 1, 8, 0, tzinfo=timezone.utc)) == 1
+
+
+# Who gets an email: every combination of a member's settings.
+
+def expected_email(confirmed, email_mode, kind, level):
+    """(email state, reason) as DESIGN.md states the rules: confirmed addresses only, the member's
+    email choice, and ordinary comments only for followers of all activity."""
+    if not confirmed:
+        return "skipped", "address not confirmed"
+    if email_mode == "never":
+        return "skipped", "member chose no email"
+    if kind == "comment" and level != "all":
+        return "skipped", "member follows status changes only"
+    return ("digest" if email_mode == "digest" else "sent"), ""
+
+
+SETTINGS = [(confirmed, mode, kind, level) for confirmed in (True, False) for mode in EMAIL_MODES
+            for kind, levels in (("status", ("status",)), ("comment", ("all", "status", None)))
+            for level in levels]
+
+
+def told_with_settings(app, make_member, make_idea, staff, confirmed, email_mode, kind, level):
+    """A member told of one event (a status change or a comment) who then set their address,
+    email choice and follow level (None: no longer a follower) as given; returns the member."""
+    member = make_member()
+    idea = make_idea(author=staff)
+    act(app, follow_idea, member, idea)
+    with app.app_context():
+        db.session.execute(update(Follow).where(Follow.user_id == member.id).values(level="all"))
+        db.session.commit()
+    if kind == "comment":
+        act(app, add_comment, staff, idea, body="An ordinary comment.")
+    else:
+        move(app, staff, idea)
+    set_columns(app, User, member.id, email_mode=email_mode,
+                email_confirmed_at=utcnow() if confirmed else None)
+    with app.app_context():
+        if level is None:
+            db.session.execute(Follow.__table__.delete().where(Follow.user_id == member.id))
+        else:
+            db.session.execute(update(Follow).where(Follow.user_id == member.id).values(level=level))
+        db.session.commit()
+    return member
+
+
+def email_outcome(fetch, member):
+    """(email state, last error) of the member's one outbox row."""
+    [row] = outbox(fetch, user_id=member.id)
+    return row.email_state, row.last_error
+
+
+@pytest.mark.parametrize("confirmed, email_mode, kind, level", SETTINGS)
+def test_a_worker_pass_emails_by_the_members_settings(app, mail, make_member, make_idea, staff, fetch,
+                                                       confirmed, email_mode, kind, level):
+    member = told_with_settings(app, make_member, make_idea, staff, confirmed, email_mode, kind, level)
+
+    deliver(app)
+
+    assert email_outcome(fetch, member) == expected_email(confirmed, email_mode, kind, level)
+    assert len(messages_to(mail, member)) == (expected_email(confirmed, email_mode, kind, level)[0] == "sent")
+
+
+@pytest.mark.parametrize("confirmed, email_mode, kind, level", SETTINGS)
+def test_delivering_one_row_applies_the_members_settings_itself(
+        app, mail, make_member, make_idea, staff, fetch, confirmed, email_mode, kind, level):
+    member = told_with_settings(app, make_member, make_idea, staff, confirmed, email_mode, kind, level)
+
+    with app.app_context():
+        now = utcnow()
+        [row_id] = claim_batch(now=now)
+        # No batch settling first: as for a member who changed their settings after it.
+        deliver_email(row_id, lease=now + LEASE)
+
+    assert email_outcome(fetch, member) == expected_email(confirmed, email_mode, kind, level)
+    assert len(messages_to(mail, member)) == (expected_email(confirmed, email_mode, kind, level)[0] == "sent")
 
 
 # Comments, official responses, merges and withdrawals.
