@@ -109,6 +109,38 @@ def test_search_results_keep_their_order_across_pages(app, client, make_idea, ma
     assert "Unrelated wish" not in first + second + third
 
 
+@pytest.mark.parametrize("walk", [True, False], ids=["walk the order's index", "look the matches up"])
+def test_search_finds_the_same_ideas_in_the_same_order_by_either_plan(app, client, make_idea, make_user,
+                                                                       monkeypatch, walk):
+    monkeypatch.setattr("ideas.search.COMMON_MIN", 1 if walk else 10**9)
+    monkeypatch.setattr("ideas.search.COMMON_SHARE", 10**9)
+    for votes in range(3):
+        vote_for(app, make_idea(title=f"Export format {votes}"), [make_user() for _ in range(votes)])
+    make_idea(title="Unrelated wish")
+    make_idea(title="Export hidden", hidden_at=utcnow())
+
+    body = client.get("/?q=export&sort=top").get_data(as_text=True)
+
+    titles = [f"Export format {votes}" for votes in range(2, -1, -1)]
+    assert titles_in(body, *titles, "Unrelated wish", "Export hidden") == titles
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("common_min, walks", [(2, True), (4, False)])
+def test_sqlite_walks_the_order_index_only_when_many_ideas_match(client, make_idea, count_queries,
+                                                                  monkeypatch, common_min, walks):
+    monkeypatch.setattr("ideas.search.COMMON_MIN", common_min)
+    for number in range(3):
+        make_idea(title=f"Export format {number}")
+    make_idea(title="Unrelated wish")
+
+    with count_queries() as statements:
+        body = client.get("/?q=export").get_data(as_text=True)
+
+    assert "Export format 2" in body
+    assert any("+ideas.id IN" in statement for statement in statements) is walks
+
+
 def test_search_without_matches_offers_to_propose(client, make_idea):
     make_idea(title="Export reports")
 
