@@ -181,6 +181,59 @@ def test_axe_sees_a_violation_so_its_silence_means_something(axe_context, demo_s
     assert any(" image-alt " in line for line in axe_violations(page, "/auth/login"))
 
 
+# The header on a phone: one row, the links in a menu that opens without JavaScript.
+
+PHONE = {"width": 360, "height": 780}
+
+
+def test_on_a_phone_the_admin_header_is_one_row_and_its_menu_passes_axe(axe_context, demo_site):
+    context = axe_context()
+    sign_in(context, demo_site.url, ADMIN)
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    page.goto(f"{demo_site.url}/staff/")
+
+    assert page.locator(".site-header").bounding_box()["height"] < 70
+    expect(page.get_by_role("link", name="Members")).to_be_hidden()
+    found = axe_violations(page, "/staff/ (phone, menu closed)")
+    page.get_by_text("Menu").click()
+    expect(page.get_by_role("link", name="Members")).to_be_visible()
+    found += axe_violations(page, "/staff/ (phone, menu open)")
+
+    assert found == [], "\n".join(found)
+
+
+def test_on_a_phone_the_menu_opens_and_is_walked_by_keyboard(axe_context, demo_site):
+    context = axe_context()
+    sign_in(context, demo_site.url, STAFF)
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    page.route("**/*.js", lambda route: route.abort())  # the menu needs no script
+    page.goto(f"{demo_site.url}/")
+
+    tab_to(page, ".nav-menu-button")
+    page.keyboard.press("Enter")
+    tab_to(page, ".nav-links a[href='/staff/']", most=10)
+    expect(page.get_by_role("link", name="Inbox")).to_be_visible()
+    tab_to(page, ".nav-links .link-button", most=10)
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+
+
+def test_on_a_wide_screen_every_header_link_shows_without_opening_a_menu(axe_context, demo_site):
+    context = axe_context()
+    sign_in(context, demo_site.url, ADMIN)
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{demo_site.url}/roadmap")
+
+    expect(page.locator(".nav-menu-button")).to_be_hidden()
+    for name in ("Board", "Inbox", "Members", "Admin", "Sign out"):
+        expect(page.get_by_role("navigation", name="Main").get_by_role(
+            "button" if name == "Sign out" else "link", name=name, exact=True)).to_be_visible()
+
+
 # Keyboard and screen readers.
 
 def tab_to(page, selector, most=80):
