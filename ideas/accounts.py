@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from .errors import ConfirmationRequired, EmailTaken, InvalidInput, NotAllowed
 from .extensions import db
+from .i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from .models import User, utcnow
 from .models.user import new_session_token
 from .passwords import hash_password, needs_rehash, verify_password
@@ -76,6 +77,15 @@ def _decoy_hash():
     if decoy is None:
         decoy = current_app.extensions["ideas.decoy_password_hash"] = hash_password(secrets.token_hex(16))
     return decoy
+
+
+def keep_signup_language(member, locale):
+    """Remember the language a new member's browser asked for, so the worker's emails, sent
+    outside any request, speak it. English, the default, stays unset: the member then keeps
+    following their browser on pages, and emails are English either way."""
+    if locale in SUPPORTED_LOCALES and locale != DEFAULT_LOCALE and member.locale is None:
+        member.locale = locale
+        db.session.flush()
 
 
 def change_name(member, name):

@@ -99,7 +99,12 @@ def select_locale():
     chosen = getattr(current_user, "locale", None) if current_user else None
     if chosen in SUPPORTED_LOCALES:
         return chosen
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+    return browser_locale() or DEFAULT_LOCALE
+
+
+def browser_locale():
+    """The supported language the request's Accept-Language asks for, or None."""
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) if has_request_context() else None
 
 
 def select_timezone():

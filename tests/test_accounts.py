@@ -177,6 +177,21 @@ def test_bad_sign_up_reshows_the_form_with_what_was_typed(client, fetch, changes
     assert rows(fetch, User) == 0
 
 
+@pytest.mark.parametrize("accept_language, kept", [
+    ("de-DE,de;q=0.9,en;q=0.5", "de"),
+    ("en-GB,en;q=0.8", None),  # English is the default: the member keeps following the browser
+    ("fr-FR", None),
+    (None, None),
+])
+def test_sign_up_keeps_the_language_the_browser_asked_for(client, fetch, accept_language, kept):
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+
+    response = client.post("/auth/signup", data=SIGN_UP, headers=headers)
+
+    assert response.status_code == 303
+    assert stored_member(fetch, "nora@example.com").locale == kept
+
+
 def test_sign_up_with_a_taken_email_in_other_case_is_refused(client, make_user, fetch):
     member = make_user()
 

@@ -216,6 +216,16 @@ def test_the_link_makes_a_confirmed_account_and_signs_in(staff_client, mail_app,
     assert visitor.get("/account/settings").status_code == 200
 
 
+def test_an_account_made_from_an_invitation_keeps_the_browsers_language(staff_client, mail_app, smtp_server,
+                                                                        fetch):
+    invite(staff_client, "gast@example.com")
+
+    mail_app.test_client().post(invitation_link(smtp_server.messages[0]), data=NEW_MEMBER,
+                                headers={"Accept-Language": "de"})
+
+    assert member_with(fetch, "gast@example.com").locale == "de"
+
+
 @pytest.mark.parametrize("rule", [{"signup_mode": "invitation"},
                                   {"signup_mode": "domains", "allowed_domains": "acme.example"}])
 def test_an_invitation_works_whatever_the_sign_up_rule(staff_client, mail_app, smtp_server, fetch, rule):

@@ -11,11 +11,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length
 
-from .. import access
+from .. import access, accounts
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
 from ..branding import site_name
 from ..errors import InvalidInput
 from ..extensions import db
+from ..i18n import browser_locale
 from ..models import Invitation
 from .auth import address_limit, send_account_email
 from .background import run_in_background
@@ -137,6 +138,7 @@ def accept_invitation():
             db.session.rollback()
             apply_domain_errors(form, error)
         else:
+            accounts.keep_signup_language(member, browser_locale())
             db.session.commit()
             login_user(member)
             flash(_("Welcome to %(site)s!", site=site_name()), "success")

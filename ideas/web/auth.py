@@ -9,6 +9,7 @@ from .. import accounts
 from ..access import sign_up_member
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import address_key, db, limiter
+from ..i18n import browser_locale
 from ..mail import send_template
 from .background import run_in_background
 from .forms import (
@@ -54,6 +55,7 @@ def signup():
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
+            accounts.keep_signup_language(member, browser_locale())
             db.session.commit()
             login_user(member)
             if send_confirmation_email(member):
