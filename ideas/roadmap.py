@@ -1,5 +1,6 @@
 """Statuses and the timeline: staff move ideas through the roadmap with a public note."""
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, union_all
@@ -10,7 +11,7 @@ from .database import unindexed
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .i18n import STATUS_NAMES, format_count
-from .models import KINDS, STATUSES, Idea, Tag, TimelineEntry, utcnow
+from .models import KINDS, STATUSES, Idea, Tag, TimelineEntry, idea_tags, utcnow
 from .notifications import notify_followers
 from .proposals import clean_fields
 from .sanitize import render_markdown
@@ -117,18 +118,65 @@ def roadmap_column(status, kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
             .order_by(Idea.vote_count.desc(), Idea.id.desc()).limit(limit))
 
 
+def _column_ids(kind, tag, now, limit):
+    """One statement for the ids of every column's first `limit` ideas: each column's own index
+    walk (a subquery, so it keeps its ORDER BY and LIMIT on SQLite too), glued with UNION ALL."""
+    return union_all(*(select(column.c.id) for column in (
+        roadmap_column(status, kind, tag, now, limit).subquery() for status in ROADMAP_COLUMNS)))
+
+
 def roadmap_columns(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
     """{status: [ideas]} for the public roadmap, most votes first, at most `limit` per column."""
     now = now or utcnow()
-    # One statement: each column's own index walk (a subquery, so it keeps its ORDER BY and
-    # LIMIT on SQLite too), glued with UNION ALL; then the cards and, in one more, their tags.
-    ids = union_all(*(select(column.c.id) for column in (
-        roadmap_column(status, kind, tag, now, limit).subquery() for status in ROADMAP_COLUMNS)))
-    statement = (select(Idea).where(Idea.id.in_(ids)).options(selectinload(Idea.tags))
-                 .order_by(Idea.vote_count.desc(), Idea.id.desc()))
+    statement = (select(Idea).where(Idea.id.in_(_column_ids(kind, tag, now, limit)))
+                 .options(selectinload(Idea.tags)).order_by(Idea.vote_count.desc(), Idea.id.desc()))
     columns = {status: [] for status in ROADMAP_COLUMNS}
     for idea in db.session.execute(statement).scalars():
         columns[idea.status].append(idea)
+    return columns
+
+
+@dataclass(frozen=True)
+class CardTag:
+    name: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class RoadmapCard:
+    """What a roadmap card shows of an idea."""
+
+    id: int
+    title: str
+    kind: str
+    status: str
+    vote_count: int
+    status_changed_at: datetime | None
+    tags: tuple
+
+    @property
+    def tag_summary(self):
+        return tuple((tag.name, tag.colour) for tag in self.tags)
+
+
+def roadmap_cards(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
+    """roadmap_columns' choice of ideas as RoadmapCards: plain rows, not whole ideas.
+
+    Turning 80 ideas and their tags into ORM objects was more than half of the page's time."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Idea.id, Idea.title, Idea.kind, Idea.status, Idea.vote_count, Idea.status_changed_at)
+        .where(Idea.id.in_(_column_ids(kind, tag, now, limit)))
+        .order_by(Idea.vote_count.desc(), Idea.id.desc())).all()
+    tags = {}
+    if rows:
+        for idea_id, name, colour in db.session.execute(
+                select(idea_tags.c.idea_id, Tag.name, Tag.colour).join(Tag, Tag.id == idea_tags.c.tag_id)
+                .where(idea_tags.c.idea_id.in_([row.id for row in rows])).order_by(Tag.name)):
+            tags.setdefault(idea_id, []).append(CardTag(name, colour))
+    columns = {status: [] for status in ROADMAP_COLUMNS}
+    for row in rows:
+        columns[row.status].append(RoadmapCard(*row, tags=tuple(tags.get(row.id, ()))))
     return columns
 
 

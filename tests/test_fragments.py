@@ -122,3 +122,26 @@ def test_the_store_drops_the_least_recently_used_block_when_full():
     assert store.get("a") == "A"
     assert store.get("b") is None
     assert store.get("c") == "C"
+
+
+def test_a_cached_comment_shows_each_viewer_their_own_actions(app, make_idea, make_user):
+    from ideas.comments import add_comment
+    from ideas.models import User
+
+    idea = make_idea(title="Dark mode")
+    author, other, staff = make_user(name="Ann"), make_user(name="Bob"), make_user(name="Sam", role="staff")
+    with app.app_context():
+        add_comment(db.session.get(User, author.id), db.session.get(Idea, idea.id), "Yes please")
+        db.session.commit()
+    pages = {}
+    for member in (author, other, staff):
+        browser = app.test_client()
+        browser.post("/auth/login", data={"email": member.email, "password": PASSWORD})
+        pages[member.name] = browser.get(f"/ideas/{idea.id}").text
+        assert "Yes please" in pages[member.name]
+
+    assert "/comments/1/delete" in pages["Ann"] and "/comments/1/edit" in pages["Ann"]
+    assert "/comments/1/delete" not in pages["Bob"] and "/hide" not in pages["Bob"]
+    assert "/comments/1/hide" in pages["Sam"]
+    forms, header = tokens_in(pages["Sam"])
+    assert set(forms) == {header}

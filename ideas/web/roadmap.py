@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 from ..board import all_tags
 from ..extensions import db
 from ..i18n import KIND_NAMES as KIND_LABELS
-from ..roadmap import COUNT_CAP, SHIPPED_RECENT, roadmap_columns, roadmap_totals
+from ..roadmap import COUNT_CAP, SHIPPED_RECENT, roadmap_cards, roadmap_totals
 from .responses import wants_fragment
 
 bp = Blueprint("roadmap", __name__)
@@ -25,7 +25,7 @@ def index():
     filters = roadmap_filters(request.args)
     context = dict(
         filters=filters,
-        columns=roadmap_columns(kind=filters["kind"], tag=filters["tag"]),
+        columns=roadmap_cards(kind=filters["kind"], tag=filters["tag"]),
         totals=roadmap_totals(kind=filters["kind"], tag=filters["tag"], cap=COUNT_CAP),
         count_cap=COUNT_CAP,
         shipped_days=SHIPPED_RECENT.days,
