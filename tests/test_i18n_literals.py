@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, nodes
 
+from ideas.web.fragments import FragmentCacheExtension
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 # Attributes whose values people read (or hear from a screen reader); other attribute values
@@ -49,7 +51,7 @@ def _literal_runs(data, state):
     return runs
 
 
-ENVIRONMENT = Environment(extensions=["jinja2.ext.i18n", "jinja2.ext.do"])
+ENVIRONMENT = Environment(extensions=["jinja2.ext.i18n", "jinja2.ext.do", FragmentCacheExtension])
 
 
 def literals_in(source):
