@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from contextvars import ContextVar
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask_wtf.csrf import generate_csrf
 from jinja2 import nodes
 from jinja2.ext import Extension
@@ -80,12 +80,34 @@ class FragmentCacheExtension(Extension):
         store = current_app.extensions.get("fragments")
         if store is None:
             return fill_slots(_render_marked(caller))
-        key = (key, int(time.time() // 60), babel_locale(), reader_zone(), request.script_root)
+        key = (key, int(time.time() // 60)) + _reader_key()
         html = store.get(key)
         if html is None:
             html = _render_marked(caller)
             store.put(key, html)
         return fill_slots(html)
+
+
+def _reader_key():
+    """The reader's part of every key, worked out once per request."""
+    try:
+        return g._fragment_reader_key
+    except AttributeError:
+        key = g._fragment_reader_key = (babel_locale(), reader_zone(), request.script_root)
+        return key
+
+
+def _slot_value(name):
+    """A slot's value for this request (escaped), worked out once per request."""
+    try:
+        values = g._fragment_slots
+    except AttributeError:
+        values = g._fragment_slots = {}
+    try:
+        return values[name]
+    except KeyError:
+        value = values[name] = str(escape(SLOTS[name]()))
+        return value
 
 
 def _render_marked(caller):
@@ -106,10 +128,10 @@ def slot(name):
 def fill_slots(html):
     if _MARK not in html:
         return Markup(html)
-    for name, value in SLOTS.items():
+    for name in SLOTS:
         marker = f"{_MARK}{name}{_MARK}"
         if marker in html:
-            html = html.replace(marker, str(escape(value())))
+            html = html.replace(marker, _slot_value(name))
     return Markup(html)
 
 
