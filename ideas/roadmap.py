@@ -1,9 +1,10 @@
 """Statuses and the timeline: staff move ideas through the roadmap with a public note."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, union_all
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from . import audit
@@ -92,8 +93,9 @@ def timeline_of(idea):
             .order_by(TimelineEntry.created_at, TimelineEntry.id))
 
 
-def _column_filters(status, kind=None, tag=None, now=None, by_votes=False):
-    """The conditions that put a public idea in the `status` column (Shipped: last 90 days).
+def _column_filters(status, kind=None, tag=None, by_votes=False):
+    """The conditions that put a public idea in the `status` column (Shipped: since the bound
+    parameter `shipped_since`, SHIPPED_RECENT ago; see `_since`).
 
     `by_votes`: for a query walking ix_ideas_status_votes; SQLite would otherwise take
     ix_ideas_triage for the Shipped date and sort every recent shipped idea by votes."""
@@ -101,7 +103,7 @@ def _column_filters(status, kind=None, tag=None, now=None, by_votes=False):
                   Idea.awaiting_approval.is_(False)]
     if status == "shipped":
         changed = unindexed(Idea.status_changed_at) if by_votes else Idea.status_changed_at
-        conditions.append(changed >= (now or utcnow()) - SHIPPED_RECENT)
+        conditions.append(changed >= bindparam("shipped_since", type_=Idea.status_changed_at.type))
     if kind in KINDS:
         conditions.append(Idea.kind == kind)
     if tag:
@@ -109,29 +111,37 @@ def _column_filters(status, kind=None, tag=None, now=None, by_votes=False):
     return conditions
 
 
-def roadmap_column(status, kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
-    """A select of the ids of one column's first `limit` ideas, most votes first.
+def _since(now):
+    """The parameters of the statements built here: what "shipped recently" starts from."""
+    return {"shipped_since": (now or utcnow()) - SHIPPED_RECENT}
+
+
+def roadmap_column(status, kind=None, tag=None, limit=COLUMN_LIMIT):
+    """A select of the ids of one column's first `limit` ideas, most votes first (run it with
+    `_since(now)`).
 
     `status = :s … ORDER BY vote_count DESC, id DESC LIMIT n` walks ix_ideas_status_votes
     backwards and stops after `limit` matches, however many ideas the column holds."""
-    return (select(Idea.id).where(*_column_filters(status, kind, tag, now, by_votes=True))
+    return (select(Idea.id).where(*_column_filters(status, kind, tag, by_votes=True))
             .order_by(Idea.vote_count.desc(), Idea.id.desc()).limit(limit))
 
 
-def _column_ids(kind, tag, now, limit):
+# The statements are built once per filter and limit (the moment is a parameter): building
+# them cost about as much as running them.
+@lru_cache(maxsize=256)
+def _column_ids(kind, tag, limit):
     """One statement for the ids of every column's first `limit` ideas: each column's own index
     walk (a subquery, so it keeps its ORDER BY and LIMIT on SQLite too), glued with UNION ALL."""
     return union_all(*(select(column.c.id) for column in (
-        roadmap_column(status, kind, tag, now, limit).subquery() for status in ROADMAP_COLUMNS)))
+        roadmap_column(status, kind, tag, limit).subquery() for status in ROADMAP_COLUMNS)))
 
 
 def roadmap_columns(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
     """{status: [ideas]} for the public roadmap, most votes first, at most `limit` per column."""
-    now = now or utcnow()
-    statement = (select(Idea).where(Idea.id.in_(_column_ids(kind, tag, now, limit)))
+    statement = (select(Idea).where(Idea.id.in_(_column_ids(kind, tag, limit)))
                  .options(selectinload(Idea.tags)).order_by(Idea.vote_count.desc(), Idea.id.desc()))
     columns = {status: [] for status in ROADMAP_COLUMNS}
-    for idea in db.session.execute(statement).scalars():
+    for idea in db.session.execute(statement, _since(now)).scalars():
         columns[idea.status].append(idea)
     return columns
 
@@ -159,15 +169,18 @@ class RoadmapCard:
         return tuple((tag.name, tag.colour) for tag in self.tags)
 
 
+@lru_cache(maxsize=256)
+def _card_rows(kind, tag, limit):
+    return (select(Idea.id, Idea.title, Idea.kind, Idea.status, Idea.vote_count, Idea.status_changed_at)
+            .where(Idea.id.in_(_column_ids(kind, tag, limit)))
+            .order_by(Idea.vote_count.desc(), Idea.id.desc()))
+
+
 def roadmap_cards(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
     """roadmap_columns' choice of ideas as RoadmapCards: plain rows, not whole ideas.
 
     Turning 80 ideas and their tags into ORM objects was more than half of the page's time."""
-    now = now or utcnow()
-    rows = db.session.execute(
-        select(Idea.id, Idea.title, Idea.kind, Idea.status, Idea.vote_count, Idea.status_changed_at)
-        .where(Idea.id.in_(_column_ids(kind, tag, now, limit)))
-        .order_by(Idea.vote_count.desc(), Idea.id.desc())).all()
+    rows = db.session.execute(_card_rows(kind, tag, limit), _since(now)).all()
     tags = {}
     if rows:
         for idea_id, name, colour in db.session.execute(
@@ -185,14 +198,16 @@ def roadmap_totals(kind=None, tag=None, now=None, cap=None):
 
     With `cap`, each count stops at cap + 1 ideas: counting a column of 30,000 walks 30,000 index
     entries (milliseconds on every roadmap view), and a page only needs to say "1,000+"."""
-    now = now or utcnow()
+    counts = db.session.execute(_totals(kind, tag, cap), _since(now)).one()
+    return dict(zip(ROADMAP_COLUMNS, counts, strict=True))
 
+
+@lru_cache(maxsize=256)
+def _totals(kind, tag, cap):
     def count(status):
-        conditions = _column_filters(status, kind, tag, now)
+        conditions = _column_filters(status, kind, tag)
         if cap is None:
             return select(func.count()).select_from(Idea).where(*conditions)
         return select(func.count()).select_from(select(Idea.id).where(*conditions).limit(cap + 1).subquery())
 
-    counts = db.session.execute(select(*(
-        count(status).scalar_subquery().label(status) for status in ROADMAP_COLUMNS))).one()
-    return dict(zip(ROADMAP_COLUMNS, counts, strict=True))
+    return select(*(count(status).scalar_subquery().label(status) for status in ROADMAP_COLUMNS))
