@@ -2,6 +2,7 @@
 from flask import g
 from sqlalchemy import select
 
+from .database import upsert
 from .extensions import db
 from .models import Setting
 
@@ -26,13 +27,16 @@ DEFAULTS = {
     "allowed_domains": "",
     # Webhooks may post to private, loopback and link-local addresses (an intranet tool).
     "allow_private_webhooks": "0",
+    # The events some enabled webhook endpoint listens for, space-separated, stored by ideas.webhooks
+    # whenever an endpoint changes, so an event nobody listens for reads no endpoint. "*": not
+    # known yet (a new site, or one from before this setting), learnt on the first event.
+    "webhook_events": "*",
 }
 
 
 def get_setting(key):
-    """The stored value of `key`, or its default."""
-    value = db.session.execute(select(Setting.value).where(Setting.key == key)).scalar()
-    return DEFAULTS[key] if value is None else value
+    """The stored value of `key`, or its default, from this application context's snapshot."""
+    return settings_snapshot()[key]
 
 
 def get_settings(*keys):
@@ -54,12 +58,8 @@ def set_setting(key, value):
     """Store `value` for `key`."""
     if key not in DEFAULTS:
         raise KeyError(key)
-    setting = db.session.get(Setting, key)
-    if setting is None:
-        db.session.add(Setting(key=key, value=value))
-    else:
-        setting.value = value
-    db.session.flush()
+    # One statement, so two requests storing the same new key at once cannot collide.
+    upsert(Setting, ["key"], dict(key=key, value=value), dict(value=value))
     g.pop("site_settings", None)
 
 

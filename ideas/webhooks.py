@@ -27,11 +27,11 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select, update
 
 from . import audit
-from .database import claim_due, writing
+from .database import claim_due, insert_ignore, writing
 from .errors import InvalidInput
 from .extensions import db
-from .models import WEBHOOK_EVENTS, Comment, Idea, User, WebhookDelivery, WebhookEndpoint, utcnow
-from .site_settings import settings_snapshot
+from .models import WEBHOOK_EVENTS, Comment, Idea, Setting, User, WebhookDelivery, WebhookEndpoint, utcnow
+from .site_settings import set_setting, settings_snapshot
 
 EVENT_LABELS = {
     "idea.created": _l("An idea is proposed"),
@@ -51,6 +51,7 @@ LEASE = timedelta(minutes=5)
 BATCH = 10
 ERROR_MAX = 1000
 PRIVATE_SETTING = "allow_private_webhooks"
+LISTENED_SETTING, LISTENED_UNKNOWN = "webhook_events", "*"
 _HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?$")
 _SECRET = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -66,15 +67,23 @@ def queue_webhooks(event_name, payload):
     """Write one delivery of `event_name` per active endpoint that asked for it; returns how many.
 
     `payload` maps names to models (ideas, comments, members) or plain values; it is turned
-    into JSON only when some endpoint listens, so an event nobody wants costs one small query.
+    into JSON only when some endpoint listens. An event nobody listens for costs no query of its
+    own: the settings snapshot, read once per request, says which events are listened for.
     """
     if event_name not in WEBHOOK_EVENTS:
         raise ValueError(f"Unknown webhook event {event_name!r}")
     if isinstance(payload.get("comment"), Comment) and payload["comment"].internal:
         return 0  # internal notes never travel
-    listening = [endpoint_id for endpoint_id, events in db.session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.active.is_(True)))
-        if event_name in events.split()]
+    listened = settings_snapshot()[LISTENED_SETTING]
+    if listened != LISTENED_UNKNOWN and event_name not in listened.split():
+        return 0
+    endpoints = db.session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.active.is_(True))).all()
+    if listened == LISTENED_UNKNOWN:
+        # Learnt once; an admin's change meanwhile stores its own value, which this one never replaces.
+        insert_ignore(Setting, key=LISTENED_SETTING,
+                      value=_events_in(events for _, events in endpoints))
+    listening = [endpoint_id for endpoint_id, events in endpoints if event_name in events.split()]
     if not listening:
         return 0
     now = utcnow()
@@ -209,6 +218,7 @@ def create_endpoint(actor, url, events, secret=""):
     db.session.add(endpoint)
     db.session.flush()
     audit.record(actor, "webhook.created", endpoint, None, _audit_view(endpoint))
+    store_listened_events()
     return endpoint
 
 
@@ -226,7 +236,7 @@ def update_endpoint(actor, endpoint, url, events, active, secret="", new_secret=
         audit.record(actor, "webhook.changed", endpoint,
                      {key: value for key, value in before.items() if after[key] != value},
                      {key: value for key, value in after.items() if before[key] != value})
-    db.session.flush()
+    store_listened_events()
 
 
 def set_endpoint_active(actor, endpoint, active):
@@ -237,7 +247,7 @@ def set_endpoint_active(actor, endpoint, active):
     endpoint.active = bool(active)
     audit.record(actor, "webhook.enabled" if active else "webhook.disabled", endpoint,
                  {"active": not endpoint.active}, {"active": endpoint.active})
-    db.session.flush()
+    store_listened_events()
 
 
 def delete_endpoint(actor, endpoint):
@@ -245,7 +255,24 @@ def delete_endpoint(actor, endpoint):
     audit.require_admin(actor)
     audit.record(actor, "webhook.deleted", endpoint, _audit_view(endpoint), None)
     db.session.delete(endpoint)
+    store_listened_events()
+
+
+def store_listened_events():
+    """Store which events the enabled endpoints listen for, after any change to an endpoint."""
     db.session.flush()
+    # Waiting for another admin's change to the same setting first means reading the endpoints as
+    # that change left them, so the last writer stores the whole truth (PostgreSQL; SQLite's write
+    # lock already takes changes one at a time).
+    db.session.execute(select(Setting.key).where(Setting.key == LISTENED_SETTING).with_for_update())
+    set_setting(LISTENED_SETTING, _events_in(db.session.execute(
+        select(WebhookEndpoint.events).where(WebhookEndpoint.active.is_(True))).scalars()))
+
+
+def _events_in(event_lists):
+    """The events named in any of the space-separated `event_lists`, as one such list."""
+    named = {event for listed in event_lists for event in listed.split()}
+    return " ".join(event for event in WEBHOOK_EVENTS if event in named)
 
 
 def queue_test_delivery(actor, endpoint):

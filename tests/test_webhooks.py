@@ -16,14 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
-from ideas import webhooks
+from ideas import create_app, webhooks
 from ideas.comments import add_comment
 from ideas.delivery import run_forever
 from ideas.errors import InvalidInput
 from ideas.extensions import db
 from ideas.merging import merge_ideas
 from ideas.models import (
-    WEBHOOK_EVENTS, AuditEntry, Idea, User, WebhookDelivery, WebhookEndpoint, utcnow,
+    WEBHOOK_EVENTS, AuditEntry, Idea, Setting, User, WebhookDelivery, WebhookEndpoint, utcnow,
 )
 from ideas.proposals import propose_idea
 from ideas.roadmap import change_status
@@ -105,6 +105,7 @@ def make_endpoint(app):
         with app.app_context():
             endpoint = WebhookEndpoint(url=url, events=" ".join(events), secret=secret, active=active)
             db.session.add(endpoint)
+            webhooks.store_listened_events()  # as the admin pages do
             db.session.commit()
             return endpoint.id
 
@@ -297,6 +298,55 @@ def test_a_disabled_endpoint_gets_nothing_queued(app, make_endpoint, cast, fetch
     fetch(lambda: _act("comment.created", cast))
 
     assert deliveries(fetch) == []
+
+
+@pytest.mark.parametrize("endpoint", [None, {"events": ["idea.merged"]}, {"active": False}],
+                         ids=["no endpoint", "an endpoint for other events", "a disabled endpoint"])
+def test_a_vote_nobody_listens_for_reads_no_endpoint(app, make_endpoint, cast, fetch, count_queries,
+                                                     endpoint):
+    if endpoint is not None:
+        make_endpoint("https://hooks.example.com/", **endpoint)
+
+    with count_queries() as statements:
+        fetch(lambda: _act("vote.created", cast))
+
+    assert [statement for statement in statements if "webhook_endpoints" in statement] == []
+    assert deliveries(fetch) == []
+
+
+def test_an_endpoint_from_before_the_listened_events_were_stored_still_gets_its_events(app, cast, fetch):
+    def endpoint_stored_as_is():
+        db.session.add(WebhookEndpoint(url="https://hooks.example.com/", events="vote.created",
+                                       secret=SECRET, active=True))
+        db.session.execute(Setting.__table__.delete())
+        db.session.commit()
+    fetch(endpoint_stored_as_is)
+
+    fetch(lambda: _act("vote.created", cast))
+
+    assert [row["event"] for row in deliveries(fetch)] == ["vote.created"]
+    assert fetch(lambda: get_setting("webhook_events")) == "vote.created"
+
+
+def test_an_endpoint_an_admin_enables_is_heard_by_another_process_at_once(app, database_url, client, auth,
+                                                                          people, make_endpoint, cast, fetch):
+    endpoint_id = make_endpoint("https://hooks.example.com/", active=False)
+    other = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    try:
+        with other.app_context():
+            _act("vote.created", cast)  # nobody listens yet
+        auth.login(people["admin"])
+        client.post(f"/admin/webhooks/{endpoint_id}/active", data={"active": "1"})
+        with other.app_context():
+            cast_vote(db.session.get(User, cast["author"]), db.session.get(Idea, cast["idea"]))
+            db.session.commit()
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    assert [(row["event"], row["body"]["data"]["voter"]["id"]) for row in deliveries(fetch)] == [
+        ("vote.created", cast["author"])]
 
 
 def test_an_internal_note_sends_nothing(app, make_endpoint, cast, fetch):
