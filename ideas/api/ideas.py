@@ -1,5 +1,6 @@
 """Ideas: the board's list, proposing, reading, the author's edits and withdrawal."""
 from flask import current_app, jsonify, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -43,15 +44,21 @@ NEW_IDEA = Body({**IDEA_FIELDS, "title": Text(TITLE_MAX, "A short title.", requi
 IDEA_CHANGES = Body(IDEA_FIELDS, min_properties=1)
 
 
-def tag_ids_named(names):
-    """The ids of the tags called `names`; InvalidInput naming any that does not exist."""
+def tags_named(names):
+    """The tags called `names`, in that order, in one query; InvalidInput naming any that does not exist."""
     if not names:
         return []
-    found = dict(db.session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(names))).all())
+    found = {tag.name: tag for tag in db.session.execute(select(Tag).where(Tag.name.in_(names))).scalars()}
     unknown = [name for name in names if name not in found]
     if unknown:
-        raise InvalidInput("Unknown tags.", {"tags": f"There is no tag called {', '.join(unknown)}."})
+        raise InvalidInput(_("Choose tags from the list."),
+                           {"tags": _("There is no tag called %(names)s.", names=", ".join(unknown))})
     return [found[name] for name in names]
+
+
+def tag_ids_named(names):
+    """The ids of the tags called `names`, as the domain's idea fields take them."""
+    return [tag.id for tag in tags_named(names)]
 
 
 def detail(idea):

@@ -1,17 +1,17 @@
 """The product team's work on an idea: status with a public note, merging duplicates, tags."""
 from flask import jsonify
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..errors import InvalidInput
 from ..extensions import db
 from ..merging import merge_ideas, undo_merge
-from ..models import Idea, Tag
+from ..models import Idea
 from ..roadmap import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag, remove_tag
 from ..web.loaders import get_idea as load_idea
 from .fields import MAX_INT, Body, Choice, Integer, Text, TextList
-from .ideas import TAGS_MAX, detail, tag_ids_named
+from .ideas import TAGS_MAX, detail, tags_named
 from .spec import operation
 
 STATUS_CHANGE = Body({
@@ -45,8 +45,9 @@ def merge(idea_id):
     idea = load_idea(idea_id)
     data = MERGE.parse()
     target = db.session.get(Idea, data["into"])
-    if target is None:
-        raise InvalidInput("No such idea.", {"into": f"There is no idea #{data['into']}."})
+    if target is None:  # the page's words: a field problem, not a missing page
+        raise InvalidInput(_("No such idea."),
+                           {"into": _("There is no idea #%(number)s.", number=data["into"])})
     merge_ideas(current_user, idea, target)
     db.session.commit()
     return jsonify(detail(idea))
@@ -69,10 +70,9 @@ def unmerge(idea_id):
 def set_tags(idea_id):
     """Make the idea carry exactly the listed tags."""
     idea = load_idea(idea_id)
-    wanted_ids = set(tag_ids_named(TAGGING.parse()["tags"]))
-    wanted = db.session.execute(select(Tag).where(Tag.id.in_(wanted_ids))).scalars().all()
+    wanted = tags_named(TAGGING.parse()["tags"])
     for tag in list(idea.tags):
-        if tag.id not in wanted_ids:
+        if tag not in wanted:
             remove_tag(current_user, idea, tag)
     for tag in wanted:
         add_tag(current_user, idea, tag)

@@ -1,4 +1,6 @@
 """The product team through the API: statuses with notes, merges and their undoing, tags."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -83,6 +85,15 @@ def test_a_bad_merge_target_is_named(api_as, make_user, two_ideas, fetch, into):
     assert idea_row(fetch, duplicate).status == "open"
 
 
+def test_a_missing_merge_target_is_named_as_the_page_names_it(api_as, make_user, two_ideas):
+    duplicate, _ = two_ideas
+
+    response = api_as(make_user(role="staff")).post(f"/ideas/{duplicate.id}/merge", json={"into": 999})
+
+    assert error_of(response)["message"] == "No such idea."
+    assert error_of(response)["fields"] == {"into": "There is no idea #999."}
+
+
 def test_undoing_a_merge_that_is_not_there_is_a_conflict(api_as, make_user, make_idea):
     idea = make_idea()
 
@@ -118,6 +129,30 @@ def test_bad_tags_are_named(api_as, make_user, make_idea, make_tag, fetch, tags)
     assert response.status_code == 422
     assert list(error_of(response)["fields"]) == ["tags"]
     assert fetch(lambda: db.session.get(Idea, idea.id).tags) == []
+
+
+def test_unknown_tags_are_named(api_as, make_user, make_idea, make_tag):
+    make_tag("mobile")
+    idea = make_idea()
+
+    response = api_as(make_user(role="staff")).put(f"/ideas/{idea.id}/tags",
+                                                   json={"tags": ["nope", "mobile", "never"]})
+
+    assert error_of(response)["fields"] == {"tags": "There is no tag called nope, never."}
+
+
+def test_setting_tags_looks_them_up_once(api_as, make_user, make_idea, make_tag, count_queries):
+    make_tag("mobile"), make_tag("web")
+    idea = make_idea()
+    staff = api_as(make_user(role="staff"))
+
+    with count_queries() as statements:
+        response = staff.put(f"/ideas/{idea.id}/tags", json={"tags": ["web", "mobile"]})
+
+    assert response.status_code == 200
+    by_name_or_id = [statement for statement in statements
+                     if re.search(r"FROM tags\s+WHERE tags\.(name|id) IN", statement)]
+    assert len(by_name_or_id) == 1
 
 
 def test_staff_see_and_clarify_any_idea(api_as, make_user, make_idea, fetch):
