@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from flask_babel import gettext as _
 
@@ -12,7 +13,7 @@ from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .following import join_followers
 from .notifications import notify_followers
-from .models import COMMENT_MAX, Comment, Idea, utcnow
+from .models import COMMENT_MAX, Comment, Idea, User, utcnow
 from .sanitize import render_markdown
 from .webhooks import queue_webhooks
 
@@ -113,9 +114,11 @@ def delete_comment(member, comment):
 def comments_on(idea, viewer):
     """A select of the idea's comments `viewer` may see, oldest first.
 
-    Internal notes and hidden comments exist only for staff.
+    Internal notes and hidden comments exist only for staff. Of the authors only the names are
+    loaded (what a thread shows): fifty whole member rows were a fifth of an idea page's time.
     """
-    statement = select(Comment).where(Comment.idea_id == idea.id)
+    statement = (select(Comment).where(Comment.idea_id == idea.id)
+                 .options(joinedload(Comment.author, innerjoin=True).load_only(User.id, User.name)))
     if not (viewer.is_authenticated and viewer.is_staff):
         statement = statement.where(Comment.internal.is_(False), Comment.hidden_at.is_(None))
     return statement.order_by(Comment.created_at, Comment.id)
