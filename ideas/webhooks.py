@@ -223,7 +223,8 @@ def create_endpoint(actor, url, events, secret=""):
 
 
 def update_endpoint(actor, endpoint, url, events, active, secret="", new_secret=False):
-    """Change an endpoint; a typed secret replaces the old one, `new_secret` makes one. Admins only."""
+    """Change an endpoint (and return it); a typed secret replaces the old one, `new_secret` makes one.
+    Admins only."""
     audit.require_admin(actor)
     url, events, secret = clean_endpoint(url, events, secret)
     before = _audit_view(endpoint)
@@ -237,6 +238,7 @@ def update_endpoint(actor, endpoint, url, events, active, secret="", new_secret=
                      {key: value for key, value in before.items() if after[key] != value},
                      {key: value for key, value in after.items() if before[key] != value})
     store_listened_events()
+    return endpoint
 
 
 def set_endpoint_active(actor, endpoint, active):

@@ -66,18 +66,10 @@ def index():
 def new():
     """Add an endpoint."""
     form = EndpointForm()
-    if form.validate_on_submit():
-        try:
-            endpoint = create_endpoint(current_user, form.url.data, form.events.data, form.secret.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_domain_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Endpoint added. Its signing secret is on this page."), "success")
-            return see_other(url_for("webhooks.show", endpoint_id=endpoint.id))
-    return render_form("admin/webhooks/form.html", form=form, endpoint=None, url_max=URL_MAX,
-                       secret_max=SECRET_MAX)
+
+    def add():
+        return create_endpoint(current_user, form.url.data, form.events.data, form.secret.data)
+    return _save(form, None, add, _("Endpoint added. Its signing secret is on this page."))
 
 
 @bp.get("/<int:endpoint_id>")
@@ -98,16 +90,25 @@ def edit(endpoint_id):
     if request.method == "GET":
         form.url.data, form.events.data = endpoint.url, endpoint.event_names
         form.active.data = endpoint.active
+
+    def change():
+        return update_endpoint(current_user, endpoint, form.url.data, form.events.data, form.active.data,
+                               form.secret.data, form.new_secret.data)
+    return _save(form, endpoint, change, _("Endpoint saved."))
+
+
+def _save(form, endpoint, save, saved_message):
+    """Validate `form` and `save()` it through the domain, then show the endpoint it returns; or
+    show the form again (422) with what was typed and each problem the domain named."""
     if form.validate_on_submit():
         try:
-            update_endpoint(current_user, endpoint, form.url.data, form.events.data, form.active.data,
-                            form.secret.data, form.new_secret.data)
+            endpoint = save()
         except InvalidInput as error:
             db.session.rollback()
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            flash(_("Endpoint saved."), "success")
+            flash(saved_message, "success")
             return see_other(url_for("webhooks.show", endpoint_id=endpoint.id))
     return render_form("admin/webhooks/form.html", form=form, endpoint=endpoint, url_max=URL_MAX,
                        secret_max=SECRET_MAX)
