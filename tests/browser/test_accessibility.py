@@ -38,7 +38,7 @@ def visitor_pages(site):
     """Addresses a signed-out visitor reads."""
     return ["/", "/?status=planned&kind=problem&sort=new", "/?q=zzzzzz", f"/ideas/{site.showcase_id}",
             "/roadmap", "/changelog", "/changelog/1", "/auth/login", "/auth/signup", "/auth/forgot",
-            "/ideas/similar?title=dark+mode", "/ideas/999999", "/auth/code"]
+            "/ideas/similar?title=dark+mode", "/ideas/999999", "/auth/code", "/pulse", "/pulse?days=7"]
 
 
 def token_pages(site):
