@@ -95,6 +95,7 @@ def test_screenshots_of_the_main_pages_are_written_and_small(screenshot_context,
         shoot(staff, url, "/staff/", "staff-inbox"),
         shoot(dark, url, f"/ideas/{demo_site.showcase_id}", "idea-dark"),
         shoot(phone, url, "/?sort=top", "board-phone"),
+        shoot(dark, url, "/pulse", "pulse-dark"),
     ]
 
     for path, picture in written:
