@@ -145,3 +145,25 @@ def test_a_cached_comment_shows_each_viewer_their_own_actions(app, make_idea, ma
     assert "/comments/1/hide" in pages["Sam"]
     forms, header = tokens_in(pages["Sam"])
     assert set(forms) == {header}
+
+
+def test_an_edited_comment_is_shown_edited_at_once(app, client, auth, make_idea, make_user):
+    from ideas.comments import add_comment, edit_comment
+    from ideas.models import Comment, User
+
+    idea = make_idea(title="Dark mode")
+    author = make_user(name="Ann")
+    with app.app_context():
+        comment = add_comment(db.session.get(User, author.id), db.session.get(Idea, idea.id), "First words")
+        db.session.commit()
+        comment_id = comment.id
+    auth.login(author)
+    assert "First words" in client.get(f"/ideas/{idea.id}").text
+    with app.app_context():
+        edit_comment(db.session.get(User, author.id), db.session.get(Comment, comment_id), "Second thoughts")
+        db.session.commit()
+
+    page = client.get(f"/ideas/{idea.id}").text
+
+    assert "Second thoughts" in page
+    assert "First words" not in page
