@@ -9,7 +9,7 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..following import follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea
 from ..merging import merged_into
-from ..proposals import can_edit_idea, change_idea, check_may_change_idea, propose_idea, withdraw_idea
+from ..proposals import change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea
 from ..roadmap import timeline_of
 from ..similar import similar_ideas
 from ..voting import cast_vote, has_voted, withdraw_vote
@@ -96,7 +96,7 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
         **_follow_context(idea),
         comments=comments,
         comment_form=comment_form or CommentForm(formdata=None),
-        can_edit=can_edit_idea(current_user, idea) or is_staff(current_user),
+        can_edit=may_change_idea(current_user, idea),
         can_edit_comment=lambda c: can_edit_comment(current_user, c),
         can_delete_comment=lambda c: can_delete_comment(current_user, c),
         **staff,
