@@ -184,3 +184,32 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, make_idea, fetch):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/auth/login?next=")
     assert stored_and_counted(fetch, idea.id) == (0, 0)
+
+
+@pytest.mark.sqlite_only
+def test_the_vote_answer_is_rendered_without_the_write_lock(app, client, auth, make_idea, make_user):
+    from sqlalchemy import event
+
+    idea = make_idea(title="Dark mode")
+    auth.login(make_user())
+    begins = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.upper().startswith("BEGIN"):
+            begins.append(" ".join(statement.upper().split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(f"/ideas/{idea.id}/vote", headers=htmx_headers(f"idea-{idea.id}-vote"))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert response.status_code == 200
+    assert 'aria-pressed="true"' in response.text
+    # The vote's own transaction is the only one holding the write lock; reading for the answer
+    # begins a plain one.
+    assert begins[0] == "BEGIN IMMEDIATE"
+    assert begins.count("BEGIN IMMEDIATE") == 1
+    assert "BEGIN" in begins[1:]
