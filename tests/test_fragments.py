@@ -167,3 +167,33 @@ def test_an_edited_comment_is_shown_edited_at_once(app, client, auth, make_idea,
 
     assert "Second thoughts" in page
     assert "First words" not in page
+
+
+@pytest.mark.parametrize("change, shown", [
+    ({"title": "Dark mode everywhere"}, "Dark mode everywhere"),
+    ({"vote_count": 7}, "<strong>7</strong> votes"),
+    ({"kind": "problem"}, "kind-problem"),
+    ({"status": "in_progress"}, 'id="roadmap-in_progress-heading"'),
+])
+def test_a_changed_idea_is_shown_changed_on_the_roadmap_at_once(app, client, make_idea, change, shown):
+    idea = make_idea(title="Dark mode")
+    with app.app_context():
+        stored = db.session.get(Idea, idea.id)
+        stored.status = "planned"
+        stored.status_changed_at = stored.created_at
+        db.session.commit()
+    before = client.get("/roadmap").text
+    assert "Dark mode" in before
+    with app.app_context():
+        stored = db.session.get(Idea, idea.id)
+        for name, value in change.items():
+            setattr(stored, name, value)
+        db.session.commit()
+
+    page = client.get("/roadmap").text
+
+    if "heading" in shown:
+        column = page.split(shown)[1].split("</section>")[0]
+        assert "Dark mode" in column
+    else:
+        assert shown in page

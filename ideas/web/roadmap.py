@@ -23,10 +23,14 @@ def roadmap_filters(args):
 def index():
     """Under review, Planned, In progress, Shipped (recent); htmx filters get just the columns."""
     filters = roadmap_filters(request.args)
+    columns = roadmap_cards(kind=filters["kind"], tag=filters["tag"])
+    totals = roadmap_totals(kind=filters["kind"], tag=filters["tag"], cap=COUNT_CAP)
     context = dict(
         filters=filters,
-        columns=roadmap_cards(kind=filters["kind"], tag=filters["tag"]),
-        totals=roadmap_totals(kind=filters["kind"], tag=filters["tag"], cap=COUNT_CAP),
+        columns=columns,
+        totals=totals,
+        # What the cached columns show: every card (frozen, so hashable) and every count.
+        columns_key=tuple((status, tuple(cards), totals[status]) for status, cards in columns.items()),
         count_cap=COUNT_CAP,
         shipped_days=SHIPPED_RECENT.days,
         active_filters={key: value for key, value in filters.items() if value},
