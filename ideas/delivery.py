@@ -98,7 +98,9 @@ def fill_inboxes(chunk=INAPP_CHUNK, now=None):
 
 
 def _members_where(*conditions):
-    return OutboxRow.user_id.in_(select(User.id).where(*conditions))
+    # Correlated, so each row looks its member up by key: an uncorrelated IN (SELECT …) was
+    # computed over every member for each statement, 15 ms per email sent one by one.
+    return select(User.id).where(User.id == OutboxRow.user_id, *conditions).correlate(OutboxRow).exists()
 
 
 def _no_email_rules():
@@ -113,8 +115,8 @@ def _no_email_rules():
         ("skipped", "address not confirmed", _members_where(User.email_confirmed_at.is_(None))),
         ("skipped", "member chose no email", _members_where(User.email_mode == "never")),
         ("skipped", "member follows status changes only",
-         OutboxRow.event_id.in_(select(Event.id).where(Event.kind == "comment"))
-         & ~wants_everything.exists()),
+         select(Event.id).where(Event.id == OutboxRow.event_id, Event.kind == "comment")
+         .correlate(OutboxRow).exists() & ~wants_everything.exists()),
         ("digest", "", _members_where(User.email_mode == "digest")),
     )
 
