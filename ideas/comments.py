@@ -1,5 +1,6 @@
 """Discussing ideas. A deleted comment leaves "comment deleted" in the thread."""
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -111,17 +112,59 @@ def delete_comment(member, comment):
         add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", -1)
 
 
+def _visible_on(idea, viewer):
+    """The conditions for the idea's comments `viewer` may see: internal notes and hidden
+    comments exist only for staff."""
+    conditions = [Comment.idea_id == idea.id]
+    if not (viewer.is_authenticated and viewer.is_staff):
+        conditions += [Comment.internal.is_(False), Comment.hidden_at.is_(None)]
+    return conditions
+
+
+THREAD_ORDER = (Comment.created_at, Comment.id)
+
+
 def comments_on(idea, viewer):
     """A select of the idea's comments `viewer` may see, oldest first.
 
-    Internal notes and hidden comments exist only for staff. Of the authors only the names are
-    loaded (what a thread shows): fifty whole member rows were a fifth of an idea page's time.
-    """
-    statement = (select(Comment).where(Comment.idea_id == idea.id)
-                 .options(joinedload(Comment.author, innerjoin=True).load_only(User.id, User.name)))
-    if not (viewer.is_authenticated and viewer.is_staff):
-        statement = statement.where(Comment.internal.is_(False), Comment.hidden_at.is_(None))
-    return statement.order_by(Comment.created_at, Comment.id)
+    Of the authors only the names are loaded (what a thread shows)."""
+    return (select(Comment).where(*_visible_on(idea, viewer))
+            .options(joinedload(Comment.author, innerjoin=True).load_only(User.id, User.name))
+            .order_by(*THREAD_ORDER))
+
+
+@dataclass(frozen=True)
+class CommentAuthor:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ThreadComment:
+    """A comment as the idea page's thread shows it, with the same attribute names as Comment."""
+
+    id: int
+    idea_id: int
+    author_id: int
+    body_html: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    hidden_at: datetime | None
+    internal: bool
+    official: bool
+    author: CommentAuthor
+
+
+def thread_of(idea, viewer):
+    """comments_on's comments as ThreadComments: plain rows, not ORM objects (loading fifty
+    comments and their authors as objects was about a fifth of an idea page's time)."""
+    rows = db.session.execute(
+        select(Comment.id, Comment.idea_id, Comment.author_id, Comment.body_html, Comment.created_at,
+               Comment.edited_at, Comment.deleted_at, Comment.hidden_at, Comment.internal, Comment.official,
+               User.name)
+        .join(User, User.id == Comment.author_id).where(*_visible_on(idea, viewer)).order_by(*THREAD_ORDER))
+    return [ThreadComment(*row[:-1], author=CommentAuthor(row.author_id, row.name)) for row in rows]
 
 
 def official_response(idea):

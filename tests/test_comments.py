@@ -201,3 +201,28 @@ def test_no_comments_on_a_merged_idea(client, commenter, make_idea, fetch):
 
     assert response.status_code == 403
     assert comment_state(fetch, idea.id) == (0, 0)
+
+
+@pytest.mark.parametrize("role", ["member", "staff"])
+def test_the_page_thread_holds_the_same_comments_as_comments_on(app, make_idea, make_user, role):
+    from flask_login import AnonymousUserMixin
+
+    from ideas.comments import add_comment, comments_on, thread_of
+    from ideas.models import User
+
+    idea = make_idea()
+    author, staff = make_user(), make_user(role="staff")
+    viewer = make_user(role=role)
+    with app.app_context():
+        stored = db.session.get(Idea, idea.id)
+        add_comment(db.session.get(User, author.id), stored, "Public")
+        add_comment(db.session.get(User, staff.id), stored, "Staff only", internal=True)
+        hidden = add_comment(db.session.get(User, author.id), stored, "Hidden later")
+        hidden.hidden_at = utcnow()
+        db.session.commit()
+        for reader in (db.session.get(User, viewer.id), AnonymousUserMixin()):
+            expected = [(c.id, c.author.name, c.body_html) for c in
+                        db.session.execute(comments_on(stored, reader)).scalars()]
+            thread = [(c.id, c.author.name, c.body_html) for c in thread_of(stored, reader)]
+            assert thread == expected
+            assert len(thread) == (3 if reader.is_authenticated and role == "staff" else 1)

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..board import all_tags
-from ..comments import can_delete_comment, can_edit_comment, comments_on, official_response
+from ..comments import can_delete_comment, can_edit_comment, official_response, thread_of
 from ..database import mark_writing
 from ..errors import InvalidInput
 from ..extensions import db, limiter
@@ -80,7 +80,7 @@ def _follow_context(idea):
 
 def idea_page_context(idea, comment_form=None, **staff_forms):
     """What the idea page and its fragments need; staff get their forms and the merge record."""
-    comments = db.session.execute(comments_on(idea, current_user)).scalars().all()
+    comments = thread_of(idea, current_user)
     timeline = db.session.execute(timeline_of(idea)).scalars().all()
     staff = {}
     if is_staff(current_user):
