@@ -242,27 +242,27 @@ def normalise_code(code):
 
 def redeem_sign_in_code(email, code, now=None):
     """The member whose current code `code` is, or None. Every try counts (at most CODE_MAX_TRIES);
-    a right code works once and confirms the address it was sent to."""
+    a right code works once and confirms the address it was sent to.
+
+    A wrong try runs the same statements and the same hash whether or not the address has an
+    account or a live code (id 0 matches no row), so its time says nothing about the address."""
     now = now or utcnow()
     code = normalise_code(code)
     member = accounts.find_member_by_email(email)
-    if member is None or member.suspended_at is not None:
-        return None
+    usable = member is not None and member.suspended_at is None
+    member_id = member.id if usable else 0
     row = db.session.execute(
         select(SignInCode.id, SignInCode.code_hash)
-        .where(SignInCode.user_id == member.id, SignInCode.used_at.is_(None))
+        .where(SignInCode.user_id == member_id, SignInCode.used_at.is_(None))
         .order_by(SignInCode.id.desc()).limit(1)
     ).first()
-    if row is None:
-        return None
     # Atomic steps, so two guesses at once cannot both have the last try or both use the code.
     counted = db.session.execute(
-        update(SignInCode).where(SignInCode.id == row.id, SignInCode.used_at.is_(None),
+        update(SignInCode).where(SignInCode.id == (row.id if row else 0), SignInCode.used_at.is_(None),
                                  SignInCode.attempts < CODE_MAX_TRIES, SignInCode.expires_at > now)
         .values(attempts=SignInCode.attempts + 1), execution_options={"synchronize_session": False})
-    if counted.rowcount != 1:
-        return None
-    if not (code.isdigit() and hmac.compare_digest(row.code_hash, _code_hash(member.id, code))):
+    right = hmac.compare_digest(row.code_hash if row else _NO_CODE, _code_hash(member_id, code))
+    if not (usable and row is not None and counted.rowcount == 1 and code.isdigit() and right):
         return None
     used = db.session.execute(
         update(SignInCode).where(SignInCode.id == row.id, SignInCode.used_at.is_(None))
@@ -271,6 +271,9 @@ def redeem_sign_in_code(email, code, now=None):
         return None
     accounts.confirm_email(member)
     return member
+
+
+_NO_CODE = "0" * 64  # compared against when there is no code, as long as a real hash
 
 
 # Feed tokens.

@@ -323,3 +323,32 @@ def test_codes_are_rate_limited_like_password_sign_in(limited_app, path, data):
     assert all(answer.status_code != 429 for answer in answers[:3])
     assert answers[3].status_code == 429
     assert int(answers[3].headers["Retry-After"]) > 0
+
+
+def test_a_wrong_code_takes_the_same_steps_whatever_the_address(app, make_user, count_queries, monkeypatch):
+    from ideas import access
+
+    with_code, without_code, suspended = make_user(), make_user(), make_user()
+    with app.app_context():
+        issue_sign_in_code(with_code.email)
+        db.session.get(User, suspended.id).suspended_at = utcnow()
+        db.session.commit()
+    hashed = []
+    real_hash = access._code_hash
+
+    def counting_hash(member_id, code):
+        hashed.append(member_id)
+        return real_hash(member_id, code)
+
+    monkeypatch.setattr(access, "_code_hash", counting_hash)
+    steps = {}
+    for name, email in (("live code", with_code.email), ("no code", without_code.email),
+                        ("suspended", suspended.email), ("no account", "nobody@example.com")):
+        hashed.clear()
+        with app.app_context(), count_queries() as statements:
+            assert access.redeem_sign_in_code(email, "000000") is None
+            db.session.rollback()
+        steps[name] = ([" ".join(statement.split()) for statement in statements], len(hashed))
+
+    assert len({repr(taken) for taken in steps.values()}) == 1, steps
+    assert steps["live code"][1] == 1
