@@ -131,8 +131,7 @@ def _public_ideas():
 
 
 def _public_comments(since):
-    return (Comment.created_at >= since, Comment.internal.is_(False), Comment.hidden_at.is_(None),
-            Comment.deleted_at.is_(None))
+    return (Comment.created_at >= since, Comment.counts_as_public)
 
 
 def activity_by_idea(since):

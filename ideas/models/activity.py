@@ -1,7 +1,8 @@
 """What members do to ideas: vote, follow, comment."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -62,7 +63,13 @@ class Comment(db.Model):
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
-    @property
+    @hybrid_property
     def counts_as_public(self):
-        """Counted in the idea's comment count: public, not hidden, not deleted."""
+        """Counted in the idea's comment count: public, not hidden, not deleted (in Python and,
+        as the expression below, in SQL)."""
         return not self.internal and self.hidden_at is None and self.deleted_at is None
+
+    @counts_as_public.inplace.expression
+    @classmethod
+    def _counts_as_public_expression(cls):
+        return and_(cls.internal.is_(False), cls.hidden_at.is_(None), cls.deleted_at.is_(None))
