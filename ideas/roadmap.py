@@ -164,10 +164,6 @@ class RoadmapCard:
     status_changed_at: datetime | None
     tags: tuple
 
-    @property
-    def tag_summary(self):
-        return tuple((tag.name, tag.colour) for tag in self.tags)
-
 
 @lru_cache(maxsize=256)
 def _card_rows(kind, tag, limit):
