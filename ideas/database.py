@@ -51,6 +51,16 @@ def reset_writing(token):
     _writing.reset(token)
 
 
+def commit_writes():
+    """Commit, and let the rest of this request or job read outside SQLite's write lock.
+
+    For a view whose answer, once its change is committed, only reads: without this every later
+    transaction of a write request begins with the lock too, and rendering the answer kept
+    every other writer waiting. Not for a view that writes again after it."""
+    db.session.commit()
+    mark_writing(False)
+
+
 @contextmanager
 def writing():
     """A block whose SQLite transactions begin with the write lock held."""

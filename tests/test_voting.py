@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from helpers import BOOSTED, htmx_headers
+from helpers import BOOSTED, htmx_headers, recorded_begins
 from ideas.errors import VotingClosed
 from ideas.extensions import db
 from ideas.following import unfollow_idea
@@ -188,23 +188,11 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, make_idea, fetch):
 
 @pytest.mark.sqlite_only
 def test_the_vote_answer_is_rendered_without_the_write_lock(app, client, auth, make_idea, make_user):
-    from sqlalchemy import event
-
     idea = make_idea(title="Dark mode")
     auth.login(make_user())
-    begins = []
-    with app.app_context():
-        engine = db.engine
 
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.upper().startswith("BEGIN"):
-            begins.append(" ".join(statement.upper().split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_begins(app) as begins:
         response = client.post(f"/ideas/{idea.id}/vote", headers=htmx_headers(f"idea-{idea.id}-vote"))
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
     assert response.status_code == 200
     assert 'aria-pressed="true"' in response.text

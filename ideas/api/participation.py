@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from ..accounts import EMAIL_MAX
 from ..comments import add_comment, comments_on
+from ..database import commit_writes
 from ..extensions import db, limiter
 from ..following import (
     FOLLOW_LEVELS, follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea,
@@ -50,7 +51,7 @@ def vote(idea_id):
         member, changed = vote_for_customer(current_user, idea, data["email"])
     else:
         member, changed = current_user, cast_vote(current_user, idea)
-    db.session.commit()
+    commit_writes()
     return _vote_json(idea, member, changed)
 
 
@@ -61,7 +62,7 @@ def unvote(idea_id):
     """Take back the asking member's vote."""
     idea = load_idea(idea_id)
     changed = withdraw_vote(current_user, idea)
-    db.session.commit()
+    commit_writes()
     return _vote_json(idea, current_user, changed)
 
 
@@ -81,7 +82,7 @@ def follow(idea_id):
         set_follow_level(current_user, idea, data["level"])
     else:
         follow_idea(current_user, idea)
-    db.session.commit()
+    commit_writes()
     return _follow_json(idea)
 
 
@@ -92,7 +93,7 @@ def unfollow(idea_id):
     """Stop following the idea."""
     idea = load_idea(idea_id)
     unfollow_idea(current_user, idea)
-    db.session.commit()
+    commit_writes()
     return _follow_json(idea)
 
 

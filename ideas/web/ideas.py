@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ..board import all_tags
 from ..comments import can_delete_comment, can_edit_comment, official_response, thread_of
-from ..database import mark_writing
+from ..database import commit_writes
 from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..following import follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea
@@ -164,14 +164,10 @@ def unvote(idea_id):
 
 
 def _change(idea_id, rule, respond):
-    """Load, apply a domain rule as the current member, commit, answer.
-
-    The answer only reads, so it runs without SQLite's write lock: rendering the new vote
-    control while holding it kept every other vote waiting."""
+    """Load, apply a domain rule as the current member, commit, answer (the answer only reads)."""
     idea = get_idea(idea_id)
     rule(current_user, idea)
-    db.session.commit()
-    mark_writing(False)
+    commit_writes()
     return respond(idea)
 
 

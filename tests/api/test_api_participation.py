@@ -7,6 +7,7 @@ from ideas.extensions import db
 from ideas.models import Comment, Follow, Idea, User, Vote
 
 from conftest import error_of
+from helpers import recorded_begins
 
 
 def vote_rows(fetch, idea):
@@ -32,6 +33,25 @@ def test_a_member_backs_an_idea_once(api_as, make_user, make_idea, fetch):
     assert second.get_json()["changed"] is False and second.get_json()["vote_count"] == 1
     assert vote_rows(fetch, idea) == [(member.id, None)]
     assert stored_count(fetch, idea) == 1
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_the_vote_answer_is_read_without_the_write_lock(app, api_as, make_user, make_idea, method):
+    member = make_user()
+    idea = make_idea()
+    api = api_as(member)
+    api.get(f"/ideas/{idea.id}")  # the key's first use records it, in a write of its own
+    if method == "delete":
+        api.put(f"/ideas/{idea.id}/vote")
+
+    with recorded_begins(app) as begins:
+        response = getattr(api, method)(f"/ideas/{idea.id}/vote")
+
+    assert response.status_code == 200
+    assert response.get_json()["changed"] is True
+    assert begins.count("BEGIN IMMEDIATE") == 1
+    assert begins[0] == "BEGIN IMMEDIATE" and "BEGIN" in begins[1:]
 
 
 def test_a_member_withdraws_their_vote(api_as, make_user, make_idea, fetch):
