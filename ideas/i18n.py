@@ -218,7 +218,7 @@ def register_i18n(app):
     # Templates ask for translations hundreds of times a page; Flask-Babel's own callables
     # look the request's locale up through several proxies each time (a third of a board's CPU).
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
+        gettext=gettext,
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
