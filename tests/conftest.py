@@ -2,12 +2,11 @@
 import os
 import shutil
 import uuid
-from contextlib import contextmanager
 
 import flask_migrate
 import pytest
 from jinja2 import BytecodeCache
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ideas import create_app
@@ -16,7 +15,7 @@ from ideas.models import Tag, User, utcnow
 from ideas.passwords import hash_password
 from ideas.proposals import propose_idea
 
-from helpers import PASSWORD
+from helpers import PASSWORD, recorded_statements
 
 POSTGRES_SKIP = "TEST_DATABASE_URL is not set, so the PostgreSQL half of the suite is skipped"
 
@@ -211,23 +210,12 @@ def fetch(app):
 @pytest.fixture
 def count_queries(app):
     """`with count_queries() as queries:` counts the SQL statements run inside the block."""
-    @contextmanager
-    def counting():
-        statements = []
+    def statement(sql):
+        if sql.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
+            return None
+        return sql
 
-        def record(conn, cursor, statement, parameters, context, executemany):
-            if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
-                statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            yield statements
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-
-    return counting
+    return lambda: recorded_statements(app, statement)
 
 
 def pytest_report_header(config):

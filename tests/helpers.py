@@ -19,9 +19,9 @@ def dispose(app):
         db.engine.dispose()
 
 
-def recorded_begins(app):
-    """`with recorded_begins(app) as begins:` lists the BEGIN statements (plain or IMMEDIATE) that
-    SQLite transactions start with inside the block."""
+def recorded_statements(app, keep):
+    """`with recorded_statements(app, keep) as statements:` lists `keep(statement)` for each SQL
+    statement run inside the block for which it is not None."""
     from contextlib import contextmanager
 
     from sqlalchemy import event
@@ -30,18 +30,27 @@ def recorded_begins(app):
 
     @contextmanager
     def recording():
-        begins = []
+        statements = []
 
         def record(conn, cursor, statement, parameters, context, executemany):
-            if statement.upper().startswith("BEGIN"):
-                begins.append(" ".join(statement.upper().split()))
+            kept = keep(statement)
+            if kept is not None:
+                statements.append(kept)
 
         with app.app_context():
             engine = db.engine
         event.listen(engine, "before_cursor_execute", record)
         try:
-            yield begins
+            yield statements
         finally:
             event.remove(engine, "before_cursor_execute", record)
 
     return recording()
+
+
+def recorded_begins(app):
+    """The BEGIN statements (plain or IMMEDIATE) transactions start with, as recorded_statements."""
+    def begin(statement):
+        return " ".join(statement.upper().split()) if statement.upper().startswith("BEGIN") else None
+
+    return recorded_statements(app, begin)
