@@ -198,6 +198,17 @@ def test_validation_messages_come_out_in_the_locale(client, auth, make_user):
     assert "Geben Sie Ihrer Idee einen Titel." in response.get_data(as_text=True)
 
 
+def test_wtforms_own_messages_come_out_in_the_locale_request_after_request(client, auth, make_user):
+    auth.login(make_user())
+
+    for headers, message in ((GERMAN, "Keine gültige Auswahl."), ({}, "Not a valid choice."),
+                             (GERMAN, "Keine gültige Auswahl.")):
+        response = client.post("/account/language", data={"locale": "xx"}, headers=headers)
+
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+
+
 def test_the_json_api_stays_english_whatever_the_browser_asks(client):
     response = client.get("/api/v1/ideas/999999", headers=GERMAN)
 

@@ -4,7 +4,6 @@ staff invitations, the admins' access settings, members' personal feed tokens.""
 from flask import Blueprint, flash, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, StringField,
     TextAreaField,
@@ -20,7 +19,7 @@ from ..i18n import browser_locale
 from ..models import Invitation
 from .auth import address_limit, send_account_email
 from .background import run_in_background
-from .forms import ActionForm, _strip, apply_domain_errors
+from .forms import Form, ActionForm, _strip, apply_domain_errors
 from .responses import next_url, render_form, see_other
 from .staff import admin_required, page_of, staff_required
 
@@ -39,12 +38,12 @@ def _email_field(label=None):
                       filters=[_strip])
 
 
-class CodeRequestForm(FlaskForm):
+class CodeRequestForm(Form):
     email = _email_field()
     next = HiddenField()
 
 
-class CodeEntryForm(FlaskForm):
+class CodeEntryForm(Form):
     email = _email_field()
     code = StringField(_l("Sign-in code"), [DataRequired(_l("Enter the code from the email.")),
                                             Length(max=20)],
@@ -53,18 +52,18 @@ class CodeEntryForm(FlaskForm):
     next = HiddenField()
 
 
-class InvitedSignUpForm(FlaskForm):
+class InvitedSignUpForm(Form):
     name = StringField(_l("Name"), [DataRequired(_l("Tell us your name.")), Length(max=NAME_MAX)],
                        filters=[_strip])
     password = PasswordField(_l("Password"), [DataRequired(_l("Choose a password.")),
                                           Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     email = _email_field(_l("Their email address"))
 
 
-class AccessSettingsForm(FlaskForm):
+class AccessSettingsForm(Form):
     private_mode = BooleanField(_l("Private site: only signed-in members see the board, ideas, roadmap, "
                                 "changelog and feeds"))
     signup_mode = RadioField(_l("Who may sign up"), default="open", choices=[

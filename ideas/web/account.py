@@ -3,7 +3,6 @@ from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, current_app, flash, make_response, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
-from flask_wtf import FlaskForm
 from flask_babel import gettext as _, lazy_gettext as _l, refresh
 from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
@@ -18,7 +17,7 @@ from ..i18n import LOCALE_NAMES
 from ..models import ApiKey
 from ..voting import backed_ideas
 from .forms import (
-    ActionForm, ChangePasswordForm, NameForm, NotificationSettingsForm, _no_nul, _strip,
+    ActionForm, ChangePasswordForm, Form, NameForm, NotificationSettingsForm, _no_nul, _strip,
     apply_domain_errors,
 )
 from .loaders import MAX_ID
@@ -31,14 +30,14 @@ TIMEZONES = sorted(zone for zone in available_timezones() if "/" in zone and not
 ACTIVITY_LIMIT = 100
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(Form):
     """Name a new personal API key. Lives here: only the settings page uses it."""
 
     name = StringField(_l("Key name"), [DataRequired(_l("Name the key.")), Length(max=KEY_NAME_MAX), _no_nul],
                        filters=[_strip], description=_l("What will use it, e.g. “Support tool”."))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language of pages and emails; empty follows the browser."""
 
     locale = RadioField(_l("Language"), default="", choices=[

@@ -2,7 +2,6 @@
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
 
@@ -12,7 +11,7 @@ from ..branding import (
 from ..errors import InvalidInput
 from ..extensions import db
 from ..site_settings import settings_snapshot
-from .forms import apply_domain_errors
+from .forms import Form, apply_domain_errors
 from .responses import render_form, see_other
 from .staff import admin_required
 
@@ -21,7 +20,7 @@ bp = Blueprint("branding", __name__)
 ONE_YEAR = 365 * 24 * 3600
 
 
-class BrandingForm(FlaskForm):
+class BrandingForm(Form):
     # The domain (ideas.branding) names every problem; the form only carries the values.
     site_name = StringField(_l("Site name"))
     accent_colour = StringField(_l("Accent colour"), description=_l(

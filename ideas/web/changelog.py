@@ -4,7 +4,6 @@ import re
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import (
@@ -21,7 +20,7 @@ from ..extensions import db
 from ..i18n import format_count, long_date
 from ..models import ENTRY_TITLE_MAX, ChangelogEntry, Tag
 from ..visibility import is_staff
-from .forms import _no_nul, _strip, apply_domain_errors
+from .forms import Form, _no_nul, _strip, apply_domain_errors
 from .responses import render_form, see_other
 from .staff import page_of, staff_required
 
@@ -67,7 +66,7 @@ class IdeaNumbersField(StringField):
                 self.numbers.append(number)
 
 
-class EntryForm(FlaskForm):
+class EntryForm(Form):
     title = StringField(_l("Title"), [DataRequired(_l("Give the entry a title.")),
                                       Length(max=ENTRY_TITLE_MAX), _no_nul], filters=[_strip])
     body = TextAreaField(_l("What changed"), [Optional(), Length(max=ENTRY_BODY_MAX), _no_nul],
@@ -83,7 +82,7 @@ class EntryForm(FlaskForm):
                                 description=_l("Their followers are told once, with a link to this entry."))
 
 
-class AnnouncementForm(FlaskForm):
+class AnnouncementForm(Form):
     target = RadioField(_l("Send to the followers of"), default="idea", choices=[
         SelectChoice("idea", _l("One idea")),
         SelectChoice("tag", _l("Every idea with a tag")),

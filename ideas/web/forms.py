@@ -11,7 +11,7 @@ from wtforms.validators import (
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
-from ..i18n import KIND_NAMES, STATUS_NAMES
+from ..i18n import KIND_NAMES, STATUS_NAMES, wtforms_translations
 from ..models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 from ..roadmap import NOTE_MAX
 
@@ -41,13 +41,21 @@ class TagsField(SelectMultipleField):
             raise ValueError(_("Choose tags from the list.")) from None
 
 
-class ActionForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the app: Flask-WTF's, with WTForms' own messages from a catalogue kept per language."""
+
+    class Meta:
+        def get_translations(self, form):
+            return wtforms_translations
+
+
+class ActionForm(Form):
     """A button that changes something: only the CSRF token, plus where to go next."""
 
     next = HiddenField()
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(Form):
     name = StringField(_l("Name"), [DataRequired(_l("Tell us your name.")), Length(max=NAME_MAX), _no_nul],
                        filters=[_strip])
     email = EmailField(_l("Email"), [DataRequired(_l("Enter your email address.")), Length(max=EMAIL_MAX),
@@ -57,7 +65,7 @@ class SignUpForm(FlaskForm):
                                           Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), [DataRequired(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
                        filters=[_strip])
     password = PasswordField(_l("Password"), [DataRequired(_l("Enter your password.")),
@@ -66,13 +74,13 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("Email"), [DataRequired(_l("Enter your email address.")), Length(max=EMAIL_MAX),
                                  Email(_l("Enter a valid email address."), check_deliverability=False)],
                        filters=[_strip])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("New password"), [DataRequired(_l("Choose a password.")),
                                               Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
     confirm = PasswordField(_l("Repeat the new password"),
@@ -85,12 +93,12 @@ class ChangePasswordForm(ResetPasswordForm):
                                       Length(max=PASSWORD_MAX)])
 
 
-class NameForm(FlaskForm):
+class NameForm(Form):
     name = StringField(_l("Name"), [DataRequired(_l("Enter a name.")), Length(max=NAME_MAX), _no_nul],
                        filters=[_strip])
 
 
-class IdeaForm(FlaskForm):
+class IdeaForm(Form):
     title = StringField(_l("Title"), [DataRequired(_l("Give your idea a title.")), Length(max=TITLE_MAX),
                                   _no_nul], filters=[_strip])
     description = TextAreaField(_l("Description"), [Optional(), Length(max=DESCRIPTION_MAX), _no_nul],
@@ -105,7 +113,7 @@ class IdeaForm(FlaskForm):
         self.tags.choices = [SelectChoice(tag.id, tag.name) for tag in tags]
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(_l("Comment"), [DataRequired(_l("Write something first.")),
                                      Length(max=COMMENT_MAX), _no_nul], filters=[_strip])
     # Shown to staff only; the domain refuses the other two from members.
@@ -116,7 +124,7 @@ class CommentForm(FlaskForm):
     ])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField(_l("New status"), choices=[
         SelectChoice(value, label) for value, label in STATUS_NAMES.items() if value != "merged"
     ])
@@ -124,14 +132,14 @@ class StatusForm(FlaskForm):
                          description=_l("Followers of the idea read this. Required when declining."))
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     into = IntegerField(_l("Merge into idea #"), [
         DataRequired(_l("Enter the number of the surviving idea.")),
         NumberRange(min=1, max=2**31 - 1, message=_l("Enter an idea number.")),
     ])
 
 
-class VoteForCustomerForm(FlaskForm):
+class VoteForCustomerForm(Form):
     email = EmailField(_l("Customer's email"), [
         DataRequired(_l("Enter the customer's email address.")),
         Length(max=EMAIL_MAX),
@@ -139,7 +147,7 @@ class VoteForCustomerForm(FlaskForm):
     ], filters=[_strip])
 
 
-class SiteSettingsForm(FlaskForm):
+class SiteSettingsForm(Form):
     require_confirmation = BooleanField(
         _l("Members must confirm their email address before proposing, voting or commenting")
     )
@@ -155,7 +163,7 @@ def apply_domain_errors(form, error):
             form.form_errors.append(message)
 
 
-class NotificationSettingsForm(FlaskForm):
+class NotificationSettingsForm(Form):
     email_mode = RadioField(_l("Email me about the ideas I follow"), default="immediate", choices=[
         SelectChoice("immediate", _l("At once, one email per change")),
         SelectChoice("digest", _l("Once a day, in a digest")),
@@ -167,7 +175,7 @@ class NotificationSettingsForm(FlaskForm):
         self.timezone.choices = [SelectChoice("", _l("UTC"))] + [SelectChoice(zone, zone) for zone in zones]
 
 
-class FollowLevelForm(FlaskForm):
+class FollowLevelForm(Form):
     level = RadioField(_l("Tell me about"), default="status", choices=[
         SelectChoice("status", _l("Status changes and responses")),
         SelectChoice("all", _l("All activity, comments too")),

@@ -7,7 +7,6 @@ from functools import wraps
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
@@ -20,7 +19,7 @@ from ..site_settings import get_setting, set_setting
 from ..i18n import COLOUR_NAMES
 from ..tags import TAG_COLOURS, TAG_NAME_MAX, create_tag, update_tag
 from ..team import customer_history, set_role
-from .forms import SiteSettingsForm, apply_domain_errors
+from .forms import Form, SiteSettingsForm, apply_domain_errors
 from .responses import next_url, render_form, see_other
 
 bp = Blueprint("staff", __name__)
@@ -64,7 +63,7 @@ class AdminSettingsForm(SiteSettingsForm):
     allow_private_webhooks = BooleanField(_l("Allow webhooks to private addresses"))
 
 
-class TagForm(FlaskForm):
+class TagForm(Form):
     # The domain (ideas.tags) names every problem; the form only carries the values.
     name = StringField(_l("Name"))
     colour = SelectField(_l("Colour"), choices=[SelectChoice(colour, COLOUR_NAMES[colour])

@@ -4,7 +4,6 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
@@ -22,6 +21,7 @@ from ..moderation import approve_idea
 from ..roadmap import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag
 from .board import fetch_page
+from .forms import Form
 from .responses import next_url, render_invalid, see_other, wants_fragment
 from .staff import staff_required
 
@@ -32,7 +32,7 @@ MAX_PAGE = 10_000
 ID_MAX = 2**31 - 1  # the ids column is a 32-bit integer on PostgreSQL
 
 
-class BulkForm(FlaskForm):
+class BulkForm(Form):
     """The inbox's one form: tick rows, then give them a status (with a note) or a tag."""
 
     idea_ids = SelectMultipleField(_l("Selected ideas"), coerce=int, validate_choice=False)

@@ -5,7 +5,6 @@ The rules (valid URLs, events, secrets, who may act) live in ideas/webhooks.py.
 from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, SelectChoice, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -17,7 +16,7 @@ from ..webhooks import (
     EVENT_LABELS, SECRET_MAX, URL_MAX, attempt_delivery, create_endpoint, delete_endpoint, deliveries_of,
     queue_test_delivery, set_endpoint_active, update_endpoint,
 )
-from .forms import apply_domain_errors
+from .forms import Form, apply_domain_errors
 from .responses import render_form, see_other
 from .staff import admin_required, page_of
 
@@ -26,7 +25,7 @@ bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
 DELIVERIES_PER_PAGE = 50
 
 
-class EndpointForm(FlaskForm):
+class EndpointForm(Form):
     # The domain (ideas.webhooks) names every problem; the form only carries the values.
     url = StringField(_l("URL"), description=_l("Where to POST the events: an http:// or https:// address."))
     events = SelectMultipleField(
