@@ -167,6 +167,15 @@ def thread_of(idea, viewer):
     return [ThreadComment(*row[:-1], author=CommentAuthor(row.author_id, row.name)) for row in rows]
 
 
+def official_in(thread):
+    """The newest official response among a thread's comments (oldest first, as thread_of gives
+    them), or None: what official_response answers, without a query, for a page that has the thread."""
+    for comment in reversed(thread):
+        if comment.official and comment.deleted_at is None and comment.hidden_at is None:
+            return comment
+    return None
+
+
 def official_response(idea):
     """The newest official response on the idea, or None."""
     return db.session.execute(

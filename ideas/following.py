@@ -36,12 +36,17 @@ def set_follow_level(member, idea, level):
     )
 
 
+def level_of(member, idea):
+    """A select of the signed-in member's level for the idea (no row when not following)."""
+    return select(Follow.level).where(
+        Follow.user_id == member.id, Follow.idea_id == idea.id, Follow.following.is_(True))
+
+
 def follow_level(member, idea):
     """The member's level for the idea, or None when not following."""
     if not member.is_authenticated:
         return None
-    return db.session.execute(select(Follow.level).where(
-        Follow.user_id == member.id, Follow.idea_id == idea.id, Follow.following.is_(True))).scalar()
+    return db.session.execute(level_of(member, idea)).scalar()
 
 
 def follow_idea(member, idea):
@@ -78,11 +83,14 @@ def is_following(member, idea):
     )
 
 
+def followers_of(idea):
+    """A select of how many members follow the idea now."""
+    return select(func.count()).where(Follow.idea_id == idea.id, Follow.following.is_(True))
+
+
 def follower_count(idea):
     """How many members follow the idea now."""
-    return db.session.execute(
-        select(func.count()).where(Follow.idea_id == idea.id, Follow.following.is_(True))
-    ).scalar_one()
+    return db.session.execute(followers_of(idea)).scalar_one()
 
 
 def followed_ideas(member):

@@ -6,6 +6,7 @@ or deleted.
 """
 import math
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,7 +18,7 @@ from .database import add_to_counter, insert_ignore
 from .errors import VotingClosed
 from .extensions import db
 from .i18n import STATUS_NAMES
-from .following import join_followers
+from .following import followers_of, join_followers, level_of
 from .models import Idea, Vote, utcnow
 from .webhooks import queue_webhooks
 
@@ -87,13 +88,34 @@ def refresh_trending(idea):
     set_committed_value(idea, "trending_score", score)
 
 
+def _vote_of(member, idea):
+    return select(Vote.id).where(Vote.user_id == member.id, Vote.idea_id == idea.id)
+
+
 def has_voted(member, idea):
     """True when the member backs the idea."""
     if not member.is_authenticated:
         return False
-    return db.session.execute(
-        select(Vote.id).where(Vote.user_id == member.id, Vote.idea_id == idea.id)
-    ).first() is not None
+    return db.session.execute(_vote_of(member, idea)).first() is not None
+
+
+class Standing(NamedTuple):
+    """Where a reader stands on an idea, as its page shows it."""
+
+    voted: bool
+    follow_level: str | None
+    followers: int
+
+
+def standing(member, idea):
+    """Whether `member` backs and follows the idea, and how many follow it, in one query
+    (has_voted, follow_level and follower_count at once, for the idea's page and the API)."""
+    followers = followers_of(idea).scalar_subquery()
+    if not member.is_authenticated:
+        return Standing(False, None, db.session.execute(select(followers)).scalar_one())
+    voted, level, count = db.session.execute(
+        select(_vote_of(member, idea).exists(), level_of(member, idea).scalar_subquery(), followers)).one()
+    return Standing(bool(voted), level, count)
 
 
 def voted_idea_ids(member, idea_ids):

@@ -226,3 +226,29 @@ def test_the_page_thread_holds_the_same_comments_as_comments_on(app, make_idea, 
             thread = [(c.id, c.author.name, c.body_html) for c in thread_of(stored, reader)]
             assert thread == expected
             assert len(thread) == (3 if reader.is_authenticated and role == "staff" else 1)
+
+
+@pytest.mark.parametrize("role", ["member", "staff"])
+def test_the_page_finds_the_same_official_response_in_its_thread_as_official_response(
+        app, make_idea, make_user, role):
+    from flask_login import AnonymousUserMixin
+
+    from ideas.comments import add_comment, official_in, official_response, thread_of
+    from ideas.models import User
+
+    idea = make_idea()
+    staff, viewer = make_user(role="staff"), make_user(role=role)
+    with app.app_context():
+        stored, sam = db.session.get(Idea, idea.id), db.session.get(User, staff.id)
+        assert official_in(thread_of(stored, sam)) is None and official_response(stored) is None
+        add_comment(sam, stored, "The answer", official=True)
+        add_comment(sam, stored, "A plain comment")
+        hidden = add_comment(sam, stored, "A hidden answer", official=True)
+        hidden.hidden_at = utcnow()
+        deleted = add_comment(sam, stored, "A withdrawn answer", official=True)
+        deleted.deleted_at = utcnow()
+        db.session.commit()
+        for reader in (db.session.get(User, viewer.id), AnonymousUserMixin()):
+            found, expected = official_in(thread_of(stored, reader)), official_response(stored)
+            assert (found.id, found.body_html) == (expected.id, expected.body_html)
+            assert "The answer" in found.body_html

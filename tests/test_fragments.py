@@ -3,6 +3,7 @@ own values (CSRF token, the page to return to), never stale after a change."""
 import re
 
 import pytest
+from flask_wtf.csrf import generate_csrf
 
 from helpers import PASSWORD
 from ideas.extensions import db
@@ -103,6 +104,26 @@ def test_a_new_vote_is_counted_on_the_board_at_once(app, client, auth, make_idea
     assert '<span class="vote-count">1</span>' in page.text
 
 
+def test_a_block_that_would_cache_a_readers_csrf_token_is_refused(app):
+    with app.test_request_context("/"):
+        token = generate_csrf()
+        template = app.jinja_env.from_string('{% cache "leak" %}<input value="{{ token }}">{% endcache %}')
+        with pytest.raises(RuntimeError, match="slot"):
+            template.render(token=token)
+        assert len(app.extensions["fragments"]) == 0
+
+
+def test_csrf_token_inside_a_block_is_each_readers_own(app):
+    template = app.jinja_env.from_string('{% cache "form" %}<input value="{{ csrf_token() }}">{% endcache %}')
+    rendered = []
+    for _ in range(2):
+        with app.test_request_context("/"):
+            rendered.append((template.render(), generate_csrf()))
+
+    assert [html for html, _ in rendered] == [f'<input value="{token}">' for _, token in rendered]
+    assert rendered[0][1] != rendered[1][1]
+
+
 def test_a_size_of_zero_turns_caching_off(database_url):
     from ideas import create_app
 
@@ -145,6 +166,52 @@ def test_a_cached_comment_shows_each_viewer_their_own_actions(app, make_idea, ma
     assert "/comments/1/hide" in pages["Sam"]
     forms, header = tokens_in(pages["Sam"])
     assert set(forms) == {header}
+
+
+def test_staff_sharing_a_cached_discussion_each_get_their_own_csrf_token(app, make_idea, make_user):
+    from ideas.comments import add_comment
+    from ideas.models import User
+
+    idea = make_idea(title="Dark mode")
+    author = make_user(name="Ann")
+    with app.app_context():
+        add_comment(db.session.get(User, author.id), db.session.get(Idea, idea.id), "Yes please")
+        db.session.commit()
+    tokens = []
+    for name in ("Sam", "Sue"):
+        browser = app.test_client()
+        member = make_user(name=name, role="staff")
+        browser.post("/auth/login", data={"email": member.email, "password": PASSWORD})
+        page = browser.get(f"/ideas/{idea.id}").text
+        assert "/comments/1/hide" in page
+        forms, header = tokens_in(page)
+        assert set(forms) == {header}
+        tokens.append(header)
+
+    assert tokens[0] != tokens[1]
+
+
+def test_a_new_comment_and_a_status_change_join_a_cached_discussion_at_once(app, client, make_idea,
+                                                                            make_user):
+    from ideas.comments import add_comment
+    from ideas.models import User
+    from ideas.roadmap import change_status
+
+    idea = make_idea(title="Dark mode")
+    author, staff = make_user(name="Ann"), make_user(name="Sam", role="staff")
+    with app.app_context():
+        add_comment(db.session.get(User, author.id), db.session.get(Idea, idea.id), "First words")
+        db.session.commit()
+    assert "First words" in client.get(f"/ideas/{idea.id}").text
+    with app.app_context():
+        add_comment(db.session.get(User, author.id), db.session.get(Idea, idea.id), "Second thoughts")
+        change_status(db.session.get(User, staff.id), db.session.get(Idea, idea.id), "planned")
+        db.session.commit()
+
+    page = client.get(f"/ideas/{idea.id}").text
+
+    assert "First words" in page and "Second thoughts" in page
+    assert 'class="timeline-entry"' in page
 
 
 def test_an_edited_comment_is_shown_edited_at_once(app, client, auth, make_idea, make_user):

@@ -8,12 +8,11 @@ from ..board import SORTS, board_query
 from ..comments import official_response
 from ..errors import InvalidInput
 from ..extensions import db, limiter
-from ..following import follow_level, follower_count
 from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Tag
 from ..proposals import change_idea, check_may_change_idea, propose_idea, withdraw_idea
 from ..roadmap import timeline_of
 from ..tags import TAG_NAME_MAX
-from ..voting import has_voted, voted_idea_ids
+from ..voting import standing, voted_idea_ids
 from ..web.loaders import get_idea as load_idea
 from .fields import Body, Choice, Query, Text, TextList
 from .paging import PAGE_FIELDS, page_of
@@ -64,8 +63,9 @@ def tag_ids_named(names):
 def detail(idea):
     """The idea as GET /ideas/{id} answers it."""
     timeline = db.session.execute(timeline_of(idea)).scalars().all()
-    return idea_detail_json(idea, has_voted(current_user, idea), follow_level(current_user, idea),
-                            follower_count(idea), official_response(idea), timeline)
+    reader = standing(current_user, idea)
+    return idea_detail_json(idea, reader.voted, reader.follow_level, reader.followers,
+                            official_response(idea), timeline)
 
 
 @operation("GET", "/ideas", summary="List ideas", group="Ideas", query=LIST_QUERY, response="IdeaList",

@@ -3,11 +3,11 @@ from flask import Blueprint, current_app, flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..comments import add_comment, can_delete_comment, can_edit_comment, delete_comment, edit_comment
+from ..comments import add_comment, can_edit_comment, delete_comment, edit_comment
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db, limiter
 from .forms import ActionForm, CommentForm, apply_domain_errors
-from .ideas import idea_page_context
+from .ideas import comment_rights, idea_page_context
 from .loaders import get_comment, get_idea
 from .responses import render_form, render_invalid, see_other, wants_fragment
 
@@ -45,8 +45,7 @@ def _comment_fragment(comment):
     return render_template(
         "comments/_comment.html",
         comment=comment,
-        can_edit_comment=lambda c: can_edit_comment(current_user, c),
-        can_delete_comment=lambda c: can_delete_comment(current_user, c),
+        **comment_rights(),
         action_form=ActionForm(),
     )
 

@@ -8,7 +8,8 @@ of a page's work. A cached block is rendered once per key and reused, like Djang
   ago") stay right and nothing outlives a minute even if a key forgot something.
 - Nothing per member or per request may be rendered inside a block except through `slot()`: it
   writes a marker that is filled in with the request's own value (the CSRF token, the page to return
-  to) each time the block is used.
+  to) each time the block is used. Blocks may nest: an inner block's markers stay until the
+  outermost block is used.
 - Each app has its own store (tests build many apps), of at most `FRAGMENT_CACHE_SIZE` blocks,
   least recently used first out. `FRAGMENT_CACHE_SIZE = 0` turns caching off.
 """
@@ -79,13 +80,25 @@ class FragmentCacheExtension(Extension):
     def _render(self, key, caller):
         store = current_app.extensions.get("fragments")
         if store is None:
-            return fill_slots(_render_marked(caller))
-        key = (key, int(time.time() // 60)) + _reader_key()
-        html = store.get(key)
-        if html is None:
             html = _render_marked(caller)
-            store.put(key, html)
+        else:
+            key = (key, int(time.time() // 60)) + _reader_key()
+            html = store.get(key)
+            if html is None:
+                html = _render_marked(caller)
+                _check_no_token(html)
+                store.put(key, html)
+        if _in_cached_block.get():  # inside an outer block: its slots are filled when that is used
+            return Markup(html)
         return fill_slots(html)
+
+
+def _check_no_token(html):
+    """Refuse a block that holds the request's CSRF token (a form field rendered by WTForms inside
+    a block, say): cached, it would go to other readers."""
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if token and token in html:
+        raise RuntimeError("A cached block holds this request's CSRF token: write slot('csrf_token') instead")
 
 
 def _reader_key():
@@ -141,3 +154,5 @@ def register_fragment_cache(app):
         app.extensions["fragments"] = FragmentStore(size)
     app.jinja_env.add_extension(FragmentCacheExtension)
     app.jinja_env.globals["slot"] = slot
+    # csrf_token() in a block is the slot (Flask-WTF's global would put one reader's token in it).
+    app.jinja_env.globals["csrf_token"] = lambda: slot("csrf_token")

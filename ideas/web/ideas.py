@@ -4,16 +4,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..board import all_tags
-from ..comments import can_delete_comment, can_edit_comment, official_response, thread_of
+from ..comments import can_delete_comment, can_edit_comment, official_in, thread_of
 from ..database import commit_writes
 from ..errors import InvalidInput
 from ..extensions import db, limiter
-from ..following import follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea
+from ..following import follow_idea, set_follow_level, unfollow_idea
 from ..merging import merged_into
 from ..proposals import change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea
 from ..roadmap import timeline_of
 from ..similar import similar_ideas
-from ..voting import cast_vote, has_voted, withdraw_vote
+from ..voting import cast_vote, standing, withdraw_vote
 from ..visibility import is_staff
 from .forms import (
     ActionForm, CommentForm, FollowLevelForm, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm,
@@ -72,9 +72,10 @@ def show(idea_id):
     return render_template("ideas/show.html", **idea_page_context(idea))
 
 
-def _follow_context(idea):
-    level = follow_level(current_user, idea)
-    return dict(idea=idea, following=level is not None, followers=follower_count(idea),
+def _follow_context(idea, reader):
+    """The follow control's context, from the reader's `standing`."""
+    level = reader.follow_level
+    return dict(idea=idea, following=level is not None, followers=reader.followers,
                 action_form=ActionForm(), level_form=FollowLevelForm(formdata=None, level=level or "status"))
 
 
@@ -89,19 +90,40 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
             merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
             vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
         )
+    thread = discussion(comments, timeline)
+    viewer = current_user._get_current_object()  # not the proxy: the key asks of it per comment
+    reader = standing(viewer, idea)
     return dict(
-        discussion=discussion(comments, timeline),
-        official=official_response(idea),
+        discussion=thread,
+        discussion_key=(is_staff(viewer), *(
+            comment_key(viewer, item) if kind == "comment" else (item.id, item.actor.name)
+            for kind, item in thread)),
+        official=official_in(comments),
         merged_here=db.session.execute(merged_into(idea)).scalars().all(),
-        voted=has_voted(current_user, idea),
-        **_follow_context(idea),
+        voted=reader.voted,
+        **_follow_context(idea, reader),
         comments=comments,
         comment_form=comment_form or CommentForm(formdata=None),
         can_edit=may_change_idea(current_user, idea),
-        can_edit_comment=lambda c: can_edit_comment(current_user, c),
-        can_delete_comment=lambda c: can_delete_comment(current_user, c),
+        **comment_rights(),
         **staff,
     )
+
+
+def comment_rights():
+    """What comment templates ask of the signed-in member's rights, and the key of a rendered comment."""
+    return dict(can_edit_comment=lambda c: can_edit_comment(current_user, c),
+                can_delete_comment=lambda c: can_delete_comment(current_user, c),
+                comment_key=lambda c: comment_key(current_user, c))
+
+
+def comment_key(viewer, comment):
+    """Everything a rendered comment shows, for the fragment cache: its fields, and what `viewer`
+    may do to it (staff moderate; the author deletes, and edits for a while)."""
+    may_delete = can_delete_comment(viewer, comment)
+    return (comment.id, comment.edited_at, comment.author.name, comment.created_at,
+            comment.deleted_at is not None, comment.internal, comment.official, comment.hidden_at is not None,
+            is_staff(viewer), may_delete, may_delete and can_edit_comment(viewer, comment))
 
 
 def discussion(comments, timeline):
@@ -173,11 +195,12 @@ def _change(idea_id, rule, respond):
 
 def _after_vote(idea):
     if wants_fragment(f"idea-{idea.id}-vote"):
+        reader = standing(current_user, idea)
         return render_template(
             "ideas/_vote_response.html",
-            backed=has_voted(current_user, idea),
+            backed=reader.voted,
             on_idea_page=request.form.get("on_idea_page") == "1",
-            **_follow_context(idea),
+            **_follow_context(idea, reader),
         )
     return see_other(next_url(url_for("ideas.show", idea_id=idea.id)))
 
@@ -207,5 +230,5 @@ def choose_follow_level(idea_id):
 
 def _after_follow(idea):
     if wants_fragment(f"idea-{idea.id}-follow"):
-        return render_template("ideas/_follow.html", **_follow_context(idea))
+        return render_template("ideas/_follow.html", **_follow_context(idea, standing(current_user, idea)))
     return see_other(next_url(url_for("ideas.show", idea_id=idea.id)))
