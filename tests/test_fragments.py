@@ -104,6 +104,24 @@ def test_a_new_vote_is_counted_on_the_board_at_once(app, client, auth, make_idea
     assert '<span class="vote-count">1</span>' in page.text
 
 
+def test_members_sharing_a_cached_page_of_cards_each_see_their_own_votes(app, make_idea, make_user):
+    idea = make_idea(title="Dark mode")
+    pages = {}
+    for name in ("Ann", "Bob"):
+        browser = app.test_client()
+        member = make_user(name=name)
+        browser.post("/auth/login", data={"email": member.email, "password": PASSWORD})
+        if name == "Ann":
+            with app.app_context():
+                cast_vote(db.session.get(type(member), member.id), db.session.get(Idea, idea.id))
+                db.session.commit()
+        pages[name] = browser.get("/").text
+
+    assert 'aria-pressed="true"' in pages["Ann"] and 'aria-pressed="false"' not in pages["Ann"]
+    assert 'aria-pressed="false"' in pages["Bob"] and 'aria-pressed="true"' not in pages["Bob"]
+    assert '<span class="vote-count">1</span>' in pages["Bob"]
+
+
 def test_a_block_that_would_cache_a_readers_csrf_token_is_refused(app):
     with app.test_request_context("/"):
         token = generate_csrf()

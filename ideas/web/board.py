@@ -64,10 +64,12 @@ def index():
         page = fetch_page(statement.with_only_columns(Idea.id), number, per_page, load=ideas_in_order)
     else:
         page = fetch_page(statement, number, per_page)
+    voted = voted_idea_ids(current_user, [idea.id for idea in page.items])
     context = dict(
         filters=filters,
         page=page,
-        voted=voted_idea_ids(current_user, [idea.id for idea in page.items]),
+        voted=voted,
+        cards_key=cards_key(page.items, voted),
         next_page_url=url_for("board.index", **_non_empty(filters), page=number + 1),
         prev_page_url=url_for("board.index", **_non_empty(filters), page=number - 1),
     )
@@ -83,6 +85,14 @@ def index():
         kind_labels=KIND_LABELS,
         **context,
     )
+
+
+def cards_key(ideas, voted):
+    """Everything a page of cards shows, for its one cached block: each card's fields (those the
+    card's and the vote control's own keys name) and which of them the reader backs."""
+    return tuple((idea.id, idea.title, idea.description_html, idea.kind, idea.status, idea.tag_summary,
+                  idea.comment_count, idea.vote_count, idea.imported_vote_count,
+                  idea.withdrawn_at is not None, idea.id in voted) for idea in ideas)
 
 
 def _non_empty(filters):
