@@ -157,6 +157,14 @@ def undo_merge(actor, source):
     db.session.flush()
 
 
+def ideas_merged_into(target, timeline):
+    """The ideas merged into `target` (merges not undone), given its timeline: every merge writes
+    a "merged_from" entry there, so without one there is nothing to look up."""
+    if not any(entry.action == "merged_from" for entry in timeline):
+        return []
+    return db.session.execute(merged_into(target)).scalars().all()
+
+
 def merged_into(target):
     """A select of the ideas merged into `target` (merges not undone)."""
     return select(Idea).where(Idea.merged_into_id == target.id, Idea.status == "merged").order_by(Idea.id)

@@ -9,7 +9,7 @@ from ..database import commit_writes
 from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..following import follow_idea, set_follow_level, unfollow_idea
-from ..merging import merged_into
+from ..merging import ideas_merged_into
 from ..proposals import change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea
 from ..roadmap import timeline_of
 from ..similar import similar_ideas
@@ -99,7 +99,7 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
             comment_key(viewer, item) if kind == "comment" else (item.id, item.actor.name)
             for kind, item in thread)),
         official=official_in(comments),
-        merged_here=db.session.execute(merged_into(idea)).scalars().all(),
+        merged_here=ideas_merged_into(idea, timeline),
         voted=reader.voted,
         **_follow_context(idea, reader),
         comments=comments,
