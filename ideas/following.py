@@ -36,17 +36,18 @@ def set_follow_level(member, idea, level):
     )
 
 
-def level_of(member, idea):
-    """A select of the signed-in member's level for the idea (no row when not following)."""
+def level_of(member_id, idea_id):
+    """A select of the member's level for the idea (no row when not following); the ids may be
+    bound parameters."""
     return select(Follow.level).where(
-        Follow.user_id == member.id, Follow.idea_id == idea.id, Follow.following.is_(True))
+        Follow.user_id == member_id, Follow.idea_id == idea_id, Follow.following.is_(True))
 
 
 def follow_level(member, idea):
     """The member's level for the idea, or None when not following."""
     if not member.is_authenticated:
         return None
-    return db.session.execute(level_of(member, idea)).scalar()
+    return db.session.execute(level_of(member.id, idea.id)).scalar()
 
 
 def follow_idea(member, idea):
@@ -83,14 +84,14 @@ def is_following(member, idea):
     )
 
 
-def followers_of(idea):
-    """A select of how many members follow the idea now."""
-    return select(func.count()).where(Follow.idea_id == idea.id, Follow.following.is_(True))
+def count_of_followers(idea_id):
+    """A select of how many members follow the idea now; the id may be a bound parameter."""
+    return select(func.count()).where(Follow.idea_id == idea_id, Follow.following.is_(True))
 
 
 def follower_count(idea):
     """How many members follow the idea now."""
-    return db.session.execute(followers_of(idea)).scalar_one()
+    return db.session.execute(count_of_followers(idea.id)).scalar_one()
 
 
 def followed_ideas(member):

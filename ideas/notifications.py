@@ -5,9 +5,10 @@ INSERT … SELECT over the follows: no query per follower, so an idea with 10,00
 costs the request one statement. The worker (ideas/delivery.py) delivers the rows.
 """
 import json
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 
 from .extensions import db
 from .i18n import STATUS_NAMES
@@ -85,9 +86,15 @@ def inbox(member):
 
 
 def unread_count(member):
-    """How many of the member's notifications are unread."""
-    return db.session.execute(select(func.count()).where(
-        Notification.user_id == member.id, Notification.read_at.is_(None))).scalar_one()
+    """How many of the member's notifications are unread (every page's header asks)."""
+    return db.session.execute(_unread_count(), {"member_id": member.id}).scalar_one()
+
+
+@lru_cache(maxsize=None)
+def _unread_count():
+    """unread_count's statement, built once."""
+    return select(func.count()).where(Notification.user_id == bindparam("member_id"),
+                                      Notification.read_at.is_(None))
 
 
 def mark_all_read(member):

@@ -5,10 +5,11 @@ count moves by an atomic `vote_count = vote_count ± 1` only when a row was real
 or deleted.
 """
 import math
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
@@ -18,7 +19,7 @@ from .database import add_to_counter, insert_ignore
 from .errors import VotingClosed
 from .extensions import db
 from .i18n import STATUS_NAMES
-from .following import followers_of, join_followers, level_of
+from .following import count_of_followers, join_followers, level_of
 from .models import Idea, Vote, utcnow
 from .webhooks import queue_webhooks
 
@@ -88,15 +89,15 @@ def refresh_trending(idea):
     set_committed_value(idea, "trending_score", score)
 
 
-def _vote_of(member, idea):
-    return select(Vote.id).where(Vote.user_id == member.id, Vote.idea_id == idea.id)
+def _vote_of(member_id, idea_id):
+    return select(Vote.id).where(Vote.user_id == member_id, Vote.idea_id == idea_id)
 
 
 def has_voted(member, idea):
     """True when the member backs the idea."""
     if not member.is_authenticated:
         return False
-    return db.session.execute(_vote_of(member, idea)).first() is not None
+    return db.session.execute(_vote_of(member.id, idea.id)).first() is not None
 
 
 class Standing(NamedTuple):
@@ -110,12 +111,23 @@ class Standing(NamedTuple):
 def standing(member, idea):
     """Whether `member` backs and follows the idea, and how many follow it, in one query
     (has_voted, follow_level and follower_count at once, for the idea's page and the API)."""
-    followers = followers_of(idea).scalar_subquery()
     if not member.is_authenticated:
-        return Standing(False, None, db.session.execute(select(followers)).scalar_one())
+        return Standing(False, None, db.session.execute(_standing(False), {"idea_id": idea.id}).scalar_one())
     voted, level, count = db.session.execute(
-        select(_vote_of(member, idea).exists(), level_of(member, idea).scalar_subquery(), followers)).one()
+        _standing(True), {"member_id": member.id, "idea_id": idea.id}).one()
     return Standing(bool(voted), level, count)
+
+
+@lru_cache(maxsize=None)
+def _standing(signed_in):
+    """standing's statement, built once (building it cost as much as running it)."""
+    idea_id = bindparam("idea_id")
+    followers = count_of_followers(idea_id).scalar_subquery()
+    if not signed_in:
+        return select(followers)
+    member_id = bindparam("member_id")
+    return select(_vote_of(member_id, idea_id).exists(), level_of(member_id, idea_id).scalar_subquery(),
+                  followers)
 
 
 def voted_idea_ids(member, idea_ids):
