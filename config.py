@@ -62,6 +62,13 @@ class Config:
         self.ARGON2_MEMORY_COST = int(env.get("ARGON2_MEMORY_COST", 65536))
         self.ARGON2_PARALLELISM = int(env.get("ARGON2_PARALLELISM", 4))
 
+        # Rendered blocks each web process keeps (ideas.web.fragments): how many, and how much HTML
+        # in all (millions of characters); 0 blocks turns the cache off.
+        self.FRAGMENT_CACHE_SIZE = int(env.get("FRAGMENT_CACHE_SIZE", "4000"))
+        self.FRAGMENT_CACHE_MB = float(env.get("FRAGMENT_CACHE_MB", "16"))
+        # How long a process reuses the computed /pulse figures, in seconds.
+        self.PULSE_CACHE_SECONDS = int(env.get("PULSE_CACHE_SECONDS", "60"))
+
         self.IDEAS_PER_PAGE = 20
         self.WTF_CSRF_TIME_LIMIT = None  # tokens die with the session, not with the clock
         self.SESSION_COOKIE_HTTPONLY = True

@@ -150,6 +150,16 @@ def test_a_size_of_zero_turns_caching_off(database_url):
     assert "fragments" not in uncached.extensions
 
 
+def test_the_store_is_sized_from_the_environment(database_url, monkeypatch):
+    from ideas import create_app
+
+    monkeypatch.setenv("FRAGMENT_CACHE_SIZE", "10")
+    monkeypatch.setenv("FRAGMENT_CACHE_MB", "0.5")
+    store = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url}).extensions["fragments"]
+
+    assert (store.size, store.max_chars) == (10, 500_000)
+
+
 def test_the_store_drops_the_least_recently_used_block_when_full():
     store = FragmentStore(2)
     store.put("a", "A")
@@ -161,6 +171,19 @@ def test_the_store_drops_the_least_recently_used_block_when_full():
     assert store.get("a") == "A"
     assert store.get("b") is None
     assert store.get("c") == "C"
+
+
+def test_the_store_drops_the_least_recently_used_blocks_past_its_character_budget():
+    store = FragmentStore(100, max_chars=10)
+    store.put("a", "A" * 4)
+    store.put("b", "B" * 4)
+    store.get("a")
+    store.put("c", "C" * 4)
+    store.put("huge", "H" * 11)
+
+    assert store.get("b") is None and store.get("huge") is None
+    assert (store.get("a"), store.get("c")) == ("A" * 4, "C" * 4)
+    assert store.chars == 8
 
 
 def test_a_cached_comment_shows_each_viewer_their_own_actions(app, make_idea, make_user):

@@ -10,8 +10,9 @@ of a page's work. A cached block is rendered once per key and reused, like Djang
   writes a marker that is filled in with the request's own value (the CSRF token, the page to return
   to) each time the block is used. Blocks may nest: an inner block's markers stay until the
   outermost block is used.
-- Each app has its own store (tests build many apps), of at most `FRAGMENT_CACHE_SIZE` blocks,
-  least recently used first out. `FRAGMENT_CACHE_SIZE = 0` turns caching off.
+- Each app has its own store (tests build many apps), of at most `FRAGMENT_CACHE_SIZE` blocks and
+  `FRAGMENT_CACHE_MB` million characters of HTML (a thread of fifty comments is one block of
+  about 25,000), least recently used first out. `FRAGMENT_CACHE_SIZE = 0` turns caching off.
 """
 import threading
 import time
@@ -27,6 +28,7 @@ from markupsafe import Markup, escape
 from ..i18n import babel_locale, reader_zone
 
 DEFAULT_SIZE = 4000
+DEFAULT_MB = 16
 
 # The per-request values a cached block may contain, by slot name.
 SLOTS = {
@@ -39,10 +41,13 @@ _in_cached_block = ContextVar("in_cached_block", default=False)
 
 
 class FragmentStore:
-    """At most `size` rendered blocks, the least recently used dropped first; safe across threads."""
+    """At most `size` rendered blocks and `max_chars` characters in all, the least recently used
+    dropped first; safe across threads."""
 
-    def __init__(self, size):
+    def __init__(self, size, max_chars=DEFAULT_MB * 1_000_000):
         self.size = size
+        self.max_chars = max_chars
+        self.chars = 0
         self._blocks = OrderedDict()
         self._lock = threading.Lock()
 
@@ -54,10 +59,17 @@ class FragmentStore:
             return html
 
     def put(self, key, html):
+        if len(html) > self.max_chars:  # would push out everything else; rendered each time instead
+            return
         with self._lock:
+            replaced = self._blocks.pop(key, None)
+            if replaced is not None:
+                self.chars -= len(replaced)
             self._blocks[key] = html
-            if len(self._blocks) > self.size:
-                self._blocks.popitem(last=False)
+            self.chars += len(html)
+            while self._blocks and (len(self._blocks) > self.size or self.chars > self.max_chars):
+                _, dropped = self._blocks.popitem(last=False)
+                self.chars -= len(dropped)
 
     def __len__(self):
         return len(self._blocks)
@@ -150,8 +162,9 @@ def fill_slots(html):
 
 def register_fragment_cache(app):
     size = int(app.config.get("FRAGMENT_CACHE_SIZE", DEFAULT_SIZE))
+    megabytes = float(app.config.get("FRAGMENT_CACHE_MB", DEFAULT_MB))
     if size > 0:
-        app.extensions["fragments"] = FragmentStore(size)
+        app.extensions["fragments"] = FragmentStore(size, int(megabytes * 1_000_000))
     app.jinja_env.add_extension(FragmentCacheExtension)
     app.jinja_env.globals["slot"] = slot
     # csrf_token() in a block is the slot (Flask-WTF's global would put one reader's token in it).
