@@ -75,8 +75,8 @@ def show(idea_id):
 def _follow_context(idea, reader):
     """The follow control's context, from the reader's `standing`."""
     level = reader.follow_level
-    return dict(idea=idea, following=level is not None, followers=reader.followers,
-                action_form=ActionForm(), level_form=FollowLevelForm(formdata=None, level=level or "status"))
+    return dict(idea=idea, following=level is not None, follow_level=level, followers=reader.followers,
+                level_form=FollowLevelForm(formdata=None, level=level) if level else None)
 
 
 def idea_page_context(idea, comment_form=None, **staff_forms):
@@ -86,6 +86,7 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
     staff = {}
     if is_staff(current_user):
         staff = dict(
+            action_form=ActionForm(),
             status_form=staff_forms.get("status_form") or StatusForm(formdata=None),
             merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
             vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
@@ -103,7 +104,9 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
         voted=reader.voted,
         **_follow_context(idea, reader),
         comments=comments,
-        comment_form=comment_form or CommentForm(formdata=None),
+        # A fresh form is built only when the cached one is not there (comments/_section.html).
+        comment_form=comment_form,
+        new_comment_form=lambda: CommentForm(formdata=None),
         can_edit=may_change_idea(current_user, idea),
         **comment_rights(),
         **staff,
