@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 
-from ..board import DEFAULT_SORT, SORTS, all_tags, board_query, ideas_in_order
+from ..board import AS_CARDS, DEFAULT_SORT, SORTS, all_tags, board_query, ideas_in_order
 from ..extensions import db
 from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
 from ..models import STATUSES, Idea
@@ -63,7 +63,7 @@ def index():
     if filters["q"] or number > 1:  # many rows sorted or skipped: choose the page by id first
         page = fetch_page(statement.with_only_columns(Idea.id), number, per_page, load=ideas_in_order)
     else:
-        page = fetch_page(statement, number, per_page)
+        page = fetch_page(statement.options(*AS_CARDS), number, per_page)
     voted = voted_idea_ids(current_user, [idea.id for idea in page.items])
     context = dict(
         filters=filters,
