@@ -162,9 +162,6 @@ def ideas_merged_into(target, timeline):
     a "merged_from" entry there, so without one there is nothing to look up."""
     if not any(entry.action == "merged_from" for entry in timeline):
         return []
-    return db.session.execute(merged_into(target)).scalars().all()
-
-
-def merged_into(target):
-    """A select of the ideas merged into `target` (merges not undone)."""
-    return select(Idea).where(Idea.merged_into_id == target.id, Idea.status == "merged").order_by(Idea.id)
+    return db.session.execute(
+        select(Idea).where(Idea.merged_into_id == target.id, Idea.status == "merged").order_by(Idea.id)
+    ).scalars().all()

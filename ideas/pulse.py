@@ -35,7 +35,6 @@ IDEA_SAMPLE = 2_000  # the most active ideas of the window whose titles are read
 COMMENT_SAMPLE = 3_000  # the newest comments of the window whose bodies are read
 COMMENT_CHARS = 2_000  # of each comment body
 SIZES = 5  # steps from the quietest shown topic (1) to the loudest (5)
-CACHE_SECONDS = 60
 
 # Every word search ignores (a word shown must find ideas on the board), and common fillers.
 ENGLISH_STOP_WORDS = SEARCH_STOP_WORDS | frozenset("""
@@ -250,7 +249,7 @@ def recent_pulse(days=DEFAULT_WINDOW, clock=time.monotonic):
 
     It is the same for every reader and every language (labels are the templates' business),
     so one entry per window serves all; PULSE_CACHE_SECONDS (default 60) sets how long."""
-    seconds = current_app.config.get("PULSE_CACHE_SECONDS", CACHE_SECONDS)
+    seconds = current_app.config["PULSE_CACHE_SECONDS"]
     cache = current_app.extensions.setdefault("pulse", {})
     now = clock()
     with _cache_lock:

@@ -27,8 +27,6 @@ from markupsafe import Markup, escape
 
 from ..i18n import babel_locale, reader_zone
 
-DEFAULT_SIZE = 4000
-DEFAULT_MB = 16
 
 # The per-request values a cached block may contain, by slot name.
 SLOTS = {
@@ -44,7 +42,7 @@ class FragmentStore:
     """At most `size` rendered blocks and `max_chars` characters in all, the least recently used
     dropped first; safe across threads."""
 
-    def __init__(self, size, max_chars=DEFAULT_MB * 1_000_000):
+    def __init__(self, size, max_chars=float("inf")):
         self.size = size
         self.max_chars = max_chars
         self.chars = 0
@@ -161,8 +159,8 @@ def fill_slots(html):
 
 
 def register_fragment_cache(app):
-    size = int(app.config.get("FRAGMENT_CACHE_SIZE", DEFAULT_SIZE))
-    megabytes = float(app.config.get("FRAGMENT_CACHE_MB", DEFAULT_MB))
+    size = int(app.config["FRAGMENT_CACHE_SIZE"])  # defaults and the environment: config.py
+    megabytes = float(app.config["FRAGMENT_CACHE_MB"])
     if size > 0:
         app.extensions["fragments"] = FragmentStore(size, int(megabytes * 1_000_000))
     app.jinja_env.add_extension(FragmentCacheExtension)
