@@ -17,8 +17,9 @@ DEFAULT_SORT = "trending"
 
 
 def board_query(viewer, sort=DEFAULT_SORT, status=None, kind=None, tag=None, q=None):
-    """The board's ideas for `viewer`, in the given order and filters; tags in one extra query."""
-    statement = listed_ideas(viewer).options(selectinload(Idea.tags))
+    """The board's ideas for `viewer`, in the given order and filters (tags not loaded: the pages
+    ask `tags.tags_of` for a page's tags as plain rows, the API adds `WITH_TAGS`)."""
+    statement = listed_ideas(viewer)
     if status in STATUSES:
         statement = statement.where(Idea.status == status)
     if kind in KINDS:
@@ -30,8 +31,10 @@ def board_query(viewer, sort=DEFAULT_SORT, status=None, kind=None, tag=None, q=N
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
-# A board card shows its tags but not its author: no join to users for twenty cards.
-AS_CARDS = (selectinload(Idea.tags), lazyload(Idea.author))
+# A board card shows neither its author nor (from the ORM) its tags: no join to users, and
+# the page's tags come from `tags.tags_of` as plain rows.
+AS_CARDS = (lazyload(Idea.author),)
+WITH_TAGS = selectinload(Idea.tags)
 
 
 def ideas_in_order(ids):

@@ -1,7 +1,7 @@
 """Statuses and the timeline: staff move ideas through the roadmap with a public note."""
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, union_all
@@ -16,6 +16,7 @@ from .models import KINDS, STATUSES, Idea, Tag, TimelineEntry, idea_tags, utcnow
 from .notifications import notify_followers
 from .proposals import clean_fields
 from .sanitize import render_markdown
+from .tags import CardTag
 from .webhooks import queue_webhooks
 
 NOTE_MAX = 5_000
@@ -146,15 +147,8 @@ def roadmap_columns(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
     return columns
 
 
-@dataclass(frozen=True)
-class CardTag:
-    name: str
-    colour: str
-
-
-@dataclass(frozen=True)
-class RoadmapCard:
-    """What a roadmap card shows of an idea."""
+class RoadmapCard(NamedTuple):
+    """What a roadmap card shows of an idea (a tuple: the page keys its cached block by every card)."""
 
     id: int
     title: str
@@ -167,26 +161,29 @@ class RoadmapCard:
 
 @lru_cache(maxsize=256)
 def _card_rows(kind, tag, limit):
-    return (select(Idea.id, Idea.title, Idea.kind, Idea.status, Idea.vote_count, Idea.status_changed_at)
+    """The columns' ideas with their tags, one row per (idea, tag), ideas without tags once."""
+    return (select(Idea.id, Idea.title, Idea.kind, Idea.status, Idea.vote_count, Idea.status_changed_at,
+                   Tag.name, Tag.colour)
+            .select_from(Idea).outerjoin(idea_tags, idea_tags.c.idea_id == Idea.id)
+            .outerjoin(Tag, Tag.id == idea_tags.c.tag_id)
             .where(Idea.id.in_(_column_ids(kind, tag, limit)))
-            .order_by(Idea.vote_count.desc(), Idea.id.desc()))
+            .order_by(Idea.vote_count.desc(), Idea.id.desc(), Tag.name))
 
 
 def roadmap_cards(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
-    """roadmap_columns' choice of ideas as RoadmapCards: plain rows, not whole ideas.
+    """roadmap_columns' choice of ideas as RoadmapCards: plain rows, not whole ideas, in one statement.
 
     Turning 80 ideas and their tags into ORM objects was more than half of the page's time."""
-    rows = db.session.execute(_card_rows(kind, tag, limit), _since(now)).all()
-    tags = {}
-    if rows:
-        for idea_id, name, colour in db.session.execute(
-                select(idea_tags.c.idea_id, Tag.name, Tag.colour).join(Tag, Tag.id == idea_tags.c.tag_id)
-                .where(idea_tags.c.idea_id.in_([row.id for row in rows])).order_by(Tag.name)):
-            tags.setdefault(idea_id, []).append(CardTag(name, colour))
     columns = {status: [] for status in ROADMAP_COLUMNS}
-    for row in rows:
-        columns[row.status].append(RoadmapCard(*row, tags=tuple(tags.get(row.id, ()))))
-    return columns
+    card = None
+    for row in db.session.execute(_card_rows(kind, tag, limit), _since(now)):
+        if card is None or card[0] != row[0]:
+            card = [*row[:6], []]
+            columns[row[3]].append(card)
+        if row[6] is not None:
+            card[6].append(CardTag(row[6], row[7]))
+    return {status: [RoadmapCard(*fields[:6], tuple(fields[6])) for fields in cards]
+            for status, cards in columns.items()}
 
 
 def roadmap_totals(kind=None, tag=None, now=None, cap=None):

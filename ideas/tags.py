@@ -1,15 +1,41 @@
 """Tags: admins create, rename and colour them; staff put them on ideas."""
-from sqlalchemy import func, select
+from functools import lru_cache
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, func, select
 
 from flask_babel import gettext as _
 
 from . import audit
 from .errors import InvalidInput
 from .extensions import db
-from .models import Tag
+from .models import Tag, idea_tags
 
 TAG_COLOURS = ("grey", "blue", "purple", "teal", "indigo", "brown", "green", "orange", "red")
 TAG_NAME_MAX = 40
+
+
+class CardTag(NamedTuple):
+    """What a card shows of a tag (a tuple: part of a cached card's key)."""
+
+    name: str
+    colour: str
+
+
+def tags_of(idea_ids):
+    """{idea id: (CardTag, …) by name} for `idea_ids`, as plain rows in one statement; ideas
+    without tags are missing."""
+    tags = {}
+    if idea_ids:
+        for idea_id, name, colour in db.session.execute(_tags_of(), dict(idea_ids=list(idea_ids))):
+            tags.setdefault(idea_id, []).append(CardTag(name, colour))
+    return {idea_id: tuple(found) for idea_id, found in tags.items()}
+
+
+@lru_cache(maxsize=1)
+def _tags_of():
+    return (select(idea_tags.c.idea_id, Tag.name, Tag.colour).join(Tag, Tag.id == idea_tags.c.tag_id)
+            .where(idea_tags.c.idea_id.in_(bindparam("idea_ids", expanding=True))).order_by(Tag.name))
 
 
 def _clean_name(name, tag=None):

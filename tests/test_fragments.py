@@ -305,3 +305,23 @@ def test_a_changed_idea_is_shown_changed_on_the_roadmap_at_once(app, client, mak
         assert "Dark mode" in column
     else:
         assert shown in page
+
+
+@pytest.mark.parametrize("page", ["/", "/roadmap"])
+def test_a_renamed_and_recoloured_tag_is_shown_on_cached_cards_at_once(app, client, make_idea, make_tag, page):
+    from ideas.models import Tag
+
+    tag = make_tag("mobile", colour="blue")
+    make_idea(title="Dark mode", tags=[tag], status="planned")
+    before = client.get(page).text
+    assert "#mobile" in before and "tag-blue" in before
+    with app.app_context():
+        stored = db.session.get(Tag, tag.id)
+        stored.name, stored.colour = "phones", "green"
+        db.session.commit()
+
+    after = client.get(page)
+
+    assert after.status_code == 200
+    assert "#phones" in after.text and "tag-green" in after.text
+    assert "#mobile" not in after.text

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..board import SORTS, board_query
+from ..board import SORTS, WITH_TAGS, board_query
 from ..comments import official_response
 from ..errors import InvalidInput
 from ..extensions import db, limiter
@@ -74,7 +74,7 @@ def list_ideas():
     """The board's ideas this member may see."""
     args = LIST_QUERY.parse()
     filters = {name: args[name] for name in ("status", "kind", "tag", "q", "sort") if name in args}
-    ideas, next_url = page_of(board_query(current_user, **filters), args)
+    ideas, next_url = page_of(board_query(current_user, **filters).options(WITH_TAGS), args)
     voted = voted_idea_ids(current_user, [idea.id for idea in ideas])
     return jsonify(ideas=[idea_json(idea, idea.id in voted) for idea in ideas], next=next_url)
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..board import AS_CARDS, DEFAULT_SORT, SORTS, all_tags, board_query, ideas_in_order
 from ..extensions import db
+from ..tags import tags_of
 from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
 from ..models import STATUSES, Idea
 from ..voting import voted_idea_ids
@@ -64,12 +65,14 @@ def index():
         page = fetch_page(statement.with_only_columns(Idea.id), number, per_page, load=ideas_in_order)
     else:
         page = fetch_page(statement.options(*AS_CARDS), number, per_page)
-    voted = voted_idea_ids(current_user, [idea.id for idea in page.items])
+    ids = [idea.id for idea in page.items]
+    voted, card_tags = voted_idea_ids(current_user, ids), tags_of(ids)
     context = dict(
         filters=filters,
         page=page,
         voted=voted,
-        cards_key=cards_key(page.items, voted),
+        card_tags=card_tags,
+        cards_key=cards_key(page.items, voted, card_tags),
         next_page_url=url_for("board.index", **_non_empty(filters), page=number + 1),
         prev_page_url=url_for("board.index", **_non_empty(filters), page=number - 1),
     )
@@ -87,10 +90,10 @@ def index():
     )
 
 
-def cards_key(ideas, voted):
+def cards_key(ideas, voted, card_tags):
     """Everything a page of cards shows, for its one cached block: each card's fields (those the
-    card's and the vote control's own keys name) and which of them the reader backs."""
-    return tuple((idea.id, idea.title, idea.description_html, idea.kind, idea.status, idea.tag_summary,
+    card's and the vote control's own keys name), its tags and which of them the reader backs."""
+    return tuple((idea.id, idea.title, idea.description_html, idea.kind, idea.status, card_tags.get(idea.id),
                   idea.comment_count, idea.vote_count, idea.imported_vote_count,
                   idea.withdrawn_at is not None, idea.id in voted) for idea in ideas)
 
