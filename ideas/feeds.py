@@ -83,7 +83,7 @@ def status_changes(limit=FEED_LENGTH):
 
 def public_timeline(idea, limit=FEED_LENGTH):
     """A select of the idea's timeline, newest first (every step of it is public on its page)."""
-    return (timeline_of(idea).order_by(None)
+    return (timeline_of(idea.id).order_by(None)
             .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc()).limit(limit))
 
 

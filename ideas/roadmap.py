@@ -88,10 +88,20 @@ def edit_idea_as_staff(actor, idea, title, description, kind, tag_ids=()):
     db.session.flush()
 
 
-def timeline_of(idea):
-    """A select of the idea's history, oldest first."""
-    return (select(TimelineEntry).where(TimelineEntry.idea_id == idea.id)
+def timeline_of(idea_id):
+    """A select of the idea's history, oldest first (`idea_id` may be a bind parameter)."""
+    return (select(TimelineEntry).where(TimelineEntry.idea_id == idea_id)
             .order_by(TimelineEntry.created_at, TimelineEntry.id))
+
+
+def history_of(idea):
+    """The idea's timeline entries, oldest first, from a statement built once."""
+    return db.session.execute(_history(), {"idea_id": idea.id}).scalars().all()
+
+
+@lru_cache(maxsize=1)
+def _history():
+    return timeline_of(bindparam("idea_id"))
 
 
 def _column_filters(status, kind=None, tag=None, by_votes=False):

@@ -308,7 +308,7 @@ def test_a_changed_idea_is_shown_changed_on_the_roadmap_at_once(app, client, mak
 
 
 @pytest.mark.parametrize("page", ["/", "/roadmap"])
-def test_a_renamed_and_recoloured_tag_is_shown_on_cached_cards_at_once(app, client, make_idea, make_tag, page):
+def test_a_renamed_recoloured_tag_shows_on_cached_cards_at_once(app, client, make_idea, make_tag, page):
     from ideas.models import Tag
 
     tag = make_tag("mobile", colour="blue")

@@ -10,7 +10,7 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Tag
 from ..proposals import change_idea, check_may_change_idea, propose_idea, withdraw_idea
-from ..roadmap import timeline_of
+from ..roadmap import history_of
 from ..tags import TAG_NAME_MAX
 from ..voting import standing, voted_idea_ids
 from ..web.loaders import get_idea as load_idea
@@ -62,7 +62,7 @@ def tag_ids_named(names):
 
 def detail(idea):
     """The idea as GET /ideas/{id} answers it."""
-    timeline = db.session.execute(timeline_of(idea)).scalars().all()
+    timeline = history_of(idea)
     reader = standing(current_user, idea)
     return idea_detail_json(idea, reader.voted, reader.follow_level, reader.followers,
                             official_response(idea), timeline)

@@ -11,8 +11,9 @@ from ..extensions import db, limiter
 from ..following import follow_idea, set_follow_level, unfollow_idea
 from ..merging import ideas_merged_into
 from ..proposals import change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea
-from ..roadmap import timeline_of
+from ..roadmap import history_of
 from ..similar import similar_ideas
+from ..tags import tags_of
 from ..voting import cast_vote, standing, withdraw_vote
 from ..visibility import is_staff
 from .forms import (
@@ -82,7 +83,7 @@ def _follow_context(idea, reader):
 def idea_page_context(idea, comment_form=None, **staff_forms):
     """What the idea page and its fragments need; staff get their forms and the merge record."""
     comments = thread_of(idea, current_user)
-    timeline = db.session.execute(timeline_of(idea)).scalars().all()
+    timeline = history_of(idea)
     staff = {}
     if is_staff(current_user):
         staff = dict(
@@ -102,6 +103,7 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
         official=official_in(comments),
         merged_here=ideas_merged_into(idea, timeline),
         voted=reader.voted,
+        tags=tags_of([idea.id]).get(idea.id, ()),
         **_follow_context(idea, reader),
         comments=comments,
         # A fresh form is built only when the cached one is not there (comments/_section.html).
