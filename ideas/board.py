@@ -1,4 +1,6 @@
 """Read-side queries for the board: builders return select() so views paginate or count."""
+from functools import lru_cache
+
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -47,6 +49,16 @@ def ideas_in_order(ids):
 def all_tags():
     """Every tag, by name."""
     return select(Tag).order_by(Tag.name)
+
+
+def tag_names():
+    """Every tag's name, in order: what the board's and roadmap's tag filter offers."""
+    return db.session.execute(_tag_names()).scalars().all()
+
+
+@lru_cache(maxsize=1)
+def _tag_names():
+    return select(Tag.name).order_by(Tag.name)
 
 
 def ideas_by(member):

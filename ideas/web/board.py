@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 
-from ..board import AS_CARDS, DEFAULT_SORT, SORTS, all_tags, board_query, ideas_in_order
+from ..board import AS_CARDS, DEFAULT_SORT, SORTS, board_query, ideas_in_order, tag_names
 from ..extensions import db
 from ..tags import tags_of
 from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
@@ -82,7 +82,7 @@ def index():
         return render_template("board/_results.html", **context)
     return render_template(
         "board/index.html",
-        tag_labels={tag.name: tag.name for tag in db.session.execute(all_tags()).scalars()},
+        tag_labels={name: name for name in tag_names()},
         sort_labels=BOARD_SORT_NAMES,
         status_labels={k: v for k, v in STATUS_LABELS.items() if k != "merged"},
         kind_labels=KIND_LABELS,

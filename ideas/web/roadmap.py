@@ -1,8 +1,7 @@
 """The public roadmap: what the product team reviews, plans, builds and has shipped."""
 from flask import Blueprint, render_template, request
 
-from ..board import all_tags
-from ..extensions import db
+from ..board import tag_names
 from ..i18n import KIND_NAMES as KIND_LABELS
 from ..roadmap import COUNT_CAP, SHIPPED_RECENT, roadmap_cards, roadmap_totals
 from .responses import wants_fragment
@@ -39,7 +38,7 @@ def index():
         return render_template("roadmap/_columns.html", announce=True, **context)
     return render_template(
         "roadmap/index.html",
-        tag_labels={tag.name: tag.name for tag in db.session.execute(all_tags()).scalars()},
+        tag_labels={name: name for name in tag_names()},
         kind_labels=KIND_LABELS,
         **context,
     )
