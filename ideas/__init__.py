@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_config
 
-from .database import configure_engine, mark_writing, reset_writing
+from .database import configure_engine, end_reading, mark_writing, reset_writing
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 from .i18n import register_i18n
 from .request_log import register_request_log
@@ -74,6 +74,8 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    # Runs before Flask-SQLAlchemy's own teardown (last registered, first run), which closes the session.
+    app.teardown_appcontext(end_reading)
     migrate.init_app(app, db, directory=os.path.normpath(os.path.join(app.root_path, "..", "migrations")))
     csrf.init_app(app)
     htmx.init_app(app)

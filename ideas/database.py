@@ -24,6 +24,43 @@ def configure_engine(engine):
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _note_begin)
+        event.listen(engine, "before_cursor_execute", _note_statement)
+
+
+# PostgreSQL: psycopg prepares a statement the fifth time a connection runs it, and forgets every
+# prepared statement on ROLLBACK. A request's transaction used to end in a rollback (the session
+# closing), so nothing was ever prepared: every statement was parsed and planned afresh on every
+# request (the roadmap's cards: 1.3 ms planning for 0.9 ms running). A transaction that only
+# read ends in COMMIT instead (`end_reading`): the same for the data, and the plans are kept.
+
+def _note_begin(connection):
+    connection.info["only_read"] = True
+
+
+def _note_statement(connection, cursor, statement, parameters, context, executemany):
+    if not statement.lstrip()[:6].upper() == "SELECT":
+        connection.info["only_read"] = False
+
+
+def end_reading(exception=None):
+    """End the session's transaction with COMMIT when it only ran SELECTs and holds no unsaved
+    change (PostgreSQL; see above); anything else is left to the session's usual rollback."""
+    if exception is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    if session.get_transaction() is None:
+        return
+    if session.new or session.dirty or session.deleted or dialect_name() != "postgresql":
+        return
+    if session.connection().info.get("only_read"):
+        # Nothing changed, so nothing to expire: objects handed out of the context stay readable.
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
 
 
 def _sqlite_on_connect(dbapi_connection, connection_record):
