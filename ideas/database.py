@@ -2,7 +2,7 @@
 import contextvars
 from contextlib import contextmanager
 
-from sqlalchemy import event, or_, select, text, update
+from sqlalchemy import event, literal_column, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -42,6 +42,13 @@ def _note_begin(connection):
 def _note_statement(connection, cursor, statement, parameters, context, executemany):
     if not statement.lstrip()[:6].upper() == "SELECT":
         connection.info["only_read"] = False
+
+
+def written_limit(count):
+    """`count` for `.limit()`, written into the SQL rather than bound: PostgreSQL cannot cost a
+    prepared statement's generic plan with `LIMIT $1`, so it would plan such a statement afresh on
+    every run (or, worse, settle on a plan made for no particular limit)."""
+    return literal_column(str(int(count)))
 
 
 def end_reading(exception=None):

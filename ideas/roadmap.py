@@ -4,11 +4,11 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, literal_column, select, union_all
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from . import audit
-from .database import unindexed
+from .database import unindexed, written_limit
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .i18n import STATUS_NAMES, format_count
@@ -132,12 +132,10 @@ def roadmap_column(status, kind=None, tag=None, limit=COLUMN_LIMIT):
     `_since(now)`).
 
     `status = :s … ORDER BY vote_count DESC, id DESC LIMIT n` walks ix_ideas_status_votes
-    backwards and stops after `limit` matches, however many ideas the column holds.
-
-    The limit is written into the SQL, not bound: with `LIMIT $1` PostgreSQL cannot cost a generic
-    plan and plans the statement afresh on every run (twice its execution time)."""
+    backwards and stops after `limit` matches, however many ideas the column holds (a limit
+    written into the SQL: planning afresh cost PostgreSQL more than running the statement)."""
     return (select(Idea.id).where(*_column_filters(status, kind, tag, by_votes=True))
-            .order_by(Idea.vote_count.desc(), Idea.id.desc()).limit(literal_column(str(int(limit)))))
+            .order_by(Idea.vote_count.desc(), Idea.id.desc()).limit(written_limit(limit)))
 
 
 # The statements are built once per filter and limit (the moment is a parameter): building
@@ -214,7 +212,7 @@ def _totals(kind, tag, cap):
         conditions = _column_filters(status, kind, tag)
         if cap is None:
             return select(func.count()).select_from(Idea).where(*conditions)
-        capped = select(Idea.id).where(*conditions).limit(literal_column(str(int(cap) + 1)))
+        capped = select(Idea.id).where(*conditions).limit(written_limit(cap + 1))
         return select(func.count()).select_from(capped.subquery())
 
     return select(*(count(status).scalar_subquery().label(status) for status in ROADMAP_COLUMNS))

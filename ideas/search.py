@@ -6,9 +6,9 @@ fixed data set matches the same ideas on both (ranking may differ).
 """
 import re
 
-from sqlalchemy import false, func, literal_column, select, text
+from sqlalchemy import false, func, literal, literal_column, select, text
 
-from .database import unindexed
+from .database import unindexed, written_limit
 from .extensions import db
 from .models import Idea
 
@@ -63,7 +63,12 @@ def _ranked_matches(terms, any_term, best=None):
     the search index instead of whole ideas, which matters when a common word matches thousands.
     """
     if _is_postgres():
-        query = func.to_tsquery("english", _tsquery(terms, any_term))
+        # The words are written into the SQL (letters and digits only, see terms_of): psycopg
+        # prepares a statement on its fifth run, and a prepared statement's generic plan cannot
+        # know how common bound words are (the similar-ideas lookup took 46 ms instead of 24).
+        # With the words in its text, a statement is prepared for those words only.
+        words = literal(_tsquery(terms, any_term), literal_execute=True)
+        query = func.to_tsquery("english", words)
         vector = literal_column("ideas.search_vector")
         rank = (-func.ts_rank(vector, query)).label("rank")
         matches = select(Idea.id.label("idea_id"), rank).where(vector.op("@@")(query))
@@ -75,7 +80,7 @@ def _ranked_matches(terms, any_term, best=None):
             .where(text("idea_search MATCH :fts_query").bindparams(fts_query=_fts5_query(terms, any_term)))
         )
     if best is not None:
-        matches = matches.order_by(rank).limit(best)
+        matches = matches.order_by(rank).limit(written_limit(best))
     return matches.subquery()
 
 
@@ -96,17 +101,6 @@ def filter_by_text(statement, query):
     if _is_common(terms):
         return statement.where(_tested_in_order(terms))
     return statement.where(Idea.id.in_(_matching_ids(terms)))
-
-
-def _plan_for_these_words():
-    """PostgreSQL: plan the rest of this transaction's statements for the words they carry. psycopg
-    prepares a statement the fifth time a connection runs it, and a prepared statement's generic
-    plan cannot know how common the words are: the similar-ideas lookup took 46 ms instead of 24.
-    A SELECT, so a page that only reads still ends in COMMIT (database.end_reading). The board's
-    search needs none: it chooses its statement by the words' count, and a common word's walk
-    sets options for its transaction, which then ends in a rollback."""
-    if _is_postgres():
-        db.session.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
 
 
 def _tsquery_all(terms):
@@ -155,7 +149,6 @@ def ranked_by_text(statement, query, best=RANKED_CANDIDATES):
     terms = terms_of(query)
     if not terms:
         return None
-    _plan_for_these_words()
     matches = _ranked_matches(terms, any_term=True, best=best)
     return statement.join(matches, matches.c.idea_id == Idea.id).order_by(
         matches.c.rank, Idea.vote_count.desc(), Idea.id
