@@ -68,7 +68,7 @@ def _ranked_matches(terms, any_term, best=None):
         # know how common bound words are (the similar-ideas lookup took 46 ms instead of 24).
         # With the words in its text, a statement is prepared for those words only.
         words = literal(_tsquery(terms, any_term), literal_execute=True)
-        query = func.to_tsquery("english", words)
+        query = func.to_tsquery(literal_column("'english'::regconfig"), words)
         vector = literal_column("ideas.search_vector")
         rank = (-func.ts_rank(vector, query)).label("rank")
         matches = select(Idea.id.label("idea_id"), rank).where(vector.op("@@")(query))
