@@ -113,11 +113,6 @@ class Idea(db.Model):
         return self.withdrawn_at is None and self.hidden_at is None and not self.awaiting_approval
 
     @property
-    def tag_summary(self):
-        """(name, colour) of each tag: what pages show of them, so part of a cached card's key."""
-        return tuple((tag.name, tag.colour) for tag in self.tags)
-
-    @property
     def voting_open(self):
         return self.status not in VOTING_CLOSED_STATUSES and self.withdrawn_at is None
 
