@@ -27,6 +27,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select, update
 
 from . import audit
+from .addresses import is_public_address
 from .database import claim_due, insert_ignore, writing
 from .errors import InvalidInput
 from .extensions import db
@@ -54,7 +55,6 @@ PRIVATE_SETTING = "allow_private_webhooks"
 LISTENED_SETTING, LISTENED_UNKNOWN = "webhook_events", "*"
 _HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?$")
 _SECRET = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class DeliveryError(Exception):
@@ -299,23 +299,7 @@ def deliveries_of(endpoint):
             .order_by(WebhookDelivery.id.desc()))
 
 
-# Which addresses may be called
-
-def is_public_address(address):
-    """True for a public unicast address; False for private, loopback, link-local, multicast,
-    reserved and unspecified ones, IPv4 or IPv6, including IPv4 carried inside IPv6."""
-    ip = ipaddress.ip_address(address)
-    if ip.version == 6:
-        carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if ip in _NAT64:
-            carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if carried is not None and not is_public_address(carried):
-            return False
-        if ip.is_site_local:
-            return False
-    return ip.is_global and not (ip.is_private or ip.is_loopback or ip.is_link_local
-                                 or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
-
+# Which addresses may be called (ideas/addresses.py decides what is public)
 
 def resolve(host, port, allow_private):
     """The (family, socket address) to connect to for `host`; raises DeliveryError when refused.

@@ -30,7 +30,8 @@ from ideas.roadmap import change_status
 from ideas.site_settings import get_setting, set_setting
 from ideas.team import vote_for_customer
 from ideas.voting import cast_vote
-from ideas.webhooks import deliver_due_webhooks, is_public_address, queue_webhooks
+from ideas.addresses import is_public_address
+from ideas.webhooks import deliver_due_webhooks, queue_webhooks
 
 SECRET = "whsec_test_secret_0123456789"
 
@@ -569,10 +570,11 @@ REFUSED_ADDRESSES = [
     "::1", "::", "fe80::1", "fe80::1%1", "fc00::1", "fd12:3456::1", "ff02::1", "fec0::1", "2001:db8::1",
     "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::127.0.0.1",
     "64:ff9b::7f00:1", "64:ff9b::a00:1", "2002:7f00:1::1", "2002:a00:1::1",
-    "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe", "2002:c000:201::1", "3fff::1", "192.88.99.1", "5f00::1",
 ]
 PUBLIC_ADDRESSES = ["8.8.8.8", "1.1.1.1", "93.184.216.34", "151.101.1.69", "2606:4700:4700::1111",
-                    "2a00:1450:4001:80b::200e", "2002:808:808::1"]
+                    "2a00:1450:4001:80b::200e", "2002:808:808::1", "::ffff:8.8.8.8",
+                    "64:ff9b::808:808"]
 
 
 @pytest.mark.parametrize("address", REFUSED_ADDRESSES)
@@ -582,6 +584,8 @@ def test_private_and_special_addresses_are_not_public(address):
 
 @pytest.mark.parametrize("address", PUBLIC_ADDRESSES)
 def test_public_addresses_are_public(address):
+    # 6to4 of a public host (2002:808:808::1) is public on every Python: newer releases' own
+    # tables count all of 2002::/16 as private, older ones did not; ideas/addresses.py decides.
     assert is_public_address(address) is True
 
 
