@@ -1,4 +1,4 @@
-# The two commands a newcomer needs: `make run` and `make test`.
+# The two commands a newcomer needs: `make run` and `make test`. `make` alone lists the rest.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,34 +7,46 @@ PYTEST_ARGS ?=
 DB ?= sqlite
 QUICK ?=
 PYTEST_WORKERS ?= auto
+# The second interpreter `make test` runs the unit and integration tests on: the newest supported
+# Python found here (tools/find-python), a path, or `none` to skip that run.
+NEWEST_PYTHON ?= newest
 
-.PHONY: run test lint bench clean
+.DEFAULT_GOAL := help
+.PHONY: help run test test-newest lint bench screenshots lock clean venv-app venv-test
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+help: ## List the targets
+	@echo "Ideas: make TARGET [PYTHON=python3.12] [PORT=8000] [PYTEST_ARGS=...]"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14 | sed 's/^/  /'
 
-$(VENV)/.app-installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+venv-app:
+	@tools/venv $(VENV) $(PYTHON) app
 
-$(VENV)/.test-installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@ $(VENV)/.app-installed
+venv-test:
+	@tools/venv $(VENV) $(PYTHON) test
 
-run: $(VENV)/.app-installed
+run: venv-app ## Serve the app on SQLite with demo data at http://127.0.0.1:5000 (PORT=...)
 	$(BIN)/flask --app ideas db upgrade
 	$(BIN)/flask --app ideas seed-demo --if-empty
 	$(BIN)/flask --app ideas run --debug --host 127.0.0.1 --port $(PORT)
 
-test: $(VENV)/.test-installed
+test: venv-test ## Install the locked dependencies, run the whole suite, then test-newest
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-newest
 
-bench: $(VENV)/.test-installed
-	$(BIN)/python bench/run.py --db $(DB) $(if $(QUICK),--quick,)
+test-newest: ## Unit and integration tests (SQLite) on the newest supported Python found
+	@tools/test-newest "$(NEWEST_PYTHON)" $(BIN)/python -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-lint: $(VENV)/.test-installed
+lint: venv-test ## ruff over the whole repository
 	$(BIN)/ruff check .
 
-clean:
-	rm -rf $(VENV) .pytest_cache
+bench: venv-test ## The benchmark (DB=postgres, QUICK=1); writes BENCHMARKS.md
+	$(BIN)/python bench/run.py --db $(DB) $(if $(QUICK),--quick,)
+
+screenshots: venv-test ## Refresh the README's pictures in docs/screenshots/ (needs Chromium)
+	$(BIN)/python -m pytest -p no:xdist tests/browser/test_screenshots.py --update-screenshots
+
+lock: ## Rewrite requirements/*.txt for every supported Python here (UPGRADE=1 for new releases)
+	tools/lock $(if $(UPGRADE),--upgrade,)
+
+clean: ## Remove the virtualenvs and caches
+	rm -rf $(VENV) .venv-3.* .pytest_cache
