@@ -5,6 +5,7 @@ import uuid
 
 import flask_migrate
 import pytest
+from hypothesis import settings as hypothesis_settings
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -15,9 +16,16 @@ from ideas.models import Tag, User, utcnow
 from ideas.passwords import hash_password
 from ideas.proposals import propose_idea
 
-from helpers import PASSWORD, recorded_statements
+from helpers import CHROMIUM_MISSING, PASSWORD, find_chromium, recorded_statements
 
-POSTGRES_SKIP = "TEST_DATABASE_URL is not set, so the PostgreSQL half of the suite is skipped"
+POSTGRES_SKIP = ("TEST_DATABASE_URL is not set, so the PostgreSQL half of the suite is skipped "
+                 "(README: Testing on PostgreSQL)")
+
+# CI starts from a fresh clone every time, so random examples found there would be lost: run them
+# derandomized, and print the blob that replays a failure (@reproduce_failure) if one is found.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def _migrate(url):
@@ -218,13 +226,39 @@ def count_queries(app):
     return lambda: recorded_statements(app, statement)
 
 
+def pytest_addoption(parser):
+    """--update-screenshots: `make screenshots` rewrites the README's pictures."""
+    parser.addoption("--update-screenshots", action="store_true",
+                     help="write the browser screenshots to docs/screenshots/ (the README's pictures)")
+    parser.addoption("--sqlite-only", action="store_true",
+                     help="leave out the PostgreSQL half (the second interpreter's run of `make test`)")
+
+
+def pytest_configure(config):
+    """Keep failures and errors in the short summary even when PYTEST_ARGS passes its own -r."""
+    config.option.reportchars = "".join(dict.fromkeys(config.option.reportchars + "fE"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """End every run with how many tests skipped and why, grouped by reason."""
+    reasons = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        total = sum(reasons.values())
+        terminalreporter.section(f"{total} skipped, and why", sep="-")
+        for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{count:>6}  {reason}")
+
+
 def pytest_report_header(config):
     """Say up front which real services this run uses, and which halves are skipped."""
     lines = []
     lines.append(f"PostgreSQL: {os.environ.get('TEST_DATABASE_URL') or 'not set, PostgreSQL tests skip'}")
     lines.append(f"Redis: {os.environ.get('REDIS_URL') or 'not set, Redis tests skip'}")
-    chromium = "/usr/bin/chromium"
-    lines.append(f"Chromium: {chromium if os.path.exists(chromium) else 'missing, browser tests skip'}")
+    lines.append(f"Chromium: {find_chromium() or CHROMIUM_MISSING}")
     return lines
 
 
@@ -257,12 +291,15 @@ def mail_client(mail_app):
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `sqlite_only` (big matrices whose rules do not depend on the database)
-    run once, on SQLite, to keep the suite fast; everything else runs on both."""
+    run once, on SQLite, to keep the suite fast; everything else runs on both, unless the run
+    asked for --sqlite-only."""
+    everything_on_sqlite = config.getoption("sqlite_only")
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
-        (dropped if on_postgres and item.get_closest_marker("sqlite_only") else kept).append(item)
+        sqlite_only = everything_on_sqlite or item.get_closest_marker("sqlite_only")
+        (dropped if on_postgres and sqlite_only else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

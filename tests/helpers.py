@@ -1,5 +1,23 @@
-"""Small helpers tests import: request headers htmx sends, the factories' password."""
+"""Small helpers tests import: request headers htmx sends, the factories' password, Chromium."""
+import os
+import shutil
+
 PASSWORD = "correct horse battery"
+# Where Chromium usually is: Debian's package, then the names other systems give it.
+CHROMIUM_NAMES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome-stable",
+                  "google-chrome")
+CHROMIUM_MISSING = ("no Chromium found, so the browser tests skip: set CHROMIUM=/path/to/chromium, "
+                    "or install it (Debian and Ubuntu: apt-get install chromium; .ci/run does)")
+
+
+def find_chromium():
+    """The Chromium to drive: $CHROMIUM when set, else the first usual name found; None if none."""
+    chosen = os.environ.get("CHROMIUM")
+    for name in (chosen,) if chosen else CHROMIUM_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
 
 
 def htmx_headers(target):

@@ -288,7 +288,7 @@ IDEAS = 4
 MEMBERS = 5
 STATUSES = ("open", "under_review", "planned", "in_progress", "shipped", "declined")
 MACHINE_SETTINGS = settings(
-    max_examples=40, stateful_step_count=20, deadline=None, database=None,
+    max_examples=40, stateful_step_count=20, deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

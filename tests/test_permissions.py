@@ -1,12 +1,24 @@
 """Who may do what: every mutating route for every kind of person, checked on the server."""
+import io
 import re
+from typing import NamedTuple
 
 import pytest
+from flask import current_app
+from sqlalchemy import select
 
-from ideas.extensions import db
-from ideas.models import User
+from ideas import access, webhooks
 from ideas.comments import add_comment
-from ideas.models import Idea
+from ideas.csv_import import store_upload
+from ideas.extensions import db
+from ideas.merging import merge_ideas
+from ideas.models import (
+    Announcement, AuditEntry, ChangelogEntry, Comment, Idea, Invitation, Tag, User, Vote, WebhookDelivery,
+    WebhookEndpoint, utcnow,
+)
+from ideas.moderation import hide_comment, hide_idea, suspend_member
+from ideas.site_settings import get_setting
+from ideas.webhooks import create_endpoint
 
 # The rules checked here live in code, not in the database: one database is enough.
 pytestmark = pytest.mark.sqlite_only
@@ -119,41 +131,238 @@ def _fill(path, ids):
 
 
 @pytest.fixture
-def team_world(app, world, make_tag):
-    """The world above plus a tag and a changelog entry, with ids for every route argument."""
-    from ideas.models import ChangelogEntry, utcnow
-
+def team_world(app, world, make_user, make_idea, make_tag, monkeypatch, tmp_path):
+    """The world above plus everything a team route acts on, with ids for every route argument."""
     people, ids = world
+    app.config["IMPORT_UPLOAD_DIR"] = str(tmp_path / "imports")
+    # A test ping is answered here, so sending one succeeds without the network.
+    monkeypatch.setattr(webhooks, "post_json", lambda *args, **kwargs: (204, "No Content"))
+    # Someone other than the actors: a suspended member could not sign in to act.
+    customer = make_user(name="Cass Customer")
+    other = make_idea(title="Export to PDF")
+    tag = make_tag("sample")
     with app.app_context():
-        entry = ChangelogEntry(title="Sample entry", author_id=people["staff"].id,
-                               published_at=utcnow())
+        staff = db.session.get(User, people["staff"].id)
+        entry = ChangelogEntry(title="Sample entry", author_id=staff.id, published_at=utcnow())
         db.session.add(entry)
+        endpoint = create_endpoint(db.session.get(User, people["admin"].id),
+                                   "https://hooks.example.com/ideas", ["idea.created"])
+        invitation = access.invite(staff, "guest@example.com")
         db.session.commit()
-        entry_id = entry.id
-    return people, {"idea_id": ids["idea"], "comment_id": ids["comment"],
-                    "member_id": people["member"].id, "tag_id": make_tag("sample").id,
-                    "entry_id": entry_id, "endpoint_id": 1, "invitation_id": 1}
+        return people, {"idea_id": ids["idea"], "comment_id": ids["comment"],
+                        "member_id": customer.id, "tag_id": tag.id, "entry_id": entry.id,
+                        "endpoint_id": endpoint.id, "invitation_id": invitation.id,
+                        "other_idea_id": other.id, "staff_id": staff.id}
+
+
+def _get(model, key):
+    """A function of the ids that loads the `model` row whose id is ids[key]."""
+    return lambda ids: db.session.get(model, ids[key])
+
+
+_idea, _comment, _member = _get(Idea, "idea_id"), _get(Comment, "comment_id"), _get(User, "member_id")
+_endpoint, _invitation = _get(WebhookEndpoint, "endpoint_id"), _get(Invitation, "invitation_id")
+
+
+def _exists(model, *where):
+    return db.session.execute(select(model).where(*where).limit(1)).scalar() is not None
+
+
+def _audited(action):
+    """A check that the route made its change rather than found it made: the change is audited."""
+    return lambda response, ids: _exists(AuditEntry, AuditEntry.action == action)
+
+
+# Arrangements: each puts the world in the state the route acts on (run in an app context).
+
+def _hidden_idea(ids, staff, actor):
+    hide_idea(staff, _idea(ids))
+
+
+def _hidden_comment(ids, staff, actor):
+    hide_comment(staff, _comment(ids))
+
+
+def _merged_idea(ids, staff, actor):
+    merge_ideas(staff, _idea(ids), db.session.get(Idea, ids["other_idea_id"]))
+
+
+def _held_idea(ids, staff, actor):
+    _idea(ids).awaiting_approval = True
+
+
+def _suspended_member(ids, staff, actor):
+    suspend_member(staff, _member(ids))
+
+
+def _dry_run_seen(ids, staff, actor):
+    # The token names an upload of the signed-in person's own; nobody else's is accepted.
+    ids["token"] = store_upload(current_app.config["IMPORT_UPLOAD_DIR"], actor or staff,
+                                CSV_FILE, "ideas.csv")
+
+
+class Success(NamedTuple):
+    """A valid request to a team route, and what it answers when it works."""
+
+    status: int
+    data: dict = {}  # form fields; "{name}" in keys and values is the id named; bytes are a file
+    arrange: object = None  # arrange(ids, staff, actor): the state the route needs
+    check: object = None  # check(response, ids), in an app context: true once it did its work
+
+
+CSV_FILE = b"id,title,kind,status,author_email\r\n1,Imported idea,idea,open,ada@example.com\r\n"
+ENTRY = {"title": "Faster exports", "body": "", "ideas": "", "date": "", "action": "publish"}
+ENDPOINT = {"url": "https://hooks.example.com/v2", "events": ["vote.created"], "secret": ""}
+
+
+def _is_csv(response, ids):
+    return response.mimetype == "text/csv"
+
+
+SUCCESS = {
+    ("/admin/access", "GET"): Success(200),
+    ("/admin/access", "POST"): Success(303, {"signup_mode": "invitation", "allowed_domains": ""},
+                                       check=lambda r, ids: access.access_rules().signup_mode
+                                       == "invitation"),
+    ("/admin/audit", "GET"): Success(200),
+    ("/admin/branding", "GET"): Success(200),
+    ("/admin/branding", "POST"): Success(303, {"site_name": "Acme ideas", "accent_colour": "",
+                                               "welcome": ""},
+                                         check=lambda r, ids: get_setting("site_name") == "Acme ideas"),
+    ("/admin/members/<int:member_id>/role", "POST"): Success(
+        303, {"role": "staff"}, check=lambda r, ids: _member(ids).role == "staff"),
+    ("/admin/settings", "GET"): Success(200),
+    ("/admin/settings", "POST"): Success(
+        303, {"require_confirmation": "y"},
+        check=lambda r, ids: get_setting("require_confirmation") == "1"),
+    ("/admin/tags", "GET"): Success(200),
+    ("/admin/tags", "POST"): Success(303, {"name": "mobile", "colour": "green"},
+                                     check=lambda r, ids: _exists(Tag, Tag.name == "mobile")),
+    ("/admin/tags/<int:tag_id>", "POST"): Success(
+        303, {"tag-{tag_id}-name": "renamed", "tag-{tag_id}-colour": "green"},
+        check=lambda r, ids: db.session.get(Tag, ids["tag_id"]).name == "renamed"),
+    ("/admin/webhooks", "GET"): Success(200),
+    ("/admin/webhooks/<int:endpoint_id>", "GET"): Success(200),
+    ("/admin/webhooks/<int:endpoint_id>/active", "POST"): Success(
+        303, {"active": "0"}, check=lambda r, ids: _endpoint(ids).active is False),
+    ("/admin/webhooks/<int:endpoint_id>/delete", "POST"): Success(
+        303, check=lambda r, ids: _endpoint(ids) is None),
+    ("/admin/webhooks/<int:endpoint_id>/edit", "GET"): Success(200),
+    ("/admin/webhooks/<int:endpoint_id>/edit", "POST"): Success(
+        303, {**ENDPOINT, "active": "y"}, check=lambda r, ids: _endpoint(ids).url == ENDPOINT["url"]),
+    ("/admin/webhooks/<int:endpoint_id>/test", "POST"): Success(
+        303, check=lambda r, ids: _exists(WebhookDelivery, WebhookDelivery.event == "ping",
+                                          WebhookDelivery.state == "delivered")),
+    ("/admin/webhooks/new", "GET"): Success(200),
+    ("/admin/webhooks/new", "POST"): Success(
+        303, ENDPOINT, check=lambda r, ids: _exists(WebhookEndpoint, WebhookEndpoint.url == ENDPOINT["url"])),
+    ("/announcements", "GET"): Success(200),
+    ("/announcements/new", "GET"): Success(200),
+    ("/announcements/new", "POST"): Success(
+        303, {"target": "idea", "idea": "{idea_id}", "message": "We are on it."},
+        check=lambda r, ids: _exists(Announcement, Announcement.idea_id == ids["idea_id"])),
+    ("/changelog/<int(max=2147483647):entry_id>/edit", "GET"): Success(200),
+    ("/changelog/<int(max=2147483647):entry_id>/edit", "POST"): Success(
+        303, {**ENTRY, "title": "Renamed entry", "action": "save"},
+        check=lambda r, ids: db.session.get(ChangelogEntry, ids["entry_id"]).title == "Renamed entry"),
+    ("/changelog/new", "GET"): Success(200),
+    ("/changelog/new", "POST"): Success(
+        303, ENTRY, check=lambda r, ids: _exists(ChangelogEntry, ChangelogEntry.title == ENTRY["title"])),
+    ("/ideas/<int:idea_id>/hide", "POST"): Success(
+        303, check=lambda r, ids: _idea(ids).hidden_at is not None),
+    ("/ideas/<int:idea_id>/merge", "POST"): Success(
+        303, {"into": "{other_idea_id}"},
+        check=lambda r, ids: _idea(ids).merged_into_id == ids["other_idea_id"]),
+    ("/ideas/<int:idea_id>/status", "POST"): Success(
+        303, {"status": "planned", "note": "Next quarter."},
+        check=lambda r, ids: _idea(ids).status == "planned"),
+    ("/ideas/<int:idea_id>/unhide", "POST"): Success(
+        303, arrange=_hidden_idea, check=_audited("idea.unhidden")),
+    ("/ideas/<int:idea_id>/unmerge", "POST"): Success(
+        303, arrange=_merged_idea, check=lambda r, ids: _idea(ids).merged_into_id is None),
+    ("/ideas/<int:idea_id>/vote-for", "POST"): Success(
+        303, {"email": "customer@example.com"},
+        check=lambda r, ids: _exists(Vote, Vote.idea_id == ids["idea_id"], Vote.user_id == User.id,
+                                     User.email == "customer@example.com")),
+    ("/ideas/comments/<int:comment_id>/hide", "POST"): Success(
+        303, check=lambda r, ids: _comment(ids).hidden_at is not None),
+    ("/ideas/comments/<int:comment_id>/unhide", "POST"): Success(
+        303, arrange=_hidden_comment, check=_audited("comment.unhidden")),
+    ("/staff/", "GET"): Success(200),
+    ("/staff/bulk/status", "POST"): Success(
+        303, {"idea_ids": "{idea_id}", "status": "planned", "note": ""},
+        check=lambda r, ids: _idea(ids).status == "planned"),
+    ("/staff/bulk/tag", "POST"): Success(
+        303, {"idea_ids": "{idea_id}", "tag": "sample"},
+        check=lambda r, ids: [tag.id for tag in _idea(ids).tags] == [ids["tag_id"]]),
+    ("/staff/csv/", "GET"): Success(200),
+    ("/staff/csv/ideas.csv", "GET"): Success(200, check=_is_csv),
+    ("/staff/csv/import", "POST"): Success(200, {"file": CSV_FILE},
+                                           check=lambda r, ids: b'name="token"' in r.data),
+    ("/staff/csv/import/confirm", "POST"): Success(
+        303, {"token": "{token}"}, arrange=_dry_run_seen,
+        check=lambda r, ids: _exists(Idea, Idea.title == "Imported idea")),
+    ("/staff/csv/votes.csv", "GET"): Success(200, check=_is_csv),
+    ("/staff/ideas/<int:idea_id>/approve", "POST"): Success(
+        303, arrange=_held_idea, check=_audited("idea.approved")),
+    ("/staff/invitations", "GET"): Success(200),
+    ("/staff/invitations", "POST"): Success(
+        303, {"email": "new@example.com"},
+        check=lambda r, ids: _exists(Invitation, Invitation.email == "new@example.com")),
+    ("/staff/invitations/<int(max=2147483647):invitation_id>/revoke", "POST"): Success(
+        303, check=lambda r, ids: _invitation(ids).state == "revoked"),
+    ("/staff/members", "GET"): Success(200),
+    ("/staff/members/<int:member_id>", "GET"): Success(200),
+    ("/staff/members/<int:member_id>/suspend", "POST"): Success(
+        303, check=lambda r, ids: _member(ids).suspended_at is not None),
+    ("/staff/members/<int:member_id>/unsuspend", "POST"): Success(
+        303, arrange=_suspended_member, check=_audited("member.unsuspended")),
+}
+
+
+def _form(data, ids):
+    """The form fields with ids filled in, and bytes sent as an uploaded CSV file."""
+    def value(item):
+        if isinstance(item, bytes):
+            return (io.BytesIO(item), "ideas.csv")
+        if isinstance(item, list):
+            return [value(part) for part in item]
+        return item.format(**ids)
+    return {key.format(**ids): value(item) for key, item in data.items()}
 
 
 @pytest.mark.parametrize("actor", ["anonymous", "member", "author", "staff", "admin"])
 @pytest.mark.parametrize("path, method, role", TEAM_ROUTES,
                          ids=[f"{m} {p}" for p, m, _ in TEAM_ROUTES])
-def test_every_team_route_checks_the_role_on_the_server(client, auth, team_world, path, method,
+def test_every_team_route_checks_the_role_on_the_server(app, client, auth, team_world, path, method,
                                                         role, actor):
     people, ids = team_world
+    success = SUCCESS[path, method]
+    if success.arrange is not None:
+        with app.app_context():
+            signed_in = db.session.get(User, people[actor].id) if actor in people else None
+            success.arrange(ids, db.session.get(User, ids["staff_id"]), signed_in)
+            db.session.commit()
     if actor != "anonymous":
         auth.login(people[actor])
-    admin_only = role == "admin"
+    allowed = actor == "admin" or (actor == "staff" and role == "staff")
 
-    response = client.open(_fill(path, ids), method=method, data={})
+    response = client.open(_fill(path, ids), method=method, data=_form(success.data, ids))
 
     if actor == "anonymous":
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/auth/login")
-    elif actor in ("member", "author") or (actor == "staff" and admin_only):
+    elif not allowed:
         assert response.status_code == 403
     else:
-        assert response.status_code not in (302, 401, 403), response.status_code
+        assert response.status_code == success.status, response.get_data(as_text=True)[:2000]
+        if success.check is not None:
+            with app.app_context():
+                assert success.check(response, ids)
+
+
+def test_every_team_route_has_a_success_case():
+    assert {(path, method) for path, method, _ in TEAM_ROUTES} == set(SUCCESS)
 
 
 def test_the_team_route_list_covers_every_area():

@@ -16,10 +16,8 @@ from ideas.proposals import propose_idea
 
 from browser_steps import SEEDED_IDEAS, sign_up_quickly
 from demo_site import demo_site  # noqa: F401  (the demo-data server for axe and screenshots)
-from helpers import PASSWORD
+from helpers import CHROMIUM_MISSING, PASSWORD, find_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_MISSING = "Debian's chromium is not installed (/usr/bin/chromium); .ci/run installs it"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -86,13 +84,14 @@ def rate_limits_stay_off(browser, live_app):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Headless Debian Chromium driven by Playwright; skips when Chromium is not installed."""
-    if not CHROMIUM.exists():
+    """Headless Chromium ($CHROMIUM, else Debian's) driven by Playwright; skips when there is none."""
+    executable = find_chromium()
+    if executable is None:
         pytest.skip(CHROMIUM_MISSING)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
