@@ -21,6 +21,7 @@ from .models import (
     ENTRY_TITLE_MAX, Announcement, ChangelogEntry, Event, Follow, Idea, OutboxRow,
     changelog_entry_ideas, idea_tags, utcnow,
 )
+from .models.types import INTEGER_MAX as ID_MAX
 from .notifications import followers_of, notify_members
 from .roadmap import change_status
 from .sanitize import render_markdown
@@ -28,7 +29,6 @@ from .sanitize import render_markdown
 ENTRY_BODY_MAX = 20_000
 LINKED_IDEAS_MAX = 50
 MESSAGE_MAX = 5_000
-ID_MAX = 2**31 - 1  # larger numbers cannot be ids; PostgreSQL would refuse to compare them
 
 
 # Reading

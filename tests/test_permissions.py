@@ -229,7 +229,7 @@ SUCCESS = {
     ("/admin/branding", "POST"): Success(303, {"site_name": "Acme ideas", "accent_colour": "",
                                                "welcome": ""},
                                          check=lambda r, ids: get_setting("site_name") == "Acme ideas"),
-    ("/admin/members/<int:member_id>/role", "POST"): Success(
+    ("/admin/members/<id:member_id>/role", "POST"): Success(
         303, {"role": "staff"}, check=lambda r, ids: _member(ids).role == "staff"),
     ("/admin/settings", "GET"): Success(200),
     ("/admin/settings", "POST"): Success(
@@ -238,19 +238,19 @@ SUCCESS = {
     ("/admin/tags", "GET"): Success(200),
     ("/admin/tags", "POST"): Success(303, {"name": "mobile", "colour": "green"},
                                      check=lambda r, ids: _exists(Tag, Tag.name == "mobile")),
-    ("/admin/tags/<int:tag_id>", "POST"): Success(
+    ("/admin/tags/<id:tag_id>", "POST"): Success(
         303, {"tag-{tag_id}-name": "renamed", "tag-{tag_id}-colour": "green"},
         check=lambda r, ids: db.session.get(Tag, ids["tag_id"]).name == "renamed"),
     ("/admin/webhooks", "GET"): Success(200),
-    ("/admin/webhooks/<int:endpoint_id>", "GET"): Success(200),
-    ("/admin/webhooks/<int:endpoint_id>/active", "POST"): Success(
+    ("/admin/webhooks/<id:endpoint_id>", "GET"): Success(200),
+    ("/admin/webhooks/<id:endpoint_id>/active", "POST"): Success(
         303, {"active": "0"}, check=lambda r, ids: _endpoint(ids).active is False),
-    ("/admin/webhooks/<int:endpoint_id>/delete", "POST"): Success(
+    ("/admin/webhooks/<id:endpoint_id>/delete", "POST"): Success(
         303, check=lambda r, ids: _endpoint(ids) is None),
-    ("/admin/webhooks/<int:endpoint_id>/edit", "GET"): Success(200),
-    ("/admin/webhooks/<int:endpoint_id>/edit", "POST"): Success(
+    ("/admin/webhooks/<id:endpoint_id>/edit", "GET"): Success(200),
+    ("/admin/webhooks/<id:endpoint_id>/edit", "POST"): Success(
         303, {**ENDPOINT, "active": "y"}, check=lambda r, ids: _endpoint(ids).url == ENDPOINT["url"]),
-    ("/admin/webhooks/<int:endpoint_id>/test", "POST"): Success(
+    ("/admin/webhooks/<id:endpoint_id>/test", "POST"): Success(
         303, check=lambda r, ids: _exists(WebhookDelivery, WebhookDelivery.event == "ping",
                                           WebhookDelivery.state == "delivered")),
     ("/admin/webhooks/new", "GET"): Success(200),
@@ -261,32 +261,32 @@ SUCCESS = {
     ("/announcements/new", "POST"): Success(
         303, {"target": "idea", "idea": "{idea_id}", "message": "We are on it."},
         check=lambda r, ids: _exists(Announcement, Announcement.idea_id == ids["idea_id"])),
-    ("/changelog/<int(max=2147483647):entry_id>/edit", "GET"): Success(200),
-    ("/changelog/<int(max=2147483647):entry_id>/edit", "POST"): Success(
+    ("/changelog/<id:entry_id>/edit", "GET"): Success(200),
+    ("/changelog/<id:entry_id>/edit", "POST"): Success(
         303, {**ENTRY, "title": "Renamed entry", "action": "save"},
         check=lambda r, ids: db.session.get(ChangelogEntry, ids["entry_id"]).title == "Renamed entry"),
     ("/changelog/new", "GET"): Success(200),
     ("/changelog/new", "POST"): Success(
         303, ENTRY, check=lambda r, ids: _exists(ChangelogEntry, ChangelogEntry.title == ENTRY["title"])),
-    ("/ideas/<int:idea_id>/hide", "POST"): Success(
+    ("/ideas/<id:idea_id>/hide", "POST"): Success(
         303, check=lambda r, ids: _idea(ids).hidden_at is not None),
-    ("/ideas/<int:idea_id>/merge", "POST"): Success(
+    ("/ideas/<id:idea_id>/merge", "POST"): Success(
         303, {"into": "{other_idea_id}"},
         check=lambda r, ids: _idea(ids).merged_into_id == ids["other_idea_id"]),
-    ("/ideas/<int:idea_id>/status", "POST"): Success(
+    ("/ideas/<id:idea_id>/status", "POST"): Success(
         303, {"status": "planned", "note": "Next quarter."},
         check=lambda r, ids: _idea(ids).status == "planned"),
-    ("/ideas/<int:idea_id>/unhide", "POST"): Success(
+    ("/ideas/<id:idea_id>/unhide", "POST"): Success(
         303, arrange=_hidden_idea, check=_audited("idea.unhidden")),
-    ("/ideas/<int:idea_id>/unmerge", "POST"): Success(
+    ("/ideas/<id:idea_id>/unmerge", "POST"): Success(
         303, arrange=_merged_idea, check=lambda r, ids: _idea(ids).merged_into_id is None),
-    ("/ideas/<int:idea_id>/vote-for", "POST"): Success(
+    ("/ideas/<id:idea_id>/vote-for", "POST"): Success(
         303, {"email": "customer@example.com"},
         check=lambda r, ids: _exists(Vote, Vote.idea_id == ids["idea_id"], Vote.user_id == User.id,
                                      User.email == "customer@example.com")),
-    ("/ideas/comments/<int:comment_id>/hide", "POST"): Success(
+    ("/ideas/comments/<id:comment_id>/hide", "POST"): Success(
         303, check=lambda r, ids: _comment(ids).hidden_at is not None),
-    ("/ideas/comments/<int:comment_id>/unhide", "POST"): Success(
+    ("/ideas/comments/<id:comment_id>/unhide", "POST"): Success(
         303, arrange=_hidden_comment, check=_audited("comment.unhidden")),
     ("/staff/", "GET"): Success(200),
     ("/staff/bulk/status", "POST"): Success(
@@ -303,19 +303,19 @@ SUCCESS = {
         303, {"token": "{token}"}, arrange=_dry_run_seen,
         check=lambda r, ids: _exists(Idea, Idea.title == "Imported idea")),
     ("/staff/csv/votes.csv", "GET"): Success(200, check=_is_csv),
-    ("/staff/ideas/<int:idea_id>/approve", "POST"): Success(
+    ("/staff/ideas/<id:idea_id>/approve", "POST"): Success(
         303, arrange=_held_idea, check=_audited("idea.approved")),
     ("/staff/invitations", "GET"): Success(200),
     ("/staff/invitations", "POST"): Success(
         303, {"email": "new@example.com"},
         check=lambda r, ids: _exists(Invitation, Invitation.email == "new@example.com")),
-    ("/staff/invitations/<int(max=2147483647):invitation_id>/revoke", "POST"): Success(
+    ("/staff/invitations/<id:invitation_id>/revoke", "POST"): Success(
         303, check=lambda r, ids: _invitation(ids).state == "revoked"),
     ("/staff/members", "GET"): Success(200),
-    ("/staff/members/<int:member_id>", "GET"): Success(200),
-    ("/staff/members/<int:member_id>/suspend", "POST"): Success(
+    ("/staff/members/<id:member_id>", "GET"): Success(200),
+    ("/staff/members/<id:member_id>/suspend", "POST"): Success(
         303, check=lambda r, ids: _member(ids).suspended_at is not None),
-    ("/staff/members/<int:member_id>/unsuspend", "POST"): Success(
+    ("/staff/members/<id:member_id>/unsuspend", "POST"): Success(
         303, arrange=_suspended_member, check=_audited("member.unsuspended")),
 }
 
@@ -370,5 +370,5 @@ def test_the_team_route_list_covers_every_area():
 
     assert any(p.startswith("/staff") for p in paths)
     assert any(p.startswith("/admin") for p in paths)
-    assert any(p.startswith("/ideas/<int:idea_id>/") for p in paths)
+    assert any(p.startswith("/ideas/<id:idea_id>/") for p in paths)
     assert any(p.startswith(("/changelog", "/announcements")) for p in paths)

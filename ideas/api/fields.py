@@ -11,8 +11,9 @@ from abc import ABC, abstractmethod
 from flask import abort, request
 
 from ..errors import InvalidInput
+from ..models.types import INTEGER_MAX
 
-MAX_INT = 2**31 - 1  # the largest id or number a column holds
+MAX_INT = INTEGER_MAX  # the largest id or number a column holds
 BODY_MAX = 256 * 1024  # bytes; the longest text field, escaped, fits many times over
 NO_NUL = "^[^\\u0000]*$"
 WHOLE_NUMBER = re.compile(r"[+-]?\d{1,12}")

@@ -92,14 +92,14 @@ def create_idea():
     return created(detail(idea), url_for("api.get_idea", idea_id=idea.id, _external=True))
 
 
-@operation("GET", "/ideas/<int:idea_id>", summary="Read an idea", group="Ideas", response="IdeaDetail",
+@operation("GET", "/ideas/<id:idea_id>", summary="Read an idea", group="Ideas", response="IdeaDetail",
            description="Hidden, withdrawn and waiting ideas are found only by those the pages show them to.")
 def get_idea(idea_id):
     """One idea with its followers, official response and timeline."""
     return jsonify(detail(load_idea(idea_id)))
 
 
-@operation("PATCH", "/ideas/<int:idea_id>", summary="Change an idea", group="Ideas", access="member",
+@operation("PATCH", "/ideas/<id:idea_id>", summary="Change an idea", group="Ideas", access="member",
            body=IDEA_CHANGES, response="IdeaDetail", errors=(403,),
            description="The author, while it is New and within an hour of posting; staff at any time. "
                        "Fields left out keep their value.")
@@ -114,7 +114,7 @@ def update_idea(idea_id):
     return jsonify(detail(idea))
 
 
-@operation("DELETE", "/ideas/<int:idea_id>", summary="Withdraw an idea", group="Ideas", access="member",
+@operation("DELETE", "/ideas/<id:idea_id>", summary="Withdraw an idea", group="Ideas", access="member",
            errors=(403,), status=204,
            description="The author, while it is New and within an hour: it leaves the board and its "
                        "backers are told; the record stays for staff.")

@@ -2,11 +2,11 @@
 from flask import request, url_for
 
 from ..web.board import fetch_page
+from ..web.numbers import PAGE_MAX
 from .fields import Integer
 
 PER_PAGE = 20
 PER_PAGE_MAX = 100
-PAGE_MAX = 10_000  # far beyond any real page; keeps the SQL offset small enough to be an integer
 
 PAGE_FIELDS = {
     "page": Integer(1, PAGE_MAX, "Which page, from 1."),

@@ -38,7 +38,7 @@ def _vote_json(idea, member, changed):
                    vote_count=idea.vote_count)
 
 
-@operation("PUT", "/ideas/<int:idea_id>/vote", summary="Back an idea", group="Votes", access="member",
+@operation("PUT", "/ideas/<id:idea_id>/vote", summary="Back an idea", group="Votes", access="member",
            body=VOTE, response="Vote", errors=(403, 409),
            description="Backing twice changes nothing. The member follows the idea (unless they "
                        "unfollowed it). Closed ideas (shipped, declined, merged) answer 409.")
@@ -55,7 +55,7 @@ def vote(idea_id):
     return _vote_json(idea, member, changed)
 
 
-@operation("DELETE", "/ideas/<int:idea_id>/vote", summary="Withdraw a vote", group="Votes",
+@operation("DELETE", "/ideas/<id:idea_id>/vote", summary="Withdraw a vote", group="Votes",
            access="member", response="Vote", errors=(409,))
 @vote_limit
 def unvote(idea_id):
@@ -72,7 +72,7 @@ def _follow_json(idea):
                    follower_count=follower_count(idea))
 
 
-@operation("PUT", "/ideas/<int:idea_id>/follow", summary="Follow an idea", group="Following",
+@operation("PUT", "/ideas/<id:idea_id>/follow", summary="Follow an idea", group="Following",
            access="member", body=FOLLOW, response="Follow")
 def follow(idea_id):
     """Follow the idea's news, optionally choosing what to hear of."""
@@ -86,7 +86,7 @@ def follow(idea_id):
     return _follow_json(idea)
 
 
-@operation("DELETE", "/ideas/<int:idea_id>/follow", summary="Unfollow an idea", group="Following",
+@operation("DELETE", "/ideas/<id:idea_id>/follow", summary="Unfollow an idea", group="Following",
            access="member", response="Follow",
            description="Remembered: voting or commenting later does not follow the idea again.")
 def unfollow(idea_id):
@@ -97,7 +97,7 @@ def unfollow(idea_id):
     return _follow_json(idea)
 
 
-@operation("GET", "/ideas/<int:idea_id>/comments", summary="Read the comments", group="Comments",
+@operation("GET", "/ideas/<id:idea_id>/comments", summary="Read the comments", group="Comments",
            query=COMMENTS_QUERY, response="CommentList",
            description="Oldest first. Internal notes and hidden comments are listed for staff only.")
 def list_comments(idea_id):
@@ -107,7 +107,7 @@ def list_comments(idea_id):
     return jsonify(comments=[comment_json(comment) for comment in comments], next=next_url)
 
 
-@operation("POST", "/ideas/<int:idea_id>/comments", summary="Comment on an idea", group="Comments",
+@operation("POST", "/ideas/<id:idea_id>/comments", summary="Comment on an idea", group="Comments",
            access="member", body=NEW_COMMENT, response="Comment", status=201, errors=(403,),
            headers={"Location": "The idea's comments."},
            description="The commenter follows the idea. Rate limited like the page.")

@@ -24,7 +24,7 @@ TAGGING = Body({"tags": TextList(Text(TAG_NAME_MAX), TAGS_MAX, "Every tag the id
                                  required=True, example=[])})
 
 
-@operation("POST", "/ideas/<int:idea_id>/status", summary="Change an idea's status", group="Staff",
+@operation("POST", "/ideas/<id:idea_id>/status", summary="Change an idea's status", group="Staff",
            access="staff", body=STATUS_CHANGE, response="IdeaDetail",
            description="Followers are told, with the note; the timeline keeps the step.")
 def set_status(idea_id):
@@ -36,7 +36,7 @@ def set_status(idea_id):
     return jsonify(detail(idea))
 
 
-@operation("POST", "/ideas/<int:idea_id>/merge", summary="Merge a duplicate", group="Staff",
+@operation("POST", "/ideas/<id:idea_id>/merge", summary="Merge a duplicate", group="Staff",
            access="staff", body=MERGE, response="IdeaDetail",
            description="This idea's votes and followers move to `into`; a member who backed both "
                        "counts once. Answers the merged idea.")
@@ -53,7 +53,7 @@ def merge(idea_id):
     return jsonify(detail(idea))
 
 
-@operation("DELETE", "/ideas/<int:idea_id>/merge", summary="Undo a merge", group="Staff",
+@operation("DELETE", "/ideas/<id:idea_id>/merge", summary="Undo a merge", group="Staff",
            access="staff", response="IdeaDetail", errors=(409,),
            description="Votes and followers go back where nothing changed since the merge.")
 def unmerge(idea_id):
@@ -64,7 +64,7 @@ def unmerge(idea_id):
     return jsonify(detail(idea))
 
 
-@operation("PUT", "/ideas/<int:idea_id>/tags", summary="Set an idea's tags", group="Staff",
+@operation("PUT", "/ideas/<id:idea_id>/tags", summary="Set an idea's tags", group="Staff",
            access="staff", body=TAGGING, response="IdeaDetail",
            description="Tags not listed are taken off; listed ones are put on.")
 def set_tags(idea_id):

@@ -5,6 +5,11 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+# The largest value of an INTEGER column (ids among them) on PostgreSQL; comparing a column with a
+# bigger number fails there ("integer out of range"), so such numbers never reach a query.
+INTEGER_MAX = 2**31 - 1
+
+
 def utcnow():
     """The current time, timezone-aware, for column defaults."""
     return datetime.now(timezone.utc)

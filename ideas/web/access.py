@@ -181,7 +181,7 @@ def invitations():
     return _invitations_page(form, 422)
 
 
-@bp.post("/staff/invitations/<int(max=2147483647):invitation_id>/revoke")
+@bp.post("/staff/invitations/<id:invitation_id>/revoke")
 @staff_required
 def revoke_invitation(invitation_id):
     """Withdraw a pending invitation: its link stops working."""

@@ -165,7 +165,7 @@ def create_key():
     return _settings_page(api_key_form=form, status=422)
 
 
-@bp.post("/api-keys/<int:key_id>/revoke")
+@bp.post("/api-keys/<id:key_id>/revoke")
 @login_required
 def revoke_key(key_id):
     """Revoke one of my keys: it stops working at once."""

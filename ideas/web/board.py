@@ -10,11 +10,10 @@ from ..tags import tags_of
 from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
 from ..models import STATUSES, Idea
 from ..voting import voted_idea_ids
+from .numbers import page_number
 from .responses import wants_fragment
 
 bp = Blueprint("board", __name__)
-
-MAX_PAGE = 10_000
 
 
 @dataclass
@@ -59,7 +58,7 @@ def board_filters(args):
 def index():
     """The board; htmx gets just the results, or just the next page of cards."""
     filters = board_filters(request.args)
-    number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    number = page_number(request.args)
     statement, per_page = board_query(current_user, **filters), current_app.config["IDEAS_PER_PAGE"]
     if filters["q"] or number > 1:  # many rows sorted or skipped: choose the page by id first
         page = fetch_page(statement.with_only_columns(Idea.id), number, per_page, load=ideas_in_order)

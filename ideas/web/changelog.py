@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..changelog import (
-    ENTRY_BODY_MAX, ID_MAX, LINKED_IDEAS_MAX, MESSAGE_MAX, announce, create_entry, draft_entries,
+    ENTRY_BODY_MAX, LINKED_IDEAS_MAX, MESSAGE_MAX, announce, create_entry, draft_entries,
     publish_entry, published_entries, sent_announcements, shipped_in, update_entry,
 )
 from ..errors import InvalidInput
@@ -125,7 +125,7 @@ def index():
     return render_template("changelog/index.html", page=page, drafts=drafts)
 
 
-@bp.get(f"/changelog/<int(max={ID_MAX}):entry_id>")
+@bp.get("/changelog/<id:entry_id>")
 def show(entry_id):
     """One entry."""
     return render_template("changelog/show.html", entry=get_entry(entry_id))
@@ -168,7 +168,7 @@ def new():
     return render_form("changelog/new.html", form=form)
 
 
-@bp.route(f"/changelog/<int(max={ID_MAX}):entry_id>/edit", methods=["GET", "POST"])
+@bp.route("/changelog/<id:entry_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit(entry_id):
     """Change an entry; a draft can be published from here."""

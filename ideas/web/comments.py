@@ -18,7 +18,7 @@ def _comment_url(comment):
     return url_for("ideas.show", idea_id=comment.idea_id, _anchor=f"comment-{comment.id}")
 
 
-@bp.post("/ideas/<int:idea_id>/comments")
+@bp.post("/ideas/<id:idea_id>/comments")
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_COMMENT"])
 def create(idea_id):
@@ -50,7 +50,7 @@ def _comment_fragment(comment):
     )
 
 
-@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/comments/<id:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(comment_id):
     """The author corrects their comment within 15 minutes."""
@@ -74,7 +74,7 @@ def edit(comment_id):
     return render_form(template, **context)
 
 
-@bp.post("/comments/<int:comment_id>/delete")
+@bp.post("/comments/<id:comment_id>/delete")
 @login_required
 def delete(comment_id):
     """The author deletes their comment; the thread shows "comment deleted"."""
@@ -87,7 +87,7 @@ def delete(comment_id):
     return see_other(_comment_url(comment))
 
 
-@bp.get("/comments/<int:comment_id>")
+@bp.get("/comments/<id:comment_id>")
 def show(comment_id):
     """A single comment (htmx uses it to cancel an edit); browsers go to its place in the thread."""
     comment = get_comment(comment_id)

@@ -45,7 +45,7 @@ def changelog():
 
 
 # Ids are 32-bit on PostgreSQL: a larger number is no idea, not a database error.
-@bp.get("/ideas/<int(max=2147483647):idea_id>.atom")
+@bp.get("/ideas/<id:idea_id>.atom")
 def idea(idea_id):
     """One idea's story: the idea, its status changes, official responses and comments."""
     idea = db.session.get(Idea, idea_id)

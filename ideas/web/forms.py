@@ -13,6 +13,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
 from ..i18n import KIND_NAMES, STATUS_NAMES, wtforms_translations
 from ..models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
+from ..models.types import INTEGER_MAX
 from ..roadmap import NOTE_MAX
 
 
@@ -135,7 +136,7 @@ class StatusForm(Form):
 class MergeForm(Form):
     into = IntegerField(_l("Merge into idea #"), [
         DataRequired(_l("Enter the number of the surviving idea.")),
-        NumberRange(min=1, max=2**31 - 1, message=_l("Enter an idea number.")),
+        NumberRange(min=1, max=INTEGER_MAX, message=_l("Enter an idea number.")),
     ])
 
 

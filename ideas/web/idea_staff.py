@@ -29,7 +29,7 @@ def _reshow(idea, **forms):
     return render_template("ideas/show.html", **idea_page_context(idea, **forms)), 422
 
 
-@bp.post("/<int:idea_id>/status")
+@bp.post("/<id:idea_id>/status")
 @staff_required
 def status(idea_id):
     """Move the idea to another status with a public note (the reason, when declining)."""
@@ -47,7 +47,7 @@ def status(idea_id):
     return _reshow(idea, status_form=form)
 
 
-@bp.post("/<int:idea_id>/merge")
+@bp.post("/<id:idea_id>/merge")
 @staff_required
 def merge(idea_id):
     """Merge this idea into another: its votes and followers move there."""
@@ -69,7 +69,7 @@ def merge(idea_id):
     return _reshow(idea, merge_form=form)
 
 
-@bp.post("/<int:idea_id>/unmerge")
+@bp.post("/<id:idea_id>/unmerge")
 @staff_required
 def unmerge(idea_id):
     """Undo the merge: votes and followers go back where nothing changed since."""
@@ -80,7 +80,7 @@ def unmerge(idea_id):
     return _back_to(idea)
 
 
-@bp.post("/<int:idea_id>/vote-for")
+@bp.post("/<id:idea_id>/vote-for")
 @staff_required
 def vote_for(idea_id):
     """Record a customer's vote by email (from a call, a chat, a sales meeting)."""
@@ -99,14 +99,14 @@ def vote_for(idea_id):
     return _reshow(idea, vote_for_form=form)
 
 
-@bp.post("/<int:idea_id>/hide")
+@bp.post("/<id:idea_id>/hide")
 @staff_required
 def hide(idea_id):
     """Hide the idea from everyone but staff."""
     return _moderate_idea(idea_id, hide_idea, _("Hidden: only staff see this idea now."))
 
 
-@bp.post("/<int:idea_id>/unhide")
+@bp.post("/<id:idea_id>/unhide")
 @staff_required
 def unhide(idea_id):
     """Show a hidden idea again."""
@@ -121,14 +121,14 @@ def _moderate_idea(idea_id, rule, message):
     return _back_to(idea)
 
 
-@bp.post("/comments/<int:comment_id>/hide")
+@bp.post("/comments/<id:comment_id>/hide")
 @staff_required
 def hide_a_comment(comment_id):
     """Hide a comment from everyone but staff."""
     return _moderate_comment(comment_id, hide_comment)
 
 
-@bp.post("/comments/<int:comment_id>/unhide")
+@bp.post("/comments/<id:comment_id>/unhide")
 @staff_required
 def unhide_a_comment(comment_id):
     """Show a hidden comment again."""

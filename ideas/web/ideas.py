@@ -66,7 +66,7 @@ def similar():
     return render_template("ideas/similar.html", similar=ideas, title=title)
 
 
-@bp.get("/<int:idea_id>")
+@bp.get("/<id:idea_id>")
 def show(idea_id):
     """The idea, its votes, followers and discussion."""
     idea = get_idea(idea_id)
@@ -138,7 +138,7 @@ def discussion(comments, timeline):
     return [(kind, item) for kind, _, _, item in sorted(items, key=lambda row: (row[1], row[0], row[2]))]
 
 
-@bp.route("/<int:idea_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:idea_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(idea_id):
     """The author corrects their idea while it is New, within an hour; staff clarify it any time."""
@@ -159,7 +159,7 @@ def edit(idea_id):
     return render_form("ideas/edit.html", form=form, idea=idea)
 
 
-@bp.post("/<int:idea_id>/withdraw")
+@bp.post("/<id:idea_id>/withdraw")
 @login_required
 def withdraw(idea_id):
     """The author withdraws their idea: it leaves the board."""
@@ -174,7 +174,7 @@ def withdraw(idea_id):
 vote_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_VOTE"], scope="vote")
 
 
-@bp.post("/<int:idea_id>/vote")
+@bp.post("/<id:idea_id>/vote")
 @login_required
 @vote_limit
 def vote(idea_id):
@@ -182,7 +182,7 @@ def vote(idea_id):
     return _change(idea_id, cast_vote, _after_vote)
 
 
-@bp.post("/<int:idea_id>/unvote")
+@bp.post("/<id:idea_id>/unvote")
 @login_required
 @vote_limit
 def unvote(idea_id):
@@ -210,21 +210,21 @@ def _after_vote(idea):
     return see_other(next_url(url_for("ideas.show", idea_id=idea.id)))
 
 
-@bp.post("/<int:idea_id>/follow")
+@bp.post("/<id:idea_id>/follow")
 @login_required
 def follow(idea_id):
     """Follow the idea's news."""
     return _change(idea_id, follow_idea, _after_follow)
 
 
-@bp.post("/<int:idea_id>/unfollow")
+@bp.post("/<id:idea_id>/unfollow")
 @login_required
 def unfollow(idea_id):
     """Stop following; remembered, so voting or commenting later won't re-follow."""
     return _change(idea_id, unfollow_idea, _after_follow)
 
 
-@bp.post("/<int:idea_id>/follow-level")
+@bp.post("/<id:idea_id>/follow-level")
 @login_required
 def choose_follow_level(idea_id):
     """Hear of status changes only, or of all activity (comments too)."""

@@ -4,10 +4,8 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import Comment, Idea
+from ..models.types import INTEGER_MAX as MAX_ID
 from ..visibility import can_see_idea, is_staff
-
-
-MAX_ID = 2**31 - 1  # larger numbers cannot be ids; PostgreSQL would refuse to compare them
 
 
 def get_idea(idea_id):

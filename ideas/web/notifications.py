@@ -7,6 +7,7 @@ from ..notifications import inbox, mark_all_read, payload_of, summary, unread_co
 from ..unsubscribe import member_from_unsubscribe_token, unsubscribe as stop_emails
 from .board import fetch_page
 from .forms import ActionForm
+from .numbers import page_number
 from .responses import see_other, wants_fragment
 
 bp = Blueprint("notifications", __name__)
@@ -18,7 +19,7 @@ PER_PAGE = 30
 @login_required
 def index():
     """The member's notifications, newest first, unread marked."""
-    number = max(request.args.get("page", 1, type=int) or 1, 1)
+    number = page_number(request.args)
     page = fetch_page(inbox(current_user), number, PER_PAGE)
     return render_template("notifications/index.html", page=page, payload_of=payload_of, summary=summary,
                            action_form=ActionForm(), unread=unread_count(current_user))

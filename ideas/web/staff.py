@@ -20,6 +20,7 @@ from ..i18n import COLOUR_NAMES
 from ..tags import TAG_COLOURS, TAG_NAME_MAX, create_tag, update_tag
 from ..team import customer_history, set_role
 from .forms import Form, SiteSettingsForm, apply_domain_errors
+from .numbers import page_number
 from .responses import next_url, render_form, see_other
 
 bp = Blueprint("staff", __name__)
@@ -28,8 +29,6 @@ MEMBERS_PER_PAGE = 50
 HISTORY_PER_PAGE = 50
 AUDIT_PER_PAGE = 50
 SEARCH_MAX = 254
-# Far beyond any real page, and small enough that the offset stays a valid integer in SQL.
-PAGE_MAX = 100_000
 
 
 def role_required(role, allowed):
@@ -92,14 +91,9 @@ class Page:
         return self.page + 1
 
 
-def page_number(name="page"):
-    """The page asked for in the query string, kept within 1..PAGE_MAX."""
-    return min(max(request.args.get(name, 1, type=int), 1), PAGE_MAX)
-
-
 def page_of(statement, per_page, name="page", scalars=True):
     """One page of `statement`'s rows (or first entities), numbered by the query argument `name`."""
-    number = page_number(name)
+    number = page_number(request.args, name)
     result = db.session.execute(statement.limit(per_page + 1).offset((number - 1) * per_page))
     rows = result.scalars().all() if scalars else result.all()
     return Page(rows[:per_page], number, len(rows) > per_page)
@@ -126,7 +120,7 @@ def members():
                            query=query)
 
 
-@bp.get("/staff/members/<int:member_id>")
+@bp.get("/staff/members/<id:member_id>")
 @staff_required
 def member(member_id):
     """One customer's whole history: their ideas, votes and comments, with current statuses."""
@@ -141,7 +135,7 @@ def member(member_id):
     )
 
 
-@bp.post("/admin/members/<int:member_id>/role")
+@bp.post("/admin/members/<id:member_id>/role")
 @admin_required
 def change_role(member_id):
     """Grant or revoke the staff role."""
@@ -154,7 +148,7 @@ def change_role(member_id):
     return see_other(next_url(url_for("staff.members")))
 
 
-@bp.post("/staff/members/<int:member_id>/suspend")
+@bp.post("/staff/members/<id:member_id>/suspend")
 @staff_required
 def suspend(member_id):
     """Suspend a member: they cannot sign in; their past content stays."""
@@ -165,7 +159,7 @@ def suspend(member_id):
     return see_other(next_url(url_for("staff.member", member_id=person.id)))
 
 
-@bp.post("/staff/members/<int:member_id>/unsuspend")
+@bp.post("/staff/members/<id:member_id>/unsuspend")
 @staff_required
 def unsuspend(member_id):
     """Lift a suspension."""
@@ -220,7 +214,7 @@ def tags():
     return _render_tags(new_form=form)
 
 
-@bp.post("/admin/tags/<int:tag_id>")
+@bp.post("/admin/tags/<id:tag_id>")
 @admin_required
 def edit_tag(tag_id):
     """Rename or recolour one tag."""

@@ -17,19 +17,19 @@ from ..inbox import (
 )
 from ..i18n import INBOX_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
 from ..models import Idea
+from ..models.types import INTEGER_MAX as ID_MAX
 from ..moderation import approve_idea
 from ..roadmap import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag
 from .board import fetch_page
 from .forms import Form
+from .numbers import page_number
 from .responses import next_url, render_invalid, see_other, wants_fragment
 from .staff import staff_required
 
 bp = Blueprint("triage", __name__, url_prefix="/staff")
 
 IDEAS_PER_PAGE = 50
-MAX_PAGE = 10_000
-ID_MAX = 2**31 - 1  # the ids column is a 32-bit integer on PostgreSQL
 
 
 class BulkForm(Form):
@@ -67,11 +67,6 @@ def inbox_filters(args):
         "kind": kind if kind in KIND_LABELS else "",
         "tag": args.get("tag", "")[:TAG_NAME_MAX].replace("\x00", ""),
     }
-
-
-def page_number(args):
-    """The page asked for, kept between 1 and MAX_PAGE."""
-    return min(max(args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 @bp.get("/")
@@ -156,7 +151,7 @@ def bulk_tag():
     return see_other(next_url(url_for("triage.inbox")))
 
 
-@bp.post("/ideas/<int:idea_id>/approve")
+@bp.post("/ideas/<id:idea_id>/approve")
 @staff_required
 def approve(idea_id):
     """Publish an idea held for approval."""

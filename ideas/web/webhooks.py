@@ -71,7 +71,7 @@ def new():
     return _save(form, None, add, _("Endpoint added. Its signing secret is on this page."))
 
 
-@bp.get("/<int:endpoint_id>")
+@bp.get("/<id:endpoint_id>")
 @admin_required
 def show(endpoint_id):
     """One endpoint: its secret, the send-test button, and its delivery log, newest first."""
@@ -80,7 +80,7 @@ def show(endpoint_id):
     return render_template("admin/webhooks/show.html", endpoint=endpoint, page=page, labels=EVENT_LABELS)
 
 
-@bp.route("/<int:endpoint_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:endpoint_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit(endpoint_id):
     """Change an endpoint's URL, events, secret or whether it is active."""
@@ -113,7 +113,7 @@ def _save(form, endpoint, save, saved_message):
                        secret_max=SECRET_MAX)
 
 
-@bp.post("/<int:endpoint_id>/active")
+@bp.post("/<id:endpoint_id>/active")
 @admin_required
 def toggle(endpoint_id):
     """Disable an endpoint (nothing more is queued for it) or enable it again."""
@@ -125,7 +125,7 @@ def toggle(endpoint_id):
     return see_other(url_for("webhooks.show", endpoint_id=endpoint.id))
 
 
-@bp.post("/<int:endpoint_id>/delete")
+@bp.post("/<id:endpoint_id>/delete")
 @admin_required
 def delete(endpoint_id):
     """Delete an endpoint and its delivery log."""
@@ -136,7 +136,7 @@ def delete(endpoint_id):
     return see_other(url_for("webhooks.index"))
 
 
-@bp.post("/<int:endpoint_id>/test")
+@bp.post("/<id:endpoint_id>/test")
 @admin_required
 def send_test(endpoint_id):
     """Post a signed `ping` to the endpoint now, the way events go, and show what happened."""
