@@ -8,8 +8,12 @@ listed below from IANA's special-purpose address registries (RFC 6890 and its up
 6to4, NAT64 and IPv4-mapped addresses carry an IPv4 address; they are as public as the address
 they carry. 6to4 is deprecated (RFC 7526) but still routed: a 6to4 address of a public host
 reaches that host, and one of a private host is refused with it.
+
+Hosts are read as the operating system reads them: inet_aton takes 2130706433, 0177.0.0.1,
+0x7f.1 and 127.1 for 127.0.0.1, which `ipaddress` does not, so `numeric_ipv4` reads them here.
 """
 import ipaddress
+import re
 from typing import Union
 
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -64,3 +68,41 @@ def is_public_address(address: str | Address) -> bool:
     if carried is not None:
         return is_public_address(carried)
     return ip in _GLOBAL_UNICAST_V6 and not any(ip in network for network in _NOT_PUBLIC_V6)
+
+
+# A host whose last label looks like a number is an IPv4 address or nothing (the WHATWG URL
+# standard's "ends in a number"): no top-level domain is all digits.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*")
+_IPV4_PART = re.compile(r"0[xX](?P<hex>[0-9a-fA-F]+)|0(?P<octal>[0-7]*)|(?P<decimal>[1-9][0-9]*)")
+
+
+def _ipv4_part(part: str) -> int:
+    """One part of an inet_aton address: 0x hexadecimal, 0 octal, else decimal."""
+    found = _IPV4_PART.fullmatch(part)
+    if found is None:
+        raise ValueError(f"{part!r} is not a number inet_aton reads")
+    if found["hex"]:
+        return int(found["hex"], 16)
+    if found["octal"] is not None:
+        return int(found["octal"] or "0", 8)
+    return int(found["decimal"])
+
+
+def numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address `host` stands for, in any form inet_aton reads; None for a host name.
+
+    Raises ValueError for a host that ends in a number but is no address, such as 256.0.0.1.
+    """
+    if not _NUMERIC_LABEL.fullmatch(host.removesuffix(".").rpartition(".")[2]):
+        return None
+    parts = host.split(".")  # a trailing dot leaves an empty part: inet_aton refuses it too
+    if len(parts) > 4:
+        raise ValueError(f"{host!r} has more than four parts")
+    numbers = [_ipv4_part(part) for part in parts]
+    # a.b.c.d, a.b.c (c is 16 bits), a.b (b is 24 bits) or a (32 bits)
+    if any(number > 0xFF for number in numbers[:-1]) or numbers[-1] >= 1 << 8 * (5 - len(numbers)):
+        raise ValueError(f"{host!r} has a part too large")
+    value = numbers[-1]
+    for position, number in enumerate(numbers[:-1]):
+        value |= number << 8 * (3 - position)
+    return ipaddress.IPv4Address(value)

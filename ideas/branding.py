@@ -6,7 +6,7 @@ app's machines share nothing else; its digest names it, so a new logo is a new U
 import hashlib
 import re
 from dataclasses import dataclass
-from xml.etree import ElementTree
+from xml.parsers import expat
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -32,14 +32,21 @@ LIGHT_TEXT, DARK_TEXT = "#ffffff", "#0b1020"
 MIN_CONTRAST = 4.5
 BRANDING_KEYS = ("site_name", "accent_colour", "welcome_markdown", "welcome_html", "logo")
 
-SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
-XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
-# Shapes, text, gradients and grouping: enough for a logo, nothing that runs or fetches.
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+# Shapes, text, gradients and grouping: enough for a logo, nothing that runs or fetches. No
+# <style> (nor style attributes): filtering CSS misses escapes like u\72l() and each new way to
+# fetch, such as image-set(), so logos use presentation attributes (fill="…") instead.
 SVG_ELEMENTS = frozenset({
     "svg", "g", "defs", "title", "desc", "path", "rect", "circle", "ellipse", "line", "polyline",
     "polygon", "text", "tspan", "linearGradient", "radialGradient", "stop", "clipPath", "mask",
-    "symbol", "use", "style",
+    "symbol", "use",
 })
+# Presentation attributes are CSS values too: these are the functions a logo's attributes need
+# (url() only to a #fragment of the file itself); any other function could fetch something.
+SVG_FUNCTIONS = frozenset({
+    "url", "rgb", "rgba", "hsl", "hsla", "matrix", "translate", "scale", "rotate", "skewx", "skewy",
+})
+CSS_FUNCTION = re.compile(r"([\w-]*)\(")
 LOGO_KINDS = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml"}
 
 
@@ -204,47 +211,78 @@ def logo_kind(data):
     return None, _("Upload a PNG, JPEG or SVG image.")
 
 
-def svg_problem(data):
+class _Refused(Exception):
+    """Raised by the SVG parser's handlers to stop at the first part we do not accept."""
+
+
+def _refusal() -> str:
+    """What an admin is told when the SVG holds a part we do not accept."""
+    return _("This SVG holds scripts, links or parts we do not accept; export it as plain SVG or PNG.")
+
+
+def svg_problem(data: bytes) -> str | None:
     """Why an SVG file cannot be the logo (it could run scripts or fetch things), or None.
 
-    Nothing is rewritten: a file that is not plainly safe is refused, so what is stored is what
-    the admin uploaded.
+    The file is parsed and each part checked against an allow-list; nothing is rewritten: a file
+    that is not plainly safe is refused, so what is stored is what the admin uploaded.
     """
-    refusal = _("This SVG holds scripts, links or parts we do not accept; export it as plain SVG or PNG.")
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return _("Save the SVG file as UTF-8.")
-    if "<!doctype" in text.lower() or "<!entity" in text.lower():
-        return refusal
+    parser = expat.ParserCreate(encoding="UTF-8", namespace_separator=" ")  # "namespace local"
+    root_seen = False
+
+    def start_element(name: str, attributes: dict[str, str]) -> None:
+        nonlocal root_seen
+        if not root_seen and name != f"{SVG_NAMESPACE} svg":
+            raise _Refused(_("Upload a PNG, JPEG or SVG image."))
+        root_seen = True
+        if _element_problem(name, attributes):
+            raise _Refused(_refusal())
+
+    def refuse(*_args: object) -> None:
+        raise _Refused(_refusal())
+
+    parser.StartElementHandler = start_element
+    # A DOCTYPE can declare entities (billion laughs, external files); processing instructions
+    # such as <?xml-stylesheet?> fetch CSS. The XML declaration is not one, so it passes.
+    parser.StartDoctypeDeclHandler = refuse
+    parser.ProcessingInstructionHandler = refuse
     try:
-        root = ElementTree.fromstring(text)
-    except ElementTree.ParseError:
+        parser.Parse(data, True)
+    except _Refused as refused:
+        return str(refused)
+    except expat.ExpatError:
         return _("This SVG file is not well-formed.")
-    if root.tag != f"{SVG_NAMESPACE}svg":
-        return _("Upload a PNG, JPEG or SVG image.")
-    for element in root.iter():
-        if not isinstance(element.tag, str) or not element.tag.startswith(SVG_NAMESPACE):
-            return refusal
-        if element.tag.removeprefix(SVG_NAMESPACE) not in SVG_ELEMENTS:
-            return refusal
-        if element.tag == f"{SVG_NAMESPACE}style" and _unsafe_css(element.text or ""):
-            return refusal
-        for name, value in element.attrib.items():
-            local = name.rsplit("}", 1)[-1].lower()
-            if local.startswith("on") or _unsafe_css(value) or "javascript:" in value.lower():
-                return refusal
-            if (local == "href" or name == XLINK_HREF) and not value.startswith("#"):
-                return refusal
     return None
 
 
-def _unsafe_css(text):
-    """True when CSS could fetch something: an import or a url() that is not a local #fragment."""
-    lowered = text.lower()
-    if "@import" in lowered or "expression(" in lowered:
+def _element_problem(name: str, attributes: dict[str, str]) -> bool:
+    """True when an element is not a plain SVG shape or holds an attribute that runs or fetches."""
+    namespace, _space, local = name.rpartition(" ")
+    if namespace != SVG_NAMESPACE or local not in SVG_ELEMENTS:
         return True
-    return any(not target.strip(" '\"").startswith("#") for target in re.findall(r"url\(([^)]*)\)", lowered))
+    for attribute, value in attributes.items():
+        attribute_name = attribute.rpartition(" ")[2].lower()
+        if attribute_name.startswith("on") or attribute_name == "style" or _unsafe_value(value):
+            return True
+        if attribute_name == "href" and not value.startswith("#"):
+            return True
+    return False
+
+
+def _unsafe_value(value: str) -> bool:
+    """True when an attribute's value could run or fetch something read as CSS."""
+    if "\\" in value or "javascript:" in value.lower():
+        return True  # a backslash starts a CSS escape, which would hide a function's name
+    for call in CSS_FUNCTION.finditer(value):
+        function = call.group(1).lower()
+        if function and function not in SVG_FUNCTIONS:
+            return True
+        if function == "url" and not value[call.end():].lstrip(" \t\n'\"").startswith("#"):
+            return True
+    return False
 
 
 def _store_logo(data, kind):

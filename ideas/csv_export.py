@@ -5,6 +5,7 @@ read in a thousand small queries that each use the primary key, and never held a
 """
 import csv
 import io
+import re
 
 from sqlalchemy import select
 
@@ -23,16 +24,28 @@ PAGE_SIZE = 1000
 TAG_SEPARATOR = ", "
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection, CWE-1236).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet may split on ";" or a tab rather than our ",": German Excel does. Our quotes then
+# no longer line up, so a cell can start after any separator or line break inside a field, and
+# quotes there may be read as an empty quoted string before a formula.
+CELL_START_INSIDE = re.compile(r"(?<=[,;\t\r\n])(?=\"*[=+\-@\t\r])")
+GUARD_INSIDE = re.compile(r"(?<=[,;\t\r\n])'(?=\"*[=+\-@\t\r])")
 
 
-def safe_cell(value):
-    """The cell's text, with a leading apostrophe when a spreadsheet would run it as a formula."""
+def safe_cell(value: object) -> str:
+    """The cell's text, with an apostrophe wherever a spreadsheet could start a cell that runs a formula."""
     if value is None:
         return ""
-    text = value if isinstance(value, str) else str(value)
+    text = CELL_START_INSIDE.sub("'", value if isinstance(value, str) else str(value))
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
+
+
+def unguard_cell(text: str) -> str:
+    """The text `safe_cell` was given: its apostrophes taken off again (CSV import of our export)."""
+    if len(text) > 1 and text[0] == "'" and text.startswith(FORMULA_STARTS, 1):
+        text = text[1:]
+    return GUARD_INSIDE.sub("", text)
 
 
 def _timestamp(value):
@@ -40,9 +53,10 @@ def _timestamp(value):
 
 
 def _lines(rows):
-    """The CSV text of `rows`, each cell made safe."""
+    """The CSV text of `rows`, each cell made safe and quoted."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    # Quoting every cell keeps a field whole for any reader that splits on our ",".
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 

@@ -25,6 +25,7 @@ from sqlalchemy import func, insert, select, text, tuple_, update
 
 from . import audit
 from .accounts import EMAIL_MAX, EMAIL_SHAPE, NAME_MAX, normalise_email
+from .csv_export import unguard_cell
 from .database import dialect_name, insert_many_ignoring_conflicts
 from .errors import InvalidInput
 from .extensions import db
@@ -33,6 +34,7 @@ from .models import (
     DESCRIPTION_MAX, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX, Follow, Idea, ImportedRecord, Tag,
     TimelineEntry, User, Vote, idea_tags, utcnow,
 )
+from .models.types import INTEGER_MAX
 from .models.user import new_session_token
 from .roadmap import NOTE_MAX
 from .sanitize import render_markdown
@@ -42,7 +44,6 @@ from .voting import trending_score
 BATCH_SIZE = 1000
 PROBLEMS_SHOWN = 500
 EXTERNAL_ID_MAX = 200
-INTEGER_MAX = 2**31 - 1
 UPLOAD_MAX_AGE = 24 * 3600  # seconds an uploaded file waits for its confirmation
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
 
@@ -235,10 +236,8 @@ def _text(cells, positions, name, unescape=False):
     if position is None or position >= len(cells):
         return ""
     value = cells[position].strip()
-    # Our export guards formula-like cells with an apostrophe; take it off again.
-    if unescape and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
-        value = value[1:]
-    return value
+    # Our export guards formula-like cells with apostrophes; take them off again.
+    return unguard_cell(value) if unescape else value
 
 
 def _integer(value, column):

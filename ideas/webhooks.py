@@ -27,7 +27,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select, update
 
 from . import audit
-from .addresses import is_public_address
+from .addresses import is_public_address, numeric_ipv4
 from .database import claim_due, insert_ignore, writing
 from .errors import InvalidInput
 from .extensions import db
@@ -171,11 +171,12 @@ def url_problem(url, allow_private):
     if port is not None and not 0 < port < 65536:
         return _("The port is not a number between 1 and 65535.")
     try:
-        address = ipaddress.ip_address(host)
+        # Read as the OS will read it when delivering: 2130706433 and 0177.0.0.1 are 127.0.0.1.
+        address = ipaddress.ip_address(host) if ":" in host else numeric_ipv4(host)
     except ValueError:
-        if not _HOST_NAME.match(host) or ".." in host:
-            return _("The URL needs a valid host name.")
-        address = None
+        return _("The URL needs a valid host name.")
+    if address is None and (not _HOST_NAME.match(host) or ".." in host):
+        return _("The URL needs a valid host name.")
     if not allow_private and (host.lower().rstrip(".") == "localhost"
                               or (address is not None and not is_public_address(address))):
         return _("That address is private or loopback; the site setting "

@@ -24,9 +24,27 @@ PNG = base64.b64decode(
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>Acme</title>'
        b'<defs><linearGradient id="g"><stop offset="0" stop-color="#123456"/></linearGradient></defs>'
-       b'<rect width="10" height="10" fill="url(#g)" style="stroke: #000"/></svg>')
+       b'<rect width="10" height="10" fill="url(#g)" stroke="#000"/></svg>')
+# What drawing programs export as plain SVG: a declaration, a comment, shapes, gradients, transforms.
+PLAIN_SVG = (b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<!-- Exported by hand -->\n'
+             b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+             b'version="1.1" width="64" height="64" viewBox="0 0 64 64"><title>Acme</title>'
+             b'<desc>A round mark</desc><defs>'
+             b'<radialGradient id="r" cx="0.5" cy="0.5" r="0.5"><stop offset="0" stop-color="#fff"/>'
+             b'<stop offset="1" stop-color="rgb(11, 92, 173)" stop-opacity="0.8"/></radialGradient>'
+             b'<clipPath id="c"><circle cx="32" cy="32" r="30"/></clipPath></defs>'
+             b'<g transform="translate(2 2) rotate(-10 32 32)" clip-path="url(#c)" fill-rule="evenodd">'
+             b'<circle cx="32" cy="32" r="30" fill="url(\'#r\')"/>'
+             b'<path d="M10 10 L54 54 Z" fill="none" stroke="#0b5cad" stroke-width="4"/>'
+             b'<use xlink:href="#c"/><text x="8" y="40" font-family="sans-serif">Acme &amp; Co</text>'
+             b'</g></svg>')
 FORM = {"site_name": "Acme Ideas", "accent_colour": "#0b5cad",
         "welcome": "Tell us what **Acme** should build."}
+
+
+def svg_of(inner: bytes, prolog: bytes = b"") -> bytes:
+    """An SVG file holding `inner`, with `prolog` before its root element."""
+    return prolog + b'<svg xmlns="http://www.w3.org/2000/svg">' + inner + b"</svg>"
 
 
 def save(client, **fields):
@@ -255,6 +273,13 @@ def test_an_uploaded_logo_shows_in_the_header_and_is_served(admin_client, client
     assert fetch(lambda: db.session.get(SiteAsset, "logo").data) == content
 
 
+def test_a_plain_svg_with_shapes_gradients_and_fill_attributes_is_accepted(admin_client, fetch):
+    response = save(admin_client, logo=(PLAIN_SVG, "logo.svg"))
+
+    assert response.status_code == 303
+    assert fetch(lambda: db.session.get(SiteAsset, "logo").data) == PLAIN_SVG
+
+
 def test_a_served_svg_logo_may_never_run_anything(admin_client, client):
     save(admin_client, logo=(SVG, "logo.svg"))
 
@@ -313,6 +338,22 @@ def test_without_a_logo_the_header_shows_the_name_alone(client):
      "x.svg", "plain SVG"),
     (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">'
      b'<text>&a;</text></svg>', "x.svg", "plain SVG"),
+    # CSS is refused whole, since a filter on it misses escapes and new ways to fetch (issue 15).
+    (svg_of(b'<rect style="fill: u\\72l(https://evil.example/t)"/>'), "x.svg", "plain SVG"),
+    (svg_of(b'<rect style="cursor: image-set(\'https://evil.example/c.png\' 1x), auto"/>'), "x.svg",
+     "plain SVG"),
+    (svg_of(b'<style>rect { fill: u\\72l(https://evil.example/t) }</style>'), "x.svg", "plain SVG"),
+    (svg_of(b'<style>rect { fill: #000 }</style><rect/>'), "x.svg", "plain SVG"),
+    (svg_of(b'<rect style="fill: #000"/>'), "x.svg", "plain SVG"),
+    # Presentation attributes are CSS values too.
+    (svg_of(b'<rect fill="u\\72l(https://evil.example/t)"/>'), "x.svg", "plain SVG"),
+    (svg_of(b'<rect cursor="image-set(\'https://evil.example/c.png\' 1x)"/>'), "x.svg", "plain SVG"),
+    # Processing instructions (the XML declaration is not one) and document types.
+    (svg_of(b'<rect/>', b'<?xml version="1.0"?><?xml-stylesheet href="https://evil.example/a.css"?>'),
+     "x.svg", "plain SVG"),
+    (svg_of(b'<?xml-stylesheet href="https://evil.example/a.css"?><rect/>'), "x.svg", "plain SVG"),
+    (svg_of(b'<rect/>', b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+                        b'"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">'), "x.svg", "plain SVG"),
     (b'<svg xmlns="http://www.w3.org/2000/svg"><rect></svg>', "x.svg", "not well-formed"),
 ])
 def test_a_bad_logo_is_named_with_the_form_kept(admin_client, client, fetch, content, filename, problem):

@@ -196,6 +196,38 @@ def test_export_guards_formulas_in_titles_and_names(client, staff, make_user, ma
     assert values["author_name"] == "'@admin"
 
 
+def test_every_field_of_the_export_is_quoted(client, staff, make_idea):
+    idea = make_idea(title="Plain", description="")
+
+    lines = client.get("/staff/csv/ideas.csv").get_data(as_text=True)[1:].splitlines()
+
+    assert lines[0] == ",".join(f'"{column}"' for column in IDEAS_HEADER.split(","))
+    assert lines[1].startswith(f'"{idea.id}","Plain","","idea","open","","0","0","1",')
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("x;=A1+1;", "x;'=A1+1;"), ("a,@b", "a,'@b"), ("a\t+1", "a\t'+1"), ("a;\r-1", "a;'\r'-1"),
+    ("Intro\n-2+3", "Intro\n'-2+3"), ("Intro\r\n=1", "Intro\r\n'=1"), ('x;"=1+1', 'x;\'"=1+1'),
+    ("a; =b", "a; =b"), ("1-2, 3+4", "1-2, 3+4"), ("- item", "'- item"),
+])
+def test_text_where_a_spreadsheet_may_start_a_cell_gets_an_apostrophe(value, expected):
+    assert safe_cell(value) == expected
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_no_cell_is_a_formula_whatever_separator_the_spreadsheet_splits_on(client, staff, make_user,
+                                                                           make_idea, separator):
+    # German Excel splits on ";": our quotes then no longer line up, so a ";" or a line break
+    # inside a title or description starts a cell of its own.
+    make_idea(title='Tidy;=A1+1;"=2+2;', description="Steps:\n-2+3+cmd|' /C calc'!A0\n@SUM(A1)",
+              author=make_user(name="Ann,+1\tx"))
+
+    text = client.get("/staff/csv/ideas.csv").get_data(as_text=True)[1:]
+    cells = [cell for row in csv.reader(io.StringIO(text, newline=""), delimiter=separator) for cell in row]
+
+    assert [cell for cell in cells if cell.startswith(csv_export.FORMULA_STARTS)] == []
+
+
 # Who may use it.
 
 ROUTES = [("get", "/staff/csv/"), ("get", "/staff/csv/ideas.csv"), ("get", "/staff/csv/votes.csv"),
@@ -322,6 +354,13 @@ def test_apostrophe_guard_of_our_export_is_taken_off_on_import(client, staff, fe
     import_file(client, fixed)
 
     assert idea_titled(fetch, "=SUM(A1)").kind == "praise"
+
+
+@pytest.mark.parametrize("text", ["Fees; =1+1 in May", "A list:\n- first\n- second", "x,@cmd", "plain"])
+def test_every_apostrophe_our_export_adds_is_taken_off_again(text):
+    from ideas.csv_export import safe_cell, unguard_cell
+
+    assert unguard_cell(safe_cell(text)) == text
 
 
 def test_reimporting_the_same_file_changes_nothing(client, staff, fetch):

@@ -30,7 +30,7 @@ from ideas.roadmap import change_status
 from ideas.site_settings import get_setting, set_setting
 from ideas.team import vote_for_customer
 from ideas.voting import cast_vote
-from ideas.addresses import is_public_address
+from ideas.addresses import is_public_address, numeric_ipv4
 from ideas.webhooks import deliver_due_webhooks, queue_webhooks
 
 SECRET = "whsec_test_secret_0123456789"
@@ -589,6 +589,39 @@ def test_public_addresses_are_public(address):
     assert is_public_address(address) is True
 
 
+# Hosts the OS reads as IPv4 addresses though ipaddress does not: inet_aton's decimal, octal,
+# hexadecimal and short forms.
+NUMERIC_HOSTS = [
+    ("2130706433", "127.0.0.1"), ("0177.0.0.1", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("127.1", "127.0.0.1"),
+    ("0x7F000001", "127.0.0.1"), ("017700000001", "127.0.0.1"), ("10.1.1", "10.1.0.1"), ("0", "0.0.0.0"),
+    ("1.0x2.03.4", "1.2.3.4"), ("169.254.43518", "169.254.169.254"), ("134744072", "8.8.8.8"),
+    ("8.8.8.8", "8.8.8.8"),
+]
+NOT_NUMERIC_HOSTS = ["hooks.example.com", "hooks.example.com.", "localhost", "1e3", "0x7g", "1.2.3.x", "a1"]
+# They end in a number, so they are not host names either (no top-level domain is all digits).
+BROKEN_NUMERIC_HOSTS = ["256.0.0.1", "1.256.0.1", "1.2.65536", "4294967296", "1.2.3.4.5", "0189.0.0.1",
+                        "08", "0x", "example.1", "example.0x1", "1..2", "127.0.0.1."]
+
+
+@pytest.mark.parametrize("host, address", NUMERIC_HOSTS)
+def test_numeric_hosts_are_read_as_the_os_reads_them(host, address):
+    assert str(numeric_ipv4(host)) == address
+    assert socket.inet_ntoa(socket.inet_aton(host)) == address
+
+
+@pytest.mark.parametrize("host", NOT_NUMERIC_HOSTS)
+def test_host_names_are_not_numeric(host):
+    assert numeric_ipv4(host) is None
+
+
+@pytest.mark.parametrize("host", BROKEN_NUMERIC_HOSTS)
+def test_hosts_ending_in_a_number_that_are_no_address_are_refused(host):
+    with pytest.raises(ValueError):
+        numeric_ipv4(host)
+    with pytest.raises(OSError):
+        socket.inet_aton(host)
+
+
 def test_a_delivery_to_loopback_is_refused_without_the_setting(app, receiver, make_endpoint, make_idea,
                                                                fetch):
     make_endpoint(receiver.url)
@@ -823,6 +856,10 @@ BAD_ENDPOINTS = [
     ({"url": "http://[::1]/", "events": ["idea.created"]}, "url", "private or loopback"),
     ({"url": "http://localhost/", "events": ["idea.created"]}, "url", "private or loopback"),
     ({"url": "http://169.254.169.254/latest", "events": ["idea.created"]}, "url", "private or loopback"),
+    *[({"url": f"http://{host}/", "events": ["idea.created"]}, "url", "private or loopback")
+      for host in ("2130706433", "0177.0.0.1", "0x7f.1", "127.1", "169.254.43518", "012.1")],
+    *[({"url": f"http://{host}/", "events": ["idea.created"]}, "url", "valid host name")
+      for host in ("256.0.0.1", "4294967296", "1.2.3.4.5", "0189.0.0.1", "example.0x1", "127.0.0.1.")],
     ({"url": "https://hooks.example.com/"}, "events", "at least one event"),
     ({"url": "https://hooks.example.com/", "events": ["idea.deleted"]}, "events", "from the list"),
     ({"url": "https://hooks.example.com/", "events": ["idea.created"], "secret": "short"}, "secret",
@@ -858,6 +895,29 @@ def test_with_the_setting_on_a_loopback_url_may_be_saved(client, auth, people, a
     assert response.status_code == 303
     assert fetch(lambda: db.session.execute(select(WebhookEndpoint.url)).scalar_one()) == \
         "http://127.0.0.1:9000/"
+
+
+def test_a_public_address_in_decimal_may_be_saved(client, auth, people, fetch):
+    auth.login(people["admin"])
+
+    response = client.post("/admin/webhooks/new", data={"url": "http://134744072/",
+                                                        "events": ["idea.created"]})
+
+    assert response.status_code == 303
+    assert fetch(lambda: db.session.execute(select(WebhookEndpoint.url)).scalar_one()) == "http://134744072/"
+
+
+def test_with_the_setting_on_a_decimal_loopback_url_may_be_saved_but_not_a_broken_one(client, auth, people,
+                                                                                       allow_private):
+    auth.login(people["admin"])
+
+    events = ["idea.created"]
+    saved = client.post("/admin/webhooks/new", data={"url": "http://2130706433/", "events": events})
+    broken = client.post("/admin/webhooks/new", data={"url": "http://0189.0.0.1/", "events": events})
+
+    assert saved.status_code == 303
+    assert broken.status_code == 422
+    assert "valid host name" in broken.get_data(as_text=True)
 
 
 def test_the_edit_form_shows_the_endpoint_but_not_its_secret(client, auth, people, make_endpoint):
