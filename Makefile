@@ -27,7 +27,7 @@ venv-test:
 run: venv-app ## Serve the app on SQLite with demo data at http://127.0.0.1:5000 (PORT=...)
 	$(BIN)/flask --app ideas db upgrade
 	$(BIN)/flask --app ideas seed-demo --if-empty
-	$(BIN)/flask --app ideas run --debug --host 127.0.0.1 --port $(PORT)
+	FLASK_RUN_PORT=$(PORT) $(BIN)/flask --app ideas run --debug --host 127.0.0.1
 
 test: venv-test ## Install the locked dependencies, run the whole suite, then test-newest
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _env_bool(name, default=False):
@@ -22,8 +23,13 @@ class Config:
         # How many reverse proxies stand in front of the app (X-Forwarded-For is trusted that deep).
         self.PROXY_COUNT = int(env.get("PROXY_COUNT", "0"))
         self.SERVER_NAME = env.get("SERVER_NAME")
-        # Where the site is reached, for links in emails the worker sends outside any request.
-        self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000")
+        # Where the site is reached: every link in every email is built on it (ideas/links.py),
+        # never on the request's Host header, which the client chooses.
+        self.BASE_URL = env.get("BASE_URL")
+        # Host names the site answers to (comma-separated; ".example.com" allows its subdomains);
+        # empty answers to any. Production defaults to BASE_URL's host.
+        self.ALLOWED_HOSTS = [host.strip() for host in env.get("ALLOWED_HOSTS", "").split(",")
+                              if host.strip()]
         # The local hour (member's time zone, else UTC) at which daily digests go out.
         self.DIGEST_HOUR = int(env.get("DIGEST_HOUR", "8"))
         # Run the outbox worker in a thread of the development server (`make run`).
@@ -81,9 +87,11 @@ class Config:
         # (default instance/imports; with several machines, a directory they share).
         self.IMPORT_MAX_BYTES = int(env.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
         self.IMPORT_UPLOAD_DIR = env.get("IMPORT_UPLOAD_DIR")
-        # The largest request body: a bigger one is refused (413) before anything is spooled to
-        # disk. The biggest thing anyone sends is a CSV import; 1 MiB more covers the form around it.
-        self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", self.IMPORT_MAX_BYTES + 1024 * 1024))
+        # The largest request body: a bigger one is refused (413) before anything is read. Forms
+        # need far less than this; only the CSV import takes more (ideas/web/body_limits.py):
+        # its file, and 1 MiB for the form around it.
+        self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", 1024 * 1024))
+        self.IMPORT_MAX_CONTENT_LENGTH = self.IMPORT_MAX_BYTES + 1024 * 1024
 
 
 class DevelopmentConfig(Config):
@@ -96,6 +104,9 @@ class DevelopmentConfig(Config):
         if not self.SECRET_KEY:
             self.SECRET_KEY = _instance_secret(Path(instance_path))
         self.WORKER_IN_PROCESS = _env_bool("WORKER_IN_PROCESS", True)
+        # The address `flask run` serves (`make run` passes its PORT as FLASK_RUN_PORT).
+        self.BASE_URL = self.BASE_URL or "http://{}:{}".format(
+            os.environ.get("FLASK_RUN_HOST", "127.0.0.1"), os.environ.get("FLASK_RUN_PORT", "5000"))
 
 
 class TestingConfig(Config):
@@ -115,6 +126,7 @@ class TestingConfig(Config):
         self.ARGON2_PARALLELISM = 1
         self.SERVER_NAME = None
         self.BACKGROUND_WAIT = True
+        self.BASE_URL = "http://localhost"  # the test client's own address
 
 
 class ProductionConfig(Config):
@@ -128,6 +140,11 @@ class ProductionConfig(Config):
             raise RuntimeError("DATABASE_URL must be set in production")
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not _env_bool("ALLOW_SQLITE"):
             raise RuntimeError("SQLite in production needs ALLOW_SQLITE=1")
+        host = urlsplit(self.BASE_URL or "").hostname
+        if not host or urlsplit(self.BASE_URL).scheme not in ("http", "https"):
+            raise RuntimeError("BASE_URL must be set in production to the site's address, "
+                               "e.g. https://ideas.example.com: every link in every email is built on it")
+        self.ALLOWED_HOSTS = self.ALLOWED_HOSTS or [host]
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
         self.JSON_LOGS = _env_bool("JSON_LOGS", True)

@@ -13,6 +13,8 @@ from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 from .i18n import register_i18n
 from .request_log import register_request_log
 from .web import health
+from .web.body_limits import register_body_limits
+from .web.hosts import register_host_check
 from .web.numbers import register_id_converter
 from .web.privacy import register_access
 
@@ -37,6 +39,8 @@ def create_app(config_name=None, overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     register_id_converter(app.url_map)  # before any route that uses <id:…>
+    register_host_check(app)
+    register_body_limits(app)
     register_extensions(app)
     register_i18n(app)
     register_request_log(app)

@@ -19,7 +19,7 @@ import time
 from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import case, func, or_, select, update
 
@@ -27,6 +27,7 @@ from .database import claim_due, insert_from_select_ignoring_conflicts, writing
 from .branding import site_name
 from .extensions import db
 from .i18n import DEFAULT_LOCALE
+from .links import base_url, external_url
 from .mail import branded_sender, send_email
 from .models import Event, Follow, Notification, OutboxRow, User, utcnow
 from .notifications import payload_of, summary
@@ -251,15 +252,6 @@ def run_forever(app, poll_seconds=2.0, stop=None):
 
 # Email
 
-def _base_url():
-    return current_app.config["BASE_URL"].rstrip("/")
-
-
-def _external(endpoint, **values):
-    with current_app.test_request_context(base_url=_base_url()):
-        return url_for(endpoint, _external=True, **values)
-
-
 def compose_notification_email(member, rows, digest=False):
     """The email about `rows` (one event, or a digest of several) for `member`, ready to send,
     in the member's language (their setting; English when they left it to the browser)."""
@@ -272,18 +264,18 @@ def _compose(member, rows, digest):
     for row in rows:
         payload = payload_of(row.event)
         if row.event.kind == "changelog" and payload.get("entry_id"):
-            link = _external("changelog.show", entry_id=payload["entry_id"])
+            link = external_url("changelog.show", entry_id=payload["entry_id"])
         elif row.event.idea_id and row.event.kind != "withdrawn":
-            link = _external("ideas.show", idea_id=row.event.idea_id)
+            link = external_url("ideas.show", idea_id=row.event.idea_id)
         else:  # a withdrawn idea's page exists only for staff
-            link = _external("board.index")
+            link = external_url("board.index")
         items.append(dict(kind=row.event.kind, payload=payload, link=link,
                           summary=summary(row.event.kind, payload), created_at=row.event.created_at))
-    unsubscribe = _external("notifications.unsubscribe", token=unsubscribe_token(member))
+    unsubscribe = external_url("notifications.unsubscribe", token=unsubscribe_token(member))
     context = dict(member=member, items=items, digest=digest, unsubscribe_url=unsubscribe,
-                   settings_url=_external("account.notification_settings"),
+                   settings_url=external_url("account.notification_settings"),
                    site_name=site_name())
-    domain = _base_url().split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
+    domain = base_url().split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
     return dict(
         to=member.email,
         subject=render_template("email/notification_subject.txt", **context).strip(),

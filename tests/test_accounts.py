@@ -349,6 +349,30 @@ def test_forgotten_password_emails_a_reset_link_over_smtp(mail_client, make_user
     assert emailed_link(message, "/auth/reset/")
 
 
+@pytest.mark.parametrize("headers", [{"Host": "evil.example"}, {"X-Forwarded-Host": "evil.example"}],
+                         ids=["host", "forwarded-host"])
+def test_a_reset_link_is_on_base_url_whatever_host_the_request_names(mail_app, make_user, smtp_server,
+                                                                     headers):
+    mail_app.config.update(BASE_URL="https://ideas.example.com", PROXY_COUNT=1)
+    member = make_user()
+
+    mail_app.test_client().post("/auth/forgot", data={"email": member.email}, headers=headers)
+
+    body = smtp_server.messages[0].get_body(("plain",)).get_content()
+    assert "https://ideas.example.com/auth/reset/" in body
+    assert "evil.example" not in body
+
+
+def test_the_confirmation_link_is_on_base_url_whatever_host_the_request_names(mail_app, smtp_server):
+    mail_app.config["BASE_URL"] = "https://ideas.example.com"
+
+    mail_app.test_client().post("/auth/signup", data=SIGN_UP, headers={"Host": "evil.example"})
+
+    body = smtp_server.messages[0].get_body(("plain",)).get_content()
+    assert "https://ideas.example.com/auth/confirm/" in body
+    assert "evil.example" not in body
+
+
 def test_forgotten_password_for_an_unknown_email_sends_nothing_but_answers_the_same(
         mail_client, make_user, smtp_server):
     known = mail_client.post("/auth/forgot", data={"email": make_user().email},

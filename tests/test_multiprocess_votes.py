@@ -132,6 +132,7 @@ def server_env(database, port):
     env.update(
         IDEAS_ENV="production", SECRET_KEY=secrets.token_hex(32), DATABASE_URL=database,
         ALLOW_SQLITE="1", WORKER_IN_PROCESS="0", HOST="127.0.0.1", PORT=str(port),
+        BASE_URL=f"http://127.0.0.1:{port}",
         WEB_CONCURRENCY=str(WORKERS), THREADS=str(THREADS), PYTHONUNBUFFERED="1",
         RATELIMIT_VOTE="100000 per minute", RATELIMIT_LOGIN="100000 per minute",
         ARGON2_TIME_COST="1", ARGON2_MEMORY_COST="8", ARGON2_PARALLELISM="1",

@@ -130,7 +130,8 @@ def production_env(monkeypatch, database_url):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ALLOW_SQLITE", "1")
     monkeypatch.setenv("RATELIMIT_ENABLED", "0")
-    for name in ("REDIS_URL", "SERVER_NAME", "PREFERRED_URL_SCHEME", "IDEAS_ENV"):
+    monkeypatch.setenv("BASE_URL", "https://ideas.example.com")
+    for name in ("REDIS_URL", "SERVER_NAME", "PREFERRED_URL_SCHEME", "IDEAS_ENV", "ALLOWED_HOSTS"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -145,7 +146,7 @@ def production_app(production_env):
 
 
 def test_production_cookies_are_secure_and_https_is_required(production_app):
-    response = production_app.test_client().get("/auth/login", base_url="https://localhost")
+    response = production_app.test_client().get("/auth/login", base_url="https://ideas.example.com")
 
     assert response.status_code == 200
     cookie = cookie_named(response, "session")  # the CSRF token lives in the session
@@ -161,9 +162,12 @@ def test_production_cookies_are_secure_and_https_is_required(production_app):
     pytest.param({"DATABASE_URL": None}, "DATABASE_URL", id="no-database"),
     pytest.param({"ALLOW_SQLITE": None}, "ALLOW_SQLITE", id="sqlite-not-allowed"),
     pytest.param({"ALLOW_SQLITE": "0"}, "ALLOW_SQLITE", id="sqlite-refused"),
+    pytest.param({"BASE_URL": None}, "BASE_URL", id="no-base-url"),
+    pytest.param({"BASE_URL": "ideas.example.com"}, "BASE_URL", id="base-url-without-scheme"),
 ])
 def test_production_refuses_to_start_without_its_settings(monkeypatch, tmp_path, env, problem):
     monkeypatch.setenv("SECRET_KEY", "a-production-secret")
+    monkeypatch.setenv("BASE_URL", "https://ideas.example.com")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ideas.sqlite'}")
     monkeypatch.setenv("ALLOW_SQLITE", "1")
     for name, value in env.items():
@@ -174,6 +178,30 @@ def test_production_refuses_to_start_without_its_settings(monkeypatch, tmp_path,
 
     with pytest.raises(RuntimeError, match=problem):
         create_app("production")
+
+
+@pytest.mark.parametrize("host", ["evil.example", "10.0.0.7", "ideas.example.com.evil.example"])
+def test_production_answers_only_to_its_own_host_names(production_app, host):
+    response = production_app.test_client().get("/", base_url=f"https://{host}")
+
+    assert response.status_code == 400
+    assert "does not answer to that host name" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_checks_answer_a_load_balancer_calling_an_ip_address(production_app, path):
+    response = production_app.test_client().get(path, base_url="http://10.0.0.7:8000")
+
+    assert response.status_code == 200
+
+
+def test_allowed_hosts_may_name_more_than_base_urls(production_env, monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "ideas.example.com, .acme.test")
+    app = create_app("production")
+    client = app.test_client()
+
+    assert client.get("/", base_url="https://feedback.acme.test").status_code == 200
+    assert client.get("/", base_url="https://evil.example").status_code == 400
 
 
 # -- CSRF ------------------------------------------------------------------------------------------
@@ -539,14 +567,38 @@ def test_a_sign_in_attempt_for_an_unknown_address_checks_a_password_hash_too(cli
 
 # Request bodies larger than MAX_CONTENT_LENGTH are refused before they are read.
 
-def test_the_body_limit_leaves_room_for_the_largest_csv_import_and_follows_the_environment(monkeypatch):
+def test_the_body_limit_is_small_and_only_the_csv_import_takes_more(monkeypatch):
     from config import TestingConfig
 
     monkeypatch.delenv("MAX_CONTENT_LENGTH", raising=False)
     monkeypatch.setenv("IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
-    assert TestingConfig().MAX_CONTENT_LENGTH == 21 * 1024 * 1024
+    assert TestingConfig().MAX_CONTENT_LENGTH == 1024 * 1024
+    assert TestingConfig().IMPORT_MAX_CONTENT_LENGTH == 21 * 1024 * 1024
     monkeypatch.setenv("MAX_CONTENT_LENGTH", "5000000")
     assert TestingConfig().MAX_CONTENT_LENGTH == 5_000_000
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/signup", "/auth/forgot", "/auth/code"])
+def test_an_anonymous_two_megabyte_post_is_refused_before_it_is_read(client, path):
+    response = client.post(path, data=b"x=" + b"y" * (2 * 1024 * 1024),
+                           content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 413
+    assert "which takes files of at most 1 MB" in response.get_data(as_text=True)
+
+
+def test_a_csv_import_larger_than_the_site_wide_limit_is_read(client, auth, make_user):
+    auth.login(make_user(role="staff"))
+    rows = "".join(f"{n},Idea number {n} {'padding ' * 20},idea,open,ada@example.com\r\n"
+                   for n in range(1, 9000))
+    upload = ("id,title,kind,status,author_email\r\n" + rows).encode()
+    assert len(upload) > 1024 * 1024
+
+    response = client.post("/staff/csv/import", data={"file": (io.BytesIO(upload), "ideas.csv")},
+                           content_type="multipart/form-data")
+
+    assert response.status_code == 200
+    assert 'name="token"' in response.get_data(as_text=True)
 
 
 def test_a_too_large_upload_answers_413_with_a_page_and_changes_nothing(app, client, auth, make_user, fetch):

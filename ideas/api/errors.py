@@ -1,5 +1,5 @@
 """Every error under /api/v1 is JSON: {"error": {"code", "message", "fields"}}."""
-from flask import current_app, jsonify
+from flask import jsonify, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -56,7 +56,7 @@ def http_error_json(error):
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     message = error.description if _own_description(error) else MESSAGES.get(status, error.description)
     if status == 413:
-        message = (f"The request body is larger than the {current_app.config['MAX_CONTENT_LENGTH']} bytes "
+        message = (f"The request body is larger than the {request.max_content_length} bytes "
                    "this site accepts.")
     return error_response(status, CODES.get(status, f"http_{status}"), message, headers=headers)
 

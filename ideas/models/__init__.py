@@ -1,5 +1,5 @@
 """The data model, one module per area."""
-from .access import Invitation, SignInCode, SiteAsset
+from .access import Invitation, SignInCode, SiteAsset, Throttle
 from .activity import COMMENT_MAX, Comment, Follow, Vote
 from .changelog import (
     ANNOUNCEMENT_TARGETS, ENTRY_TITLE_MAX, Announcement, ChangelogEntry, changelog_entry_ideas,
@@ -25,5 +25,5 @@ __all__ = [
     "EMAIL_MODES", "utcnow", "ROLES", "User", "ANNOUNCEMENT_TARGETS", "ENTRY_TITLE_MAX",
     "Announcement", "ChangelogEntry", "changelog_entry_ideas", "DELIVERY_STATES", "IMPORT_KINDS",
     "WEBHOOK_EVENTS", "ApiKey", "ImportedRecord", "WebhookDelivery", "WebhookEndpoint",
-    "Invitation", "SignInCode", "SiteAsset",
+    "Invitation", "SignInCode", "SiteAsset", "Throttle",
 ]

@@ -1,4 +1,5 @@
-"""Who may come in: one-time sign-in codes, invitations from staff, and the site's uploaded logo."""
+"""Who may come in: one-time sign-in codes, invitations from staff, throttles on guessing and on
+account emails, and the site's uploaded logo."""
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
@@ -48,6 +49,20 @@ class Invitation(db.Model):
         if self.accepted_at is not None:
             return "accepted"
         return "revoked" if self.revoked_at is not None else "pending"
+
+
+class Throttle(db.Model):
+    """How often something keyed on an email address happened lately: wrong passwords for it, or
+    reset emails sent to it. Keyed by a hash of the address, which exists whether or not an
+    account does, so a throttle says nothing about which addresses have one."""
+
+    __tablename__ = "throttles"
+    __table_args__ = (CheckConstraint("hits >= 0", name="hits_positive"),)
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "<kind>:<sha256 of the address>"
+    hits: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SiteAsset(db.Model):

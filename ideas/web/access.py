@@ -16,6 +16,7 @@ from ..branding import site_name
 from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import browser_locale
+from ..links import external_url
 from ..models import Invitation
 from .auth import address_limit, send_account_email
 from .background import run_in_background
@@ -166,8 +167,7 @@ def invitations():
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            link = url_for("access.accept_invitation", token=access.invitation_token(invitation),
-                           _external=True)
+            link = external_url("access.accept_invitation", token=access.invitation_token(invitation))
             days = access.INVITATION_LIFETIME.days
             if send_account_email(invitation.email, _("You are invited to %(site)s", site=site_name()),
                                   "invitation", invitation=invitation, inviter=current_user, link=link,

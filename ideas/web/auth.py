@@ -1,15 +1,17 @@
 """Signing up, in and out; forgotten passwords; confirming an address."""
+import math
 import smtplib
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, throttles
 from ..access import sign_up_member
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import address_key, db, limiter
 from ..i18n import browser_locale
+from ..links import external_url
 from ..mail import send_template
 from .background import run_in_background
 from .forms import (
@@ -27,7 +29,7 @@ def address_limit(name):
 
 def send_confirmation_email(member):
     """Email the member a link that confirms their address; False when mail is down."""
-    link = url_for("auth.confirm", token=accounts.confirmation_token(member), _external=True)
+    link = external_url("auth.confirm", token=accounts.confirmation_token(member))
     return send_account_email(member.email, _l("Confirm your email address"), "confirm", member=member,
                               link=link)
 
@@ -70,21 +72,39 @@ def signup():
 @bp.route("/login", methods=["GET", "POST"])
 @address_limit("RATELIMIT_LOGIN")
 def login():
-    """Sign in with email and password."""
+    """Sign in with email and password; an account guessed at too often pauses (429)."""
     form = LoginForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        try:
-            member = accounts.authenticate(form.email.data, form.password.data)
-        except NotAllowed as refusal:
-            member = None
-            form.form_errors.append(refusal.message)
-        if member is not None:
-            db.session.commit()
-            login_user(member, remember=form.remember.data)
-            return see_other(next_url(url_for("board.index")))
-        elif not form.form_errors:
-            form.form_errors.append(_("That email and password do not match an account."))
+    if not form.validate_on_submit():
+        return render_form("auth/login.html", form=form)
+    pause = throttles.sign_in_pause(form.email.data)
+    if pause is not None:
+        return _paused(form, pause)
+    try:
+        member = accounts.authenticate(form.email.data, form.password.data)
+    except NotAllowed as refusal:
+        member = None
+        form.form_errors.append(refusal.message)
+    if member is not None:
+        throttles.forget_wrong_passwords(form.email.data)
+        db.session.commit()
+        login_user(member, remember=form.remember.data)
+        return see_other(next_url(url_for("board.index")))
+    if not form.form_errors:
+        throttles.record_wrong_password(form.email.data)
+        db.session.commit()
+        form.form_errors.append(_("That email and password do not match an account."))
     return render_form("auth/login.html", form=form)
+
+
+def _paused(form, pause):
+    """The form again, 429, saying how long this account's password cannot be tried."""
+    minutes = max(1, math.ceil(pause.total_seconds() / 60))
+    form.form_errors.append(ngettext(
+        "Too many wrong passwords for this account. Try again in %(num)s minute, or sign in with "
+        "an emailed code.", "Too many wrong passwords for this account. Try again in %(num)s "
+        "minutes, or sign in with an emailed code.", minutes))
+    return (render_template("auth/login.html", form=form), 429,
+            {"Retry-After": str(math.ceil(pause.total_seconds()))})
 
 
 @bp.post("/logout")
@@ -110,10 +130,12 @@ def forgot_password():
 
 
 def email_reset_link(email):
-    """Email a reset link to the account using `email`, if one does (runs after the answer)."""
+    """Email a reset link to the account using `email`, if one does and the address has not had
+    RESET_EMAILS_PER_HOUR already (runs after the answer; counted for any address alike)."""
+    allowed = throttles.may_send_reset_email(email)
     member = accounts.find_member_by_email(email)
-    if member is not None:
-        link = url_for("auth.reset_password", token=accounts.password_reset_token(member), _external=True)
+    if member is not None and allowed:
+        link = external_url("auth.reset_password", token=accounts.password_reset_token(member))
         send_account_email(member.email, _l("Reset your password"), "reset_password", member=member,
                            link=link)
 
@@ -130,6 +152,7 @@ def reset_password(token):
     if form.validate_on_submit():
         accounts.set_password(member, form.password.data)
         accounts.confirm_email(member)  # the link proved the member reads this inbox
+        throttles.forget_wrong_passwords(member.email)
         db.session.commit()
         login_user(member)
         flash(_("Your password is changed; other sessions were signed out."), "success")

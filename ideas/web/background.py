@@ -3,8 +3,8 @@
 Account emails that go out only when an address has an account ("we emailed you if it does")
 must not make the answer slower when it does: the request hands the whole job, the look-up
 included, to this thread whatever the address, and answers at once. The job runs in a request
-context like the one that asked (same host and script root for links, same language), on its
-own database session.
+context like the one that asked (same language), on its
+own database session, on BASE_URL.
 
 The queue lives in memory: a process that dies with jobs waiting loses them (the person asks
 again). Threads of a pool are joined when the interpreter exits, so a clean shutdown (gunicorn's
@@ -17,7 +17,7 @@ import threading
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 
-from flask import after_this_request, current_app, request
+from flask import after_this_request, current_app
 from flask_babel import force_locale
 
 from ..database import writing
@@ -50,7 +50,7 @@ def run_in_background(job, *args):
     rest of the answer and slow it down, which is what it is there to hide. The caller ends its
     transaction first: the job writes on its own session, and SQLite lets one writer at a time."""
     app = current_app._get_current_object()
-    work = (_run, app, request.url_root, current_locale(), job, args)
+    work = (_run, app, current_locale(), job, args)
     if app.config["BACKGROUND_WAIT"]:
         _submit(app, *work).result()
         return
@@ -75,8 +75,9 @@ def _forget(app, future):
         app.extensions.get(_PENDING, set()).discard(future)
 
 
-def _run(app, url_root, locale, job, args):
-    with app.test_request_context(base_url=url_root), force_locale(locale), writing():
+def _run(app, locale, job, args):
+    # On BASE_URL, never the asking request's Host: the client chooses that header.
+    with app.test_request_context(base_url=app.config["BASE_URL"]), force_locale(locale), writing():
         try:
             job(*args)
             db.session.commit()

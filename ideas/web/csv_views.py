@@ -23,6 +23,7 @@ from ..csv_import import (
 from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import STATUS_NAMES as STATUS_LABELS, format_count
+from .body_limits import accepts_body_up_to
 from .responses import render_invalid, see_other
 from .staff import staff_required
 
@@ -82,6 +83,7 @@ def export_votes():
 
 @bp.post("/import")
 @staff_required
+@accepts_body_up_to("IMPORT_MAX_CONTENT_LENGTH")
 def dry_run():
     """Read the uploaded file and show what importing it would do; nothing is written yet."""
     try:

@@ -1,5 +1,5 @@
 """Errors as pages for browsers and as small notices for htmx."""
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
@@ -21,7 +21,7 @@ MESSAGES = {
 
 def too_large_message():
     """What a 413 tells a person: the limit, in megabytes."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    limit = request.max_content_length or 0
     return _("What you sent is too large for this site, which takes files of at most %(size)s MB. "
              "Go back and send less, or a smaller file.", size=max(round(limit / (1024 * 1024)), 1))
 
