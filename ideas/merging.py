@@ -32,6 +32,11 @@ def merge_ideas(actor, source, target):
         if idea.withdrawn_at is not None:
             raise InvalidInput(_("Withdrawn."), {"into": _("#%(id)s was withdrawn by its author.",
                                                            id=idea.id)})
+    # The duplicate's page and its backers' notices name the survivor: it must be public.
+    if target.hidden_at is not None or target.awaiting_approval:
+        raise InvalidInput(_("Not public."), {"into": _(
+            "#%(id)s is hidden or waiting for approval; merge into an idea everyone can see.",
+            id=target.id)})
     now = utcnow()
     merge = Merge(source_id=source.id, target_id=target.id, actor_id=actor.id,
                   source_status=source.status, created_at=now)

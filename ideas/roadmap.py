@@ -48,6 +48,9 @@ def change_status(actor, idea, status, note=""):
         problems["status"] = _("Choose one of the statuses on the list.")
     elif status == idea.status:
         problems["status"] = _("The idea is already %(status)s.", status=STATUS_NAMES[idea.status].lower())
+        if note:  # a note alone would tell every follower that nothing changed
+            problems["note"] = _("To say something without changing the status, post an official "
+                                 "response or an internal note.")
     if status == "declined" and not note:
         problems["note"] = _("Say why the idea is declined: customers will read this reason.")
     if len(note) > NOTE_MAX or "\x00" in note:

@@ -13,7 +13,7 @@ from ideas.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from ideas.extensions import db
 from ideas.following import follow_idea, unfollow_idea
 from ideas.merging import merge_ideas, undo_merge
-from ideas.models import AuditEntry, Follow, Idea, TimelineEntry, User, Vote
+from ideas.models import AuditEntry, Follow, Idea, TimelineEntry, User, Vote, utcnow
 from ideas.proposals import propose_idea
 from ideas.roadmap import change_status
 from ideas.voting import cast_vote, trending_score, withdraw_vote
@@ -231,6 +231,18 @@ def test_merging_into_itself_or_with_a_merged_idea_is_refused(app, staff, make_i
 
     with pytest.raises(InvalidInput):
         merge(app, staff, source, target)
+
+
+@pytest.mark.parametrize("state", [{"hidden_at": utcnow()}, {"awaiting_approval": True},
+                                   {"withdrawn_at": utcnow()}], ids=["hidden", "waiting", "withdrawn"])
+def test_merging_into_an_idea_the_public_cannot_see_is_refused(app, fetch, staff, make_idea, state):
+    duplicate, survivor = make_idea(title="Dark theme"), make_idea(title="Add a dark mode", **state)
+
+    with pytest.raises(InvalidInput) as refusal:
+        merge(app, staff, duplicate, survivor)
+
+    assert f"#{survivor.id}" in refusal.value.fields["into"]
+    assert fetch(lambda: db.session.get(Idea, duplicate.id).status) == "open"
 
 
 def test_undo_of_an_idea_that_is_not_merged_is_refused(app, staff, pair):

@@ -62,6 +62,33 @@ def test_declining_without_a_reason_is_refused_and_keeps_the_form(client, staff,
     assert timeline(fetch, idea.id) == []
 
 
+def test_the_status_select_starts_on_the_current_status(client, staff, make_idea):
+    idea = make_idea(status="planned")
+
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+
+    assert '<option selected value="planned">' in page
+    assert '<option selected value="open">' not in page
+
+
+def test_a_note_without_a_change_of_status_is_refused_and_tells_no_one(client, staff, make_idea, fetch):
+    from ideas.models import Event
+
+    idea = make_idea(status="planned")
+
+    response = client.post(f"/ideas/{idea.id}/status", data={"status": "planned", "note": "Still on it."})
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The idea is already planned." in body
+    assert "post an official response or an internal note" in body
+    assert "Still on it." in body  # the note typed is kept
+    assert fetch(lambda: db.session.get(Idea, idea.id).status) == "planned"
+    assert timeline(fetch, idea.id) == []
+    assert fetch(lambda: db.session.scalar(select(func.count()).select_from(Event)
+                                           .where(Event.kind == "status_changed"))) == 0
+
+
 def test_staff_cannot_set_merged_by_hand(client, staff, make_idea, fetch):
     idea = make_idea()
 

@@ -88,7 +88,7 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
     if is_staff(current_user):
         staff = dict(
             action_form=ActionForm(),
-            status_form=staff_forms.get("status_form") or StatusForm(formdata=None),
+            status_form=staff_forms.get("status_form") or StatusForm(formdata=None, status=idea.status),
             merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
             vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
         )
