@@ -30,7 +30,7 @@ from .i18n import DEFAULT_LOCALE
 from .links import base_url, external_url
 from .mail import branded_sender, send_email
 from .models import Event, Follow, Notification, OutboxRow, User, utcnow
-from .notifications import payload_of, summary
+from .notifications import hidden_from_member, payload_of, summary
 from .unsubscribe import unsubscribe_token
 from .webhooks import deliver_due_webhooks
 
@@ -113,6 +113,7 @@ def _no_email_rules():
         Follow.user_id == OutboxRow.user_id, Follow.idea_id == idea_of_event, Follow.level == "all"
     ).correlate(OutboxRow)
     return (
+        ("skipped", "hidden by the team since", hidden_from_member(OutboxRow.event_id, OutboxRow.user_id)),
         ("skipped", "address not confirmed", _members_where(User.email_confirmed_at.is_(None))),
         ("skipped", "member chose no email", _members_where(User.email_mode == "never")),
         ("skipped", "member follows status changes only",
@@ -335,10 +336,18 @@ def send_due_digests(now=None):
     for member in waiting:
         if not digest_due(member, now, hour):
             continue
+        db.session.execute(  # what the team hid since it was queued stays out of the digest
+            update(OutboxRow).where(OutboxRow.user_id == member.id, OutboxRow.email_state == "digest",
+                                    hidden_from_member(OutboxRow.event_id, OutboxRow.user_id))
+            .values(email_state="skipped", last_error="hidden by the team since"),
+            execution_options={"synchronize_session": False})
         rows = db.session.execute(
             select(OutboxRow).where(OutboxRow.user_id == member.id,
                                     OutboxRow.email_state == "digest").order_by(OutboxRow.id)
         ).scalars().all()
+        if not rows:
+            db.session.commit()
+            continue
         message = compose_notification_email(member, rows, digest=True)
         db.session.commit()  # never hold SQLite's write lock while talking to the mail server
         try:

@@ -8,11 +8,13 @@ import json
 from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 
 from .extensions import db
 from .i18n import STATUS_NAMES
-from .models import Event, Follow, Notification, OutboxRow, Vote, utcnow
+from .models import Comment, Event, Follow, Idea, Notification, OutboxRow, User, Vote, utcnow
+
+STAFF_ROLES = ("staff", "admin")
 
 # Events every follower hears of; ordinary comments only reach followers at level "all".
 FOLLOWER_EVENTS = ("status_changed", "official_response", "merged", "changelog", "announcement")
@@ -24,7 +26,7 @@ def record_event(kind, actor, idea=None, **payload):
         payload.setdefault("idea_id", idea.id)
         payload.setdefault("title", idea.title)
     event = Event(kind=kind, idea_id=idea.id if idea is not None else None,
-                  actor_id=actor.id if actor is not None else None,
+                  comment_id=payload.get("comment_id"), actor_id=actor.id if actor is not None else None,
                   payload=json.dumps(payload, default=str), created_at=utcnow())
     db.session.add(event)
     db.session.flush()
@@ -37,6 +39,9 @@ def _queue(event, member_ids, exclude=None):
     chosen = select(ids.c.user_id).distinct()
     if exclude is not None:
         chosen = chosen.where(ids.c.user_id != exclude.id)
+    if event.idea_id is not None and db.session.get(Idea, event.idea_id).hidden_at is not None:
+        # What happens on a hidden idea is for the team's eyes only.
+        chosen = chosen.where(ids.c.user_id.in_(select(User.id).where(User.role.in_(STAFF_ROLES))))
     now = utcnow()
     rows = select(
         literal(event.id), chosen.subquery().c.user_id, literal(False), literal("pending"),
@@ -77,24 +82,49 @@ def notify_members(kind, actor, member_ids, idea=None, **payload):
     return event
 
 
+# What a member may still read
+
+def hidden_event(event_id):
+    """SQL: true when the event's idea is hidden, or the comment it quotes is hidden or deleted,
+    now (the payload keeps what was said at the time, so it must not outlive the moderation)."""
+    idea_hidden = select(Idea.id).join(Event, Event.idea_id == Idea.id).where(
+        Event.id == event_id, Idea.hidden_at.is_not(None)).correlate_except(Event, Idea)
+    comment_gone = select(Comment.id).join(Event, Event.comment_id == Comment.id).where(
+        Event.id == event_id, or_(Comment.hidden_at.is_not(None), Comment.deleted_at.is_not(None))
+    ).correlate_except(Event, Comment)
+    return or_(idea_hidden.exists(), comment_gone.exists())
+
+
+def hidden_from_member(event_id, user_id):
+    """SQL: true when the event is hidden and the member is not staff, who see everything."""
+    staff = (select(User.id).where(User.id == user_id, User.role.in_(STAFF_ROLES))
+             .correlate_except(User).exists())
+    return ~staff & hidden_event(event_id)
+
+
 # The in-app inbox
 
 def inbox(member):
-    """A select of the member's notifications, newest first."""
-    return (select(Notification).where(Notification.user_id == member.id)
-            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    """A select of the member's notifications they may still read, newest first."""
+    statement = select(Notification).where(Notification.user_id == member.id)
+    if not member.is_staff:
+        statement = statement.where(~hidden_event(Notification.event_id))
+    return statement.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
 def unread_count(member):
     """How many of the member's notifications are unread (every page's header asks)."""
-    return db.session.execute(_unread_count(), {"member_id": member.id}).scalar_one()
+    return db.session.execute(_unread_count(member.is_staff), {"member_id": member.id}).scalar_one()
 
 
 @lru_cache(maxsize=None)
-def _unread_count():
-    """unread_count's statement, built once."""
-    return select(func.count()).where(Notification.user_id == bindparam("member_id"),
-                                      Notification.read_at.is_(None))
+def _unread_count(sees_everything):
+    """unread_count's statement for staff or for members, built once."""
+    statement = select(func.count()).where(Notification.user_id == bindparam("member_id"),
+                                           Notification.read_at.is_(None))
+    if not sees_everything:
+        statement = statement.where(~hidden_event(Notification.event_id))
+    return statement
 
 
 def mark_all_read(member):
