@@ -1,6 +1,7 @@
 """Settings for each environment. Values come from the environment; nothing is read at import."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -80,6 +81,8 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
+        # How long "remember me" keeps a member signed in on that browser.
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=int(env.get("REMEMBER_DAYS", "30")))
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.JSON_LOGS = _env_bool("JSON_LOGS", False)

@@ -307,6 +307,43 @@ def test_remember_me_sets_a_remember_cookie_only_when_asked(client, make_user, r
     assert (client.get_cookie("remember_token") is not None) is remember
 
 
+def test_remember_me_lasts_thirty_days_unless_configured(app, client, make_user):
+    from datetime import datetime, timedelta, timezone
+
+    sign_in(client, make_user(), remember=True)
+
+    lasts = client.get_cookie("remember_token").expires - datetime.now(timezone.utc)
+    assert timedelta(days=29) < lasts <= timedelta(days=30)
+
+
+def test_remember_days_follows_the_environment(monkeypatch):
+    from datetime import timedelta
+
+    from config import TestingConfig
+
+    monkeypatch.setenv("REMEMBER_DAYS", "7")
+
+    assert TestingConfig().REMEMBER_COOKIE_DURATION == timedelta(days=7)
+
+
+@pytest.mark.parametrize("how", ["password", "code"])
+def test_signing_in_starts_a_new_session(mail_client, make_user, smtp_server, how):
+    member = make_user()
+    with mail_client.session_transaction() as before:
+        before["csrf_token"] = "planted-before-sign-in"
+
+    if how == "password":
+        sign_in(mail_client, member)
+    else:
+        mail_client.post("/auth/code", data={"email": member.email})
+        code = re.search(r"\b(\d{6})\b", smtp_server.messages[-1].get_body(("plain",)).get_content())
+        mail_client.post("/auth/code/enter", data={"email": member.email, "code": code.group(1)})
+
+    with mail_client.session_transaction() as after:
+        assert after.get("csrf_token") != "planted-before-sign-in"
+        assert "_user_id" in after
+
+
 def test_signing_out_ends_the_session(client, make_user):
     sign_in(client, make_user())
 

@@ -3,7 +3,7 @@ staff invitations, the admins' access settings, members' personal feed tokens.""
 
 from flask import Blueprint, flash, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from wtforms import (
     BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, StringField,
     TextAreaField,
@@ -18,7 +18,7 @@ from ..extensions import db
 from ..i18n import browser_locale
 from ..links import external_url
 from ..models import Invitation
-from .auth import address_limit, send_account_email
+from .auth import address_limit, send_account_email, start_session
 from .background import run_in_background
 from .forms import Form, ActionForm, _strip, apply_domain_errors
 from .responses import next_url, render_form, see_other
@@ -110,8 +110,7 @@ def enter_code():
         member = access.redeem_sign_in_code(form.email.data, form.code.data)
         db.session.commit()  # a wrong try is counted too
         if member is not None:
-            session.pop(CODE_EMAIL, None)
-            login_user(member, remember=form.remember.data)
+            start_session(member, remember=form.remember.data)
             return see_other(next_url(url_for("board.index")))
         form.code.errors = list(form.code.errors) + [WRONG_CODE]
     return render_form("auth/code_enter.html", form=form)
@@ -140,7 +139,7 @@ def accept_invitation():
         else:
             accounts.keep_signup_language(member, browser_locale())
             db.session.commit()
-            login_user(member)
+            start_session(member)
             flash(_("Welcome to %(site)s!", site=site_name()), "success")
             return see_other(url_for("board.index"))
     return render_form("auth/invitation.html", form=form, invitation=invitation, token=token)

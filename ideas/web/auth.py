@@ -2,7 +2,7 @@
 import math
 import smtplib
 
-from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask import Blueprint, current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -25,6 +25,13 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 def address_limit(name):
     """The `name` limit on POSTs, counted per address (forms that create or enter accounts)."""
     return limiter.limit(lambda: current_app.config[name], methods=["POST"], key_func=address_key)
+
+
+def start_session(member, remember=False):
+    """Sign `member` in on a fresh session: nothing kept from before signing in survives, the
+    CSRF token among it, so a token or session planted before sign-in is worth nothing after."""
+    session.clear()
+    login_user(member, remember=remember)
 
 
 def send_confirmation_email(member):
@@ -59,7 +66,7 @@ def signup():
         else:
             accounts.keep_signup_language(member, browser_locale())
             db.session.commit()
-            login_user(member)
+            start_session(member)
             if send_confirmation_email(member):
                 flash(_("Welcome! We sent you a link to confirm your email address."), "success")
             else:
@@ -87,7 +94,7 @@ def login():
     if member is not None:
         throttles.forget_wrong_passwords(form.email.data)
         db.session.commit()
-        login_user(member, remember=form.remember.data)
+        start_session(member, remember=form.remember.data)
         return see_other(next_url(url_for("board.index")))
     if not form.form_errors:
         throttles.record_wrong_password(form.email.data)
@@ -109,8 +116,9 @@ def _paused(form, pause):
 
 @bp.post("/logout")
 def logout():
-    """Sign out of this browser."""
-    logout_user()
+    """Sign out of this browser; nothing of the session is kept."""
+    session.clear()
+    logout_user()  # after clearing: it leaves the note that the remember cookie must go
     flash(_("You are signed out."), "info")
     return see_other(url_for("board.index"))
 
@@ -154,7 +162,7 @@ def reset_password(token):
         accounts.confirm_email(member)  # the link proved the member reads this inbox
         throttles.forget_wrong_passwords(member.email)
         db.session.commit()
-        login_user(member)
+        start_session(member)
         flash(_("Your password is changed; other sessions were signed out."), "success")
         return see_other(url_for("board.index"))
     return render_form("auth/reset.html", form=form, token=token)
