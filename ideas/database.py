@@ -125,10 +125,12 @@ def _insert(model):
 
 
 def insert_ignore(model, **values):
-    """Insert a row unless it breaks a unique constraint; True when a row was inserted."""
+    """Insert a row of `model` (or a Table) unless it breaks a unique constraint; True when a
+    row was inserted."""
     db.session.flush()
-    key = model.__table__.primary_key.columns.values()[0]
-    statement = _insert(model.__table__).values(**values).on_conflict_do_nothing().returning(key)
+    table = getattr(model, "__table__", model)
+    key = table.primary_key.columns.values()[0]
+    statement = _insert(table).values(**values).on_conflict_do_nothing().returning(key)
     # rowcount is unreliable with RETURNING on some drivers; a returned row is not.
     return db.session.connection().execute(statement).first() is not None
 

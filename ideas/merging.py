@@ -1,7 +1,8 @@
 """Merging duplicates, and undoing a merge from its ledger.
 
 Merging A into B moves A's votes to B, except for members who already back B (their A vote is
-removed: they count once); A's followers follow B, except those who unfollowed B. Every row moved,
+removed: they count once); A's followers follow B, except those who unfollowed B; A's tags are
+added to B. Every row moved,
 removed or added is written to the merge's ledger. Undo reads the ledger back: rows that changed
 since the merge (a vote withdrawn afterwards) stay as they are now.
 """
@@ -13,7 +14,7 @@ from . import audit
 from .database import add_to_counter, insert_ignore
 from .errors import Conflict, InvalidInput
 from .extensions import db
-from .models import Comment, Follow, Idea, Merge, MergeLedgerRow, Vote, utcnow
+from .models import Comment, Follow, Idea, Merge, MergeLedgerRow, Vote, idea_tags, utcnow
 from .notifications import notify_followers
 from .roadmap import add_timeline_entry
 from .voting import refresh_trending
@@ -76,6 +77,14 @@ def merge_ideas(actor, source, target):
             db.session.add(MergeLedgerRow(merge_id=merge.id, row_kind="follow_added",
                                           user_id=user_id, follow_updated_at=now))
 
+    # The duplicate's tags describe the survivor too: its reports were about the same thing.
+    for tag_id in db.session.execute(
+            select(idea_tags.c.tag_id).where(idea_tags.c.idea_id == source.id)).scalars().all():
+        if insert_ignore(idea_tags, idea_id=target.id, tag_id=tag_id):
+            db.session.add(MergeLedgerRow(merge_id=merge.id, row_kind="tag_added", user_id=actor.id,
+                                          tag_id=tag_id))
+    db.session.expire(target, ["tags"])
+
     before = source.status
     source.status = "merged"
     source.merged_into_id = target.id
@@ -129,6 +138,10 @@ def undo_merge(actor, source):
                 original["id"] = row.vote_id  # back as it was, unless SQLite reused the id
             if still_backs_target and insert_ignore(Vote, **original):
                 restored += 1
+        elif row.row_kind == "tag_added":
+            db.session.execute(delete(idea_tags).where(idea_tags.c.idea_id == target.id,
+                                                       idea_tags.c.tag_id == row.tag_id))
+            db.session.expire(target, ["tags"])
         elif row.row_kind == "follow_added":
             # Unless the member has since earned the follow by voting or commenting there.
             earned = (

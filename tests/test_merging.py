@@ -245,6 +245,25 @@ def test_merging_into_an_idea_the_public_cannot_see_is_refused(app, fetch, staff
     assert fetch(lambda: db.session.get(Idea, duplicate.id).status) == "open"
 
 
+def tag_names(fetch, idea):
+    """The names of the idea's tags, sorted."""
+    return fetch(lambda: sorted(tag.name for tag in db.session.get(Idea, idea.id).tags))
+
+
+def test_a_merge_carries_the_duplicates_tags_over_and_undo_takes_only_those_off(
+        app, fetch, staff, make_idea, make_tag):
+    mobile, billing, urgent = make_tag("mobile"), make_tag("billing"), make_tag("urgent")
+    duplicate = make_idea(title="Dark theme", tags=[mobile, billing])
+    survivor = make_idea(title="Add a dark mode", tags=[billing, urgent])
+
+    merge(app, staff, duplicate, survivor)
+    assert tag_names(fetch, survivor) == ["billing", "mobile", "urgent"]
+
+    undo(app, staff, duplicate)
+    assert tag_names(fetch, survivor) == ["billing", "urgent"]
+    assert tag_names(fetch, duplicate) == ["billing", "mobile"]
+
+
 def test_undo_of_an_idea_that_is_not_merged_is_refused(app, staff, pair):
     duplicate, survivor = pair
     merge(app, staff, duplicate, survivor)

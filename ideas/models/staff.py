@@ -48,18 +48,20 @@ class Merge(db.Model):
 
 
 class MergeLedgerRow(db.Model):
-    """One row a merge moved (a vote), removed (a vote counted twice) or added (a follow)."""
+    """One row a merge moved (a vote), removed (a vote counted twice) or added (a follow, or a
+    tag of the duplicate's on the survivor, where `user_id` is whoever merged)."""
 
     __tablename__ = "merge_ledger"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     merge_id: Mapped[int] = mapped_column(ForeignKey("merges.id", ondelete="CASCADE"), index=True)
-    row_kind: Mapped[str] = mapped_column(String(20))  # vote_moved, vote_removed, follow_added
+    row_kind: Mapped[str] = mapped_column(String(20))  # vote_moved, vote_removed, follow_added, tag_added
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     vote_id: Mapped[int | None] = mapped_column()
     vote_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     vote_cast_by_id: Mapped[int | None] = mapped_column()
     follow_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
 
 
 class AuditEntry(db.Model):
