@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -95,11 +96,52 @@ def change_name(member, name):
 
 
 def _clean_name(name):
-    name = " ".join((name or "").split())
-    if not name or len(name) > NAME_MAX or "\x00" in name:
+    name = " ".join(_balanced_bidi(name or "").split())
+    if not _has_visible(name) or len(name) > NAME_MAX or "\x00" in name:
         raise InvalidInput(_("Enter a name."), {"name": _("Enter a name of at most %(limit)s characters.",
                                                           limit=NAME_MAX)})
     return name
+
+
+# Bidi controls that open a run: embeddings and overrides (LRE, RLE, LRO, RLO), which PDF closes,
+# and isolates (LRI, RLI, FSI), which PDI closes.
+_EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")
+_ISOLATES = frozenset("\u2066\u2067\u2068")
+_PDF, _PDI = "\u202c", "\u2069"
+
+
+def _balanced_bidi(text):
+    """`text` without the bidi controls left open or closing nothing, so that an override in a name
+    ends with the name instead of reversing the words a page or an email prints after it.
+
+    Closing follows Unicode's bidi algorithm (UAX #9): a PDF closes the innermost embedding but never
+    reaches past an isolate; a PDI closes the innermost isolate, and whatever it left open is dropped.
+    Balanced pairs stay: a name may need them to show right-to-left and left-to-right words in order.
+    """
+    still_open = []  # positions of the openers not closed yet, innermost last
+    dropped = set()
+    for position, char in enumerate(text):
+        if char in _EMBEDDINGS or char in _ISOLATES:
+            still_open.append(position)
+        elif char == _PDF:
+            if still_open and text[still_open[-1]] in _EMBEDDINGS:
+                still_open.pop()
+            else:
+                dropped.add(position)
+        elif char == _PDI:
+            if any(text[opener] in _ISOLATES for opener in still_open):
+                while text[still_open[-1]] not in _ISOLATES:
+                    dropped.add(still_open.pop())
+                still_open.pop()
+            else:
+                dropped.add(position)
+    dropped.update(still_open)
+    return "".join(char for position, char in enumerate(text) if position not in dropped)
+
+
+def _has_visible(name):
+    """True when the name shows something: not only spaces and invisible format characters."""
+    return any(unicodedata.category(char)[0] not in "CZ" for char in name)
 
 
 def change_password(member, current_password, new_password):

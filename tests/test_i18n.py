@@ -152,7 +152,7 @@ def test_an_idea_page_comes_out_in_german(client, make_idea):
 
     page = client.get(f"/ideas/{idea.id}", headers=GERMAN).get_data(as_text=True)
 
-    assert f"Vorgeschlagen von {idea.author.name}" in page
+    assert f"Vorgeschlagen von <bdi>{idea.author.name}</bdi>" in page
     assert "gerade eben" in page
     assert "Diskussion (0)" in page
     assert "Neu</span>" in page

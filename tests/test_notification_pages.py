@@ -30,7 +30,7 @@ def notify(app, staff, member, *titles):
 def inbox_items(body):
     """(title, unread?) of each notification on the page, in page order."""
     return [(title, "is-unread" in classes) for classes, title in re.findall(
-        r'<li class="(notification[^"]*)">.*?<a href="/ideas/\d+">([^<]*)</a>', body, re.S)]
+        r'<li class="(notification[^"]*)">.*?<a href="/ideas/\d+" dir="auto">([^<]*)</a>', body, re.S)]
 
 
 def unread_in_db(fetch, member):

@@ -177,7 +177,7 @@ def test_the_page_shows_tags_and_words_with_counts_kinds_and_board_links(client,
     assert 'href="/?tag=delivery">#delivery</a>' in body
     assert re.search(r'class="pulse-tag pulse-kind-problem pulse-size-5">', body)
     assert "1 new idea · 2 votes · 0 comments" in body
-    assert re.search(r'<a class="pulse-term kind-problem" href="/\?q=parcels">.*?parcels <span '
+    assert re.search(r'<a class="pulse-term kind-problem" href="/\?q=parcels">.*?parcels</bdi> <span '
                      r'class="pulse-volume">3</span>', body)
     assert 'href="/static/css/pulse.css"' in body
 

@@ -27,7 +27,7 @@ def column(body, status):
 
 def titles_in(html):
     """Card titles in the order they appear."""
-    return re.findall(r'<h3 class="roadmap-card-title"><a href="/ideas/\d+">([^<]*)</a>', html)
+    return re.findall(r'<h3 class="roadmap-card-title"><a href="/ideas/\d+" dir="auto">([^<]*)</a>', html)
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_filtered_empty_columns_say_so_and_all_shipped_keeps_the_filters(client,
 
     assert "No planned ideas match these filters." in column(body, "planned")
     assert 'href="/?status=shipped&amp;kind=problem&amp;tag=mobile"' in column(body, "shipped")
-    assert "Filtered by Problem and #mobile." in body
+    assert "Filtered by Problem and <bdi>#mobile</bdi>." in body
     assert '<a href="/roadmap">Show everything</a>' in body
 
 
@@ -149,9 +149,9 @@ def test_card_shows_title_kind_tags_votes_and_last_status_change(client, make_ta
 
     card = column(client.get("/roadmap").get_data(as_text=True), "in_progress")
 
-    assert f'<a href="/ideas/{idea.id}">Invoices by email</a>' in card
+    assert f'<a href="/ideas/{idea.id}" dir="auto">Invoices by email</a>' in card
     assert 'class="badge kind kind-problem"' in card and "Problem" in card
-    assert '<a class="tag tag-green" href="/roadmap?tag=billing">#billing</a>' in card
+    assert '<a dir="auto" class="tag tag-green" href="/roadmap?tag=billing">#billing</a>' in card
     assert "<strong>2</strong> votes" in card
     assert re.search(r'Started <time datetime="[^"]+" title="[^"]+">3 days ago</time>', card)
 

@@ -221,7 +221,7 @@ def test_a_title_payload_shows_as_text_on_the_idea_page_and_the_board(
     assert page.status_code == 200
     audit = assert_inert(page.get_data(as_text=True))
     assert audit.texts("h1") == [title]
-    assert audit.texts("title") == [f"{title} · Ideas"]
+    assert audit.texts("title") == [f"\u2068{title}\u2069 · Ideas"]  # isolated: plain text has no <bdi>
     board = client.get("/")
     assert board.status_code == 200
     assert assert_inert(board.get_data(as_text=True)).texts(css_class="card-title") == [title]

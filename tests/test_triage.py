@@ -192,7 +192,7 @@ def test_rows_link_to_the_idea_page(client, staff, make_idea):
 
     body = client.get("/staff/").get_data(as_text=True)
 
-    assert f'href="/ideas/{idea.id}">Linked</a>' in body
+    assert f'href="/ideas/{idea.id}" dir="auto">Linked</a>' in body
 
 
 def test_query_count_does_not_grow_with_rows(app, client, staff, make_user, make_idea, make_tag,
@@ -325,9 +325,9 @@ def test_one_refusing_row_changes_nothing_and_is_named(client, staff, make_idea,
 
     body = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"#{already.id} “Already planned”: The idea is already planned." in body
+    assert f"#{already.id} “<bdi>Already planned</bdi>”: The idea is already planned." in body
     assert f'id="inbox-idea-{already.id}-error">The idea is already planned.' in body
-    assert f"#{movable.id} “Movable”" not in body
+    assert "Movable</bdi>”" not in body
     assert "Coming in May.</textarea>" in body
     assert checked_ids(body) == {movable.id, already.id}
     assert statuses(fetch, movable, already) == ["open", "planned"]
