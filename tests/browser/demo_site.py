@@ -3,6 +3,7 @@
 Its own SQLite file and server, apart from `live_server`: the journeys count on their four ideas.
 """
 import shutil
+from contextlib import contextmanager
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -94,26 +95,34 @@ def enrich_demo(app):
     return site
 
 
-@pytest.fixture(scope="session")
-def demo_site(sqlite_template, tmp_path_factory):
-    """The app on the demo data, CSRF on, served at a free port; yields a DemoSite."""
-    path = tmp_path_factory.mktemp("demo") / "ideas.sqlite"
+@contextmanager
+def served_copy(sqlite_template, tmp_path_factory, name, seed):
+    """A copy of the migrated SQLite file, seeded by `seed(app)`, served with CSRF on at a free
+    port; yields (base URL, what `seed` returned)."""
+    path = tmp_path_factory.mktemp(name) / "ideas.sqlite"
     shutil.copy(sqlite_template, path)
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
                                  "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
-    site = enrich_demo(app)
+    seeded = seed(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"{name}-server", daemon=True)
     thread.start()
-    site.url = f"http://127.0.0.1:{server.server_port}"
     try:
-        yield site
+        yield f"http://127.0.0.1:{server.server_port}", seeded
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_site(sqlite_template, tmp_path_factory):
+    """The app on the demo data, CSRF on, served at a free port; yields a DemoSite."""
+    with served_copy(sqlite_template, tmp_path_factory, "demo", enrich_demo) as (url, site):
+        site.url = url
+        yield site
 
 
 def sign_in(context, base_url, email):

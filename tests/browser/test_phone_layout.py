@@ -1,15 +1,12 @@
 """Layout under hostile text (issue 15): no page is wider than a 360 px phone whatever people write,
 the staff header keeps to one row at 1280 px, and the staff inbox reads on a phone without a
 sideways scroll."""
-import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from browser_steps import CSRF_FIELD
+from demo_site import served_copy
 from helpers import PASSWORD
-from ideas import create_app
 from ideas.changelog import create_entry, publish_entry
 from ideas.comments import add_comment
 from ideas.delivery import drain
@@ -72,22 +69,8 @@ def seed_hostile_text(app):
 @pytest.fixture(scope="module")
 def hostile_site(sqlite_template, tmp_path_factory):
     """The app on its own database of hostile text, CSRF on, served at a free port: (url, ids)."""
-    path = tmp_path_factory.mktemp("hostile") / "ideas.sqlite"
-    shutil.copy(sqlite_template, path)
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                                 "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
-    ids = seed_hostile_text(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="hostile-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", ids
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+    with served_copy(sqlite_template, tmp_path_factory, "hostile", seed_hostile_text) as served:
+        yield served
 
 
 def open_tab(browser, base_url, viewport, email=None):
