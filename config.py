@@ -33,7 +33,7 @@ class Config:
                               if host.strip()]
         # The local hour (member's time zone, else UTC) at which daily digests go out.
         self.DIGEST_HOUR = int(env.get("DIGEST_HOUR", "8"))
-        # Run the outbox worker in a thread of the development server (`make run`).
+        # Run the outbox worker (account emails too) in a thread of the development server (`make run`).
         self.WORKER_IN_PROCESS = _env_bool("WORKER_IN_PROCESS", False)
         self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
 
@@ -43,10 +43,12 @@ class Config:
         self.MAIL_USERNAME = env.get("MAIL_USERNAME")
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD")
         self.MAIL_FROM = env.get("MAIL_FROM", "Ideas <ideas@localhost>")
-        # Threads per process that send account emails after the answer (ideas.web.background),
-        # and whether a request waits for them (tests only: the email is there with the answer).
-        self.BACKGROUND_THREADS = int(env.get("BACKGROUND_THREADS", "2"))
-        self.BACKGROUND_WAIT = False
+        # The email worker (ideas/leases.py): how long its claim on a batch lasts (a killed worker's
+        # emails wait that long for the next one), how often a live worker renews it, and the
+        # longest one email's SMTP conversation may take. Deadline + renewal < lease.
+        self.WORKER_LEASE_SECONDS = float(env.get("WORKER_LEASE_SECONDS", "45"))
+        self.WORKER_RENEW_SECONDS = float(env.get("WORKER_RENEW_SECONDS", "15"))
+        self.MAIL_SEND_DEADLINE_SECONDS = float(env.get("MAIL_SEND_DEADLINE_SECONDS", "20"))
 
         self.RATELIMIT_STORAGE_URI = env.get("REDIS_URL", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -81,10 +83,22 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
-        # How long "remember me" keeps a member signed in on that browser.
-        self.REMEMBER_COOKIE_DURATION = timedelta(days=int(env.get("REMEMBER_DAYS", "30")))
+        # How long "remember me" keeps a member signed in on that browser, and the longest any
+        # signed-in session lasts (ideas.signins: the server ends it then, whatever the cookie says).
+        self.REMEMBER_DAYS = int(env.get("REMEMBER_DAYS", "30"))
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=self.REMEMBER_DAYS)
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # How long a web request waits for a locked database before it answers 503 (SQLite: busy
+        # timeout; PostgreSQL: lock_timeout, and statement_timeout for any one statement), and the
+        # longer limits of the worker and the CLI (ideas.database.WaitLimits; 0 ms is no limit).
+        self.DATABASE_BUSY_TIMEOUT_SECONDS = float(env.get("DATABASE_BUSY_TIMEOUT_SECONDS", "5"))
+        self.DATABASE_BACKGROUND_BUSY_TIMEOUT_SECONDS = float(
+            env.get("DATABASE_BACKGROUND_BUSY_TIMEOUT_SECONDS", "30"))
+        self.PG_LOCK_TIMEOUT_MS = int(env.get("PG_LOCK_TIMEOUT_MS", "5000"))
+        self.PG_STATEMENT_TIMEOUT_MS = int(env.get("PG_STATEMENT_TIMEOUT_MS", "20000"))
+        self.PG_BACKGROUND_LOCK_TIMEOUT_MS = int(env.get("PG_BACKGROUND_LOCK_TIMEOUT_MS", "60000"))
+        self.PG_BACKGROUND_STATEMENT_TIMEOUT_MS = int(env.get("PG_BACKGROUND_STATEMENT_TIMEOUT_MS", "0"))
         self.JSON_LOGS = _env_bool("JSON_LOGS", False)
         # CSV import: the largest file accepted, and where uploads wait between dry run and import
         # (default instance/imports; with several machines, a directory they share).
@@ -128,7 +142,6 @@ class TestingConfig(Config):
         self.ARGON2_MEMORY_COST = 8
         self.ARGON2_PARALLELISM = 1
         self.SERVER_NAME = None
-        self.BACKGROUND_WAIT = True
         self.BASE_URL = "http://localhost"  # the test client's own address
 
 

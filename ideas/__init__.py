@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_config
 
+from .backups import register_backup_commands
 from .database import configure_engine, end_reading, mark_writing, reset_writing
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 from .i18n import register_i18n
@@ -51,6 +52,7 @@ def create_app(config_name=None, overrides=None):
     register_templates(app)
     register_errors(app)
     register_cli(app)
+    register_backup_commands(app)
     start_worker_in_process(app)
     return app
 
@@ -95,20 +97,21 @@ def register_extensions(app):
     login_manager.login_message_category = "info"
 
     from . import models  # noqa: F401  (registers the tables)
-    from .web.auth_loader import load_user, unauthorized
+    from .web.auth_loader import load_user, note_session_seen, unauthorized
 
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
+    app.after_request(note_session_seen)
 
 
 def register_blueprints(app):
     from .web import (
         account, auth, board, changelog, comments, feeds, idea_staff, ideas, notifications, pulse,
-        roadmap, staff, triage,
+        roadmap, staff, text_length, triage,
     )
 
     for module in (board, ideas, idea_staff, comments, roadmap, changelog, pulse, feeds, auth, account,
-                   notifications, triage, staff):
+                   notifications, triage, staff, text_length):
         app.register_blueprint(module.bp)
     from .web import csv_views
 

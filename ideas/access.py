@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from . import accounts, audit
 from .errors import Conflict, InvalidInput, NotAllowed
@@ -136,7 +136,8 @@ def sign_up_member(name, email, password, invitation=None):
 def invite(actor, email):
     """Invite `email` to join (staff only); inviting a pending address again renews its link.
 
-    Returns the invitation; the caller emails `invitation_token(invitation)`.
+    Returns the invitation; the caller queues its email (ideas/account_emails.py), which
+    carries `invitation_token(invitation)`.
     """
     audit.require_staff(actor)
     email = accounts.normalise_email(email)
@@ -145,10 +146,7 @@ def invite(actor, email):
     if accounts.find_member_by_email(email) is not None:
         raise InvalidInput(_("Already a member."), {"email": _("Someone with this address is already a "
                                                                "member.")})
-    invitation = db.session.execute(
-        select(Invitation).where(Invitation.email == email, Invitation.accepted_at.is_(None),
-                                 Invitation.revoked_at.is_(None)).order_by(Invitation.id.desc()).limit(1)
-    ).scalar()
+    invitation = pending_invitation(email)
     if invitation is None:
         invitation = Invitation(email=email, invited_by_id=actor.id)
         db.session.add(invitation)
@@ -159,6 +157,15 @@ def invite(actor, email):
         audit.record(actor, "invitation.renewed", invitation, {}, {"email": email})
     db.session.flush()
     return invitation
+
+
+def pending_invitation(email: str) -> Invitation | None:
+    """The latest invitation of `email` neither accepted nor withdrawn, or None."""
+    return db.session.execute(
+        select(Invitation).where(Invitation.email == accounts.normalise_email(email),
+                                 Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .order_by(Invitation.id.desc()).limit(1)
+    ).scalar()
 
 
 def revoke_invitation(actor, invitation):
@@ -212,8 +219,9 @@ def _code_hash(member_id, code):
 def issue_sign_in_code(email, now=None):
     """(member, code) for an active member using `email`, else (None, None).
 
-    The new code replaces any earlier one; at most CODES_PER_HOUR per member. The caller emails the
-    code and answers the same either way, so the answer reveals no accounts.
+    The new code replaces any earlier one; at most CODES_PER_HOUR per member. Only the worker
+    calls this, when it sends the email a request queued (ideas/account_emails.py), so the
+    request that asked does the same work either way.
     """
     now = now or utcnow()
     member = accounts.find_member_by_email(email)
@@ -233,6 +241,14 @@ def issue_sign_in_code(email, now=None):
                               created_at=now, expires_at=now + CODE_LIFETIME))
     db.session.flush()
     return member, code
+
+
+def withdraw_sign_in_code(member: User, code: str) -> None:
+    """Delete a code whose email never left: nobody can use it, and it does not count against
+    the member's CODES_PER_HOUR."""
+    db.session.execute(delete(SignInCode).where(SignInCode.user_id == member.id,
+                                                SignInCode.code_hash == _code_hash(member.id, code)),
+                       execution_options={"synchronize_session": False})
 
 
 def normalise_code(code):

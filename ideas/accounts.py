@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from . import signins
 from .errors import ConfirmationRequired, EmailTaken, InvalidInput, NotAllowed
 from .extensions import db
 from .i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from .models import User, utcnow
-from .models.user import new_session_token
 from .passwords import hash_password, needs_rehash, verify_password
 from .site_settings import confirmation_required
 
@@ -157,7 +157,7 @@ def set_password(member, new_password):
     """Store a new password and end every session and remember-me cookie of the member."""
     _check_password(new_password)
     member.password_hash = hash_password(new_password)
-    member.session_token = new_session_token()
+    signins.end_all(member)
     db.session.flush()
 
 

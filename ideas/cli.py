@@ -1,4 +1,4 @@
-"""Commands: `flask --app ideas seed-demo`, `create-admin`."""
+"""Commands: `flask --app ideas seed-demo`, `create-admin`, `worker`, `check`."""
 import time
 
 import click
@@ -60,23 +60,66 @@ def create_admin_command(email):
 @click.option("--poll", default=2.0, show_default=True, help="Seconds to wait when idle.")
 @with_appcontext
 def worker_command(once, poll):
-    """Deliver the outbox: in-app notifications, emails with retries, daily digests."""
+    """Deliver the outbox: in-app notifications, emails with retries, daily digests.
+
+    SIGTERM or SIGINT: the email in hand is finished, the rest given back, and the worker
+    exits; a second signal stops it at once."""
+    import signal
+    import threading
+
     from flask import current_app
 
     from .delivery import drain, run_forever, send_due_digests
 
+    stop = threading.Event()
+    previous = {}
+
+    def request_stop(signum, frame):
+        click.echo(f"{signal.Signals(signum).name}: finishing the email in hand, then stopping.", err=True)
+        stop.set()
+        signal.signal(signum, previous[signum])
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.signal(signum, request_stop)
     if once:
-        delivered = drain()
+        delivered = drain(stop=stop)
         with writing():
             digests = send_due_digests()
         click.echo(f"Delivered {delivered} outbox rows and {digests} digests.")
         return
-    run_forever(current_app._get_current_object(), poll_seconds=poll)
+    run_forever(current_app._get_current_object(), poll_seconds=poll, stop=stop)
+
+
+@click.command("check")
+@click.option("--repair", is_flag=True, help="Fix what the rows say how to fix, and say what.")
+@with_appcontext
+def check_command(repair: bool) -> None:
+    """Verify stored counts, votes on merged ideas, merge ledgers and follow levels.
+
+    Exits 1 while a problem remains, so a cron job or a deploy step can alert on it."""
+    from .invariants import find_problems, repair as repair_problems
+
+    if repair:
+        with writing():
+            for change in repair_problems():
+                click.echo(f"Repaired: {change}")
+            db.session.commit()
+    problems = find_problems()
+    db.session.rollback()
+    for problem in problems:
+        click.echo(str(problem))
+    if not problems:
+        click.echo("All invariants hold.")
+        return
+    repairable = 0 if repair else sum(problem.repairable for problem in problems)
+    hint = f" ({repairable} repairable: run `flask --app ideas check --repair`)" if repairable else ""
+    raise click.ClickException(f"{len(problems)} problem(s) found{hint}.")
 
 
 def register_commands(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(check_command)
 
 

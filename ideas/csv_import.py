@@ -35,7 +35,6 @@ from .models import (
     TimelineEntry, User, Vote, idea_tags, utcnow,
 )
 from .models.types import INTEGER_MAX
-from .models.user import new_session_token
 from .roadmap import NOTE_MAX
 from .sanitize import render_markdown
 from .tags import TAG_NAME_MAX
@@ -502,7 +501,7 @@ class _Run:
                 ids = db.session.execute(
                     insert(User).returning(User.id, sort_by_parameter_order=True),
                     [dict(email=email, name=people[email] or email.split("@")[0][:NAME_MAX],
-                          password_hash=None, role="member", session_token=new_session_token(),
+                          password_hash=None, role="member",
                           created_at=self.now) for email in missing],
                 ).scalars().all()
             self.new_members.update(zip(missing, ids, strict=True))

@@ -1,7 +1,11 @@
 """Engine set-up per database, and the few statements that differ between dialects."""
 import contextvars
+import sqlite3
+from collections.abc import Iterable
 from contextlib import contextmanager
+from typing import NamedTuple
 
+from flask import current_app, has_request_context
 from sqlalchemy import event, literal_column, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -12,7 +16,13 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from .extensions import db
 
+# A new connection's busy timeout, until its first transaction sets that of who asks (WaitLimits).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The errors that mean "busy, try again later": SQLite's SQLITE_BUSY and SQLITE_LOCKED (lowest
+# byte of the extended code), PostgreSQL's lock_not_available (lock_timeout) and query_canceled
+# (statement_timeout).
+SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+POSTGRES_BUSY_STATES = frozenset({"55P03", "57014"})
 
 # True while the current request or job will write: SQLite then takes the write lock when the
 # transaction begins (BEGIN IMMEDIATE), instead of failing to upgrade a read lock midway.
@@ -20,7 +30,10 @@ _writing = contextvars.ContextVar("ideas_writing", default=False)
 
 
 def configure_engine(engine):
-    """Apply per-dialect settings to a freshly created engine."""
+    """Apply per-dialect settings to a freshly created engine (inside the app's context)."""
+    limits = {kind: WaitLimits.from_config(current_app.config, kind) for kind in ("web", "background")}
+    # First of the begin listeners: SQLite's BEGIN IMMEDIATE already waits for the lock.
+    event.listen(engine, "begin", lambda connection: _apply_wait_limits(connection, limits), insert=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
@@ -68,6 +81,56 @@ def end_reading(exception=None):
             session.commit()
         finally:
             session.expire_on_commit = expire
+
+
+class WaitLimits(NamedTuple):
+    """How long a statement may wait for a lock before the database gives up (SQLite: the busy
+    timeout; PostgreSQL: lock_timeout), and how long one may run (PostgreSQL: statement_timeout;
+    0 is no limit). A person waiting for a page should get an answer, even "busy, try again",
+    within seconds; the worker and the CLI have nobody waiting and may wait longer."""
+
+    busy_timeout_ms: int
+    lock_timeout_ms: int
+    statement_timeout_ms: int
+
+    @classmethod
+    def from_config(cls, config, kind: str) -> "WaitLimits":
+        """The limits for web requests ("web") or for the worker and the CLI ("background")."""
+        prefix = "" if kind == "web" else "BACKGROUND_"
+        return cls(round(config[f"DATABASE_{prefix}BUSY_TIMEOUT_SECONDS"] * 1000),
+                   int(config[f"PG_{prefix}LOCK_TIMEOUT_MS"]),
+                   int(config[f"PG_{prefix}STATEMENT_TIMEOUT_MS"]))
+
+
+def _apply_wait_limits(connection, limits: dict[str, WaitLimits]) -> None:
+    """Give the transaction the limits of who asks: a request (a person waits) or not (the
+    worker, the CLI). One engine serves both in the development server, so this is decided as
+    each transaction begins.
+
+    Sent on the driver's connection, not through SQLAlchemy: settings, like the PRAGMAs, not
+    statements of the transaction (nor counted as its queries)."""
+    kind = "web" if has_request_context() else "background"
+    wanted, raw = limits[kind], connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        # For this transaction only (SET LOCAL), one round trip each: a session setting would
+        # stay on the server connection, which PgBouncer in transaction mode hands to other
+        # clients (README: Connection poolers), web requests and the worker alike.
+        raw.execute(f"SELECT set_config('lock_timeout', '{wanted.lock_timeout_ms}', true), "
+                    f"set_config('statement_timeout', '{wanted.statement_timeout_ms}', true)")
+    elif connection.dialect.name == "sqlite" and connection.info.get("wait_limits") != kind:
+        # The connection is this process's own: set once, until it serves the other kind.
+        raw.execute(f"PRAGMA busy_timeout = {wanted.busy_timeout_ms}")
+        connection.info["wait_limits"] = kind
+
+
+def is_busy(error: BaseException) -> bool:
+    """True when `error` (SQLAlchemy's, or the driver's) is the database saying "not now": a lock
+    held past the busy timeout or lock_timeout, or a statement past statement_timeout. Nothing was
+    changed, and the same request may well succeed a moment later."""
+    original = getattr(error, "orig", error)
+    if isinstance(original, sqlite3.OperationalError):
+        return (getattr(original, "sqlite_errorcode", 0) & 0xFF) in SQLITE_BUSY_CODES
+    return getattr(original, "sqlstate", None) in POSTGRES_BUSY_STATES
 
 
 def _sqlite_on_connect(dbapi_connection, connection_record):
@@ -172,6 +235,21 @@ def add_to_counter(obj, column, delta, **also):
     for name, value in also.items():
         set_committed_value(obj, name, value)
     return new_value
+
+
+def lock_rows(model: type, ids: Iterable[int]) -> dict:
+    """Read the rows of `model` with these ids afresh and hold them until the transaction ends.
+
+    Always in id order, so two transactions locking overlapping sets queue instead of
+    deadlocking. PostgreSQL: `SELECT … FOR NO KEY UPDATE OF` the table alone (not the rows a
+    joined eager load reads); "no key" lets rows that merely point at these (a comment, a follow)
+    be inserted meanwhile. SQLite has no FOR UPDATE and needs none: a write transaction there
+    begins with the database's write lock (BEGIN IMMEDIATE), so this is a plain fresh read."""
+    statement = (
+        select(model).where(model.id.in_(sorted(set(ids)))).order_by(model.id)
+        .with_for_update(of=model, key_share=True).execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in db.session.execute(statement).unique().scalars()}
 
 
 def sync_id_sequences(*models):

@@ -6,29 +6,36 @@ an event with 10,000 followers reaches every inbox in seconds, before any email 
 
 Several workers may run at once. For email a worker claims a batch of due rows atomically
 (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one `UPDATE … RETURNING` under its write lock)
-and holds them for a lease, so no two workers deliver the same row. Rows that need no email
-now (unconfirmed address, no email, digest) are settled in one statement, by the rules that are
-applied again to each of the rest just before its email; those are sent one by one, each after
-renewing its lease, so a worker whose sends hung past the lease leaves alone the rows another
-worker has taken since. An email is recorded as sent right after the server accepts it; only a
-crash in between can repeat it, with the same Message-ID.
+and holds them for a short lease, renewed while it works (ideas/leases.py), so no two workers
+deliver the same row and a dead worker's rows come back within the lease. Rows that need no
+email now (unconfirmed address, no email, digest) are settled in one statement, by the rules
+that are applied again to each of the rest just before its email; those are sent one by one,
+each under a fresh lease and a deadline shorter than it, and every outcome is written only
+while the row is still this worker's. An email is recorded as sent right after the server
+accepts it (through database hiccups); only a crash in between can repeat it, with the same
+Message-ID.
+
+Each pass begins with the account emails (ideas/account_emails.py), which people wait for.
 """
 import logging
 import smtplib
+import threading
 import time
-from datetime import timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import case, func, or_, select, update
 
-from .database import claim_due, insert_from_select_ignoring_conflicts, writing
+from .account_emails import deliver_due_account_emails, prune_settled_account_emails
+from .database import insert_from_select_ignoring_conflicts, writing
 from .branding import site_name
 from .extensions import db
 from .i18n import DEFAULT_LOCALE
 from .links import base_url, external_url
-from .mail import branded_sender, send_email
+from .leases import Claim, LeaseTimes
+from .mail import PermanentFailure, after_attempt, branded_sender, send_composed, try_sending
 from .models import Event, Follow, Notification, OutboxRow, User, utcnow
 from .notifications import hidden_from_member, payload_of, summary
 from .unsubscribe import unsubscribe_token
@@ -36,20 +43,15 @@ from .webhooks import deliver_due_webhooks
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 8
+BATCH = 200  # outbox rows claimed at once
+# How often a running worker deletes account emails settled long enough ago.
+PRUNE_EVERY_SECONDS = 600
 INAPP_CHUNK = 5_000  # rows per in-app statement: SQLite's write lock is freed between chunks
 
 
-class PermanentFailure(Exception):
-    """The mail server refused for good (5xx): retrying cannot help."""
-
-
-def claim_batch(limit=200, now=None):
-    """Atomically take up to `limit` due rows for this worker; returns their ids.
-
-    The claim holds until `now + LEASE`: that value is the worker's token for the rows."""
-    return claim_due(OutboxRow, limit, now or utcnow(), LEASE, order_by=[OutboxRow.id])
+def claim_batch(limit: int = BATCH, now: datetime | None = None) -> Claim:
+    """Atomically take up to `limit` due rows for this worker (ideas/leases.py)."""
+    return Claim.take(OutboxRow, OutboxRow.email_state, limit, [OutboxRow.id], now)
 
 
 def _waiting_for_inbox(now):
@@ -143,62 +145,29 @@ def settle_without_email(row_ids):
     db.session.commit()
 
 
-def renew_lease(row_id, lease, now=None):
-    """Extend this worker's claim on one row before a slow step.
-
-    Returns the new lease, or None when the row is no longer ours: the lease ran out and
-    another worker claimed it (its claim wrote another `claimed_until`), or it is settled."""
-    now = now or utcnow()
-    renewed = max(lease, now + LEASE)
-    still_ours = db.session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == row_id, OutboxRow.claimed_until == lease,
-               OutboxRow.email_state == "pending")
-        .values(claimed_until=renewed).returning(OutboxRow.id),
-        execution_options={"synchronize_session": False}).first()
-    return renewed if still_ours is not None else None
-
-
-def deliver_email(row_id, lease, now=None):
-    """Send (or skip, or keep for the digest) one row claimed until `lease`; retries on failure."""
-    now = now or utcnow()
+def deliver_email(row_id: int, claim: Claim) -> None:
+    """Send (or skip, or keep for the digest) one row of `claim`; retries on failure."""
     # The batch was settled when claimed; the member may have changed their settings since.
     _settle([row_id])
     row = db.session.get(OutboxRow, row_id, populate_existing=True)
     if row is None or row.email_state != "pending":
         db.session.commit()
+        claim.let_go(row_id)
         return
     message = compose_notification_email(db.session.get(User, row.user_id), [row])
-    if renew_lease(row_id, lease) is None:
+    attempts = row.attempts
+    if not claim.hold(row_id):
         db.session.rollback()
         log.warning("outbox row %s was taken by another worker after its lease ran out", row_id)
         return
     # End the transaction first: SQLite's write lock must not wait on a mail server.
     db.session.commit()
-    try:
-        send_composed(message)
-    except PermanentFailure as error:
-        row.email_state, row.last_error = "failed", str(error)[:1000]
-    except (smtplib.SMTPException, OSError) as error:
-        row.attempts += 1
-        row.last_error = f"{type(error).__name__}: {error}"[:1000]
-        if row.attempts >= MAX_ATTEMPTS:
-            row.email_state = "failed"
-        else:
-            # Back off: 30 s, 1 min, 2 min, … capped at an hour.
-            row.next_attempt_at = now + min(timedelta(seconds=30 * 2 ** (row.attempts - 1)),
-                                             timedelta(hours=1))
-            row.claimed_until = None
-            db.session.commit()
-            return
-    else:
-        row.email_state, row.sent_at = "sent", utcnow()
-    row.next_attempt_at = None
-    row.claimed_until = None
-    db.session.commit()
+    values = after_attempt(try_sending(message, f"outbox row {row_id}"), attempts)
+    values["email_state"] = values.pop("state", "pending")
+    claim.record(row_id, **values)
 
 
-def _release(row_ids):
+def _release(row_ids: list[int]) -> None:
     """Rows whose email needs nothing more leave the due list."""
     db.session.execute(
         update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.email_state != "pending")
@@ -207,48 +176,76 @@ def _release(row_ids):
     db.session.commit()
 
 
-def run_once(limit=200):
-    """Claim and deliver one batch; returns how many rows it handled."""
+def _stopping(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+def run_once(limit: int = BATCH, stop: threading.Event | None = None) -> int:
+    """Claim and deliver one batch; returns how many rows it handled.
+
+    Account emails come first: a sign-in code someone is waiting for at the sign-in page must
+    never queue behind an announcement to 50,000 followers. On `stop` (or an error) the email
+    in hand is finished and the rest of the batch given back at once."""
     with writing():
+        account_emails = deliver_due_account_emails(stop=stop)
+        if _stopping(stop):
+            return account_emails
         now = utcnow()
-        row_ids = claim_batch(limit, now)
-        # Every inbox first (the claimed rows' and all others'), then the slow part: email.
+        # Every inbox first, then the slow part, under the claim: email.
         fill_inboxes(now=now)
-        if not row_ids:
-            return 0
-        settle_without_email(row_ids)
-        to_send = db.session.execute(
-            select(OutboxRow.id).where(OutboxRow.id.in_(row_ids), OutboxRow.email_state == "pending")
-            .order_by(OutboxRow.id)).scalars().all()
-        for row_id in to_send:
-            deliver_email(row_id, lease=now + LEASE)
+        with claim_batch(limit, now) as claim:
+            row_ids = claim.ids
+            if not row_ids:
+                return account_emails
+            settle_without_email(row_ids)
+            to_send = db.session.execute(
+                select(OutboxRow.id).where(OutboxRow.id.in_(row_ids), OutboxRow.email_state == "pending")
+                .order_by(OutboxRow.id)).scalars().all()
+            for row_id in set(row_ids) - set(to_send):
+                claim.let_go(row_id)
+            for row_id in to_send:
+                if _stopping(stop):
+                    break
+                claim.renew_if_due()
+                deliver_email(row_id, claim)
         _release(row_ids)
-    return len(row_ids)
+    return account_emails + len(row_ids)
 
 
-def drain(limit=200):
+def drain(limit: int = BATCH, stop: threading.Event | None = None) -> int:
     """Deliver until nothing is due now (tests and the benchmark use it)."""
     total = 0
-    while handled := run_once(limit):
+    while not _stopping(stop) and (handled := run_once(limit, stop)):
         total += handled
     return total
 
 
-def run_forever(app, poll_seconds=2.0, stop=None):
-    """The worker loop: deliver what is due, send due digests, sleep when idle."""
-    log.info("worker started")
-    while stop is None or not stop.is_set():
+def run_forever(app: Flask, poll_seconds: float = 2.0, stop: threading.Event | None = None) -> None:
+    """The worker loop: deliver what is due, send due digests, sleep when idle; until `stop`.
+
+    A failed batch has given its rows back already (ideas/leases.py); the loop goes on."""
+    times = LeaseTimes.from_config(app.config)  # refuses numbers that could double-send, at start
+    log.info("worker started: lease %s s, renewed every %s s, %s s a send", times.lease.total_seconds(),
+             times.renew_every.total_seconds(), times.send_deadline.total_seconds())
+    pruned_at = None
+    while not _stopping(stop):
         try:
             with app.app_context():
-                handled = run_once()
+                handled = run_once(stop=stop)
+                if _stopping(stop):
+                    break
                 handled += deliver_due_webhooks()
                 with writing():
                     send_due_digests()
+                    if pruned_at is None or time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
+                        prune_settled_account_emails()
+                        pruned_at = time.monotonic()
         except Exception:  # keep the worker alive; the rows stay in the outbox
             log.exception("worker batch failed")
             handled = 0
         if not handled:
             (stop.wait if stop is not None else time.sleep)(poll_seconds)
+    log.info("worker stopped")
 
 
 # Email
@@ -288,20 +285,6 @@ def _compose(member, rows, digest):
                     else f"<notification-{rows[0].id}@{domain}>"),
         sender=branded_sender(),
     )
-
-
-def send_composed(message):
-    """Send a composed email; a refusal every recipient gets with 5xx is permanent."""
-    try:
-        send_email(**message)
-    except smtplib.SMTPRecipientsRefused as error:
-        if all(500 <= code < 600 for code, _ in error.recipients.values()):
-            raise PermanentFailure(str(error)) from error
-        raise
-    except smtplib.SMTPResponseException as error:
-        if 500 <= error.smtp_code < 600:
-            raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
-        raise
 
 
 # Digests

@@ -129,7 +129,7 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
     first_user = _next_id(User)
     users = [
         dict(id=first_user + i, email=email, name=name, role=role, password_hash=password_hash,
-             session_token=f"{rng.getrandbits(128):032x}", email_confirmed_at=now,
+             email_confirmed_at=now,
              created_at=now - timedelta(days=120))
         for i, (email, name, role) in enumerate(DEMO_ACCOUNTS)
         if db.session.execute(select(User.id).where(User.email == email)).first() is None
@@ -137,7 +137,7 @@ def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
     base = first_user + len(users)
     users += [
         dict(id=base + i, email=f"customer{base + i}@example.com", name=f"Customer {base + i}",
-             role="member", password_hash=password_hash, session_token=f"{rng.getrandbits(128):032x}",
+             role="member", password_hash=password_hash,
              email_confirmed_at=now if i % 5 else None, created_at=now - timedelta(days=100))
         for i in range(members)
     ]

@@ -6,7 +6,8 @@ added to B. Every row moved,
 removed or added is written to the merge's ledger. Undo reads the ledger back: rows that changed
 since the merge (a vote withdrawn afterwards) stay as they are now.
 """
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.orm import aliased
 
 from flask_babel import gettext as _
 
@@ -17,8 +18,11 @@ from .extensions import db
 from .models import Comment, Follow, Idea, Merge, MergeLedgerRow, Vote, idea_tags, utcnow
 from .notifications import notify_followers
 from .roadmap import add_timeline_entry
-from .voting import refresh_trending
+from .voting import lock_ideas, refresh_trending
 from .webhooks import queue_webhooks
+
+# Each attempt finds the source merged into another idea than it was a moment before.
+UNDO_LOCK_ATTEMPTS = 5
 
 
 def merge_ideas(actor, source, target):
@@ -26,6 +30,7 @@ def merge_ideas(actor, source, target):
     audit.require_staff(actor)
     if source.id == target.id:
         raise InvalidInput(_("Choose another idea."), {"into": _("An idea cannot be merged into itself.")})
+    source, target = lock_pair(source.id, target.id)
     for idea in (source, target):
         if idea.status == "merged":
             raise InvalidInput(_("Already merged."),
@@ -44,29 +49,7 @@ def merge_ideas(actor, source, target):
     db.session.add(merge)
     db.session.flush()
 
-    backers_of_target = set(db.session.execute(
-        select(Vote.user_id).where(Vote.idea_id == target.id)).scalars())
-    moved = removed = 0
-    for vote in db.session.execute(select(Vote).where(Vote.idea_id == source.id)).scalars().all():
-        counted_twice = vote.user_id in backers_of_target
-        db.session.add(MergeLedgerRow(
-            merge_id=merge.id, row_kind="vote_removed" if counted_twice else "vote_moved",
-            user_id=vote.user_id, vote_id=vote.id, vote_created_at=vote.created_at,
-            vote_cast_by_id=vote.cast_by_id,
-        ))
-        if counted_twice:
-            db.session.delete(vote)
-            removed += 1
-        else:
-            vote.idea_id = target.id
-            moved += 1
-    db.session.flush()
-    if moved or removed:
-        add_to_counter(source, "vote_count", -(moved + removed))
-        refresh_trending(source)
-    if moved:
-        add_to_counter(target, "vote_count", moved)
-        refresh_trending(target)
+    moved, removed = carry_votes(merge, source, target)
 
     followers = db.session.execute(select(Follow.user_id).where(
         Follow.idea_id == source.id, Follow.following.is_(True))).scalars().all()
@@ -100,6 +83,61 @@ def merge_ideas(actor, source, target):
     return merge
 
 
+def lock_pair(source_id: int, target_id: int) -> tuple[Idea, Idea]:
+    """Both ideas, read afresh and locked in id order (see voting.lock_ideas)."""
+    locked = lock_ideas(source_id, target_id)
+    return locked[source_id], locked[target_id]
+
+
+def carry_votes(merge: Merge, source: Idea, target: Idea) -> tuple[int, int]:
+    """Move the source's votes to the target, removing those of members who back the target
+    already (they count once); every row goes into the merge's ledger, and each count moves by
+    the rows the statements really moved or removed. Both ideas must be locked (lock_pair).
+
+    (moved, removed)."""
+    db.session.flush()
+    other = aliased(Vote)
+    returned = (Vote.id, Vote.user_id, Vote.created_at, Vote.cast_by_id)
+    removed = db.session.execute(
+        delete(Vote).where(Vote.idea_id == source.id, Vote.user_id.in_(
+            select(other.user_id).where(other.idea_id == target.id))).returning(*returned),
+        execution_options={"synchronize_session": False}).all()
+    moved = db.session.execute(
+        update(Vote).where(Vote.idea_id == source.id).values(idea_id=target.id).returning(*returned),
+        execution_options={"synchronize_session": False}).all()
+    ledger = [dict(merge_id=merge.id, row_kind=kind, user_id=user_id, vote_id=vote_id,
+                   vote_created_at=created_at, vote_cast_by_id=cast_by_id)
+              for kind, rows in (("vote_removed", removed), ("vote_moved", moved))
+              for vote_id, user_id, created_at, cast_by_id in rows]
+    if ledger:
+        db.session.execute(insert(MergeLedgerRow), sorted(ledger, key=lambda row: row["vote_id"]))
+        db.session.expire(merge, ["ledger"])
+        add_to_counter(source, "vote_count", -len(ledger))
+        refresh_trending(source)
+    if moved:
+        add_to_counter(target, "vote_count", len(moved))
+        refresh_trending(target)
+    return len(moved), len(removed)
+
+
+def _lock_for_undo(source: Idea) -> tuple[Idea, Merge | None, dict[int, Idea]]:
+    """(source, its latest merge, the locked ideas by id), with the source and the idea it is
+    merged into locked in id order. Which idea that is shows only once the source is locked: if
+    another merge or undo changed it meanwhile, give the locks back and take the right pair."""
+    for _attempt in range(UNDO_LOCK_ATTEMPTS):
+        guess = source.merged_into_id
+        savepoint = db.session.begin_nested()
+        locked = lock_ideas(source.id, *([guess] if guess is not None else []))
+        source = locked[source.id]
+        merge = latest_merge(source)
+        if source.status != "merged" or merge is None or merge.target_id in locked:
+            savepoint.commit()
+            return source, merge, locked
+        savepoint.rollback()
+        source = db.session.get(Idea, source.id, populate_existing=True)
+    raise Conflict(_("This idea is being merged and unmerged right now; try again."))
+
+
 def latest_merge(source):
     """The merge that made `source` merged now, or None."""
     return db.session.execute(
@@ -111,20 +149,25 @@ def latest_merge(source):
 def undo_merge(actor, source):
     """Undo the merge of `source`: its rows go back as they were where nothing changed since."""
     audit.require_staff(actor)
-    merge = latest_merge(source)
+    source, merge, locked = _lock_for_undo(source)
     if source.status != "merged" or merge is None:
         raise Conflict(_("This idea is not merged."))
-    target = db.session.get(Idea, merge.target_id)
+    target = locked[merge.target_id]
     if target.status == "merged":
         raise Conflict(_("Undo the merge of #%(id)s first: it is merged into another idea.", id=target.id))
     back_to_source = restored = 0
     for row in merge.ledger:
         if row.row_kind == "vote_moved":
             # Only if the vote is still there, on the target: a withdrawn vote stays withdrawn.
-            # Matching the time too: SQLite may give a newer vote the same id again.
+            # Matching the time too: SQLite may give a newer vote the same id again. And not
+            # onto a vote of the member's own that is on the source already (one a merge left
+            # behind before ideas were locked): that member backs both now.
+            on_source = aliased(Vote)
             back_to_source += db.session.execute(
                 update(Vote).where(Vote.id == row.vote_id, Vote.idea_id == target.id,
-                                   Vote.created_at == row.vote_created_at)
+                                   Vote.created_at == row.vote_created_at,
+                                   ~exists().where(on_source.user_id == Vote.user_id,
+                                                   on_source.idea_id == source.id))
                 .values(idea_id=source.id),
                 execution_options={"synchronize_session": False},
             ).rowcount

@@ -1,4 +1,5 @@
 """Proposing, editing and withdrawing ideas, as their author; who may change an idea, staff too."""
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -10,12 +11,12 @@ from .accounts import ensure_can_participate
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .following import join_followers
-from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Idea, Tag, utcnow
+from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Idea, Tag, User, utcnow
 from .notifications import notify_backers
 from .sanitize import render_markdown
 from .site_settings import get_setting
 from .visibility import is_staff
-from .voting import trending_score
+from .voting import cast_vote, trending_score
 from .webhooks import queue_webhooks
 
 EDIT_WINDOW = timedelta(hours=1)
@@ -48,8 +49,15 @@ def clean_fields(title, description, kind, tag_ids):
     return title, description, kind, tags
 
 
-def propose_idea(author, title, description="", kind="idea", tag_ids=()):
-    """Post a new idea; the author follows it."""
+def propose_idea(author: User, title: str, description: str = "", kind: str = "idea",
+                 tag_ids: Iterable[int] = (), *, backed: bool = True) -> Idea:
+    """Post a new idea; the author follows it and, unless `backed` is False, backs it.
+
+    The author's vote is cast through the one voting rule, so it counts, moves on a merge and can be
+    withdrawn like any other: otherwise an author's demand would vanish when their idea is merged.
+    A caller posting an idea for someone else passes backed=False; CSV import and demo seeding write
+    their rows directly and back nothing.
+    """
     ensure_can_participate(author)
     title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
     now = utcnow()
@@ -69,8 +77,12 @@ def propose_idea(author, title, description="", kind="idea", tag_ids=()):
     )
     db.session.add(idea)
     db.session.flush()
+    # Following first, so the author keeps the "all activity" level that authors get.
     join_followers(author, idea, reason="author")
     queue_webhooks("idea.created", {"idea": idea})
+    if backed:
+        # After idea.created, so a webhook receiver learns of the idea before of its first vote.
+        cast_vote(author, idea)
     return idea
 
 

@@ -6,7 +6,7 @@ fixed data set matches the same ideas on both (ranking may differ).
 """
 import re
 
-from sqlalchemy import false, func, literal, literal_column, select, text
+from sqlalchemy import case, false, func, literal, literal_column, select, text
 
 from .database import unindexed, written_limit
 from .extensions import db
@@ -15,8 +15,8 @@ from .models import Idea
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 40
 RANKED_CANDIDATES = 200
-# filter_by_text's choice of plan on SQLite: a query is common when it matches at least
-# COMMON_MIN ideas and at least one idea in COMMON_SHARE.
+# filter_by_text's choice of plan, and of the words a match needs: a query or a word is common
+# when it matches at least COMMON_MIN ideas and at least one idea in COMMON_SHARE.
 COMMON_MIN = 200
 COMMON_SHARE = 100
 
@@ -84,35 +84,92 @@ def _ranked_matches(terms, any_term, best=None):
     return matches.subquery()
 
 
-def filter_by_text(statement, query):
-    """Narrow a select of ideas to those matching every word of `query`.
+def filter_by_text(statement, query: str):
+    """Narrow a select of ideas to those matching words of `query`, those matching most first.
 
-    Text with no searchable word (only stop words or punctuation) matches nothing.
+    An idea needs one of the words, not all of them ("dark mode please" finds "Add a dark
+    mode"), and ideas matching more of the words come first; the select's own order (the
+    board's sort) decides among those matching as many. A common word finds nothing by itself
+    beside rarer ones, it only moves ideas up ("please" does not bring in every polite idea),
+    and a query of common words only needs all of them, since together they tell ideas apart:
+    Lucene's common terms query. Text with no searchable word (only stop words or punctuation)
+    matches nothing.
 
     The plan follows how many ideas match. Few: find them in the search index, look each up and
-    sort them. Many (a query matching one idea in COMMON_SHARE or more): walk the index of the
-    select's order, test each idea and stop at a page's worth. For "dark mode" (5,000 matches of
-    100,000) the lookup took 16 ms on SQLite and 12–26 ms on PostgreSQL, the walk about 1 ms.
-    Neither planner can tell the two apart: both guess how many ideas a word matches.
+    sort them. Many (common: at least COMMON_MIN ideas and one in COMMON_SHARE): walk the index of
+    the select's order, test each idea and stop at a page's worth. For "dark mode" (5,000 matches
+    of 100,000) the lookup took 16 ms on SQLite and 12–26 ms on PostgreSQL, the walk about 1 ms.
+    Neither planner can tell the two apart: both guess how many ideas a word matches. A word is
+    common by the same measure, so when the words together are rare the lookup reads only ideas
+    that rare words match, few by definition; ranking by words matched could not walk.
     """
     terms = terms_of(query)
     if not terms:
         return statement.where(false())
-    if _is_common(terms):
+    enough = _common_count()
+    if _capped_counts([terms], enough)[0] >= enough:  # then each word is common too
         return statement.where(_tested_in_order(terms))
+    rare = _rare_terms(terms, enough) if len(terms) > 1 else []
+    if rare:
+        return (statement.where(Idea.id.in_(_matching_ids(rare, any_term=True)))
+                .order_by(_terms_matched(terms, rare).desc()))
     return statement.where(Idea.id.in_(_matching_ids(terms)))
+
+
+def _rare_terms(terms: list[str], enough: int) -> list[str]:
+    """The terms fewer than `enough` ideas match."""
+    counts = _capped_counts([[term] for term in terms], enough)
+    return [term for term, count in zip(terms, counts, strict=True) if count < enough]
+
+
+def _common_count() -> int:
+    """How many matches make a query or a word common: COMMON_MIN, or one idea in COMMON_SHARE
+    if more; the highest idea id stands in for the number of ideas."""
+    highest = db.session.execute(select(func.max(Idea.id))).scalar() or 0
+    return max(COMMON_MIN, highest // COMMON_SHARE)
+
+
+def _capped_counts(groups: list[list[str]], enough: int) -> list[int]:
+    """How many ideas match every term of each group, counting no further than `enough`, in one
+    statement: each count reads at most that many matches."""
+    return list(db.session.execute(select(*(
+        select(func.count()).select_from(_matching_ids(terms).limit(enough).subquery()).scalar_subquery()
+        for terms in groups))).one())
+
+
+def _terms_matched(terms: list[str], rare: list[str]):
+    """How many of `terms` an idea found by one of `rare` matches, as an expression over `ideas`.
+
+    SQLite tests each idea against each term's matches, read once; a common term's are read only
+    among the ideas a rare term found (FTS5 skips through both lists), not all of them."""
+    if _is_postgres():
+        vector = literal_column("ideas.search_vector")
+        tests = [vector.op("@@")(func.to_tsquery("english", term)) for term in terms]
+    else:
+        found = _fts5_query(rare, any_term=True)
+        tests = [Idea.id.in_(_fts5_matches(f'"{term}"' if term in rare else f'"{term}" AND ({found})'))
+                 for term in terms]
+    counts = [case((test, 1), else_=0) for test in tests]
+    return sum(counts[1:], counts[0])
 
 
 def _tsquery_all(terms):
     return func.to_tsquery("english", _tsquery(terms, any_term=False))
 
 
-def _matching_ids(terms):
-    """A select of the ids of the ideas matching every term (unranked), from the search index."""
+def _matching_ids(terms: list[str], any_term: bool = False):
+    """A select of the ids of the ideas matching every term, or any (unranked), from the search index."""
     if _is_postgres():
-        return select(Idea.id).where(literal_column("ideas.search_vector").op("@@")(_tsquery_all(terms)))
+        words = func.to_tsquery("english", _tsquery(terms, any_term))
+        return select(Idea.id).where(literal_column("ideas.search_vector").op("@@")(words))
+    return _fts5_matches(_fts5_query(terms, any_term))
+
+
+def _fts5_matches(fts_query: str):
+    """A select of the rowids FTS5 finds for `fts_query` (its parameter is anonymous, so that one
+    statement may hold several: see _terms_matched)."""
     return (select(literal_column("idea_search.rowid")).select_from(text("idea_search"))
-            .where(text("idea_search MATCH :fts_query").bindparams(fts_query=_fts5_query(terms, False))))
+            .where(literal_column("idea_search").op("MATCH")(fts_query)))
 
 
 def _tested_in_order(terms):
@@ -127,16 +184,6 @@ def _tested_in_order(terms):
         db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         return literal_column("ideas.search_vector").op("@@")(_tsquery_all(terms))
     return unindexed(Idea.id).in_(_matching_ids(terms))
-
-
-def _is_common(terms):
-    """Whether at least one idea in COMMON_SHARE (and COMMON_MIN) matches. Counting stops there,
-    so it reads at most that many matches; the highest idea id stands in for the number of ideas."""
-    highest = db.session.execute(select(func.max(Idea.id))).scalar() or 0
-    enough = max(COMMON_MIN, highest // COMMON_SHARE)
-    found = db.session.execute(
-        select(func.count()).select_from(_matching_ids(terms).limit(enough).subquery())).scalar_one()
-    return found >= enough
 
 
 def ranked_by_text(statement, query, best=RANKED_CANDIDATES):

@@ -4,7 +4,9 @@ Per-address rate limits (ideas/extensions.py) stop one client; they do nothing a
 addresses guessing one account's password. So wrong passwords are counted per account too, with
 a growing pause that stops at 15 minutes: long enough to make guessing hopeless, short enough
 that nobody can lock an admin out for long (sign-in codes and reset links work meanwhile). And
-reset emails are capped per recipient, so nobody can flood someone's inbox from many addresses.
+reset emails are capped per recipient, so nobody can flood someone's inbox from many addresses:
+the worker counts that cap when it sends (ideas/account_emails.py), after the request has
+queued the email the same way for any address.
 
 Keys are hashes of the normalised address, counted whether or not an account uses it: the
 answers and the work are the same for both, so a throttle reveals nothing.
@@ -69,7 +71,8 @@ def forget_wrong_passwords(email: str) -> None:
 
 
 def may_send_reset_email(email: str, now: datetime | None = None) -> bool:
-    """Count one reset email to `email`; False once this hour's allowance is spent."""
+    """Count one reset email to `email`; False once this hour's allowance is spent (the worker
+    asks, once per queued email, just before it would send)."""
     return _hit(_key("reset", email), timedelta(hours=1), now or utcnow()) <= RESET_EMAILS_PER_HOUR
 
 

@@ -2,7 +2,8 @@
 
 the database refuses a second vote by the same member (unique constraint), and the stored
 count moves by an atomic `vote_count = vote_count ± 1` only when a row was really inserted
-or deleted.
+or deleted. Every rule that changes an idea's votes first locks the idea's row and reads it
+afresh (`lock_ideas`), so a vote cannot land on an idea a merge is emptying at that moment.
 """
 import math
 from functools import lru_cache
@@ -15,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from flask_babel import gettext as _
 
 from .accounts import ensure_can_participate
-from .database import add_to_counter, insert_ignore
+from .database import add_to_counter, insert_ignore, lock_rows
 from .errors import VotingClosed
 from .extensions import db
 from .i18n import STATUS_NAMES
@@ -42,6 +43,15 @@ def _check_voting_open(idea):
                              status=STATUS_NAMES[idea.status].lower()))
 
 
+def lock_ideas(*idea_ids: int) -> dict[int, Idea]:
+    """The ideas, read afresh and held until the transaction ends, by id.
+
+    Vote, withdraw, merge and undo all take this before reading an idea's status or votes, and
+    always in id order (`lock_rows`): so they queue behind each other on PostgreSQL instead of
+    acting on what another transaction is changing (a vote stranded on an idea just merged)."""
+    return lock_rows(Idea, idea_ids)
+
+
 def cast_vote(member, idea, cast_by=None):
     """Back the idea (a second vote changes nothing) and follow it. True if a vote was added.
 
@@ -49,6 +59,7 @@ def cast_vote(member, idea, cast_by=None):
     """
     if cast_by is None:
         ensure_can_participate(member)
+    idea = lock_ideas(idea.id)[idea.id]
     _check_voting_open(idea)
     added = insert_ignore(Vote, user_id=member.id, idea_id=idea.id, created_at=utcnow(),
                           cast_by_id=cast_by.id if cast_by is not None else None)
@@ -61,6 +72,7 @@ def cast_vote(member, idea, cast_by=None):
 
 def withdraw_vote(member, idea):
     """Take back the member's vote, if any. True if a vote was removed."""
+    idea = lock_ideas(idea.id)[idea.id]
     _check_voting_open(idea)
     db.session.flush()
     removed = db.session.execute(
@@ -75,7 +87,7 @@ def withdraw_vote(member, idea):
 def _move_count(idea, delta):
     """Move the stored count and recompute trending from the new count."""
     add_to_counter(idea, "vote_count", delta)
-    # The update above holds the row's lock until commit, so this write cannot interleave.
+    # The idea's row is locked until commit (lock_ideas), so this write cannot interleave.
     refresh_trending(idea)
 
 

@@ -16,7 +16,6 @@ import re
 import secrets
 import socket
 import ssl
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -29,6 +28,7 @@ from sqlalchemy import select, update
 from . import audit
 from .addresses import is_public_address, numeric_ipv4
 from .database import claim_due, insert_ignore, writing
+from .deadlines import shut_after
 from .errors import InvalidInput
 from .extensions import db
 from .models import WEBHOOK_EVENTS, Comment, Idea, Setting, User, WebhookDelivery, WebhookEndpoint, utcnow
@@ -366,31 +366,18 @@ def post_json(url, body, headers, allow_private, timeout=None):
         parts.hostname, port, address, timeout)
     # The socket timeout bounds each wait; this bounds the whole exchange, so a server that
     # trickles its answer a byte at a time cannot hold the worker.
-    cut = threading.Event()
-    watchdog = threading.Timer(timeout, _cut, (connection, cut))
-    watchdog.start()
-    try:
-        connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                           body=body.encode(), headers=headers)
-        response = connection.getresponse()
-        if cut.is_set():  # what was read before the cut is not a whole answer
-            raise DeliveryError(f"No complete answer within {timeout} seconds.")
-        return response.status, response.reason
-    except (OSError, http.client.HTTPException, ValueError) as error:
-        raise DeliveryError(f"{type(error).__name__}: {error}") from error
-    finally:
-        watchdog.cancel()
-        connection.close()
-
-
-def _cut(connection, cut):
-    cut.set()
-    sock = connection.sock
-    if sock is not None:
+    with shut_after(timeout, connection) as cut:
         try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+            connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                               body=body.encode(), headers=headers)
+            response = connection.getresponse()
+            if cut.is_set():  # what was read before the cut is not a whole answer
+                raise DeliveryError(f"No complete answer within {timeout} seconds.")
+            return response.status, response.reason
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            raise DeliveryError(f"{type(error).__name__}: {error}") from error
+        finally:
+            connection.close()
 
 
 def sign(secret, timestamp, body):

@@ -166,13 +166,16 @@ def make_tag(app):
 
 @pytest.fixture
 def make_idea(app, make_user):
-    """Create an idea through the same rule members use; overrides set columns afterwards."""
+    """Create an idea through the same rule members use; overrides set columns afterwards.
+
+    Unbacked unless backed=True, so a test's vote counts are the votes it casts itself.
+    """
     def make(title="Add a dark mode", description="Night owls need it.", kind="idea",
-             author=None, tags=(), **columns):
+             author=None, tags=(), backed=False, **columns):
         author = author or make_user()
         with app.app_context():
             idea = propose_idea(db.session.get(User, author.id), title, description, kind,
-                                [tag.id for tag in tags])
+                                [tag.id for tag in tags], backed=backed)
             for name, value in columns.items():
                 setattr(idea, name, value)
             db.session.commit()

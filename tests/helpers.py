@@ -72,3 +72,12 @@ def recorded_begins(app):
         return " ".join(statement.upper().split()) if statement.upper().startswith("BEGIN") else None
 
     return recorded_statements(app, begin)
+
+
+def run_worker(app):
+    """Run `app`'s worker over everything due now (`flask --app ideas worker --once`), as the
+    separate process that sends emails would; returns how many rows it handled."""
+    from ideas.delivery import drain
+
+    with app.app_context():
+        return drain()

@@ -1,7 +1,10 @@
-"""A real SMTP server (aiosmtpd) inside the test process, collecting the messages it receives."""
+"""A real SMTP server (aiosmtpd) inside the test process, collecting the messages it receives,
+and variants that are slow or drip their answers, for the worker's fault drills."""
+import asyncio
 import email
 import email.policy
 import socket
+import threading
 
 from aiosmtpd.controller import Controller
 
@@ -48,3 +51,46 @@ class SmtpServer:
     def stop(self):
         """Stop listening."""
         self._controller.stop()
+
+
+class SlowSmtpServer(SmtpServer):
+    """Takes `pause` seconds over each MAIL FROM, before any message is handed over; `in_mail`
+    is set meanwhile, so a test can stop the sender with an email in hand and none half-accepted."""
+
+    def __init__(self, pause=0.5):
+        super().__init__()
+        self.pause = pause
+        self.in_mail = threading.Event()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        """aiosmtpd's hook: wait, then accept the sender."""
+        self.in_mail.set()
+        try:
+            await asyncio.sleep(self.pause)
+        finally:
+            self.in_mail.clear()
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+
+class DrippingSmtpServer(SmtpServer):
+    """Answers the first `drips` MAIL FROM commands one continuation line every `every` seconds
+    for `for_seconds`: every read gets bytes in time, so no socket timeout ever fires."""
+
+    def __init__(self, for_seconds=6.0, every=0.2, drips=1):
+        super().__init__()
+        self.for_seconds, self.every, self.drips = for_seconds, every, drips
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        """aiosmtpd's hook: drip "250-" lines, then accept the sender."""
+        if self.drips > 0:
+            self.drips -= 1
+            loop = asyncio.get_running_loop()
+            ends = loop.time() + self.for_seconds
+            while loop.time() < ends:
+                await server.push("250-still checking the sender")
+                await asyncio.sleep(self.every)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"

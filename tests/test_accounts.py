@@ -6,7 +6,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from helpers import PASSWORD, dispose
+from helpers import PASSWORD, dispose, run_worker
 from ideas import create_app
 from ideas.accounts import confirmation_token, find_member_by_email, password_reset_token
 from ideas.extensions import db
@@ -102,6 +102,7 @@ def test_signing_up_creates_an_argon2id_account_and_signs_in(mail_client, fetch)
 
 def test_signing_up_emails_a_confirmation_link_over_smtp(mail_client, smtp_server):
     mail_client.post("/auth/signup", data=SIGN_UP)
+    run_worker(mail_client.application)
 
     [message] = smtp_server.messages
     assert message["To"] == "nora@example.com"
@@ -113,6 +114,7 @@ def test_signing_up_emails_a_confirmation_link_over_smtp(mail_client, smtp_serve
 
 def test_opening_the_confirmation_link_only_shows_a_button(mail_client, smtp_server, fetch):
     mail_client.post("/auth/signup", data=SIGN_UP)
+    run_worker(mail_client.application)
     link = emailed_link(smtp_server.messages[0], "/auth/confirm/")
 
     response = mail_client.get(link)
@@ -126,6 +128,7 @@ def test_opening_the_confirmation_link_only_shows_a_button(mail_client, smtp_ser
 
 def test_pressing_the_confirmation_button_confirms_the_address(mail_client, smtp_server, fetch):
     mail_client.post("/auth/signup", data=SIGN_UP)
+    run_worker(mail_client.application)
     link = emailed_link(smtp_server.messages[0], "/auth/confirm/")
 
     response = mail_client.post(link)
@@ -210,6 +213,7 @@ def test_without_a_mail_server_the_email_is_written_to_the_log(client, caplog):
     caplog.set_level(logging.INFO, logger="ideas")
 
     response = client.post("/auth/signup", data=SIGN_UP)
+    run_worker(client.application)
 
     assert response.status_code == 303
     assert "Email not sent (MAIL_SERVER unset)" in caplog.text
@@ -336,6 +340,7 @@ def test_signing_in_starts_a_new_session(mail_client, make_user, smtp_server, ho
         sign_in(mail_client, member)
     else:
         mail_client.post("/auth/code", data={"email": member.email})
+        run_worker(mail_client.application)
         code = re.search(r"\b(\d{6})\b", smtp_server.messages[-1].get_body(("plain",)).get_content())
         mail_client.post("/auth/code/enter", data={"email": member.email, "code": code.group(1)})
 
@@ -376,6 +381,7 @@ def test_forgotten_password_emails_a_reset_link_over_smtp(mail_client, make_user
     member = make_user()
 
     response = mail_client.post("/auth/forgot", data={"email": member.email.upper()})
+    run_worker(mail_client.application)
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/auth/login"
@@ -394,6 +400,7 @@ def test_a_reset_link_is_on_base_url_whatever_host_the_request_names(mail_app, m
     member = make_user()
 
     mail_app.test_client().post("/auth/forgot", data={"email": member.email}, headers=headers)
+    run_worker(mail_app)
 
     body = smtp_server.messages[0].get_body(("plain",)).get_content()
     assert "https://ideas.example.com/auth/reset/" in body
@@ -404,6 +411,7 @@ def test_the_confirmation_link_is_on_base_url_whatever_host_the_request_names(ma
     mail_app.config["BASE_URL"] = "https://ideas.example.com"
 
     mail_app.test_client().post("/auth/signup", data=SIGN_UP, headers={"Host": "evil.example"})
+    run_worker(mail_app)
 
     body = smtp_server.messages[0].get_body(("plain",)).get_content()
     assert "https://ideas.example.com/auth/confirm/" in body
@@ -414,10 +422,12 @@ def test_forgotten_password_for_an_unknown_email_sends_nothing_but_answers_the_s
         mail_client, make_user, smtp_server):
     known = mail_client.post("/auth/forgot", data={"email": make_user().email},
                              follow_redirects=True)
+    run_worker(mail_client.application)
     smtp_server.messages.clear()
 
     unknown = mail_client.post("/auth/forgot", data={"email": "nobody@example.com"},
                                follow_redirects=True)
+    run_worker(mail_client.application)
 
     assert smtp_server.messages == []
     assert unknown.status_code == known.status_code == 200
@@ -431,6 +441,7 @@ def test_forgotten_password_for_an_unknown_email_sends_nothing_but_answers_the_s
 def test_the_emailed_reset_link_sets_a_new_password(mail_client, make_user, smtp_server, fetch):
     member = make_user()
     mail_client.post("/auth/forgot", data={"email": member.email})
+    run_worker(mail_client.application)
     link = emailed_link(smtp_server.messages[0], "/auth/reset/")
 
     response = mail_client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from helpers import run_worker
 from ideas import create_app
 from ideas.branding import (
     DARK_BACKGROUNDS, LIGHT_BACKGROUNDS, LOGO_MAX_BYTES, MIN_CONTRAST, contrast, dark_shade, text_on,
@@ -388,6 +389,7 @@ def test_account_emails_carry_the_site_name_as_sender_and_signature(database_url
                                  "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port})
 
     app.test_client().post("/auth/code", data={"email": member.email})
+    run_worker(app)
 
     [message] = smtp_server.messages
     assert message["From"] == "Acme Ideas <ideas@localhost>"

@@ -1,17 +1,23 @@
-"""Votes under real concurrency: many threads, one idea, no lost or doubled votes.
+"""Votes under real concurrency: many threads, one idea, no lost or doubled votes; votes racing
+a merge and its undo.
 
 Removing the unique constraint on votes or the atomic `vote_count = vote_count + 1`
-makes these tests fail (tried once; see the note on issue 2).
+makes these tests fail (tried once; see the note on issue 2). Without the idea locks of issue 16
+(`voting.lock_ideas`) the merge race fails on PostgreSQL every time (StaleDataError, deadlocks,
+votes left on the merged idea); SQLite's write lock serialises it anyway.
 """
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from helpers import PASSWORD
 from ideas.extensions import db
-from ideas.models import Idea, Vote
+from ideas.merging import merge_ideas, undo_merge
+from ideas.models import Idea, User, Vote
+from ideas.voting import cast_vote
 
 THREADS = 16
 
@@ -90,3 +96,71 @@ def test_voting_and_withdrawing_at_once_keep_the_count_exact(crowd, fetch):
 
     assert statuses == [303] * THREADS
     assert counts(fetch, idea.id) == (THREADS // 2,) * 3
+
+
+@pytest.fixture
+def merge_crowd(app, make_user, make_idea):
+    """A duplicate backed by half of THREADS members, its survivor, a staff member's client, and
+    a signed-in client per member (the backers first)."""
+    duplicate, survivor = make_idea(title="Dark theme"), make_idea(title="Add a dark mode")
+    members = [make_user() for _ in range(THREADS)]
+    clients = signed_in_clients(app, members)
+    for client in clients[:THREADS // 2]:
+        assert client.post(f"/ideas/{duplicate.id}/vote").status_code == 303
+    staff = signed_in_clients(app, [make_user(role="staff")])[0]
+    return duplicate, survivor, staff, clients
+
+
+def presses(clients, idea_id):
+    """Backers withdraw and the others vote on the idea: one callable per member."""
+    backers = clients[:THREADS // 2]
+    return [lambda c=c: c.post(f"/ideas/{idea_id}/{'unvote' if c in backers else 'vote'}").status_code
+            for c in clients]
+
+
+def votes_on_merged_ideas(fetch):
+    """How many vote rows sit on merged ideas."""
+    return fetch(lambda: db.session.execute(
+        select(func.count()).select_from(Vote).join(Idea, Idea.id == Vote.idea_id)
+        .where(Idea.status == "merged")).scalar_one())
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_votes_racing_a_merge_and_its_undo_keep_every_count_and_strand_nothing(merge_crowd, fetch,
+                                                                               round_):
+    duplicate, survivor, staff, clients = merge_crowd
+
+    merge = [lambda: staff.post(f"/ideas/{duplicate.id}/merge", data={"into": survivor.id}).status_code]
+    merged = all_at_once(merge + presses(clients, duplicate.id))
+    undo = [lambda: staff.post(f"/ideas/{duplicate.id}/unmerge").status_code]
+    undone = all_at_once(undo + presses(clients, duplicate.id))
+
+    assert merged[0] == undone[0] == 303
+    assert set(merged[1:] + undone[1:]) <= {303, 409}  # 409: voting closed while merged
+    assert votes_on_merged_ideas(fetch) == 0
+    for idea in (duplicate, survivor):
+        stored, rows, voters = counts(fetch, idea.id)
+        assert stored == rows == voters
+
+
+def test_undo_locks_the_survivor_the_merge_names_even_if_the_page_read_another(app, fetch, make_user,
+                                                                              make_idea):
+    """Undo reads which idea to lock before it holds any lock; if a merge and undo elsewhere
+    changed it meanwhile, undo gives its locks back and takes the right pair."""
+    staff, backer = make_user(role="staff"), make_user()
+    duplicate, survivor, other = make_idea(), make_idea(title="Night mode"), make_idea(title="Dusk")
+    with app.app_context():
+        cast_vote(db.session.get(User, backer.id), db.session.get(Idea, duplicate.id))
+        merge_ideas(db.session.get(User, staff.id), db.session.get(Idea, duplicate.id),
+                    db.session.get(Idea, survivor.id))
+        db.session.commit()
+    with app.app_context():
+        source = db.session.get(Idea, duplicate.id)
+        set_committed_value(source, "merged_into_id", other.id)  # what a stale read would say
+
+        undo_merge(db.session.get(User, staff.id), source)
+        db.session.commit()
+
+    assert fetch(lambda: db.session.get(Idea, duplicate.id).status) == "open"
+    assert counts(fetch, duplicate.id) == (1, 1, 1)
+    assert counts(fetch, survivor.id) == (0, 0, 0)

@@ -330,6 +330,14 @@ def test_confirmed_import_creates_ideas_members_tags_and_timeline(client, staff,
     assert count(fetch, OutboxRow) == 0
 
 
+def test_imported_ideas_are_not_backed_by_their_authors(client, staff, fetch):
+    import_file(client, OWN_FILE)
+
+    assert count(fetch, Idea) == 2
+    assert count(fetch, Vote) == 0
+    assert fetch(lambda: sorted(db.session.execute(select(Idea.vote_count)).scalars())) == [0, 0]
+
+
 def test_import_is_written_to_the_audit_log(client, staff, fetch):
     import_file(client, OWN_FILE)
 

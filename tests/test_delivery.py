@@ -13,20 +13,22 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 
-from helpers import PASSWORD
+from helpers import PASSWORD, dispose, run_worker
 from ideas import create_app
+from ideas.account_emails import claim_account_emails, prune_settled_account_emails
 from ideas.comments import add_comment
-from ideas.delivery import LEASE, claim_batch, deliver_email, drain, fill_inboxes, run_once, send_due_digests
+from ideas.delivery import claim_batch, deliver_email, drain, fill_inboxes, run_once, send_due_digests
 from ideas.extensions import db
 from ideas.following import follow_idea, unfollow_idea
 from ideas.merging import merge_ideas
-from ideas.models import EMAIL_MODES, Event, Follow, Idea, Notification, OutboxRow, User, utcnow
+from ideas.models import EMAIL_MODES, AccountEmail, Event, Follow, Idea, Notification, OutboxRow, User, utcnow
 from ideas.proposals import withdraw_idea
 from ideas.roadmap import change_status
 from ideas.voting import cast_vote
 from smtp import SmtpServer, free_port
 
 BASE_URL = "https://ideas.example.test"
+LEASE = timedelta(seconds=45)  # WORKER_LEASE_SECONDS
 NOTE = "Scheduled for the spring release."
 
 
@@ -670,10 +672,10 @@ def test_delivering_one_row_applies_the_members_settings_itself(
     member = told_with_settings(app, make_member, make_idea, staff, confirmed, email_mode, kind, level)
 
     with app.app_context():
-        now = utcnow()
-        [row_id] = claim_batch(now=now)
+        claim = claim_batch()
+        [row_id] = claim.ids
         # No batch settling first: as for a member who changed their settings after it.
-        deliver_email(row_id, lease=now + LEASE)
+        deliver_email(row_id, claim)
 
     assert email_outcome(fetch, member) == expected_email(confirmed, email_mode, kind, level)
     assert len(messages_to(mail, member)) == (expected_email(confirmed, email_mode, kind, level)[0] == "sent")
@@ -743,7 +745,7 @@ def test_merging_tells_the_followers_of_the_merged_idea(app, mail, make_member, 
 
 def test_withdrawing_tells_the_backers(app, mail, make_member, make_idea, fetch):
     author, backer, follower = make_member(), make_member(), make_member()
-    idea = make_idea(title="Fax support", author=author)
+    idea = make_idea(title="Fax support", author=author, backed=True)  # but not the author
     act(app, cast_vote, backer, idea)
     act(app, follow_idea, follower, idea)
 
@@ -939,16 +941,16 @@ def test_a_worker_whose_lease_ran_out_leaves_alone_the_rows_another_worker_took(
         first = claim_batch(now=hung)
         fill_inboxes()
         # A second worker finds the lease run out and claims the rows for itself.
-        now = utcnow()
-        second = claim_batch(now=now)
+        second = claim_batch()
+        claimed = first.ids, second.ids
         # The first worker wakes up and goes on with its batch.
-        for row_id in first:
-            deliver_email(row_id, lease=hung + LEASE)
+        for row_id in claimed[0]:
+            deliver_email(row_id, first)
         untouched = mail.messages[:]
-        for row_id in second:
-            deliver_email(row_id, lease=now + LEASE)
+        for row_id in claimed[1]:
+            deliver_email(row_id, second)
 
-    assert first == second and len(first) == 3
+    assert claimed[0] == claimed[1] and len(claimed[0]) == 3
     assert untouched == []
     assert emails_per_recipient(mail) == {member.email: 1 for member in members}
     assert {row.email_state for row in outbox(fetch)} == {"sent"}
@@ -973,11 +975,107 @@ def test_the_lease_of_a_row_is_renewed_just_before_its_email_is_sent(app, make_m
         claimed_at = utcnow() - LEASE + timedelta(seconds=1)  # a lease about to run out
         due_since(app, claimed_at)
         with app.app_context():
-            [row_id] = claim_batch(now=claimed_at)
+            claim = claim_batch(now=claimed_at)
             started = utcnow()
-            deliver_email(row_id, lease=claimed_at + LEASE)
+            deliver_email(claim.ids[0], claim)
     finally:
         server.stop()
 
     assert len(server.messages) == 1
     assert leases[0] >= started + LEASE
+
+
+# Account emails (reset links, sign-in codes, confirmations, invitations) go through the worker too.
+
+def account_emails(fetch):
+    """The queued account emails as (kind, address, state, attempts), oldest first."""
+    return fetch(lambda: [tuple(row) for row in db.session.execute(
+        select(AccountEmail.kind, AccountEmail.address, AccountEmail.state, AccountEmail.attempts)
+        .order_by(AccountEmail.id))])
+
+
+def test_a_sign_in_code_is_sent_before_the_notifications_queued_ahead_of_it(app, client, mail, make_idea,
+                                                                            make_member, staff, fetch):
+    idea = make_idea(author=staff)
+    add_followers(app, idea, 500)
+    move(app, staff, idea)
+    assert len(outbox(fetch, email_state="pending")) == 500
+    member = make_member()
+    client.post("/auth/code", data={"email": member.email})
+
+    with app.app_context():
+        run_once(limit=20)
+
+    assert [message["To"] for message in mail.messages][:1] == [member.email]
+    assert mail.messages[0]["Subject"] == "Your sign-in code for Ideas"
+    assert len(mail.messages) == 21  # then the first batch of notifications
+
+
+def test_an_account_email_outlives_the_web_process_that_queued_it(database_url, mail_app, smtp_server,
+                                                                  make_user):
+    member = make_user()
+    web = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    web.test_client().post("/auth/forgot", data={"email": member.email})
+    dispose(web)  # the process that answered is gone, with anything it held in memory
+
+    run_worker(mail_app)  # a worker elsewhere
+
+    [message] = smtp_server.messages
+    assert (message["To"], message["Subject"]) == (member.email, "Reset your password")
+
+
+def test_a_worker_that_dies_after_claiming_leaves_the_email_due(app, client, mail, make_member, fetch):
+    member = make_member()
+    client.post("/auth/forgot", data={"email": member.email})
+    with app.app_context():
+        [row_id] = claim_account_emails().ids  # ... and the worker dies before sending
+    assert deliver(app) == 0 and mail.messages == []  # its lease still holds the row
+
+    set_columns(app, AccountEmail, row_id, claimed_until=utcnow() - timedelta(seconds=1))
+    deliver(app)
+
+    assert [message["To"] for message in mail.messages] == [member.email]
+    assert account_emails(fetch) == [("reset", member.email, "sent", 0)]
+
+
+def test_an_account_email_is_retried_until_the_mail_server_takes_it(app, client, make_member, smtp_server,
+                                                                    fetch):
+    member = make_member()
+    send_to(app, free_port())  # nothing listens there
+    client.post("/auth/forgot", data={"email": member.email})
+    deliver(app)
+    [due] = fetch(lambda: db.session.execute(select(AccountEmail.next_attempt_at)).scalars().all())
+    assert account_emails(fetch) == [("reset", member.email, "pending", 1)]
+    assert due > utcnow() + timedelta(seconds=20)
+
+    send_to(app, smtp_server)
+    set_columns(app, AccountEmail, 1, next_attempt_at=utcnow())
+    deliver(app)
+
+    assert [message["To"] for message in smtp_server.messages] == [member.email]
+    assert account_emails(fetch) == [("reset", member.email, "sent", 1)]
+
+
+def test_an_address_without_an_account_is_settled_without_an_email(app, client, mail, fetch):
+    client.post("/auth/forgot", data={"email": "Nobody@Example.com"})
+
+    deliver(app)
+
+    assert mail.messages == []
+    assert account_emails(fetch) == [("reset", "nobody@example.com", "skipped", 0)]
+    assert fetch(lambda: db.session.execute(select(AccountEmail.last_error)).scalar()) == (
+        "no account uses this address")
+
+
+def test_settled_account_emails_are_deleted_after_a_week_and_due_ones_kept(app, fetch):
+    now = utcnow()
+    ago = {"old sent": 8, "old skipped": 8, "recent sent": 6, "old still due": 8}
+    with app.app_context():
+        for address, days in ago.items():
+            db.session.add(AccountEmail(kind="reset", address=address, created_at=now - timedelta(days=days)))
+        db.session.execute(update(AccountEmail).where(AccountEmail.address != "old still due")
+                           .values(state="sent", next_attempt_at=None))
+        db.session.commit()
+        assert prune_settled_account_emails() == 2
+
+    assert {row[1] for row in account_emails(fetch)} == {"recent sent", "old still due"}

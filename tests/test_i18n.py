@@ -11,6 +11,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import update
 
+from helpers import run_worker
 from ideas.extensions import db
 from ideas.i18n import exact_time, relative_time
 from ideas.models import Idea, User
@@ -309,6 +310,7 @@ def test_an_account_email_follows_the_members_setting_not_the_request(app, clien
     set_locale(app, member, "de")
 
     response = client.post("/auth/forgot", data={"email": member.email}, headers={"Accept-Language": "en"})
+    run_worker(app)
 
     assert response.status_code == 303
     [message] = smtp_server.messages
@@ -322,6 +324,7 @@ def test_a_signed_out_visitor_gets_account_emails_in_the_browsers_language(app, 
     member = make_user(name="Greta")
 
     client.post("/auth/forgot", data={"email": member.email}, headers=GERMAN)
+    run_worker(app)
 
     [message] = smtp_server.messages
     assert message["Subject"] == "Passwort zurücksetzen"

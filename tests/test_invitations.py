@@ -7,11 +7,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from helpers import dispose
+from helpers import dispose, run_worker
 from ideas import create_app
 from ideas.access import invitation_token
 from ideas.extensions import db
-from ideas.models import AuditEntry, Invitation, User
+from ideas.models import AccountEmail, AuditEntry, Invitation, User, utcnow
 from ideas.site_settings import set_setting
 from smtp import free_port
 
@@ -56,8 +56,10 @@ def member_with(fetch, email):
 
 
 def invite(client, email):
-    """Invite `email` through the staff form."""
-    return client.post("/staff/invitations", data={"email": email})
+    """Invite `email` through the staff form, then run the worker, which emails it; the answer."""
+    response = client.post("/staff/invitations", data={"email": email})
+    run_worker(client.application)
+    return response
 
 
 def set_rule(app, **values):
@@ -176,7 +178,8 @@ def test_inviting_a_member_is_refused_with_the_reason(staff_client, make_user, s
     assert smtp_server.messages == []
 
 
-def test_an_invitation_is_kept_when_the_mail_server_is_down(database_url, make_user, fetch):
+def test_an_invitation_is_kept_and_its_email_retried_when_the_mail_server_is_down(database_url, make_user,
+                                                                                  fetch):
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
                                  "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port()})
     client = app.test_client()
@@ -186,9 +189,23 @@ def test_an_invitation_is_kept_when_the_mail_server_is_down(database_url, make_u
     response = invite(client, "guest@example.com")
 
     assert response.status_code == 303
-    assert "could not email it just now" in client.get("/staff/invitations").get_data(as_text=True)
     assert invitations_of(fetch, "guest@example.com") == [("pending", staff.id, None)]
+    [email] = fetch(lambda: db.session.execute(select(AccountEmail)).scalars().all())
+    assert (email.kind, email.state, email.attempts) == ("invite", "pending", 1)
+    assert email.next_attempt_at > utcnow()
     dispose(app)
+
+
+def test_an_invitation_withdrawn_before_the_worker_runs_is_not_emailed(staff_client, smtp_server, fetch):
+    staff_client.post("/staff/invitations", data={"email": "guest@example.com"})
+    invitation_id = fetch(lambda: db.session.execute(select(Invitation.id)).scalar_one())
+    staff_client.post(f"/staff/invitations/{invitation_id}/revoke")
+
+    run_worker(staff_client.application)
+
+    assert smtp_server.messages == []
+    [email] = fetch(lambda: db.session.execute(select(AccountEmail)).scalars().all())
+    assert (email.state, email.last_error) == ("skipped", "no pending invitation for this address")
 
 
 # Accepting.

@@ -120,6 +120,32 @@ def test_a_member_who_backed_both_counts_once(app, fetch, staff, make_user, pair
     assert score == pytest.approx(trending_score(2, survivor.created_at))
 
 
+def test_the_authors_own_vote_moves_to_the_survivor_on_merge(app, fetch, staff, make_user, make_idea):
+    author, backer = make_user(), make_user()
+    duplicate = make_idea(title="Dark theme", author=author, backed=True)
+    survivor = make_idea(title="Add a dark mode")
+    vote(app, backer, survivor)
+
+    merge(app, staff, duplicate, survivor)
+
+    assert voters(fetch, survivor) == {author.id, backer.id}
+    assert stored_and_counted(fetch, survivor) == (2, 2)
+    assert stored_and_counted(fetch, duplicate) == (0, 0)
+
+
+def test_undo_gives_the_author_their_vote_back_on_their_own_idea(app, fetch, staff, make_user, make_idea):
+    author = make_user()
+    duplicate = make_idea(title="Dark theme", author=author, backed=True)
+    survivor = make_idea(title="Add a dark mode")
+    merge(app, staff, duplicate, survivor)
+
+    undo(app, staff, duplicate)
+
+    assert voters(fetch, duplicate) == {author.id}
+    assert stored_and_counted(fetch, duplicate) == (1, 1)
+    assert stored_and_counted(fetch, survivor) == (0, 0)
+
+
 def test_followers_follow_the_survivor_except_those_who_unfollowed_it(app, fetch, staff, make_user,
                                                                      pair):
     duplicate, survivor = pair
@@ -343,7 +369,8 @@ def test_random_sequences_keep_vote_counts_exact(app, make_user):
             self.unfollowed = set()
             with app.app_context():
                 authors = [db.session.get(User, id_) for id_ in member_ids]
-                self.idea_ids = [propose_idea(authors[n % MEMBERS], f"Idea {n}").id for n in range(IDEAS)]
+                self.idea_ids = [propose_idea(authors[n % MEMBERS], f"Idea {n}", backed=False).id
+                                 for n in range(IDEAS)]
                 db.session.commit()
 
         def attempt(self, action):

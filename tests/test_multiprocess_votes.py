@@ -110,8 +110,9 @@ def board(local_app):
         db.session.add_all(users)
         db.session.commit()
         author, members = users[0], users[1:]
+        # Unbacked: every vote is a member's last action, which the count is checked against.
         ideas = [propose_idea(author, f"Shared idea number {n}", "Everyone backs this at once.",
-                              "idea", []) for n in range(IDEAS)]
+                              "idea", [], backed=False) for n in range(IDEAS)]
         db.session.commit()
         return Board([(member.id, member.email) for member in members], [idea.id for idea in ideas])
 

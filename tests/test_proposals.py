@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from ideas.errors import NotAllowed
 from ideas.extensions import db
-from ideas.models import AuditEntry, Follow, Idea, User, utcnow
+from ideas.models import AuditEntry, Follow, Idea, User, Vote, utcnow
 from ideas.proposals import change_idea
 
 
@@ -41,6 +41,55 @@ def test_proposing_follows_the_idea(client, auth, make_user, fetch):
     idea = only_idea(fetch)
     follow = fetch(lambda: db.session.get(Follow, (author.id, idea.id)))
     assert (follow.following, follow.reason) == (True, "author")
+
+
+def votes_on(fetch, idea):
+    """The idea's stored count and the members whose vote rows it has."""
+    return fetch(lambda: (db.session.get(Idea, idea.id).vote_count, set(db.session.execute(
+        select(Vote.user_id).where(Vote.idea_id == idea.id)).scalars())))
+
+
+def test_proposing_backs_the_idea_with_the_authors_vote(client, auth, make_user, fetch):
+    author = make_user()
+    auth.login(author)
+
+    response = client.post("/ideas/new", data={"title": "Gift cards", "kind": "idea"})
+
+    idea = only_idea(fetch)
+    assert response.status_code == 303
+    assert votes_on(fetch, idea) == (1, {author.id})
+    body = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert f'id="idea-{idea.id}-vote-button" class="vote-button" aria-pressed="true"' in body
+
+
+def test_the_authors_vote_leaves_them_following_all_activity(client, auth, make_user, fetch):
+    author = make_user()
+    auth.login(author)
+
+    client.post("/ideas/new", data={"title": "Gift cards", "kind": "idea"})
+
+    follow = fetch(lambda: db.session.get(Follow, (author.id, only_idea(fetch).id)))
+    assert (follow.reason, follow.level) == ("author", "all")
+
+
+def test_the_author_may_withdraw_their_own_vote(client, auth, make_user, make_idea, fetch):
+    author = make_user()
+    idea = make_idea(author=author, backed=True)
+    assert votes_on(fetch, idea) == (1, {author.id})
+    auth.login(author)
+
+    response = client.post(f"/ideas/{idea.id}/unvote")
+
+    assert response.status_code == 303
+    assert votes_on(fetch, idea) == (0, set())
+    body = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert f'id="idea-{idea.id}-vote-button" class="vote-button" aria-pressed="false"' in body
+
+
+def test_an_idea_posted_unbacked_has_no_vote(make_user, make_idea, fetch):
+    idea = make_idea(author=make_user(), backed=False)
+
+    assert votes_on(fetch, idea) == (0, set())
 
 
 def test_the_new_idea_form_shows_similar_ideas_for_a_given_title(client, auth, make_user, make_idea):

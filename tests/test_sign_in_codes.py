@@ -4,13 +4,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from helpers import dispose
+from helpers import dispose, run_worker
 from ideas import create_app
 from ideas.access import CODE_MAX_TRIES, CODES_PER_HOUR, issue_sign_in_code
 from ideas.extensions import db, limiter
-from ideas.models import SignInCode, User, utcnow
+from ideas.models import AccountEmail, SignInCode, User, utcnow
+from smtp import free_port
 
 SENT = "If an account uses that address, we emailed it a sign-in code."
 
@@ -24,8 +25,10 @@ def code_in(message):
 
 
 def ask_for_code(client, email, **params):
-    """Ask for a code through the form."""
-    return client.post("/auth/code", query_string=params, data={"email": email})
+    """Ask for a code through the form, then run the worker, which sends it; the form's answer."""
+    response = client.post("/auth/code", query_string=params, data={"email": email})
+    run_worker(client.application)
+    return response
 
 
 def enter_code(client, email, code, **params):
@@ -222,6 +225,23 @@ def test_at_most_five_codes_an_hour_reach_one_inbox(mail_client, make_user, smtp
     answers = [ask_for_code(mail_client, member.email).status_code for _ in range(CODES_PER_HOUR + 2)]
 
     assert answers == [303] * (CODES_PER_HOUR + 2)
+    assert len(smtp_server.messages) == CODES_PER_HOUR
+
+
+def test_a_code_whose_email_could_not_be_sent_is_withdrawn_and_not_counted(database_url, mail_app, make_user,
+                                                                           smtp_server, fetch):
+    member = make_user()
+    down = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
+                                  "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port()})
+    for _ in range(CODES_PER_HOUR):
+        ask_for_code(down.test_client(), member.email)  # each worker pass fails to reach the server
+    dispose(down)
+    assert codes_of(fetch, member) == []  # no code lives without its email
+
+    fetch(lambda: (db.session.execute(update(AccountEmail).values(next_attempt_at=utcnow())),
+                   db.session.commit()))
+    run_worker(mail_app)  # the mail server is back: every queued email is tried again
+
     assert len(smtp_server.messages) == CODES_PER_HOUR
 
 

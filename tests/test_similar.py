@@ -95,7 +95,7 @@ def test_hostile_search_text_is_only_words(app, corpus):
 @pytest.mark.parametrize("query, expected", [
     ("dark", {"Add a dark mode", "Dark theme for the mobile app"}),
     ("reports", {"Export reports to CSV"}),
-    ("dark mode", {"Add a dark mode"}),
+    ("dark mode", {"Add a dark mode", "Dark theme for the mobile app", "Offline mode for drivers"}),
     ("the", set()),
 ])
 def test_board_search_finds_the_same_ideas_on_every_database(client, corpus, query, expected):

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from helpers import PASSWORD
+from helpers import PASSWORD, run_worker
 from ideas import throttles
 from ideas.extensions import db
 from ideas.models import Throttle, utcnow
@@ -101,6 +101,7 @@ def test_an_emailed_sign_in_code_still_works_while_the_password_is_paused(
     guess(mail_client, member.email, 6)
 
     mail_client.post("/auth/code", data={"email": member.email})
+    run_worker(mail_client.application)
     code = re.search(r"\b(\d{6})\b", smtp_server.messages[-1].get_body(("plain",)).get_content())
     response = mail_client.post("/auth/code/enter", data={"email": member.email, "code": code.group(1)})
 
@@ -115,6 +116,7 @@ def test_reset_emails_to_one_address_stop_after_three_an_hour(mail_client, make_
         response = mail_client.post("/auth/forgot", data={"email": member.email},
                                     environ_base={"REMOTE_ADDR": f"203.0.113.{number + 1}"})
         assert response.status_code == 303  # the answer never says which were sent
+    run_worker(mail_client.application)
 
     assert len(smtp_server.messages) == 3
 
@@ -123,10 +125,12 @@ def test_reset_emails_flow_again_an_hour_later(app, mail_client, make_user, smtp
     member = make_user()
     for _ in range(4):
         mail_client.post("/auth/forgot", data={"email": member.email})
+    run_worker(mail_client.application)
     with app.app_context():
         db.session.execute(update(Throttle).values(window_started_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
 
     mail_client.post("/auth/forgot", data={"email": member.email})
+    run_worker(mail_client.application)
 
     assert len(smtp_server.messages) == 4

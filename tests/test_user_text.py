@@ -91,8 +91,9 @@ def test_the_limit_of_a_text_field_is_shown_and_announced_with_it(app, make_user
 
     title = re.search(r'<input[^>]*name="title"[^>]*>', page).group(0)
     description = re.search(r'<textarea[^>]*name="description"[^>]*>', page).group(0)
-    assert '<p class="help field-limit" id="title-limit">At most 120 characters.</p>' in page
-    assert '<p class="help field-limit" id="description-limit">At most 10,000 characters.</p>' in page
+    assert re.search(r'<p class="help field-limit" id="title-limit"[^>]*>At most 120 characters\.</p>', page)
+    assert re.search(r'<p class="help field-limit" id="description-limit"[^>]*>'
+                     r'At most 10,000 characters\.</p>', page)
     assert re.search(r'aria-describedby="[^"]*\btitle-limit\b', title)
     assert re.search(r'aria-describedby="[^"]*\bdescription-limit\b', description)
 

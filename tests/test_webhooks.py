@@ -261,6 +261,10 @@ EXPECTED_DATA = {
 }
 
 
+# Proposing also casts the author's vote, which is a vote like any other.
+ALSO_QUEUED = {"idea.created": ["idea.created", "vote.created"]}
+
+
 def _matches(expected, actual):
     """True when every key of `expected` is in `actual` with that value (None: any value)."""
     if isinstance(expected, dict):
@@ -276,12 +280,25 @@ def test_each_action_queues_its_event_with_the_change(app, make_endpoint, cast, 
 
     fetch(lambda: _act(event, cast))
 
-    assert [row["event"] for row in deliveries(fetch, everything)] == [event]
+    assert [row["event"] for row in deliveries(fetch, everything)] == ALSO_QUEUED.get(event, [event])
     [row] = deliveries(fetch, only_this)
     assert row["state"] == "pending" and row["attempts"] == 0
     assert row["body"]["event"] == event
     assert _matches(EXPECTED_DATA[event](cast), row["body"]["data"]), row["body"]["data"]
     assert "ada@example.com" not in row["raw"]
+
+
+def test_proposing_queues_the_idea_then_the_authors_vote(app, make_endpoint, cast, fetch):
+    make_endpoint("https://hooks.example.com/all")
+
+    fetch(lambda: _act("idea.created", cast))
+
+    created, vote = deliveries(fetch)
+    assert (created["event"], vote["event"]) == ("idea.created", "vote.created")
+    assert created["body"]["data"]["idea"]["vote_count"] == 0  # as it was when it was created
+    assert _matches({"idea": {"id": created["body"]["data"]["idea"]["id"], "vote_count": 1},
+                     "voter": {"id": cast["author"], "name": "Ada Author"}, "cast_by": None},
+                    vote["body"]["data"]), vote["body"]["data"]
 
 
 def test_an_endpoint_gets_only_the_events_it_chose(app, make_endpoint, cast, fetch):

@@ -1,8 +1,11 @@
 """Every error under /api/v1 is JSON: {"error": {"code", "message", "fields"}}."""
 from flask import jsonify, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from ..busy import RETRY_AFTER_SECONDS, settle_busy_request
+from ..database import is_busy
 from ..errors import (
     ConfirmationRequired, Conflict, DomainError, InvalidInput, NotAllowed, VotingClosed,
 )
@@ -20,6 +23,7 @@ CODES = {
     422: "invalid_input",
     429: "rate_limited",
     500: "server_error",
+    503: "database_busy",
 }
 MESSAGES = {
     401: "Send an API key (Authorization: Bearer …) or sign in.",
@@ -27,6 +31,8 @@ MESSAGES = {
     405: "This route does not take that method.",
     429: "Too many requests. Wait a moment and try again.",
     500: "Something went wrong on our side; the request changed nothing.",
+    503: "The database is busy and could not finish this in time; the request changed nothing. "
+         "Try again after the seconds in Retry-After.",
 }
 DOMAIN_CODES = [  # most specific first
     (ConfirmationRequired, "confirmation_required"),
@@ -81,6 +87,21 @@ def rule_refused(error):
     code = next((code for kind, code in DOMAIN_CODES if isinstance(error, kind)),
                 CODES.get(error.status_code, "bad_request"))
     return error_response(error.status_code, code, error.message, getattr(error, "fields", None))
+
+
+def busy_json():
+    """503 for a database that stayed locked past the request's limit (after settle_busy_request)."""
+    return error_response(503, CODES[503], MESSAGES[503], headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+@bp.errorhandler(OperationalError)
+def database_busy(error):
+    """A lock held too long (or a statement past its limit): try again shortly; other database
+    failures stay 500s, with their traceback in the log."""
+    if not is_busy(error):
+        raise error
+    settle_busy_request(error)
+    return busy_json()
 
 
 @bp.errorhandler(HTTPException)

@@ -27,7 +27,8 @@ LIST_QUERY = Query(
     status=Choice([status for status in STATUSES if status != "merged"], "Only ideas in this status."),
     kind=Choice(KINDS, "Only ideas of this kind."),
     tag=Text(TAG_NAME_MAX, "Only ideas with the tag of this name."),
-    q=Text(SEARCH_MAX, "Only ideas matching every word (full-text search)."),
+    q=Text(SEARCH_MAX, "Full-text search: ideas matching any of the words, most words first, then the "
+                       "sort; a very common word finds nothing by itself beside rarer ones."),
     sort=Choice(SORTS, "The order (default trending)."),
     **PAGE_FIELDS,
 )
@@ -81,7 +82,8 @@ def list_ideas():
 
 @operation("POST", "/ideas", summary="Propose an idea", group="Ideas", access="member", body=NEW_IDEA,
            response="IdeaDetail", status=201, errors=(403,), headers={"Location": "The new idea."},
-           description="The author follows it. Rate limited like the page.")
+           description="The author follows and backs it (one vote, which they may withdraw). "
+                       "Rate limited like the page.")
 @limiter.limit(lambda: current_app.config["RATELIMIT_PROPOSE"])
 def create_idea():
     """Post a new idea as the asking member."""

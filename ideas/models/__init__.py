@@ -1,4 +1,5 @@
 """The data model, one module per area."""
+from .account_mail import ACCOUNT_EMAIL_KINDS, AccountEmail
 from .access import Invitation, SignInCode, SiteAsset, Throttle
 from .activity import COMMENT_MAX, Comment, Follow, Vote
 from .changelog import (
@@ -15,9 +16,10 @@ from .notify import EMAIL_STATES, EVENT_KINDS, Event, Notification, OutboxRow
 from .site import Setting
 from .staff import TIMELINE_ACTIONS, AuditEntry, Merge, MergeLedgerRow, TimelineEntry
 from .types import utcnow
-from .user import EMAIL_MODES, ROLES, User
+from .user import EMAIL_MODES, ROLES, SignedInSession, User
 
 __all__ = [
+    "ACCOUNT_EMAIL_KINDS", "AccountEmail",
     "COMMENT_MAX", "Comment", "Follow", "Vote", "DESCRIPTION_MAX", "KIND_LABELS", "KINDS",
     "STATUS_LABELS", "STATUSES", "TITLE_MAX", "VOTING_CLOSED_STATUSES", "Idea", "Tag",
     "idea_tags", "Setting", "TIMELINE_ACTIONS", "AuditEntry", "Merge", "MergeLedgerRow",
@@ -25,5 +27,5 @@ __all__ = [
     "EMAIL_MODES", "utcnow", "ROLES", "User", "ANNOUNCEMENT_TARGETS", "ENTRY_TITLE_MAX",
     "Announcement", "ChangelogEntry", "changelog_entry_ideas", "DELIVERY_STATES", "IMPORT_KINDS",
     "WEBHOOK_EVENTS", "ApiKey", "ImportedRecord", "WebhookDelivery", "WebhookEndpoint",
-    "Invitation", "SignInCode", "SiteAsset", "Throttle",
+    "Invitation", "SignInCode", "SiteAsset", "Throttle", "SignedInSession",
 ]

@@ -1,9 +1,8 @@
 """Members of the site and their roles."""
-import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -11,11 +10,6 @@ from .types import UTCDateTime, utcnow
 
 ROLES = ("member", "staff", "admin")
 EMAIL_MODES = ("immediate", "digest", "never")
-
-
-def new_session_token():
-    """A fresh value that identifies one generation of a member's sessions."""
-    return secrets.token_hex(16)
 
 
 class User(UserMixin, db.Model):
@@ -30,8 +24,6 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10), default="member")
-    # Changing it signs the member out everywhere: it is part of the session and remember cookies.
-    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -44,8 +36,13 @@ class User(UserMixin, db.Model):
     # The language the member chose for pages and emails (ideas.i18n); None follows the browser.
     locale: Mapped[str | None] = mapped_column(String(10))
 
-    def get_id(self):
-        return f"{self.id}:{self.session_token}"
+    # The key of the signed-in session this object was loaded for (ideas.signins), if any: what
+    # Flask-Login keeps in the session and remember cookies. Typed in a comment: the ORM would try
+    # to map an annotated attribute.
+    session_key = None  # type: str | None
+
+    def get_id(self) -> str | None:
+        return self.session_key
 
     @property
     def is_staff(self):
@@ -66,3 +63,21 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.id} {self.email}>"
+
+
+class SignedInSession(db.Model):
+    """One browser or device a member signed in on: a row per sign-in, checked on every request.
+
+    The cookie carries the row's id and a secret; only the secret's SHA-256 is kept, so a copy of
+    the database lets nobody in. Deleting the row signs that device out, wherever the cookie is."""
+
+    __tablename__ = "signed_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    remember: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

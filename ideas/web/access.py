@@ -11,15 +11,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length
 
 from .. import access, accounts
+from ..account_emails import queue_account_email
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
 from ..branding import site_name
 from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import browser_locale
-from ..links import external_url
 from ..models import Invitation
-from .auth import address_limit, send_account_email, start_session
-from .background import run_in_background
+from .auth import address_limit, start_session
 from .forms import Form, ActionForm, _strip, apply_domain_errors
 from .responses import next_url, render_form, see_other
 from .staff import admin_required, page_of, staff_required
@@ -79,26 +78,17 @@ class AccessSettingsForm(Form):
 @bp.route("/auth/code", methods=["GET", "POST"])
 @address_limit("RATELIMIT_LOGIN")
 def request_code():
-    """Email a sign-in code; answers the same, as fast, whether or not the address has an account."""
+    """Queue a sign-in code for the worker: the same answer and the same one row whether or not
+    the address has an account (the worker looks it up and makes the code)."""
     form = CodeRequestForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        db.session.commit()  # the job writes on its own session
-        run_in_background(email_sign_in_code, form.email.data)
+        queue_account_email("code", form.email.data)
+        db.session.commit()
         session[CODE_EMAIL] = form.email.data
         flash(_("If an account uses that address, we emailed it a sign-in code. "
               "It works once, for 10 minutes."), "info")
         return see_other(url_for("access.enter_code", next=next_url("") or None))
     return render_form("auth/code_request.html", form=form)
-
-
-def email_sign_in_code(email):
-    """Issue a code for the account using `email` and email it, if one does (runs after the answer)."""
-    member, code = access.issue_sign_in_code(email)
-    db.session.commit()  # the code works even if the mail server is slow to take it
-    if member is not None:
-        minutes = int(access.CODE_LIFETIME.total_seconds() // 60)
-        send_account_email(member.email, _l("Your sign-in code for %(site)s", site=site_name()),
-                           "sign_in_code", member=member, code=code, minutes=minutes)
 
 
 @bp.route("/auth/code/enter", methods=["GET", "POST"])
@@ -154,7 +144,8 @@ def _invitations_page(form, status=200):
 @bp.route("/staff/invitations", methods=["GET", "POST"])
 @staff_required
 def invitations():
-    """Invite someone by email (again, to renew their link); every invitation and its state."""
+    """Invite someone by email (again, to renew their link), queued for the worker; every
+    invitation and its state."""
     form = InvitationForm()
     if request.method == "GET":
         return _invitations_page(form)
@@ -165,17 +156,9 @@ def invitations():
             db.session.rollback()
             apply_domain_errors(form, error)
         else:
+            queue_account_email("invite", invitation.email)
             db.session.commit()
-            link = external_url("access.accept_invitation", token=access.invitation_token(invitation))
-            days = access.INVITATION_LIFETIME.days
-            if send_account_email(invitation.email, _("You are invited to %(site)s", site=site_name()),
-                                  "invitation", invitation=invitation, inviter=current_user, link=link,
-                                  days=days):
-                flash(_("We emailed an invitation to %(email)s.", email=invitation.email), "success")
-            else:
-                flash(_("The invitation to %(email)s is saved, but we could not email it just now. "
-                        "Invite the same address again in a while.",
-                        email=invitation.email), "error")
+            flash(_("We emailed an invitation to %(email)s.", email=invitation.email), "success")
             return see_other(url_for("access.invitations"))
     return _invitations_page(form, 422)
 

@@ -1,13 +1,13 @@
 """A member's own pages: settings and activity."""
 from zoneinfo import available_timezones
 
-from flask import Blueprint, abort, current_app, flash, make_response, render_template, request, url_for
-from flask_login import current_user, login_required, login_user
+from flask import Blueprint, abort, flash, g, make_response, render_template, session, url_for
+from flask_login import current_user, login_required, logout_user
 from flask_babel import gettext as _, lazy_gettext as _l, refresh
 from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import accounts
+from .. import accounts, signins
 from ..api_keys import NAME_MAX as KEY_NAME_MAX, api_keys_of, create_api_key, revoke_api_key
 from ..board import ideas_by
 from ..errors import InvalidInput
@@ -21,6 +21,7 @@ from .forms import (
     apply_domain_errors,
 )
 from .loaders import MAX_ID
+from .auth import start_session
 from .responses import render_form, see_other
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -55,6 +56,11 @@ def _settings_page(name_form=None, password_form=None, status=200, api_key_form=
         action_form=ActionForm(),
         api_key_form=api_key_form or ApiKeyForm(formdata=None),
         api_keys=db.session.execute(api_keys_of(current_user)).scalars().all(),
+        # This browser first, then the others, the most recently used first.
+        signed_in_sessions=sorted(signins.sessions_of(current_user),
+                                  key=lambda row: row.id != g.signed_in_session_id),
+        this_session_id=g.signed_in_session_id,
+        device_name=signins.device_name,
     ), status
 
 
@@ -104,15 +110,46 @@ def change_password():
             apply_domain_errors(form, error)
         else:
             db.session.commit()
-            # This browser keeps its session (and remember-me) under the new token.
-            login_user(current_user._get_current_object(), remember=_has_remember_cookie())
+            # Every session ended with the old password; this browser goes on in a new one.
+            start_session(current_user._get_current_object(), remember=_remembered())
             flash(_("Your password is changed; other sessions were signed out."), "success")
             return see_other(url_for("account.settings"))
     return _settings_page(password_form=form, status=422)
 
 
-def _has_remember_cookie():
-    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+def _remembered() -> bool:
+    """Whether this browser's session was a "Remember me" one (read before it ends)."""
+    return bool(getattr(g, "signed_in_remember", False))
+
+
+@bp.post("/sessions/<id:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """Sign one of my browsers out (this one too, though the page offers "Sign out" for that)."""
+    if not signins.end(current_user, session_id):
+        abort(404)
+    db.session.commit()
+    if session_id == g.signed_in_session_id:
+        return _signed_out(_("You are signed out."))
+    flash(_("That browser is signed out."), "success")
+    return see_other(url_for("account.settings", _anchor="sessions"))
+
+
+@bp.post("/sessions/end-all")
+@login_required
+def end_all_sessions():
+    """Sign out everywhere, this browser included."""
+    signins.end_all(current_user)
+    db.session.commit()
+    return _signed_out(_("You are signed out everywhere."))
+
+
+def _signed_out(message: str):
+    """This browser's session is over: forget it here too, and say so on the sign-in page."""
+    session.clear()
+    logout_user()
+    flash(message, "info")
+    return see_other(url_for("auth.login"))
 
 
 @bp.get("/activity")

@@ -1,19 +1,17 @@
 """Signing up, in and out; forgotten passwords; confirming an address."""
 import math
-import smtplib
 
-from flask import Blueprint, current_app, flash, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask import Blueprint, current_app, flash, g, render_template, request, session, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, throttles
+from .. import accounts, signins, throttles
+from ..account_emails import queue_account_email
 from ..access import sign_up_member
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import address_key, db, limiter
 from ..i18n import browser_locale
-from ..links import external_url
-from ..mail import send_template
-from .background import run_in_background
+from ..models import User
 from .forms import (
     ActionForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm, apply_domain_errors,
 )
@@ -27,34 +25,20 @@ def address_limit(name):
     return limiter.limit(lambda: current_app.config[name], methods=["POST"], key_func=address_key)
 
 
-def start_session(member, remember=False):
-    """Sign `member` in on a fresh session: nothing kept from before signing in survives, the
-    CSRF token among it, so a token or session planted before sign-in is worth nothing after."""
+def start_session(member: User, remember: bool = False) -> None:
+    """Sign `member` in on a fresh session of its own (a row in ideas.signins, listed on the account
+    page): nothing kept from before signing in survives, the CSRF token among it, so a token or
+    session planted before sign-in is worth nothing after. Commits the new session."""
     session.clear()
+    signins.start(member, remember=remember, user_agent=request.user_agent.string)
+    db.session.commit()
     login_user(member, remember=remember)
-
-
-def send_confirmation_email(member):
-    """Email the member a link that confirms their address; False when mail is down."""
-    link = external_url("auth.confirm", token=accounts.confirmation_token(member))
-    return send_account_email(member.email, _l("Confirm your email address"), "confirm", member=member,
-                              link=link)
-
-
-def send_account_email(to, subject, template, **context):
-    """Send an account email; a mail server that is down is logged, never a 500."""
-    try:
-        send_template(to, subject, template, **context)
-    except (smtplib.SMTPException, OSError):
-        current_app.logger.exception("Could not send %r to %s", subject, to)
-        return False
-    return True
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 @address_limit("RATELIMIT_SIGNUP")
 def signup():
-    """Create an account, sign in, and send a confirmation link."""
+    """Create an account, sign in, and queue a confirmation link for the worker."""
     if current_user.is_authenticated:
         return see_other(url_for("board.index"))
     form = SignUpForm()
@@ -65,13 +49,10 @@ def signup():
             apply_domain_errors(form, error)
         else:
             accounts.keep_signup_language(member, browser_locale())
+            queue_account_email("confirm", member.email)
             db.session.commit()
             start_session(member)
-            if send_confirmation_email(member):
-                flash(_("Welcome! We sent you a link to confirm your email address."), "success")
-            else:
-                flash(_("Welcome! We could not send the confirmation email just now; "
-                      "use “Send the link again” in a while."), "info")
+            flash(_("Welcome! We sent you a link to confirm your email address."), "success")
             return see_other(url_for("board.index"))
     return render_form("auth/signup.html", form=form)
 
@@ -116,7 +97,11 @@ def _paused(form, pause):
 
 @bp.post("/logout")
 def logout():
-    """Sign out of this browser; nothing of the session is kept."""
+    """Sign out of this browser: its session ends on the server too, so a copy of its cookies is
+    worth nothing; nothing of the session is kept."""
+    if current_user.is_authenticated:
+        signins.end(current_user, g.signed_in_session_id)
+        db.session.commit()
     session.clear()
     logout_user()  # after clearing: it leaves the note that the remember cookie must go
     flash(_("You are signed out."), "info")
@@ -126,26 +111,16 @@ def logout():
 @bp.route("/forgot", methods=["GET", "POST"])
 @address_limit("RATELIMIT_PASSWORD_RESET")
 def forgot_password():
-    """Email a reset link; says the same, as fast, whether or not the address has an account."""
+    """Queue a reset link for the worker: the same answer and the same one row whether or not
+    the address has an account (the worker looks it up)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        db.session.commit()  # the job writes on its own session
-        run_in_background(email_reset_link, form.email.data)
+        queue_account_email("reset", form.email.data)
+        db.session.commit()
         flash(_("If an account uses that address, we sent it a link to choose a new password."),
               "info")
         return see_other(url_for("auth.login"))
     return render_form("auth/forgot.html", form=form)
-
-
-def email_reset_link(email):
-    """Email a reset link to the account using `email`, if one does and the address has not had
-    RESET_EMAILS_PER_HOUR already (runs after the answer; counted for any address alike)."""
-    allowed = throttles.may_send_reset_email(email)
-    member = accounts.find_member_by_email(email)
-    if member is not None and allowed:
-        link = external_url("auth.reset_password", token=accounts.password_reset_token(member))
-        send_account_email(member.email, _l("Reset your password"), "reset_password", member=member,
-                           link=link)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -188,11 +163,11 @@ def confirm(token):
 @login_required
 @address_limit("RATELIMIT_PASSWORD_RESET")
 def resend_confirmation():
-    """Send the confirmation link again."""
+    """Queue the confirmation link again for the worker."""
     if current_user.is_confirmed:
         flash(_("Your email address is already confirmed."), "info")
-    elif send_confirmation_email(current_user):
-        flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "info")
     else:
-        flash(_("We could not send the email just now. Please try again in a while."), "error")
+        queue_account_email("confirm", current_user.email)
+        db.session.commit()
+        flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "info")
     return see_other(next_url(url_for("account.settings")))

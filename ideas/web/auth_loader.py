@@ -1,27 +1,49 @@
 """How Flask-Login finds the member behind a session or remember-me cookie."""
-import hmac
+import logging
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, request
+from flask import Response, flash, g, redirect, request
 from flask_babel import gettext
 from flask_login import login_url
 
+from sqlalchemy.exc import OperationalError
+
+from .. import signins
+from ..database import writing
 from ..extensions import db, htmx, login_manager
 from ..models import User
 from .responses import see_other
 
+log = logging.getLogger(__name__)
 
-def load_user(user_id):
-    """`user_id` is "id:session_token"; an old token (password changed) loads nobody."""
-    member_id, _, token = (user_id or "").partition(":")
-    if not member_id.isdigit() or not token:
+
+def load_user(user_id: str) -> User | None:
+    """`user_id` is a session key (ideas.signins): a session signed out, run out or of a suspended
+    member loads nobody."""
+    found = signins.find(user_id)
+    if found is None:
         return None
-    member = db.session.get(User, int(member_id))
-    if member is None or not hmac.compare_digest(member.session_token, token):
-        return None
-    if member.suspended_at is not None:  # a suspension ends sessions already open
-        return None
-    return member
+    g.signed_in_session_id = found.session_id
+    g.signed_in_remember = found.remember
+    if found.seen_due:
+        g.session_seen_due = True
+    return found.member
+
+
+def note_session_seen(response: Response) -> Response:
+    """Write the session's "last seen" once the answer is made (at most every few minutes), in a
+    transaction of its own that takes the write lock first: a page that only reads stays so until
+    its answer is ready, and a busy database costs the visitor nothing but this note."""
+    if g.pop("session_seen_due", False):
+        try:
+            db.session.rollback()  # the request's own transaction is over: its answer is made
+            with writing():
+                signins.mark_seen(g.signed_in_session_id)
+                db.session.commit()
+        except OperationalError:
+            db.session.rollback()
+            log.warning("could not note that session %s was seen", g.signed_in_session_id, exc_info=True)
+    return response
 
 
 def unauthorized():

@@ -22,11 +22,11 @@ ONE_YEAR = 365 * 24 * 3600
 
 class BrandingForm(Form):
     # The domain (ideas.branding) names every problem; the form only carries the values.
-    site_name = StringField(_l("Site name"))
+    site_name = StringField(_l("Site name"), render_kw={"maxlength": SITE_NAME_MAX})
     accent_colour = StringField(_l("Accent colour"), description=_l(
         "# and six hexadecimal digits, like #3151c6. Links and buttons use it, so it must be dark enough "
         "to read on white; the dark theme gets a lighter shade of it. Empty: the standard blue."))
-    welcome = TextAreaField(_l("Welcome text above the board"),
+    welcome = TextAreaField(_l("Welcome text above the board"), render_kw={"maxlength": WELCOME_MAX},
                             description=_l("Markdown works: **bold**, _italic_, lists and links."))
     logo = FileField(_l("Logo"), description=_l(
         "A PNG, JPEG or plain SVG image of at most %(size)s KB, shown beside the site's name.",

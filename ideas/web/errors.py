@@ -1,14 +1,19 @@
 """Errors as pages for browsers and as small notices for htmx."""
-from flask import render_template, request
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask import current_app, g, render_template, request
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from ..api import bp as api_bp
-from ..api.errors import http_error_json
+from ..api.errors import busy_json, http_error_json
+from ..busy import RETRY_AFTER_SECONDS, settle_busy_request
+from ..database import is_busy
 from ..errors import DomainError
 from ..extensions import db, htmx
+from ..i18n import DEFAULT_LOCALE, browser_locale
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -34,6 +39,40 @@ def _error_response(status, message, title=None):
     return render_template("error.html", status=status, message=message, title=title), status
 
 
+def busy_response(error: OperationalError) -> Response:
+    """503 with Retry-After, for a database that stayed locked past this request's limit.
+
+    Rendered with nothing from the database: no base.html, no context processors (site
+    settings, the unread count), and the language the request already speaks, else the
+    browser's (the member's own choice is a column)."""
+    settle_busy_request(error)
+    if request.blueprint is None and request.path.startswith(api_bp.url_prefix):
+        return busy_json()
+    with force_locale(_locale_without_database()):
+        message = _("The site is very busy and could not finish this in time. Nothing was changed: "
+                    "wait a few seconds and try again.")
+        if htmx:
+            body = _render_bare("_notice.html", message=message, category="error")
+            response = htmx_response(body, 503, retarget="#notices", reswap="innerHTML")
+        else:
+            response = current_app.make_response((_render_bare("errors/busy.html", message=message), 503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _locale_without_database() -> str:
+    """The locale this request has already chosen, else the browser's: choosing it afresh would
+    read the signed-in member's setting."""
+    chosen = getattr(g.get("_flask_babel"), "babel_locale", None)
+    return str(chosen) if chosen is not None else browser_locale() or DEFAULT_LOCALE
+
+
+def _render_bare(template: str, **context: object) -> str:
+    """A template rendered without the app's context processors, which read the database."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
 def register_error_handlers(app):
     @app.errorhandler(CSRFError)
     def csrf_refused(error):
@@ -44,6 +83,12 @@ def register_error_handlers(app):
               "Reload the page and try again; what you typed may need to be entered again."),
             _("Please reload the page"),
         )
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error):
+        if not is_busy(error):
+            raise error  # a real failure: the usual 500, with its traceback in the log
+        return busy_response(error)
 
     @app.errorhandler(DomainError)
     def rule_refused(error):

@@ -18,7 +18,9 @@ from ..roadmap import NOTE_MAX
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    # A line break counts once however the form was sent: a browser's own submit sends CRLF, htmx
+    # (and so the live counter, ideas/web/text_length.py) sends LF.
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
 def _no_nul(form, field):

@@ -21,6 +21,7 @@ PUBLIC_ENDPOINTS = frozenset({
     "access.request_code", "access.enter_code", "access.accept_invitation",
     "notifications.unsubscribe",
     "branding.logo", "branding.stylesheet",
+    "text_length.count",  # the sign-up form's counter; it counts the caller's own text, nothing else
 })
 # Open to a signed-out visitor whose URL carries a valid personal feed token (?token=...).
 FEED_ENDPOINTS = frozenset({"feeds.ideas", "feeds.roadmap", "feeds.changelog", "feeds.idea"})

@@ -64,7 +64,7 @@ class AdminSettingsForm(SiteSettingsForm):
 
 class TagForm(Form):
     # The domain (ideas.tags) names every problem; the form only carries the values.
-    name = StringField(_l("Name"))
+    name = StringField(_l("Name"), render_kw={"maxlength": TAG_NAME_MAX})
     colour = SelectField(_l("Colour"), choices=[SelectChoice(colour, COLOUR_NAMES[colour])
                                             for colour in TAG_COLOURS],
                          default="grey", validate_choice=False)

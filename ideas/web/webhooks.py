@@ -27,16 +27,18 @@ DELIVERIES_PER_PAGE = 50
 
 class EndpointForm(Form):
     # The domain (ideas.webhooks) names every problem; the form only carries the values.
-    url = StringField(_l("URL"), description=_l("Where to POST the events: an http:// or https:// address."))
+    url = StringField(_l("URL"), render_kw={"maxlength": URL_MAX},
+                      description=_l("Where to POST the events: an http:// or https:// address."))
     events = SelectMultipleField(
         _l("Events"), choices=[SelectChoice(name, EVENT_LABELS[name]) for name in WEBHOOK_EVENTS],
         validate_choice=False, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    secret = StringField(_l("Signing secret"), description=_l(
+    secret = StringField(_l("Signing secret"), render_kw={"maxlength": SECRET_MAX}, description=_l(
         "Leave empty to have a strong secret made for you, or paste one your receiver already uses."))
 
 
 class EditEndpointForm(EndpointForm):
-    secret = StringField(_l("New signing secret"), description=_l("Leave empty to keep the current secret."))
+    secret = StringField(_l("New signing secret"), render_kw={"maxlength": SECRET_MAX},
+                         description=_l("Leave empty to keep the current secret."))
     new_secret = BooleanField(_l("Make a new secret (the receiver must then use it)"))
     active = BooleanField(_l("Active: post events to this endpoint"))
 

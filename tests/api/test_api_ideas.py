@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ideas.extensions import db
-from ideas.models import Idea, utcnow
+from ideas.models import Idea, Vote, utcnow
 
 from conftest import error_of
 
@@ -87,6 +87,18 @@ def test_a_member_proposes_an_idea(api_as, make_user, make_tag, fetch):
     assert body["description_html"].strip() == "<p><strong>Please</strong></p>"
     assert body["following"] is True
     assert fetch(lambda: db.session.get(Idea, body["id"]).author_id) == member.id
+
+
+def test_proposing_through_the_api_backs_the_idea(api_as, make_user, fetch):
+    member = make_user()
+
+    response = api_as(member).post("/ideas", json={"title": "Invoices in PDF"})
+
+    body = response.get_json()
+    assert response.status_code == 201
+    assert (body["vote_count"], body["voted"]) == (1, True)
+    assert fetch(lambda: db.session.execute(
+        select(Vote.user_id).where(Vote.idea_id == body["id"])).scalars().all()) == [member.id]
 
 
 @pytest.mark.parametrize("payload, field", [

@@ -69,9 +69,13 @@ def test_every_operation_keeps_to_the_document(app, seeded, make_user, make_key,
 
     for operation in found:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            cases = operation.as_strategy(generation_mode=mode)
+            # Only valid cases get a known id: in an invalid one, the id may be what was made
+            # invalid, and a known id put back over it makes the case valid after all.
+
             @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                       suppress_health_check=list(HealthCheck))
-            @given(case=with_known_ids(operation.as_strategy(generation_mode=mode), idea_ids))
+            @given(case=with_known_ids(cases, idea_ids) if mode is GenerationMode.POSITIVE else cases)
             def run(case):
                 case.call_and_validate(headers=headers)
 

@@ -39,8 +39,12 @@ def take_part_with_javascript(page, base_url, member, title, artifacts=None):
 
     page.goto(f"{base_url}/?sort=new")
     vote = page.locator(f"#idea-{idea_id}-vote")
-    expect(vote.locator(".vote-count")).to_have_text("0")
+    expect(vote.locator(".vote-count")).to_have_text("1")  # proposing backs it
+    expect(vote.locator(".vote-label")).to_have_text("Backed")
     with no_page_load(page):
+        vote.get_by_role("button").click()  # the author may withdraw their vote
+        expect(vote.locator(".vote-count")).to_have_text("0")
+        expect(vote.get_by_role("button")).to_have_attribute("aria-pressed", "false")
         vote.get_by_role("button").click()
         expect(vote.locator(".vote-count")).to_have_text("1")
         expect(vote.locator(".vote-label")).to_have_text("Backed")
@@ -117,9 +121,11 @@ def test_a_member_takes_part_without_javascript_through_plain_forms(
 
     page.goto(f"{live_server}/?sort=new")
     vote = page.locator(f"#idea-{idea_id}-vote")
+    expect(vote.locator(".vote-count")).to_have_text("1")  # proposing backs it
+    assert submit(page, vote.get_by_role("button")) == 303  # the author withdraws their vote
+    assert page.url == f"{live_server}/?sort=new"  # back where the vote was withdrawn
     expect(vote.locator(".vote-count")).to_have_text("0")
     assert submit(page, vote.get_by_role("button")) == 303
-    assert page.url == f"{live_server}/?sort=new"  # back where the vote was cast
     expect(vote.locator(".vote-count")).to_have_text("1")
     expect(vote.locator(".vote-label")).to_have_text("Backed")
 
