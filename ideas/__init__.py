@@ -10,19 +10,18 @@ from config import load_config
 
 from .backups import register_backup_commands
 from .database import configure_engine, end_reading, mark_writing, reset_writing
-from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import RATE_LIMIT_KEY, csrf, db, htmx, limiter, login_manager, migrate
 from .i18n import register_i18n
 from .request_log import register_request_log
-from .web import health
 from .web.body_limits import register_body_limits
 from .web.hosts import register_host_check
-from .web.numbers import register_id_converter
+from .web.plumbing import rate_limit_key, register_id_converter
 from .web.privacy import register_access
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def create_app(config_name=None, overrides=None):
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
     """Build the app for `config_name` (default: IDEAS_ENV, else development)."""
     app = Flask(
         __name__,
@@ -46,7 +45,6 @@ def create_app(config_name=None, overrides=None):
     register_i18n(app)
     register_request_log(app)
     register_blueprints(app)
-    app.register_blueprint(health.bp)
     register_access(app)
     register_request_hooks(app)
     register_templates(app)
@@ -57,7 +55,7 @@ def create_app(config_name=None, overrides=None):
     return app
 
 
-def start_worker_in_process(app):
+def start_worker_in_process(app: Flask) -> None:
     """In development (`make run`), deliver the outbox from a thread of the serving process.
 
     Only in the process that serves: with the reloader, that is the child
@@ -78,7 +76,8 @@ def start_worker_in_process(app):
     app.logger.info("Delivering notifications from this process (WORKER_IN_PROCESS).")
 
 
-def register_extensions(app):
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects to `app`, with the app's own rules for rate-limit keys and members."""
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -87,9 +86,7 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=os.path.normpath(os.path.join(app.root_path, "..", "migrations")))
     csrf.init_app(app)
     htmx.init_app(app)
-    # Flask-Limiter keeps the first app's RATELIMIT_KEY_PREFIX for every later app of the process
-    # (`self._key_prefix or config…`); each app, and the suite builds many, counts under its own.
-    limiter._key_prefix = app.config.get("RATELIMIT_KEY_PREFIX", "")
+    app.extensions[RATE_LIMIT_KEY] = rate_limit_key
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -97,41 +94,36 @@ def register_extensions(app):
     login_manager.login_message_category = "info"
 
     from . import models  # noqa: F401  (registers the tables)
-    from .web.auth_loader import load_user, note_session_seen, unauthorized
+    from .web.auth_loader import load_user, load_user_from_request, note_session_seen, unauthorized
 
     login_manager.user_loader(load_user)
+    login_manager.request_loader(load_user_from_request)
     login_manager.unauthorized_handler(unauthorized)
     app.after_request(note_session_seen)
 
 
-def register_blueprints(app):
+def register_blueprints(app: Flask) -> None:
+    """Every blueprint of the app, pages first, then the JSON API."""
+    from . import api
     from .web import (
-        account, auth, board, changelog, comments, feeds, idea_staff, ideas, notifications, pulse,
-        roadmap, staff, text_length, triage,
+        access, account, auth, board, branding, changelog, comments, csv_views, feeds, health, idea_staff,
+        ideas, notifications, pulse, roadmap, staff, text_length, triage, webhooks,
     )
 
     for module in (board, ideas, idea_staff, comments, roadmap, changelog, pulse, feeds, auth, account,
-                   notifications, triage, staff, text_length):
+                   notifications, triage, staff, text_length, csv_views, webhooks, health, access,
+                   branding, api):
         app.register_blueprint(module.bp)
-    from .web import csv_views
-
-    app.register_blueprint(csv_views.bp)
     notifications.register_header_count(app)
 
-    from . import api
 
-    app.register_blueprint(api.bp)
-    from .web import webhooks
-    app.register_blueprint(webhooks.bp)
-
-
-def register_request_hooks(app):
+def register_request_hooks(app: Flask) -> None:
     """Write requests take SQLite's write lock when their transaction begins."""
-    def start_writing():
+    def start_writing() -> None:
         if request.method not in SAFE_METHODS:
             g.writing_token = mark_writing()
 
-    def stop_writing(exc):
+    def stop_writing(exc: BaseException | None) -> None:
         token = g.pop("writing_token", None)
         if token is not None:
             reset_writing(token)
@@ -145,19 +137,19 @@ def register_request_hooks(app):
     register_security_headers(app)
 
 
-def register_templates(app):
+def register_templates(app: Flask) -> None:
     from .web.templating import register_template_helpers
 
     register_template_helpers(app)
 
 
-def register_errors(app):
+def register_errors(app: Flask) -> None:
     from .web.errors import register_error_handlers
 
     register_error_handlers(app)
 
 
-def register_cli(app):
+def register_cli(app: Flask) -> None:
     from .cli import register_commands
 
     register_commands(app)

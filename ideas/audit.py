@@ -1,7 +1,8 @@
 """The audit log: every staff action, with who, what, when, before and after."""
 import json
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from flask_babel import gettext as _
 
@@ -10,19 +11,20 @@ from .extensions import db
 from .models import AuditEntry, utcnow
 
 
-def require_staff(actor):
+def require_staff(actor: Any) -> None:
     """Raise unless `actor` is staff or an admin."""
     if not (actor.is_authenticated and actor.is_staff):
         raise NotAllowed(_("Only the product team may do that."))
 
 
-def require_admin(actor):
+def require_admin(actor: Any) -> None:
     """Raise unless `actor` is an admin."""
     if not (actor.is_authenticated and actor.is_admin):
         raise NotAllowed(_("Only admins may do that."))
 
 
-def record(actor, action, target, before=None, after=None):
+def record(actor: Any, action: str, target: Any, before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None) -> AuditEntry:
     """Write one audit entry; `target` is a model instance (or None for site-wide changes)."""
     entry = AuditEntry(
         actor_id=actor.id,
@@ -37,11 +39,11 @@ def record(actor, action, target, before=None, after=None):
     return entry
 
 
-def snapshot(obj, *fields):
+def snapshot(obj: Any, *fields: str) -> dict[str, Any]:
     """The named fields of `obj`, for an entry's before or after."""
     return {field: getattr(obj, field) for field in fields}
 
 
-def audit_entries():
+def audit_entries() -> Select[Any]:
     """A select of the log, newest first."""
     return select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())

@@ -8,7 +8,7 @@ import logging
 
 from flask import g, request
 
-from .extensions import db, login_manager
+from .extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -17,12 +17,12 @@ RETRY_AFTER_SECONDS = 5
 
 
 def settle_busy_request(error: Exception) -> None:
-    """Roll back (nothing was changed), forget the member for the rest of the request (the
-    rollback expired their row, and the after-request hooks would read it again), skip the
+    """Roll back (nothing was changed) without expiring what was loaded (the objects are let go
+    of first: expired, the member's row would be read again by whatever looks at it next), skip the
     session's "last seen" note (a write that would queue for the same lock), and log a warning:
     the database is busy, the code is not broken, so no traceback."""
+    db.session.expunge_all()
     db.session.rollback()
-    g._login_user = login_manager.anonymous_user()
     g.pop("session_seen_due", None)
     log.warning("database busy, answered 503: %s %s: %s", request.method, request.path,
                 str(getattr(error, "orig", error)).strip())

@@ -5,6 +5,7 @@ follower of those ideas once, with the entry's title and id. An announcement rea
 followers of one idea, or of every idea with a tag, each member once.
 """
 import string
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import delete, func, select, update
@@ -19,11 +20,13 @@ from .errors import Conflict, InvalidInput
 from .extensions import db
 from .models import (
     ENTRY_TITLE_MAX, Announcement, ChangelogEntry, Event, Follow, Idea, OutboxRow,
-    changelog_entry_ideas, idea_tags, utcnow,
+    Tag, User, changelog_entry_ideas, idea_tags, utcnow,
 )
 from .models.types import INTEGER_MAX as ID_MAX
-from .notifications import followers_of, notify_members
-from .roadmap import change_status
+from .events import Announced, ChangelogPublished
+from .events.publish import publish
+from .notifications import followers_of
+from .statuses import change_status
 from .sanitize import render_markdown
 
 ENTRY_BODY_MAX = 20_000
@@ -198,7 +201,8 @@ def shipped_note(entry, link=None):
     return f"Shipped: see “{title}” in the changelog."
 
 
-def _deliver(actor, entry, ideas, told_idea_ids, mark_shipped, link):
+def _deliver(actor: User, entry: ChangelogEntry, ideas: list[Idea], told_idea_ids: Iterable[int],
+             mark_shipped: bool, link: str | None) -> None:
     """Mark `ideas` shipped when asked, then tell their followers of the entry, each member once.
 
     change_status keeps the one rule for statuses (timeline, audit, its event), but its
@@ -222,8 +226,7 @@ def _deliver(actor, entry, ideas, told_idea_ids, mark_shipped, link):
         if told:
             earlier = followers_of(told).correlate(None)
             members = members.where(Follow.user_id.not_in(earlier))
-        notify_members("changelog", actor, members, idea=idea, entry_title=entry.title,
-                       entry_id=entry.id, shipped=idea.id in shipped)
+        publish(ChangelogPublished(actor, idea, entry, members, shipped=idea.id in shipped))
         told.append(idea.id)
 
 
@@ -258,7 +261,7 @@ def _tagged_public_ideas(tag):
                    Idea.hidden_at.is_(None), Idea.awaiting_approval.is_(False)))
 
 
-def announce(actor, message, idea_id=None, tag=None):
+def announce(actor: User, message: str, idea_id: int | None = None, tag: Tag | None = None) -> Announcement:
     """Tell the followers of idea #`idea_id`, or of every public idea tagged `tag`, each member once."""
     audit.require_staff(actor)
     message = _clean_message(message)
@@ -275,8 +278,9 @@ def announce(actor, message, idea_id=None, tag=None):
         members = followers_of(_tagged_public_ideas(tag))
         payload = {"title": f"Ideas tagged #{tag.name}", "tag": tag.name}
     message_html = render_markdown(message)
-    event = notify_members("announcement", actor, members, idea=idea, message=message,
-                           message_html=message_html, **payload)
+    event = publish(Announced(actor, idea, members, message, message_html, payload))
+    if event is None:  # cannot happen: the kind has an audience, so publish writes an event
+        raise LookupError("announcement events must tell someone")
     recipients = db.session.execute(
         select(func.count()).select_from(OutboxRow).where(OutboxRow.event_id == event.id)).scalar_one()
     if not recipients:

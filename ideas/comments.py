@@ -13,12 +13,12 @@ from .accounts import ensure_can_participate
 from .database import add_to_counter
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
+from .events import CommentPosted, OfficialResponse
+from .events.publish import publish
 from .following import join_followers
-from .notifications import notify_followers
 from .models import COMMENT_MAX, Comment, Idea, User, utcnow
 from .sanitize import render_markdown
 from .visibility import is_staff
-from .webhooks import queue_webhooks
 
 EDIT_WINDOW = timedelta(minutes=15)
 
@@ -36,7 +36,8 @@ def _clean_body(body):
     return body
 
 
-def add_comment(author, idea, body, internal=False, official=False):
+def add_comment(author: User, idea: Idea, body: str, internal: bool = False,
+                official: bool = False) -> Comment:
     """Comment on an idea; the author of the comment follows the idea.
 
     Staff may instead write an internal note (staff-only, not counted, follows nothing) or an
@@ -63,13 +64,7 @@ def add_comment(author, idea, body, internal=False, official=False):
     add_to_counter(idea, "comment_count", +1, updated_at=now)
     join_followers(author, idea, reason="comment")
     db.session.flush()
-    queue_webhooks("comment.created", {"idea": idea, "comment": comment})
-    if official:
-        notify_followers("official_response", author, idea, comment_id=comment.id,
-                         body=body, body_html=comment.body_html)
-    else:
-        notify_followers("comment", author, idea, level="all", comment_id=comment.id,
-                         body=body, body_html=comment.body_html, author_name=author.name)
+    publish((OfficialResponse if official else CommentPosted)(author, idea, comment))
     return comment
 
 

@@ -35,7 +35,7 @@ from .models import (
     TimelineEntry, User, Vote, idea_tags, utcnow,
 )
 from .models.types import INTEGER_MAX
-from .roadmap import NOTE_MAX
+from .statuses import NOTE_MAX
 from .sanitize import render_markdown
 from .tags import TAG_NAME_MAX
 from .voting import trending_score

@@ -3,7 +3,7 @@ import contextvars
 import sqlite3
 from collections.abc import Iterable
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import current_app, has_request_context
 from sqlalchemy import event, literal_column, or_, select, text, update
@@ -214,7 +214,7 @@ def upsert(model, index_elements, values, update):
     db.session.connection().execute(statement)
 
 
-def add_to_counter(obj, column, delta, **also):
+def add_to_counter(obj: Any, column: str, delta: int, **also: Any) -> int:
     """Atomically add `delta` to a stored counter (and set `also`); returns the new value.
 
     `column = column + delta` is computed by the database, so concurrent changes never
@@ -222,16 +222,19 @@ def add_to_counter(obj, column, delta, **also):
     """
     model = type(obj)
     counter = getattr(model, column)
+    # The UPDATE also bumps the row's version (models/types.row_version): read it back with the count.
+    versioned = "version" in model.__table__.c
     statement = (
         update(model)
         .where(model.id == obj.id)
         .values({column: counter + delta, **also})
-        .returning(counter)
+        .returning(counter, *([model.version] if versioned else []))
     )
-    new_value = db.session.execute(
-        statement, execution_options={"synchronize_session": False}
-    ).scalar_one()
+    row = db.session.execute(statement, execution_options={"synchronize_session": False}).one()
+    new_value = row[0]
     set_committed_value(obj, column, new_value)
+    if versioned:
+        set_committed_value(obj, "version", row[1])
     for name, value in also.items():
         set_committed_value(obj, name, value)
     return new_value

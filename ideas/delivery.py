@@ -22,11 +22,12 @@ import smtplib
 import threading
 import time
 from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 
 from .account_emails import deliver_due_account_emails, prune_settled_account_emails
 from .database import insert_from_select_ignoring_conflicts, writing
@@ -37,7 +38,8 @@ from .links import base_url, external_url
 from .leases import Claim, LeaseTimes
 from .mail import PermanentFailure, after_attempt, branded_sender, send_composed, try_sending
 from .models import Event, Follow, Notification, OutboxRow, User, utcnow
-from .notifications import hidden_from_member, payload_of, summary
+from .events import kind_named, registered_kinds
+from .notifications import hidden_from_member, link_target, payload_of, summary
 from .unsubscribe import unsubscribe_token
 from .webhooks import deliver_due_webhooks
 
@@ -106,21 +108,28 @@ def _members_where(*conditions):
     return select(User.id).where(User.id == OutboxRow.user_id, *conditions).correlate(OutboxRow).exists()
 
 
-def _no_email_rules():
-    """Why a pending row gets no email now: (state, reason, condition on the row), in order; the
-    first that holds decides. The one definition of these rules, for a batch and for one row."""
+def _left_level(level: str) -> ColumnElement[bool]:
+    """SQL: the row's event is of a kind told to followers at `level` only (registry), and the
+    member no longer follows its idea at that level: they chose less since it was queued."""
+    kinds = [kind.name for kind in registered_kinds()
+             if kind.audience is not None and kind.audience.level == level]
     idea_of_event = (select(Event.idea_id).where(Event.id == OutboxRow.event_id)
                      .correlate(OutboxRow).scalar_subquery())
-    wants_everything = select(Follow.user_id).where(
-        Follow.user_id == OutboxRow.user_id, Follow.idea_id == idea_of_event, Follow.level == "all"
+    still_at_level = select(Follow.user_id).where(
+        Follow.user_id == OutboxRow.user_id, Follow.idea_id == idea_of_event, Follow.level == level
     ).correlate(OutboxRow)
+    return (select(Event.id).where(Event.id == OutboxRow.event_id, Event.kind.in_(kinds))
+            .correlate(OutboxRow).exists() & ~still_at_level.exists())
+
+
+def _no_email_rules() -> tuple[tuple[str, str, ColumnElement[bool]], ...]:
+    """Why a pending row gets no email now: (state, reason, condition on the row), in order; the
+    first that holds decides. The one definition of these rules, for a batch and for one row."""
     return (
         ("skipped", "hidden by the team since", hidden_from_member(OutboxRow.event_id, OutboxRow.user_id)),
         ("skipped", "address not confirmed", _members_where(User.email_confirmed_at.is_(None))),
         ("skipped", "member chose no email", _members_where(User.email_mode == "never")),
-        ("skipped", "member follows status changes only",
-         select(Event.id).where(Event.id == OutboxRow.event_id, Event.kind == "comment")
-         .correlate(OutboxRow).exists() & ~wants_everything.exists()),
+        ("skipped", "member follows status changes only", _left_level("all")),
         ("digest", "", _members_where(User.email_mode == "digest")),
     )
 
@@ -250,25 +259,27 @@ def run_forever(app: Flask, poll_seconds: float = 2.0, stop: threading.Event | N
 
 # Email
 
-def compose_notification_email(member, rows, digest=False):
+def compose_notification_email(member: User, rows: list[OutboxRow], digest: bool = False) -> dict[str, Any]:
     """The email about `rows` (one event, or a digest of several) for `member`, ready to send,
     in the member's language (their setting; English when they left it to the browser)."""
     with force_locale(member.locale or DEFAULT_LOCALE):
         return _compose(member, rows, digest)
 
 
-def _compose(member, rows, digest):
-    items = []
-    for row in rows:
-        payload = payload_of(row.event)
-        if row.event.kind == "changelog" and payload.get("entry_id"):
-            link = external_url("changelog.show", entry_id=payload["entry_id"])
-        elif row.event.idea_id and row.event.kind != "withdrawn":
-            link = external_url("ideas.show", idea_id=row.event.idea_id)
-        else:  # a withdrawn idea's page exists only for staff
-            link = external_url("board.index")
-        items.append(dict(kind=row.event.kind, payload=payload, link=link,
-                          summary=summary(row.event.kind, payload), created_at=row.event.created_at))
+def email_item(event: Event) -> dict[str, Any]:
+    """What an email says of one event, as its kind's registry entry words it: summary, subject,
+    link, and the templates (`<template>.txt`, `<template>.html`) that render it."""
+    payload = payload_of(event)
+    kind = kind_named(event.kind)
+    endpoint, values = link_target(event, payload)
+    return dict(kind=event.kind, payload=payload, link=external_url(endpoint, **values),
+                summary=summary(event.kind, payload), created_at=event.created_at,
+                subject=kind.subject(payload) if kind is not None else summary(event.kind, payload),
+                template=kind.template if kind is not None else "email/events/default")
+
+
+def _compose(member: User, rows: list[OutboxRow], digest: bool) -> dict[str, Any]:
+    items = [email_item(row.event) for row in rows]
     unsubscribe = external_url("notifications.unsubscribe", token=unsubscribe_token(member))
     context = dict(member=member, items=items, digest=digest, unsubscribe_url=unsubscribe,
                    settings_url=external_url("account.notification_settings"),

@@ -1,8 +1,8 @@
 """Extension objects, bound to an app in create_app()."""
-from flask import request
+from flask import current_app
 from flask_htmx import HTMX
 from flask_limiter import Limiter
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -22,22 +22,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def rate_limit_key():
-    """Limits count per API key on the API, per member when signed in, per address otherwise."""
-    from .api.auth import api_rate_limit_key
-
-    api_key = api_rate_limit_key()
-    if api_key is not None:
-        return api_key
-    if current_user.is_authenticated:
-        return f"member:{current_user.id}"
-    return address_key()
+RATE_LIMIT_KEY = "ideas.rate_limit_key"
 
 
-def address_key():
-    """For forms that create or enter accounts: always per address, so that signing in as
-    a fresh account never brings a fresh allowance."""
-    return f"addr:{request.remote_addr}"
+def rate_limit_key() -> str:
+    """Whom this request counts against, as the app decides: create_app puts its rule in
+    `app.extensions[RATE_LIMIT_KEY]`, so this module needs nothing of the app's own modules."""
+    return current_app.extensions[RATE_LIMIT_KEY]()
 
 
 db = SQLAlchemy(model_class=Base)

@@ -16,7 +16,7 @@ from .changelog import published_entries
 from .comments import comments_on
 from .extensions import db
 from .models import Comment, Idea, TimelineEntry
-from .roadmap import timeline_of
+from .statuses import timeline_of
 from .visibility import can_see_idea, listed_ideas
 
 FEED_LENGTH = 50

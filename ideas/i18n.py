@@ -15,7 +15,7 @@ from babel.dates import (
     format_date as babel_format_date, format_datetime as babel_format_datetime, format_timedelta,
 )
 from babel.numbers import format_decimal
-from babel.support import Translations as BabelTranslations
+from babel.support import NullTranslations, Translations as BabelTranslations
 from flask import g, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
@@ -92,16 +92,29 @@ babel = Babel()
 _DEFAULT_BABEL_LOCALE = BabelLocale.parse(DEFAULT_LOCALE)
 
 
-def select_locale():
-    """The member's setting, else the browser's best supported choice, else English."""
+def select_locale() -> str:
+    """Flask-Babel's locale selector, asked once per request; the choice is kept on `g.chosen_locale`
+    too, for answers that must not choose afresh (a busy database: see chosen_locale)."""
     if not has_request_context():
         return DEFAULT_LOCALE
+    g.chosen_locale = _choose_locale()
+    return g.chosen_locale
+
+
+def _choose_locale() -> str:
+    """The member's setting, else the browser's best supported choice, else English."""
     if (request.blueprint or "").partition(".")[0] == "api":
         return DEFAULT_LOCALE
     chosen = getattr(current_user, "locale", None) if current_user else None
     if chosen in SUPPORTED_LOCALES:
         return chosen
     return browser_locale() or DEFAULT_LOCALE
+
+
+def chosen_locale() -> str | None:
+    """The locale this request has already chosen, or None while none is: asking Flask-Babel
+    would choose one, and that reads the signed-in member's setting from the database."""
+    return g.get("chosen_locale") if has_request_context() else None
 
 
 def browser_locale():
@@ -124,19 +137,15 @@ def reader_zone():
         return timezone.utc
 
 
-def current_locale():
+def current_locale() -> str:
     """The locale in force as a string ("en", "de"); English outside any request."""
     return str(babel_locale())
 
 
-def babel_locale():
-    """The locale in force as Babel's Locale: Babel parses a string on every call, not a Locale."""
-    try:
-        locale = g._flask_babel.babel_locale
-    except (AttributeError, RuntimeError):
-        locale = None
-    if locale is None:
-        locale = get_locale()
+def babel_locale() -> BabelLocale:
+    """The locale in force as Babel's Locale: Babel parses a string on every call, not a Locale.
+    Flask-Babel chooses it once per request (select_locale) and keeps it; English outside any."""
+    locale = get_locale()
     return locale if locale is not None else _DEFAULT_BABEL_LOCALE
 
 
@@ -228,24 +237,19 @@ def register_i18n(app):
     )
 
 
-_translations_by_locale = {}
+_translations_by_locale: dict[BabelLocale, NullTranslations] = {}
 
 
-def _translations():
-    """The catalogue of the locale in force, found with one lookup once the locale is known.
-
-    Flask-Babel keeps the locale on `g._flask_babel` (force_locale swaps it there); its own
-    cache is keyed by the same locale, so this only shortens the way to it."""
-    try:
-        locale = g._flask_babel.babel_locale
-    except (AttributeError, RuntimeError):  # not chosen yet, or outside any request
-        return get_translations()
-    if locale is None:  # force_locale put back a locale that was never chosen
-        return get_translations()
+def _translations() -> NullTranslations:
+    """The catalogue of the locale in force (force_locale included), found with one lookup once
+    Flask-Babel has chosen the locale: its own callables go through several proxies each time."""
+    locale = get_locale()
     try:
         return _translations_by_locale[locale]
     except KeyError:
-        translations = _translations_by_locale[locale] = get_translations()
+        translations = get_translations()
+        if locale is not None:  # outside any request Flask-Babel answers with empty translations
+            _translations_by_locale[locale] = translations
         return translations
 
 

@@ -15,17 +15,17 @@ from . import audit
 from .database import add_to_counter, insert_ignore
 from .errors import Conflict, InvalidInput
 from .extensions import db
-from .models import Comment, Follow, Idea, Merge, MergeLedgerRow, Vote, idea_tags, utcnow
-from .notifications import notify_followers
-from .roadmap import add_timeline_entry
+from .models import Comment, Follow, Idea, Merge, MergeLedgerRow, User, Vote, idea_tags, utcnow
+from .events import IdeaMerged
+from .events.publish import publish
+from .statuses import add_timeline_entry
 from .voting import lock_ideas, refresh_trending
-from .webhooks import queue_webhooks
 
 # Each attempt finds the source merged into another idea than it was a moment before.
 UNDO_LOCK_ATTEMPTS = 5
 
 
-def merge_ideas(actor, source, target):
+def merge_ideas(actor: User, source: Idea, target: Idea) -> Merge:
     """Merge idea `source` into idea `target`. Staff only."""
     audit.require_staff(actor)
     if source.id == target.id:
@@ -74,12 +74,8 @@ def merge_ideas(actor, source, target):
     source.status_changed_at = source.updated_at = target.updated_at = now
     add_timeline_entry(actor, source, "merged_into", before, "merged", related_idea=target)
     add_timeline_entry(actor, target, "merged_from", related_idea=source)
-    notify_followers("merged", actor, source, into_id=target.id, into_title=target.title)
-    queue_webhooks("idea.merged", {"source": source, "target": target})
-    audit.record(actor, "idea.merged", source, {"status": before},
-                 {"status": "merged", "into": target.id, "votes_moved": moved,
-                  "votes_removed": removed})
     db.session.flush()
+    publish(IdeaMerged(actor, source, target, before, moved, removed))
     return merge
 
 

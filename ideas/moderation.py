@@ -9,7 +9,7 @@ from .database import add_to_counter
 from .errors import Conflict, NotAllowed
 from .extensions import db
 from .models import Idea, utcnow
-from .roadmap import add_timeline_entry
+from .statuses import add_timeline_entry
 
 
 def _set_flag(actor, target, column, on, action, label):

@@ -1,26 +1,26 @@
-"""Who is told what, written in the same transaction as the change (a transactional outbox).
+"""Who is told what, written in the same transaction as the change (a transactional outbox),
+and the in-app inbox that reads it.
 
-`notify_followers` records the event and one outbox row per member to tell, with one
-INSERT … SELECT over the follows: no query per follower, so an idea with 10,000 followers
-costs the request one statement. The worker (ideas/delivery.py) delivers the rows.
+`ideas.events.publish` records an event and queues one outbox row per member its kind's
+audience names, with one INSERT … SELECT over the follows: no query per follower, so an idea
+with 10,000 followers costs the request one statement. The worker (ideas/delivery.py) delivers
+the rows. What each kind says comes from the registry (ideas/events/).
 """
 import json
 from functools import lru_cache
+from typing import Any
 
-from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy.sql.expression import CompoundSelect
 
+from .events import kind_named
 from .extensions import db
-from .i18n import STATUS_NAMES
 from .models import Comment, Event, Follow, Idea, Notification, OutboxRow, User, Vote, utcnow
 
 STAFF_ROLES = ("staff", "admin")
 
-# Events every follower hears of; ordinary comments only reach followers at level "all".
-FOLLOWER_EVENTS = ("status_changed", "official_response", "merged", "changelog", "announcement")
 
-
-def record_event(kind, actor, idea=None, **payload):
+def record_event(kind: str, actor: User | None, idea: Idea | None = None, **payload: Any) -> Event:
     """Write what happened, with what it said at the time (title, statuses, note…)."""
     if idea is not None:
         payload.setdefault("idea_id", idea.id)
@@ -33,7 +33,7 @@ def record_event(kind, actor, idea=None, **payload):
     return event
 
 
-def _queue(event, member_ids, exclude=None):
+def queue_event(event: Event, member_ids: Select[Any] | CompoundSelect, exclude: User | None = None) -> None:
     """One outbox row per distinct member in the `member_ids` select, but not `exclude`."""
     ids = member_ids.subquery()
     chosen = select(ids.c.user_id).distinct()
@@ -53,7 +53,7 @@ def _queue(event, member_ids, exclude=None):
          "last_error", "created_at"], rows))
 
 
-def followers_of(idea_ids, level=None):
+def followers_of(idea_ids: Any, level: str | None = None) -> Select[Any]:
     """A select of the user_id of everyone following any of `idea_ids` (at `level`, if given)."""
     statement = select(Follow.user_id).where(Follow.idea_id.in_(idea_ids), Follow.following.is_(True))
     if level is not None:
@@ -61,30 +61,14 @@ def followers_of(idea_ids, level=None):
     return statement
 
 
-def notify_followers(kind, actor, idea, level=None, idea_ids=None, **payload):
-    """Record an event on `idea` and queue it for its followers (each told once)."""
-    event = record_event(kind, actor, idea, **payload)
-    _queue(event, followers_of(idea_ids or [idea.id], level), exclude=actor)
-    return event
-
-
-def notify_backers(kind, actor, idea, **payload):
-    """Record an event and queue it for everyone who voted for the idea."""
-    event = record_event(kind, actor, idea, **payload)
-    _queue(event, select(Vote.user_id).where(Vote.idea_id == idea.id), exclude=actor)
-    return event
-
-
-def notify_members(kind, actor, member_ids, idea=None, **payload):
-    """Record an event and queue it for the members in the `member_ids` select."""
-    event = record_event(kind, actor, idea, **payload)
-    _queue(event, member_ids, exclude=actor)
-    return event
+def backers_of(idea_id: int) -> Select[Any]:
+    """A select of the user_id of everyone who voted for the idea."""
+    return select(Vote.user_id).where(Vote.idea_id == idea_id)
 
 
 # What a member may still read
 
-def hidden_event(event_id):
+def hidden_event(event_id: Any) -> ColumnElement[bool]:
     """SQL: true when the event's idea is hidden, or the comment it quotes is hidden or deleted,
     now (the payload keeps what was said at the time, so it must not outlive the moderation)."""
     idea_hidden = select(Idea.id).join(Event, Event.idea_id == Idea.id).where(
@@ -95,7 +79,7 @@ def hidden_event(event_id):
     return or_(idea_hidden.exists(), comment_gone.exists())
 
 
-def hidden_from_member(event_id, user_id):
+def hidden_from_member(event_id: Any, user_id: Any) -> ColumnElement[bool]:
     """SQL: true when the event is hidden and the member is not staff, who see everything."""
     staff = (select(User.id).where(User.id == user_id, User.role.in_(STAFF_ROLES))
              .correlate_except(User).exists())
@@ -104,7 +88,7 @@ def hidden_from_member(event_id, user_id):
 
 # The in-app inbox
 
-def inbox(member):
+def inbox(member: User) -> Select[Any]:
     """A select of the member's notifications they may still read, newest first."""
     statement = select(Notification).where(Notification.user_id == member.id)
     if not member.is_staff:
@@ -112,13 +96,13 @@ def inbox(member):
     return statement.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
-def unread_count(member):
+def unread_count(member: User) -> int:
     """How many of the member's notifications are unread (every page's header asks)."""
     return db.session.execute(_unread_count(member.is_staff), {"member_id": member.id}).scalar_one()
 
 
 @lru_cache(maxsize=None)
-def _unread_count(sees_everything):
+def _unread_count(sees_everything: bool) -> Select[Any]:
     """unread_count's statement for staff or for members, built once."""
     statement = select(func.count()).where(Notification.user_id == bindparam("member_id"),
                                            Notification.read_at.is_(None))
@@ -127,38 +111,44 @@ def _unread_count(sees_everything):
     return statement
 
 
-def mark_all_read(member):
+def mark_all_read(member: User) -> None:
     """Mark every notification of the member read."""
     db.session.execute(
         update(Notification).where(Notification.user_id == member.id, Notification.read_at.is_(None))
         .values(read_at=utcnow()), execution_options={"synchronize_session": False})
 
 
-def payload_of(event):
+def payload_of(event: Event) -> dict[str, Any]:
     """The event's payload as a dict."""
     return json.loads(event.payload or "{}")
 
 
-def summary(kind, data):
-    """What happened, in one plain-text sentence (templates escape it where needed)."""
-    if kind == "status_changed":
-        statuses = dict(old=STATUS_NAMES.get(data.get("old_status"), "?"),
-                        new=STATUS_NAMES.get(data.get("new_status"), "?"))
-        if data.get("note"):
-            return _("moved from %(old)s to %(new)s: “%(note)s”", note=data["note"], **statuses)
-        return _("moved from %(old)s to %(new)s", **statuses)
-    if kind == "official_response":
-        return _("the team responded: “%(body)s”", body=data.get("body", ""))
-    if kind == "merged":
-        return _("merged into #%(id)s “%(title)s”, where its votes and followers now are",
-                 id=data.get("into_id"), title=data.get("into_title", ""))
-    if kind == "comment":
-        return _("%(name)s commented: “%(body)s”", name=data.get("author_name") or _("Someone"),
-                 body=data.get("body", ""))
-    if kind == "withdrawn":
-        return _("its author withdrew it")
-    if kind == "changelog":
-        return _("shipped, in “%(title)s”", title=data.get("entry_title", ""))
-    if kind == "announcement":
-        return data.get("message", "")
-    return kind.replace("_", " ")
+def link_target(event: Event, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(endpoint, values) of where the event leads, as its kind's registry entry says: for
+    `url_for` in the inbox and `external_url` in emails."""
+    registered = kind_named(event.kind)
+    if registered is None or registered.link is None:
+        return "board.index", {}
+    return registered.link(event.idea_id, data)
+
+
+def summary(kind: str, data: dict[str, Any]) -> str:
+    """What happened, in one plain-text sentence, as the kind's registry entry words it
+    (templates escape it where needed)."""
+    registered = kind_named(kind)
+    if registered is None:  # an event of a kind no longer registered still reads as something
+        return kind.replace("_", " ")
+    return registered.summary(data)
+
+
+def mark_read(member: User, notification_id: int) -> Notification | None:
+    """Mark one notification read as the member opens it; None when it is not in their inbox.
+
+    Looked up through `inbox`, so another member's notification, or one whose idea or comment was
+    hidden since, is refused exactly as the inbox no longer lists it."""
+    notification = db.session.execute(
+        inbox(member).where(Notification.id == notification_id)).scalar_one_or_none()
+    if notification is not None and notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+    return notification

@@ -12,12 +12,14 @@ from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .following import join_followers
 from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Idea, Tag, User, utcnow
-from .notifications import notify_backers
+from . import audit
+from .events import IdeaCreated, IdeaWithdrawn
+from .events.publish import publish
 from .sanitize import render_markdown
 from .site_settings import get_setting
 from .visibility import is_staff
+from .statuses import add_timeline_entry
 from .voting import cast_vote, trending_score
-from .webhooks import queue_webhooks
 
 EDIT_WINDOW = timedelta(hours=1)
 
@@ -79,7 +81,7 @@ def propose_idea(author: User, title: str, description: str = "", kind: str = "i
     db.session.flush()
     # Following first, so the author keeps the "all activity" level that authors get.
     join_followers(author, idea, reason="author")
-    queue_webhooks("idea.created", {"idea": idea})
+    publish(IdeaCreated(author, idea))
     if backed:
         # After idea.created, so a webhook receiver learns of the idea before of its first vote.
         cast_vote(author, idea)
@@ -128,13 +130,27 @@ def edit_idea(member, idea, title, description, kind, tag_ids=()):
     db.session.flush()
 
 
+def edit_idea_as_staff(actor: User, idea: Idea, title: str, description: str, kind: str,
+                       tag_ids: Iterable[int] = ()) -> None:
+    """Staff clarify an idea; the page says so and the audit log keeps before and after."""
+    audit.require_staff(actor)
+    title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
+    fields = ("title", "description", "kind")
+    before = {**audit.snapshot(idea, *fields), "tags": [tag.name for tag in idea.tags]}
+    idea.title, idea.description, idea.kind, idea.tags = title, description, kind, tags
+    idea.description_html = render_markdown(description)
+    idea.staff_edited_at = idea.updated_at = utcnow()
+    after = {**audit.snapshot(idea, *fields), "tags": [tag.name for tag in tags]}
+    add_timeline_entry(actor, idea, "staff_edit")
+    audit.record(actor, "idea.edited", idea, before, after)
+    db.session.flush()
+
+
 def _editor_of(actor, idea):
     """How `actor` may change `idea`: as its author while the window is open, else as staff; or None."""
     if can_edit_idea(actor, idea):
         return edit_idea
     if is_staff(actor):
-        # roadmap imports this module for clean_fields, so it is imported only when staff edit.
-        from .roadmap import edit_idea_as_staff
         return edit_idea_as_staff
     return None
 
@@ -162,9 +178,9 @@ def change_idea(actor, idea, *, title=None, description=None, kind=None, tag_ids
            [tag.id for tag in idea.tags] if tag_ids is None else tag_ids)
 
 
-def withdraw_idea(member, idea):
+def withdraw_idea(member: User, idea: Idea) -> None:
     """The author takes the idea back: it leaves the board; the record stays for staff."""
     _check_author_may_change(member, idea)
     idea.withdrawn_at = utcnow()
-    notify_backers("withdrawn", member, idea)
     db.session.flush()
+    publish(IdeaWithdrawn(member, idea))

@@ -1,110 +1,23 @@
-"""Statuses and the timeline: staff move ideas through the roadmap with a public note."""
+"""The public roadmap: columns of the ideas under review, planned, in progress and shipped.
+
+It only reads; statuses are changed in ideas/statuses.py.
+"""
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import selectinload
 
-from . import audit
 from .database import unindexed, written_limit
-from .errors import InvalidInput, NotAllowed
 from .extensions import db
-from .i18n import STATUS_NAMES, format_count
-from .models import KINDS, STATUSES, Idea, Tag, TimelineEntry, idea_tags, utcnow
-from .notifications import notify_followers
-from .proposals import clean_fields
-from .sanitize import render_markdown
+from .models import KINDS, Idea, Tag, idea_tags, utcnow
 from .tags import CardTag
-from .webhooks import queue_webhooks
 
-NOTE_MAX = 5_000
-SETTABLE_STATUSES = tuple(status for status in STATUSES if status != "merged")
 ROADMAP_COLUMNS = ("under_review", "planned", "in_progress", "shipped")
 SHIPPED_RECENT = timedelta(days=90)
 COUNT_CAP = 1000  # the page counts a column up to this and then says "1,000+"
 COLUMN_LIMIT = 20  # cards per column (the most backed); the rest are a link to the filtered board away
-
-
-def add_timeline_entry(actor, idea, action, from_status=None, to_status=None, note="",
-                       related_idea=None):
-    """Append one step to the idea's history."""
-    entry = TimelineEntry(
-        idea_id=idea.id, actor_id=actor.id, action=action, from_status=from_status,
-        to_status=to_status, note=note, note_html=render_markdown(note) if note else "",
-        related_idea_id=related_idea.id if related_idea is not None else None, created_at=utcnow(),
-    )
-    db.session.add(entry)
-    return entry
-
-
-def change_status(actor, idea, status, note=""):
-    """Move the idea to `status` with a public note (required to decline). Staff only."""
-    audit.require_staff(actor)
-    note = (note or "").strip()
-    problems = {}
-    if status not in SETTABLE_STATUSES:
-        problems["status"] = _("Choose one of the statuses on the list.")
-    elif status == idea.status:
-        problems["status"] = _("The idea is already %(status)s.", status=STATUS_NAMES[idea.status].lower())
-        if note:  # a note alone would tell every follower that nothing changed
-            problems["note"] = _("To say something without changing the status, post an official "
-                                 "response or an internal note.")
-    if status == "declined" and not note:
-        problems["note"] = _("Say why the idea is declined: customers will read this reason.")
-    if len(note) > NOTE_MAX or "\x00" in note:
-        problems["note"] = _("Keep the note to %(limit)s characters of plain text.",
-                             limit=format_count(NOTE_MAX))
-    if problems:
-        raise InvalidInput(_("The status was not changed."), problems)
-    if idea.status == "merged":
-        raise NotAllowed(_("A merged idea leaves that status only when its merge is undone."))
-    if idea.withdrawn_at is not None:
-        raise NotAllowed(_("The author withdrew this idea."))
-    before = idea.status
-    now = utcnow()
-    idea.status = status
-    idea.status_changed_at = idea.updated_at = now
-    entry = add_timeline_entry(actor, idea, "status", before, status, note)
-    audit.record(actor, "idea.status_changed", idea, {"status": before},
-                 {"status": status, "note": note})
-    notify_followers("status_changed", actor, idea, old_status=before, new_status=status,
-                     note=note, note_html=entry.note_html)
-    queue_webhooks("idea.status_changed",
-                   {"idea": idea, "old_status": before, "new_status": status, "note": note})
-    db.session.flush()
-
-
-def edit_idea_as_staff(actor, idea, title, description, kind, tag_ids=()):
-    """Staff clarify an idea; the page says so and the audit log keeps before and after."""
-    audit.require_staff(actor)
-    title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
-    fields = ("title", "description", "kind")
-    before = {**audit.snapshot(idea, *fields), "tags": [tag.name for tag in idea.tags]}
-    idea.title, idea.description, idea.kind, idea.tags = title, description, kind, tags
-    idea.description_html = render_markdown(description)
-    idea.staff_edited_at = idea.updated_at = utcnow()
-    after = {**audit.snapshot(idea, *fields), "tags": [tag.name for tag in tags]}
-    add_timeline_entry(actor, idea, "staff_edit")
-    audit.record(actor, "idea.edited", idea, before, after)
-    db.session.flush()
-
-
-def timeline_of(idea_id):
-    """A select of the idea's history, oldest first (`idea_id` may be a bind parameter)."""
-    return (select(TimelineEntry).where(TimelineEntry.idea_id == idea_id)
-            .order_by(TimelineEntry.created_at, TimelineEntry.id))
-
-
-def history_of(idea):
-    """The idea's timeline entries, oldest first, from a statement built once."""
-    return db.session.execute(_history(), {"idea_id": idea.id}).scalars().all()
-
-
-@lru_cache(maxsize=1)
-def _history():
-    return timeline_of(bindparam("idea_id"))
 
 
 def _column_filters(status, kind=None, tag=None, by_votes=False):

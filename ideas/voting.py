@@ -18,11 +18,12 @@ from flask_babel import gettext as _
 from .accounts import ensure_can_participate
 from .database import add_to_counter, insert_ignore, lock_rows
 from .errors import VotingClosed
+from .events import VoteCast
+from .events.publish import publish
 from .extensions import db
 from .i18n import STATUS_NAMES
 from .following import count_of_followers, join_followers, level_of
-from .models import Idea, Vote, utcnow
-from .webhooks import queue_webhooks
+from .models import Idea, User, Vote, utcnow
 
 # Trending: log10 of votes plus age, so ten times the votes equals 12.5 hours of freshness.
 TRENDING_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -52,7 +53,7 @@ def lock_ideas(*idea_ids: int) -> dict[int, Idea]:
     return lock_rows(Idea, idea_ids)
 
 
-def cast_vote(member, idea, cast_by=None):
+def cast_vote(member: User, idea: Idea, cast_by: User | None = None) -> bool:
     """Back the idea (a second vote changes nothing) and follow it. True if a vote was added.
 
     `cast_by` is the staff member recording the vote for a customer, if any.
@@ -65,7 +66,7 @@ def cast_vote(member, idea, cast_by=None):
                           cast_by_id=cast_by.id if cast_by is not None else None)
     if added:
         _move_count(idea, +1)
-        queue_webhooks("vote.created", {"idea": idea, "voter": member, "cast_by": cast_by})
+        publish(VoteCast(member, idea, cast_by))
     join_followers(member, idea, reason="vote")
     return added
 
@@ -91,14 +92,15 @@ def _move_count(idea, delta):
     refresh_trending(idea)
 
 
-def refresh_trending(idea):
+def refresh_trending(idea: Idea) -> None:
     """Store the trending score for the idea's current (just updated) vote count."""
     score = trending_score(idea.vote_count, idea.created_at)
-    db.session.execute(
-        update(Idea).where(Idea.id == idea.id).values(trending_score=score),
+    version = db.session.execute(  # the UPDATE bumps the row's version (models/types.row_version)
+        update(Idea).where(Idea.id == idea.id).values(trending_score=score).returning(Idea.version),
         execution_options={"synchronize_session": False},
-    )
+    ).scalar_one()
     set_committed_value(idea, "trending_score", score)
+    set_committed_value(idea, "version", version)
 
 
 def _vote_of(member_id, idea_id):

@@ -18,11 +18,12 @@ import socket
 import ssl
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from . import audit
@@ -30,17 +31,13 @@ from .addresses import is_public_address, numeric_ipv4
 from .database import claim_due, insert_ignore, writing
 from .deadlines import shut_after
 from .errors import InvalidInput
+from .events.registry import WebhookLabels
 from .extensions import db
 from .models import WEBHOOK_EVENTS, Comment, Idea, Setting, User, WebhookDelivery, WebhookEndpoint, utcnow
 from .site_settings import set_setting, settings_snapshot
 
-EVENT_LABELS = {
-    "idea.created": _l("An idea is proposed"),
-    "idea.status_changed": _l("An idea's status changes"),
-    "comment.created": _l("A public comment or official response is posted"),
-    "idea.merged": _l("An idea is merged into another"),
-    "vote.created": _l("A vote is cast"),
-}
+# {event: what admins read when choosing it}, from the registry of event kinds (ideas/events/).
+EVENT_LABELS = WebhookLabels()
 URL_MAX = 500
 SECRET_MIN, SECRET_MAX = 16, 100
 TIMEOUT_SECONDS = 10
@@ -63,12 +60,13 @@ class DeliveryError(Exception):
 
 # Queueing, in the transaction of the change
 
-def queue_webhooks(event_name, payload):
+def queue_webhooks(event_name: str, payload: dict[str, Any]) -> int:
     """Write one delivery of `event_name` per active endpoint that asked for it; returns how many.
 
-    `payload` maps names to models (ideas, comments, members) or plain values; it is turned
-    into JSON only when some endpoint listens. An event nobody listens for costs no query of its
-    own: the settings snapshot, read once per request, says which events are listened for.
+    `payload` (an event kind's webhook data, ideas/events/) maps names to models (ideas,
+    comments, members) or plain values; it is turned into JSON only when some endpoint listens.
+    An event nobody listens for costs no query of its own: the settings snapshot, read once per
+    request, says which events are listened for.
     """
     if event_name not in WEBHOOK_EVENTS:
         raise ValueError(f"Unknown webhook event {event_name!r}")
@@ -87,7 +85,7 @@ def queue_webhooks(event_name, payload):
     if not listening:
         return 0
     now = utcnow()
-    body = event_body(event_name, {key: _jsonable(value) for key, value in payload.items()}, now)
+    body = event_body(event_name, webhook_json(payload), now)
     db.session.add_all([WebhookDelivery(endpoint_id=endpoint_id, event=event_name, body=body,
                                         state="pending", attempts=0, next_attempt_at=now,
                                         last_error="", created_at=now)
@@ -96,7 +94,12 @@ def queue_webhooks(event_name, payload):
     return len(listening)
 
 
-def event_body(event_name, data, now):
+def webhook_json(payload: dict[str, Any]) -> dict[str, Any]:
+    """An event's webhook data as it travels: models turned into what webhooks say of them."""
+    return {key: _jsonable(value) for key, value in payload.items()}
+
+
+def event_body(event_name: str, data: dict[str, Any], now: datetime) -> str:
     """The JSON text posted (and signed) for one event."""
     return json.dumps({"event": event_name, "id": str(uuid.uuid4()), "created_at": now.isoformat(),
                        "data": data}, sort_keys=True, separators=(",", ":"))

@@ -11,7 +11,7 @@ from ideas.comments import add_comment
 from ideas.extensions import db
 from ideas.models import AuditEntry, Idea, Tag, User
 from ideas.moderation import hide_comment
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 from ideas.site_settings import get_setting, set_setting
 from ideas.tags import TAG_COLOURS
 from ideas.team import vote_for_customer

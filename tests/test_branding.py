@@ -17,7 +17,7 @@ from ideas.branding import (
 from ideas.delivery import drain
 from ideas.extensions import db
 from ideas.models import AuditEntry, Idea, SiteAsset, User
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 from ideas.site_settings import get_setting, set_setting
 
 PNG = base64.b64decode(

@@ -23,7 +23,7 @@ from ideas.following import follow_idea, unfollow_idea
 from ideas.merging import merge_ideas
 from ideas.models import EMAIL_MODES, AccountEmail, Event, Follow, Idea, Notification, OutboxRow, User, utcnow
 from ideas.proposals import withdraw_idea
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 from ideas.voting import cast_vote
 from smtp import SmtpServer, free_port
 
@@ -741,6 +741,23 @@ def test_merging_tells_the_followers_of_the_merged_idea(app, mail, make_member, 
     [message] = messages_to(mail, a_voter)
     assert message["Subject"] == "[Ideas] “Night theme” was merged"
     assert "Dark mode" in text_of(message)
+
+
+def test_a_merge_notice_leads_to_the_idea_that_lives_on_and_says_it_is_followed(
+        app, mail, make_member, make_idea, staff):
+    voter = make_member()
+    source = make_idea(title="Night theme")
+    target = make_idea(title="Dark mode")
+    act(app, cast_vote, voter, source)
+
+    act(app, merge_ideas, staff, source, target)
+    deliver(app)
+
+    [message] = messages_to(mail, voter)
+    text = text_of(message)
+    assert f"/ideas/{target.id}" in text
+    assert f"/ideas/{source.id}" not in text
+    assert "you now follow that idea" in text
 
 
 def test_withdrawing_tells_the_backers(app, mail, make_member, make_idea, fetch):

@@ -14,7 +14,7 @@ from ideas.comments import add_comment, delete_comment
 from ideas.extensions import db
 from ideas.models import Comment, Idea, TimelineEntry, User, utcnow
 from ideas.moderation import hide_comment
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 
 BASE = utcnow().replace(microsecond=0) - timedelta(days=1)
 FEEDS = ["/feeds/ideas.atom", "/feeds/roadmap.atom"]

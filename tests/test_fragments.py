@@ -236,7 +236,7 @@ def test_a_new_comment_and_a_status_change_join_a_cached_discussion_at_once(app,
                                                                             make_user):
     from ideas.comments import add_comment
     from ideas.models import User
-    from ideas.roadmap import change_status
+    from ideas.statuses import change_status
 
     idea = make_idea(title="Dark mode")
     author, staff = make_user(name="Ann"), make_user(name="Sam", role="staff")

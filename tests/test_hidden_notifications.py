@@ -10,7 +10,7 @@ from ideas.extensions import db
 from ideas.following import set_follow_level
 from ideas.models import Event, Idea, OutboxRow, User, utcnow
 from ideas.moderation import hide_comment, hide_idea
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 
 SECRET = "the leaked customer list is attached"
 

@@ -278,7 +278,7 @@ def test_a_visitor_cannot_choose_a_language_setting(client):
 def test_a_notification_email_is_written_in_the_recipients_language(app, make_user, make_idea, smtp_server):
     from ideas.delivery import drain
     from ideas.following import follow_idea
-    from ideas.roadmap import change_status
+    from ideas.statuses import change_status
 
     app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
     follower, english_follower = make_user(name="Greta"), make_user(name="Emma")

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from ideas import create_app
-from ideas.web.numbers import ID_MAX, ID_PATTERN, PAGE_MAX, IdConverter, page_number
+from ideas.web.plumbing import ID_MAX, ID_PATTERN, PAGE_MAX, IdConverter, page_number
 
 API = "/api/v1"
 OUT_OF_RANGE = [0, 2**31, 2**63]

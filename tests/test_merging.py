@@ -15,7 +15,7 @@ from ideas.following import follow_idea, unfollow_idea
 from ideas.merging import merge_ideas, undo_merge
 from ideas.models import AuditEntry, Follow, Idea, TimelineEntry, User, Vote, utcnow
 from ideas.proposals import propose_idea
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 from ideas.voting import cast_vote, trending_score, withdraw_vote
 
 

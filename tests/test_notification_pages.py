@@ -5,13 +5,14 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from helpers import BOOSTED, htmx_headers
+from helpers import BOOSTED, PASSWORD, htmx_headers
 from ideas.delivery import drain
 from ideas.extensions import db
 from ideas.following import follow_idea
-from ideas.models import Follow, Notification, User, utcnow
+from ideas import create_app
+from ideas.models import Event, Follow, Idea, Notification, User, utcnow
 from ideas.proposals import propose_idea
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 
 
 def notify(app, staff, member, *titles):
@@ -28,9 +29,32 @@ def notify(app, staff, member, *titles):
 
 
 def inbox_items(body):
-    """(title, unread?) of each notification on the page, in page order."""
-    return [(title, "is-unread" in classes) for classes, title in re.findall(
-        r'<li class="(notification[^"]*)">.*?<a href="/ideas/\d+" dir="auto">([^<]*)</a>', body, re.S)]
+    """(title, unread?) of each notification on the page, in page order (unread ones are buttons)."""
+    return [(link or button, "is-unread" in classes) for classes, link, button in re.findall(
+        r'<li class="(notification[^"]*)">.*?(?:<a href="/ideas/\d+" dir="auto">([^<]*)</a>'
+        r'|<button type="submit" class="link-button notification-open" dir="auto">([^<]*)</button>)',
+        body, re.S)]
+
+
+def notification_of(fetch, member, title):
+    """The id of the member's notification about the idea titled `title`."""
+    return fetch(lambda: db.session.execute(
+        select(Notification.id).join(Event, Event.id == Notification.event_id)
+        .join(Idea, Idea.id == Event.idea_id)
+        .where(Notification.user_id == member.id, Idea.title == title)).scalar_one())
+
+
+def read_titles(fetch, member):
+    """The titles of the member's notifications that are read, sorted."""
+    return sorted(fetch(lambda: db.session.execute(
+        select(Idea.title).join(Event, Event.idea_id == Idea.id)
+        .join(Notification, Notification.event_id == Event.id)
+        .where(Notification.user_id == member.id, Notification.read_at.is_not(None))).scalars().all()))
+
+
+def idea_id_of(fetch, title):
+    """The id of the idea titled `title`."""
+    return fetch(lambda: db.session.execute(select(Idea.id).where(Idea.title == title)).scalar_one())
 
 
 def unread_in_db(fetch, member):
@@ -115,6 +139,135 @@ def test_empty_inbox_says_so(client, auth, member):
     body = client.get("/notifications").get_data(as_text=True)
 
     assert "Nothing yet." in body and "0 unread" in body
+
+
+def test_unread_notifications_are_badged_unread_not_new(client, auth, member, three_notifications):
+    auth.login(member)
+
+    body = client.get("/notifications").get_data(as_text=True)
+
+    assert body.count('<span class="badge">Unread</span>') == 2
+    assert '<span class="badge">New</span>' not in body
+
+
+def test_an_unread_notification_opens_through_a_post_form(client, auth, member, three_notifications,
+                                                          fetch):
+    gamma = notification_of(fetch, member, "Gamma")
+    auth.login(member)
+
+    body = client.get("/notifications").get_data(as_text=True)
+
+    form = re.search(rf'<form method="post" action="/notifications/{gamma}/open" class="inline-form">'
+                     r'.*?</form>', body, re.S)
+    assert form and 'name="csrf_token"' in form.group(0) and ">Gamma</button>" in form.group(0)
+    assert f'<a href="/ideas/{idea_id_of(fetch, "Alpha")}" dir="auto">Alpha</a>' in body
+
+
+def test_opening_a_notification_marks_only_it_read_and_goes_where_it_leads(
+        client, auth, member, three_notifications, fetch):
+    auth.login(member)
+
+    response = client.post(f"/notifications/{notification_of(fetch, member, 'Gamma')}/open")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/ideas/{idea_id_of(fetch, 'Gamma')}"
+    assert read_titles(fetch, member) == ["Alpha", "Gamma"]
+    body = client.get("/notifications").get_data(as_text=True)
+    assert inbox_items(body) == [("Gamma", False), ("Beta", True), ("Alpha", False)]
+    assert "1 unread" in body
+
+
+def test_opening_a_notification_drops_the_header_count_by_one(client, auth, member,
+                                                              three_notifications, fetch):
+    auth.login(member)
+
+    client.post(f"/notifications/{notification_of(fetch, member, 'Beta')}/open")
+
+    count = header_count(client.get("/").get_data(as_text=True))
+    assert re.search(r'class="count-badge">1<span class="visually-hidden"> unread</span>', count)
+    assert unread_in_db(fetch, member) == 1
+
+
+def test_opening_with_htmx_answers_a_client_redirect(client, auth, member, three_notifications, fetch):
+    auth.login(member)
+
+    response = client.post(f"/notifications/{notification_of(fetch, member, 'Beta')}/open",
+                           headers=BOOSTED)
+
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == f"/ideas/{idea_id_of(fetch, 'Beta')}"
+    assert read_titles(fetch, member) == ["Alpha", "Beta"]
+
+
+def test_opening_a_read_notification_again_keeps_it_read(client, auth, member, three_notifications,
+                                                         fetch):
+    auth.login(member)
+
+    response = client.post(f"/notifications/{notification_of(fetch, member, 'Alpha')}/open")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/ideas/{idea_id_of(fetch, 'Alpha')}"
+    assert read_titles(fetch, member) == ["Alpha"]
+
+
+def test_opening_another_members_notification_is_not_found(app, client, auth, member, make_user,
+                                                           staff, three_notifications, fetch):
+    other = make_user()
+    notify(app, staff, other, "Delta")
+    auth.login(member)
+
+    response = client.post(f"/notifications/{notification_of(fetch, other, 'Delta')}/open")
+
+    assert response.status_code == 404
+    assert unread_in_db(fetch, other) == 1
+    assert unread_in_db(fetch, member) == 2
+
+
+def test_opening_a_notification_about_a_hidden_idea_is_not_found(app, client, auth, member,
+                                                                  three_notifications, fetch):
+    with app.app_context():
+        db.session.get(Idea, idea_id_of(fetch, "Gamma")).hidden_at = utcnow()
+        db.session.commit()
+    auth.login(member)
+
+    response = client.post(f"/notifications/{notification_of(fetch, member, 'Gamma')}/open")
+
+    assert response.status_code == 404
+    assert read_titles(fetch, member) == ["Alpha"]
+
+
+def test_viewing_pages_marks_nothing_read(client, auth, member, three_notifications, fetch):
+    gamma = notification_of(fetch, member, "Gamma")
+    auth.login(member)
+
+    idea_page = client.get(f"/ideas/{idea_id_of(fetch, 'Gamma')}")
+    open_by_get = client.get(f"/notifications/{gamma}/open")
+
+    assert idea_page.status_code == 200
+    assert open_by_get.status_code == 405
+    assert unread_in_db(fetch, member) == 2
+
+
+def test_opening_without_a_csrf_token_is_refused(database_url, member, three_notifications, fetch):
+    gamma = notification_of(fetch, member, "Gamma")
+    guarded = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
+    client = guarded.test_client()
+    try:
+        page = client.get("/auth/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                          r'name="csrf_token" value="([^"]+)"', page)
+        client.post("/auth/login", data={"email": member.email, "password": PASSWORD,
+                                         "csrf_token": token.group(1) or token.group(2)})
+        refused = client.post(f"/notifications/{gamma}/open")
+        inbox_page = client.get("/notifications").get_data(as_text=True)
+    finally:
+        with guarded.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    assert refused.status_code == 400
+    assert unread_in_db(fetch, member) == 2
+    assert "2 unread" in inbox_page  # signed in all along: only the token was missing
 
 
 # The unread count in the header.
@@ -341,6 +494,7 @@ def test_an_unknown_level_is_refused(client, auth, member, make_idea, fetch):
 @pytest.mark.parametrize("method, path", [
     ("get", "/notifications"),
     ("post", "/notifications/read"),
+    ("post", "/notifications/1/open"),
     ("get", "/account/notifications"),
     ("post", "/account/notifications"),
     ("post", "/ideas/{idea}/follow-level"),

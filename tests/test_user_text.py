@@ -18,7 +18,7 @@ from ideas.extensions import db
 from ideas.following import follow_idea
 from ideas.models import Comment, Idea, Tag, User
 from ideas.proposals import propose_idea
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 from ideas.voting import cast_vote
 
 RLO, PDF, LRI, RLI, FSI, PDI, LRE = "\u202e", "\u202c", "\u2066", "\u2067", "\u2068", "\u2069", "\u202a"

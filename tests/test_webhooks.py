@@ -26,7 +26,7 @@ from ideas.models import (
     WEBHOOK_EVENTS, AuditEntry, Idea, Setting, User, WebhookDelivery, WebhookEndpoint, utcnow,
 )
 from ideas.proposals import propose_idea
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 from ideas.site_settings import get_setting, set_setting
 from ideas.team import vote_for_customer
 from ideas.voting import cast_vote

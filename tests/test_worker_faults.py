@@ -28,7 +28,7 @@ from ideas.delivery import claim_batch
 from ideas.extensions import db
 from ideas.following import follow_idea
 from ideas.models import AccountEmail, OutboxRow, User, utcnow
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 from smtp import DrippingSmtpServer, SlowSmtpServer, SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ import re
 from flask import jsonify, render_template
 from markupsafe import Markup, escape
 
-from . import bp
+from .blueprint import bp
 from .spec import ACCESS, OPERATIONS, openapi_document, operation
 
 

@@ -10,7 +10,7 @@ from ..errors import (
     ConfirmationRequired, Conflict, DomainError, InvalidInput, NotAllowed, VotingClosed,
 )
 from ..extensions import db
-from . import bp
+from .blueprint import bp
 
 CODES = {
     400: "bad_request",

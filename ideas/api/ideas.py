@@ -10,10 +10,10 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Tag
 from ..proposals import change_idea, check_may_change_idea, propose_idea, withdraw_idea
-from ..roadmap import history_of
+from ..statuses import history_of
 from ..tags import TAG_NAME_MAX
 from ..voting import standing, voted_idea_ids
-from ..web.loaders import get_idea as load_idea
+from ..web.plumbing import get_idea as load_idea
 from .fields import Body, Choice, Query, Text, TextList
 from .paging import PAGE_FIELDS, page_of
 from .responses import created, no_content

@@ -1,8 +1,7 @@
 """Pages of results with a `next` link, fetched without counting the whole list."""
 from flask import request, url_for
 
-from ..web.board import fetch_page
-from ..web.numbers import PAGE_MAX
+from ..web.plumbing import PAGE_MAX, fetch_page
 from .fields import Integer
 
 PER_PAGE = 20

@@ -12,7 +12,7 @@ from ..following import (
 from ..models import COMMENT_MAX
 from ..team import vote_for_customer
 from ..voting import cast_vote, has_voted, withdraw_vote
-from ..web.loaders import get_idea as load_idea
+from ..web.plumbing import get_idea as load_idea
 from .fields import Body, Choice, Email, Query, Text
 from .paging import PAGE_FIELDS, page_of
 from .responses import created

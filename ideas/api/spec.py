@@ -8,7 +8,7 @@ from functools import wraps
 from flask import abort, current_app
 from flask_login import current_user
 
-from . import bp
+from .blueprint import bp
 from .fields import MAX_INT, Body, Query
 from .serializers import SCHEMAS, ref
 

@@ -7,9 +7,9 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..merging import merge_ideas, undo_merge
 from ..models import Idea
-from ..roadmap import NOTE_MAX, SETTABLE_STATUSES, change_status
+from ..statuses import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag, remove_tag
-from ..web.loaders import get_idea as load_idea
+from ..web.plumbing import get_idea as load_idea
 from .fields import MAX_INT, Body, Choice, Integer, Text, TextList
 from .ideas import TAGS_MAX, detail, tags_named
 from .spec import operation

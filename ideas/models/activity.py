@@ -6,7 +6,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, row_version, utcnow
 from .user import User
 
 COMMENT_MAX = 5_000
@@ -60,6 +60,8 @@ class Comment(db.Model):
     internal: Mapped[bool] = mapped_column(default=False)
     # A staff comment pinned under the idea's description.
     official: Mapped[bool] = mapped_column(default=False)
+    # Changes with every write of the row: what cached fragments showing it are keyed by.
+    version: Mapped[int] = row_version()
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 

@@ -5,7 +5,7 @@ from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, row_version, utcnow
 from .user import User
 
 KINDS = ("idea", "problem", "praise")
@@ -94,6 +94,8 @@ class Idea(db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     awaiting_approval: Mapped[bool] = mapped_column(default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"), index=True)
+    # Changes with every write of the row: what cached fragments showing it are keyed by.
+    version: Mapped[int] = row_version()
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=idea_tags, order_by=Tag.name)

@@ -4,11 +4,13 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..events.registry import WebhookNames
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 from .user import User
 
-WEBHOOK_EVENTS = ("idea.created", "idea.status_changed", "comment.created", "idea.merged", "vote.created")
+# The webhooks event kinds fire, read from their registry (ideas/events/) on each use.
+WEBHOOK_EVENTS = WebhookNames()
 DELIVERY_STATES = ("pending", "delivered", "failed")
 IMPORT_KINDS = ("idea", "vote")
 

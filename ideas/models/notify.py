@@ -4,11 +4,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..events.registry import KindNames
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
-EVENT_KINDS = ("status_changed", "official_response", "merged", "comment", "changelog",
-               "announcement", "withdrawn")
+# The registered event kinds (ideas/events/), read on each use: events.kind holds their names.
+EVENT_KINDS = KindNames()
 EMAIL_STATES = ("pending", "sent", "skipped", "failed", "digest", "digested")
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, row_version, utcnow
 from .user import User
 
 TIMELINE_ACTIONS = ("status", "staff_edit", "merged_into", "merged_from", "unmerged", "approved")
@@ -26,6 +26,8 @@ class TimelineEntry(db.Model):
     note_html: Mapped[str] = mapped_column(Text, default="")
     related_idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Changes with every write of the row: what cached fragments showing it are keyed by.
+    version: Mapped[int] = row_version()
 
     actor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 

@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, row_version, utcnow
 
 ROLES = ("member", "staff", "admin")
 EMAIL_MODES = ("immediate", "digest", "never")
@@ -35,6 +35,10 @@ class User(UserMixin, db.Model):
     feed_token: Mapped[str | None] = mapped_column(String(32))
     # The language the member chose for pages and emails (ideas.i18n); None follows the browser.
     locale: Mapped[str | None] = mapped_column(String(10))
+    # Changes with every write of the row: what cached fragments showing the member are keyed by.
+    version: Mapped[int] = row_version()
+    # When the member last opened "My activity": the page marks what changed since (None: never).
+    activity_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The key of the signed-in session this object was loaded for (ideas.signins), if any: what
     # Flask-Login keeps in the session and remember cookies. Typed in a comment: the ORM would try

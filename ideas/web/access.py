@@ -21,7 +21,7 @@ from ..models import Invitation
 from .auth import address_limit, start_session
 from .forms import Form, ActionForm, _strip, apply_domain_errors
 from .responses import next_url, render_form, see_other
-from .staff import admin_required, page_of, staff_required
+from .plumbing import admin_required, page_of, staff_required
 
 bp = Blueprint("access", __name__)
 

@@ -1,4 +1,7 @@
 """A member's own pages: settings and activity."""
+import logging
+from collections.abc import Sequence
+from datetime import datetime
 from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, g, make_response, render_template, session, url_for
@@ -6,25 +9,30 @@ from flask_login import current_user, login_required, logout_user
 from flask_babel import gettext as _, lazy_gettext as _l, refresh
 from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
+from sqlalchemy import Select
+from sqlalchemy.exc import OperationalError
 
 from .. import accounts, signins
 from ..api_keys import NAME_MAX as KEY_NAME_MAX, api_keys_of, create_api_key, revoke_api_key
 from ..board import ideas_by
+from ..database import writing
 from ..errors import InvalidInput
 from ..extensions import db
 from ..following import followed_ideas
 from ..i18n import LOCALE_NAMES
-from ..models import ApiKey
+from ..models import ApiKey, Idea, utcnow
+from ..since_last_visit import changes_since, note_activity_seen
 from ..voting import backed_ideas
 from .forms import (
     ActionForm, ChangePasswordForm, Form, NameForm, NotificationSettingsForm, _no_nul, _strip,
     apply_domain_errors,
 )
-from .loaders import MAX_ID
+from .plumbing import ID_MAX as MAX_ID
 from .auth import start_session
 from .responses import render_form, see_other
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+log = logging.getLogger(__name__)
 
 TIMEZONES = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/"))
 
@@ -154,17 +162,38 @@ def _signed_out(message: str):
 
 @bp.get("/activity")
 @login_required
-def activity():
-    """My ideas, the ideas I backed (with their status now), the ideas I follow."""
-    def load(statement):
+def activity() -> str:
+    """My ideas, the ideas I backed, the ideas I follow, each marked with what changed on it since
+    my last visit here."""
+    def load(statement: Select[tuple[Idea]]) -> Sequence[Idea]:
         return db.session.execute(statement.limit(ACTIVITY_LIMIT)).scalars().all()
 
-    return render_template(
-        "account/activity.html",
-        my_ideas=load(ideas_by(current_user)),
-        backed=load(backed_ideas(current_user)),
-        followed=load(followed_ideas(current_user)),
-    )
+    # Taken before anything is read: a change made while the page renders shows again next time
+    # rather than never.
+    visited_at = utcnow()
+    lists = dict(my_ideas=load(ideas_by(current_user)), backed=load(backed_ideas(current_user)),
+                 followed=load(followed_ideas(current_user)))
+    last_visit = current_user.activity_seen_at
+    shown = {idea.id for ideas in lists.values() for idea in ideas}
+    page = render_template("account/activity.html", changes=changes_since(shown, last_visit),
+                           last_visit=last_visit, **lists)
+    _note_activity_seen(current_user.id, visited_at)
+    return page
+
+
+def _note_activity_seen(member_id: int, at: datetime) -> None:
+    """Record this visit once the page is made, in a short transaction of its own that takes the
+    write lock first (as ideas.web.auth_loader notes sessions seen). A GET may: the timestamp only
+    decides which marks this page shows next time, nothing anyone else sees; if the database is
+    busy, the visitor loses only that note."""
+    try:
+        db.session.rollback()  # the page's reads are over
+        with writing():
+            note_activity_seen(member_id, at)
+            db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        log.warning("could not note that member %s saw their activity", member_id, exc_info=True)
 
 
 @bp.route("/notifications", methods=["GET", "POST"])

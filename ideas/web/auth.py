@@ -9,12 +9,13 @@ from .. import accounts, signins, throttles
 from ..account_emails import queue_account_email
 from ..access import sign_up_member
 from ..errors import InvalidInput, NotAllowed
-from ..extensions import address_key, db, limiter
+from ..extensions import db, limiter
 from ..i18n import browser_locale
 from ..models import User
 from .forms import (
     ActionForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm, apply_domain_errors,
 )
+from .plumbing import address_key
 from .responses import next_url, render_form, see_other
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

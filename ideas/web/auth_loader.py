@@ -2,7 +2,7 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import Response, flash, g, redirect, request
+from flask import Request, Response, flash, g, redirect, request
 from flask_babel import gettext
 from flask_login import login_url
 
@@ -12,6 +12,7 @@ from .. import signins
 from ..database import writing
 from ..extensions import db, htmx, login_manager
 from ..models import User
+from .plumbing import judged_by_api_key, member_for_api_key
 from .responses import see_other
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,9 @@ log = logging.getLogger(__name__)
 
 def load_user(user_id: str) -> User | None:
     """`user_id` is a session key (ideas.signins): a session signed out, run out or of a suspended
-    member loads nobody."""
+    member loads nobody. An API request with a key is judged by the key alone, never the cookie."""
+    if judged_by_api_key():
+        return member_for_api_key()
     found = signins.find(user_id)
     if found is None:
         return None
@@ -28,6 +31,12 @@ def load_user(user_id: str) -> User | None:
     if found.seen_due:
         g.session_seen_due = True
     return found.member
+
+
+def load_user_from_request(_request: Request) -> User | None:
+    """Flask-Login's `request_loader`, asked when no session names a member: on the API, the owner
+    of the key the request presents."""
+    return member_for_api_key() if judged_by_api_key() else None
 
 
 def note_session_seen(response: Response) -> Response:
@@ -46,12 +55,12 @@ def note_session_seen(response: Response) -> Response:
     return response
 
 
-def unauthorized():
+def unauthorized() -> Response:
     """Send signed-out visitors to sign in, and back here afterwards."""
     return send_to_sign_in(gettext("Sign in to do that."))
 
 
-def send_to_sign_in(message):
+def send_to_sign_in(message: str) -> Response:
     """To the sign-in page with `message`, and back here afterwards (GET) or to the page the form was
     on (a POST cannot be replayed). htmx is told to go there as a whole page."""
     flash(message, login_manager.login_message_category)
@@ -62,7 +71,7 @@ def send_to_sign_in(message):
     return redirect(target)
 
 
-def _local(url):
+def _local(url: str) -> str:
     """Only the path and query of `url`, so `next` never leads off the site."""
     parts = urlsplit(url)
     path = parts.path or "/"

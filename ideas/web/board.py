@@ -1,43 +1,17 @@
 """The board: every idea, sorted and filtered, a page at a time."""
-from dataclasses import dataclass
-
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from ..board import AS_CARDS, DEFAULT_SORT, SORTS, board_query, ideas_in_order, tag_names
-from ..extensions import db
 from ..tags import tags_of
 from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
 from ..models import STATUSES, Idea
 from ..voting import voted_idea_ids
-from .numbers import page_number
+from .fragments import versions
+from .plumbing import fetch_page, page_number
 from .responses import wants_fragment
 
 bp = Blueprint("board", __name__)
-
-
-@dataclass
-class Page:
-    """One page of results; has_next is known by fetching one row more than shown."""
-
-    items: list
-    number: int
-    has_next: bool
-
-
-def fetch_page(statement, number, per_page, load=None):
-    """Run `statement` for page `number` without a COUNT over the whole board.
-
-    With `load`, `statement` selects ids only and `load(ids)` turns the page's ids into rows:
-    sorting thousands of search matches, or skipping to page 50, then moves narrow rows
-    instead of whole ideas with their descriptions.
-    """
-    rows = list(
-        db.session.execute(statement.limit(per_page + 1).offset((number - 1) * per_page)).scalars()
-    )
-    if load is not None:
-        rows = load(rows)
-    return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
 
 
 def board_filters(args):
@@ -89,12 +63,10 @@ def index():
     )
 
 
-def cards_key(ideas, voted, card_tags):
-    """Everything a page of cards shows, for its one cached block: each card's fields (those the
-    card's and the vote control's own keys name), its tags and which of them the reader backs."""
-    return tuple((idea.id, idea.title, idea.description_html, idea.kind, idea.status, card_tags.get(idea.id),
-                  idea.comment_count, idea.vote_count, idea.imported_vote_count,
-                  idea.withdrawn_at is not None, idea.id in voted) for idea in ideas)
+def cards_key(ideas: list[Idea], voted: set[int], card_tags: dict[int, tuple]) -> tuple:
+    """A page of cards' key for its one cached block, like the keys of the cards and vote controls
+    inside: each idea's version, its tags (plain rows: their own key) and whether the reader backs it."""
+    return tuple((versions(idea), card_tags.get(idea.id), idea.id in voted) for idea in ideas)
 
 
 def _non_empty(filters):

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..site_settings import settings_snapshot
 from .forms import Form, apply_domain_errors
 from .responses import render_form, see_other
-from .staff import admin_required
+from .plumbing import admin_required
 
 bp = Blueprint("branding", __name__)
 

@@ -22,7 +22,7 @@ from ..models import ENTRY_TITLE_MAX, ChangelogEntry, Tag
 from ..visibility import is_staff
 from .forms import Form, _no_nul, _strip, apply_domain_errors
 from .responses import render_form, see_other
-from .staff import page_of, staff_required
+from .plumbing import page_of, staff_required
 
 bp = Blueprint("changelog", __name__)
 # The idea page asks which entry shipped its idea.

@@ -8,7 +8,7 @@ from ..errors import InvalidInput, NotAllowed
 from ..extensions import db, limiter
 from .forms import ActionForm, CommentForm, apply_domain_errors
 from .ideas import comment_rights, idea_page_context
-from .loaders import get_comment, get_idea
+from .plumbing import get_comment, get_idea
 from .responses import render_form, render_invalid, see_other, wants_fragment
 
 bp = Blueprint("comments", __name__)

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..i18n import STATUS_NAMES as STATUS_LABELS, format_count
 from .body_limits import accepts_body_up_to
 from .responses import render_invalid, see_other
-from .staff import staff_required
+from .plumbing import staff_required
 
 bp = Blueprint("csv", __name__, url_prefix="/staff/csv")
 

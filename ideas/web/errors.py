@@ -1,5 +1,5 @@
 """Errors as pages for browsers and as small notices for htmx."""
-from flask import current_app, g, render_template, request
+from flask import current_app, render_template, request
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
@@ -13,7 +13,7 @@ from ..busy import RETRY_AFTER_SECONDS, settle_busy_request
 from ..database import is_busy
 from ..errors import DomainError
 from ..extensions import db, htmx
-from ..i18n import DEFAULT_LOCALE, browser_locale
+from ..i18n import DEFAULT_LOCALE, browser_locale, chosen_locale
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -64,8 +64,7 @@ def busy_response(error: OperationalError) -> Response:
 def _locale_without_database() -> str:
     """The locale this request has already chosen, else the browser's: choosing it afresh would
     read the signed-in member's setting."""
-    chosen = getattr(g.get("_flask_babel"), "babel_locale", None)
-    return str(chosen) if chosen is not None else browser_locale() or DEFAULT_LOCALE
+    return chosen_locale() or browser_locale() or DEFAULT_LOCALE
 
 
 def _render_bare(template: str, **context: object) -> str:

@@ -14,7 +14,7 @@ from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
 from ..i18n import KIND_NAMES, STATUS_NAMES, wtforms_translations
 from ..models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 from ..models.types import INTEGER_MAX
-from ..roadmap import NOTE_MAX
+from ..statuses import NOTE_MAX
 
 
 def _strip(value):

@@ -3,9 +3,14 @@
 A board or roadmap shows the same cards to everyone, request after request; rendering them is most
 of a page's work. A cached block is rendered once per key and reused, like Django's `{% cache %}`:
 
-- The key names everything the block shows. The tag adds what every block depends on: the reader's
-  language and time zone, the app's URL prefix, and the current minute, so relative times ("3 minutes
-  ago") stay right and nothing outlives a minute even if a key forgot something.
+- The key names the rows the block shows by their versions, `versions(idea, comment.author)`: a
+  number every write of a row bumps in the database itself (models/types.row_version), ORM flush
+  or bulk `update()` alike, so a field added to a template needs no key edit. Plain value rows
+  (a RoadmapCard, a CardTag) are their own key. What is not a row comes by value: the reader's own
+  vote or rights, a count, `site_key()` for the site's settings. The tag adds what every block
+  depends on: the reader's language and time zone, the app's URL prefix, and the current minute, so
+  relative times ("3 minutes ago") stay right and nothing outlives a minute even if a key forgot
+  something.
 - Nothing per member or per request may be rendered inside a block except through `slot()`: it
   writes a marker that is filled in with the request's own value (the CSRF token, the page to return
   to) each time the block is used. Blocks may nest: an inner block's markers stay until the
@@ -17,15 +22,18 @@ of a page's work. A cached block is rendered once per key and reused, like Djang
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any
 
-from flask import current_app, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_wtf.csrf import generate_csrf
 from jinja2 import nodes
 from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from ..i18n import babel_locale, reader_zone
+from ..site_settings import settings_snapshot
 
 
 # The per-request values a cached block may contain, by slot name.
@@ -87,12 +95,12 @@ class FragmentCacheExtension(Extension):
         key = nodes.Tuple(parts, "load")
         return nodes.CallBlock(self.call_method("_render", [key]), [], [], body).set_lineno(lineno)
 
-    def _render(self, key, caller):
+    def _render(self, key: tuple, caller: Callable[[], str]) -> Markup:
         store = current_app.extensions.get("fragments")
         if store is None:
             html = _render_marked(caller)
         else:
-            key = (key, int(time.time() // 60)) + _reader_key()
+            key = (key, current_minute()) + _reader_key()
             html = store.get(key)
             if html is None:
                 html = _render_marked(caller)
@@ -101,6 +109,26 @@ class FragmentCacheExtension(Extension):
         if _in_cached_block.get():  # inside an outer block: its slots are filled when that is used
             return Markup(html)
         return fill_slots(html)
+
+
+def current_minute() -> int:
+    """The minute every key carries, so relative times stay right (a function: tests hold it)."""
+    return int(time.time() // 60)
+
+
+def versions(*rows: Any) -> tuple:
+    """The key of the rows a block shows: an ORM row by its table, id and version (changed by every
+    write of it), a plain value row (a named tuple of columns) as itself, None as None.
+
+    A model without a `version` column raises here rather than caching it by id alone."""
+    return tuple([row if row is None or isinstance(row, tuple) else (row.__tablename__, row.id, row.version)
+                  for row in rows])
+
+
+def site_key() -> tuple:
+    """The key of what blocks show of the site's settings (its name, its logo): all of them, as
+    read once per request, so a new setting shown in a block needs no key edit."""
+    return tuple(settings_snapshot().values())
 
 
 def _check_no_token(html):
@@ -158,12 +186,14 @@ def fill_slots(html):
     return Markup(html)
 
 
-def register_fragment_cache(app):
+def register_fragment_cache(app: Flask) -> None:
     size = int(app.config["FRAGMENT_CACHE_SIZE"])  # defaults and the environment: config.py
     megabytes = float(app.config["FRAGMENT_CACHE_MB"])
     if size > 0:
         app.extensions["fragments"] = FragmentStore(size, int(megabytes * 1_000_000))
     app.jinja_env.add_extension(FragmentCacheExtension)
     app.jinja_env.globals["slot"] = slot
+    app.jinja_env.globals["versions"] = versions
+    app.jinja_env.globals["site_key"] = site_key
     # csrf_token() in a block is the slot (Flask-WTF's global would put one reader's token in it).
     app.jinja_env.globals["csrf_token"] = lambda: slot("csrf_token")

@@ -9,13 +9,12 @@ from ..i18n import STATUS_NAMES
 from ..merging import merge_ideas, undo_merge
 from ..models import Idea
 from ..moderation import hide_comment, hide_idea, unhide_comment, unhide_idea
-from ..roadmap import change_status
+from ..statuses import change_status
 from ..team import vote_for_customer
 from .forms import MergeForm, StatusForm, VoteForCustomerForm, apply_domain_errors
 from .ideas import idea_page_context
-from .loaders import get_comment, get_idea
+from .plumbing import get_comment, get_idea, staff_required
 from .responses import see_other
-from .staff import staff_required
 
 bp = Blueprint("idea_staff", __name__, url_prefix="/ideas")
 

@@ -1,17 +1,20 @@
 """An idea's page and everything members do there: propose, edit, withdraw, vote, follow."""
+from typing import Any
+
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import AnonymousUserMixin, current_user, login_required
 
 from ..board import all_tags
-from ..comments import can_delete_comment, can_edit_comment, official_in, thread_of
+from ..comments import ThreadComment, can_delete_comment, can_edit_comment, official_in, thread_of
 from ..database import commit_writes
 from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..following import follow_idea, set_follow_level, unfollow_idea
 from ..merging import ideas_merged_into
+from ..models import Comment, User
 from ..proposals import change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea
-from ..roadmap import history_of
+from ..statuses import history_of
 from ..similar import similar_ideas
 from ..tags import tags_of
 from ..voting import cast_vote, standing, withdraw_vote
@@ -20,7 +23,8 @@ from .forms import (
     ActionForm, CommentForm, FollowLevelForm, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm,
     apply_domain_errors,
 )
-from .loaders import get_idea
+from .fragments import versions
+from .plumbing import get_idea
 from .responses import next_url, render_form, see_other, wants_fragment
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
@@ -97,9 +101,7 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
     reader = standing(viewer, idea)
     return dict(
         discussion=thread,
-        discussion_key=(is_staff(viewer), *(
-            comment_key(viewer, item) if kind == "comment" else (item.id, item.actor.name)
-            for kind, item in thread)),
+        discussion_key=discussion_key(viewer, thread),
         official=official_in(comments),
         merged_here=ideas_merged_into(idea, timeline),
         voted=reader.voted,
@@ -122,13 +124,20 @@ def comment_rights():
                 comment_key=lambda c: comment_key(current_user, c))
 
 
-def comment_key(viewer, comment):
-    """Everything a rendered comment shows, for the fragment cache: its fields, and what `viewer`
-    may do to it (staff moderate; the author deletes, and edits for a while)."""
+def comment_key(viewer: User | AnonymousUserMixin, comment: Comment | ThreadComment) -> tuple:
+    """A rendered comment's key for the fragment cache: the versions of the comment and its author
+    (a thread's plain rows are their own key), and what `viewer` may do to it (staff moderate; the
+    author deletes, and edits for a while)."""
     may_delete = can_delete_comment(viewer, comment)
-    return (comment.id, comment.edited_at, comment.author.name, comment.created_at,
-            comment.deleted_at is not None, comment.internal, comment.official, comment.hidden_at is not None,
+    return (versions(comment, comment.author),
             is_staff(viewer), may_delete, may_delete and can_edit_comment(viewer, comment))
+
+
+def discussion_key(viewer: User | AnonymousUserMixin, thread: list[tuple[str, Any]]) -> tuple:
+    """The whole thread's key: each comment's (`comment_key`) and each timeline entry's and its
+    actor's versions."""
+    return (is_staff(viewer), *(comment_key(viewer, item) if kind == "comment" else versions(item, item.actor)
+                                for kind, item in thread))
 
 
 def discussion(comments, timeline):

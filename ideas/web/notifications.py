@@ -1,13 +1,16 @@
 """The in-app inbox, the unread count in the header, and unsubscribing from emails."""
-from flask import Blueprint, has_request_context, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, abort, has_request_context, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..extensions import csrf, db
-from ..notifications import inbox, mark_all_read, payload_of, summary, unread_count
+from ..models import Event
+from ..notifications import inbox, link_target, mark_all_read, mark_read, payload_of, summary, unread_count
 from ..unsubscribe import member_from_unsubscribe_token, unsubscribe as stop_emails
-from .board import fetch_page
 from .forms import ActionForm
-from .numbers import page_number
+from .plumbing import fetch_page, page_number
 from .responses import see_other, wants_fragment
 
 bp = Blueprint("notifications", __name__)
@@ -22,7 +25,25 @@ def index():
     number = page_number(request.args)
     page = fetch_page(inbox(current_user), number, PER_PAGE)
     return render_template("notifications/index.html", page=page, payload_of=payload_of, summary=summary,
-                           action_form=ActionForm(), unread=unread_count(current_user))
+                           link_of=link_of, action_form=ActionForm(), unread=unread_count(current_user))
+
+
+def link_of(event: Event, data: dict[str, Any]) -> str:
+    """Where a notification leads, as its kind's registry entry says: the inbox's links and
+    `open_one`'s redirect share this one answer (emails use the same target on BASE_URL)."""
+    endpoint, values = link_target(event, data)
+    return url_for(endpoint, **values)
+
+
+@bp.post("/notifications/<id:notification_id>/open")
+@login_required
+def open_one(notification_id: int) -> ResponseReturnValue:
+    """Mark one notification read and go where it leads: a POST, so reading a page changes nothing."""
+    notification = mark_read(current_user, notification_id)
+    if notification is None:
+        abort(404)
+    db.session.commit()
+    return see_other(link_of(notification.event, payload_of(notification.event)))
 
 
 @bp.get("/notifications/count")

@@ -30,11 +30,9 @@ PRIVATE_MESSAGE = _l("This site is private: sign in to continue.")
 
 
 def register_access(app):
-    """The branding and access pages, and the gate that guards every request of a private site."""
-    from . import access, branding
+    """The gate that guards every request of a private site (its pages are registered with the rest)."""
+    from . import access
 
-    app.register_blueprint(access.bp)
-    app.register_blueprint(branding.bp)
     app.before_request(guard_private_site)
     app.url_defaults(personal_feed_urls)
     app.jinja_env.globals.update(access_rules=access_rules, personal_feed_links=access.personal_feed_links)

@@ -28,7 +28,9 @@ def index():
         filters=filters,
         columns=columns,
         totals=totals,
-        # What the cached columns show: every card (frozen, so hashable) and every count.
+        # What the cached columns show: every card and every count. Cards are plain value rows of
+        # the columns they show (roadmap_cards), so they are their own version (fragments.versions):
+        # a column added to them joins the key with no edit here.
         columns_key=tuple((status, tuple(cards), totals[status]) for status, cards in columns.items()),
         count_cap=COUNT_CAP,
         shipped_days=SHIPPED_RECENT.days,

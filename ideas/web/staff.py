@@ -1,12 +1,10 @@
 """Pages for the product team: members and their history, roles, suspension, tags, settings,
 the audit log. Every view checks the role on the server; the rules live in the domain modules."""
 import json
-from dataclasses import dataclass
-from functools import wraps
 
-from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
@@ -20,7 +18,7 @@ from ..i18n import COLOUR_NAMES
 from ..tags import TAG_COLOURS, TAG_NAME_MAX, create_tag, update_tag
 from ..team import customer_history, set_role
 from .forms import Form, SiteSettingsForm, apply_domain_errors
-from .numbers import page_number
+from .plumbing import admin_required, page_of, staff_required
 from .responses import next_url, render_form, see_other
 
 bp = Blueprint("staff", __name__)
@@ -29,27 +27,6 @@ MEMBERS_PER_PAGE = 50
 HISTORY_PER_PAGE = 50
 AUDIT_PER_PAGE = 50
 SEARCH_MAX = 254
-
-
-def role_required(role, allowed):
-    """A view for members whose role passes `allowed(member)`; others get 403.
-
-    The view is marked with `required_role`, so the tests find every such route.
-    """
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapper(*args, **kwargs):
-            if not allowed(current_user):
-                abort(403)
-            return view(*args, **kwargs)
-        wrapper.required_role = role
-        return wrapper
-    return decorator
-
-
-staff_required = role_required("staff", lambda member: member.is_staff)
-admin_required = role_required("admin", lambda member: member.is_admin)
 
 
 # Forms. They live here rather than in forms.py because only these pages use them.
@@ -68,35 +45,6 @@ class TagForm(Form):
     colour = SelectField(_l("Colour"), choices=[SelectChoice(colour, COLOUR_NAMES[colour])
                                             for colour in TAG_COLOURS],
                          default="grey", validate_choice=False)
-
-
-# Paging by "one row more than the page" needs no COUNT over big tables.
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    has_next: bool
-
-    @property
-    def has_prev(self):
-        return self.page > 1
-
-    @property
-    def prev_num(self):
-        return self.page - 1
-
-    @property
-    def next_num(self):
-        return self.page + 1
-
-
-def page_of(statement, per_page, name="page", scalars=True):
-    """One page of `statement`'s rows (or first entities), numbered by the query argument `name`."""
-    number = page_number(request.args, name)
-    result = db.session.execute(statement.limit(per_page + 1).offset((number - 1) * per_page))
-    rows = result.scalars().all() if scalars else result.all()
-    return Page(rows[:per_page], number, len(rows) > per_page)
 
 
 # Members, roles and suspension.

@@ -13,8 +13,9 @@ JavaScript nothing posts and the note keeps its static words; the server's 422 s
   kebab case without "Form" (IdeaForm → idea, ApiKeyForm → api-key).
 - POST, not GET. A description holds 10,000 characters, up to about 120 KB percent-encoded, beyond
   the request line gunicorn (4 KB) and proxies take, and query strings land in access logs. A body
-  is bounded by MAX_CONTENT_LENGTH, and the POST goes through the CSRF check like every other one
-  (htmx sends the token from <main>'s hx-headers; the note asks for nothing else).
+  is bounded by MAX_CONTENT_LENGTH. It needs no CSRF token: it changes nothing and reads nothing
+  but what it is sent, so a forged post learns nothing; and a count still on its way while the form
+  is sent (sign-up renews the session, and the token with it) must not fail.
 - Cheap: no database. Nothing here asks who is signed in (the private-site gate lets the endpoint
   through, see privacy.PUBLIC_ENDPOINTS), so neither the member nor their "last seen" is touched; the
   page passes its language in `lang`, where the member's setting would need the database.
@@ -26,6 +27,7 @@ from flask_babel import force_locale
 from wtforms import Field
 
 from ..i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, browser_locale, current_locale
+from ..extensions import csrf
 from .forms import Form
 
 bp = Blueprint("text_length", __name__)
@@ -91,6 +93,7 @@ def page_language() -> str:
     return lang if lang in SUPPORTED_LOCALES else browser_locale() or DEFAULT_LOCALE
 
 
+@csrf.exempt
 @bp.post("/text-length/<form>/<field>")
 def count(form: str, field: str) -> str:
     """The words of one field's limit note for the text posted: its count, and what is too many."""

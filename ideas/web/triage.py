@@ -19,13 +19,11 @@ from ..i18n import INBOX_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as 
 from ..models import Idea
 from ..models.types import INTEGER_MAX as ID_MAX
 from ..moderation import approve_idea
-from ..roadmap import NOTE_MAX, SETTABLE_STATUSES, change_status
+from ..statuses import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag
-from .board import fetch_page
 from .forms import Form
-from .numbers import page_number
+from .plumbing import fetch_page, page_number, staff_required
 from .responses import next_url, render_invalid, see_other, wants_fragment
-from .staff import staff_required
 
 bp = Blueprint("triage", __name__, url_prefix="/staff")
 

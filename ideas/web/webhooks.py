@@ -18,7 +18,7 @@ from ..webhooks import (
 )
 from .forms import Form, apply_domain_errors
 from .responses import render_form, see_other
-from .staff import admin_required, page_of
+from .plumbing import admin_required, page_of
 
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
 

@@ -140,7 +140,7 @@ def test_anonymous_proposals_are_refused(api_as, fetch):
 
 
 def test_anyone_reads_an_idea_with_its_timeline(api_as, make_idea, make_user, app):
-    from ideas.roadmap import change_status
+    from ideas.statuses import change_status
     from ideas.models import User
 
     idea = make_idea(title="Dark mode")

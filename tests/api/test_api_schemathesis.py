@@ -14,7 +14,7 @@ from schemathesis import GenerationMode
 from ideas.api.spec import OPERATIONS
 from ideas.extensions import db
 from ideas.models import Idea, User
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 
 from conftest import bearer
 

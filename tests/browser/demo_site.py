@@ -23,7 +23,7 @@ from ideas.merging import merge_ideas
 from ideas.models import Comment, Idea, TimelineEntry, User, utcnow
 from ideas.moderation import hide_comment
 from ideas.proposals import propose_idea
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 from ideas.voting import cast_vote
 
 from browser_steps import CSRF_FIELD

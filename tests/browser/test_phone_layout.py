@@ -14,7 +14,7 @@ from ideas.extensions import db
 from ideas.models import User, utcnow
 from ideas.passwords import hash_password
 from ideas.proposals import propose_idea
-from ideas.roadmap import change_status
+from ideas.statuses import change_status
 from ideas.tags import create_tag
 
 pytestmark = pytest.mark.browser

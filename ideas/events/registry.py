@@ -1,0 +1,187 @@
+"""The registry of event kinds: everything an event means, declared once per kind.
+
+A kind says who is told (its Audience), what they read (summary, email subject and templates,
+link), which webhook fires with what payload, what the audit log keeps, and which cached
+fragments it makes stale. Notifications, delivery, webhooks and the models read this registry;
+none of them lists kinds. Adding a kind is one `register(EventKind(...))` plus its templates.
+
+This module imports nothing of the app, so the models may read it (EVENT_KINDS, WEBHOOK_EVENTS).
+"""
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Payload = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is told of an event (each member once, never the actor; staff only on hidden ideas).
+
+    `level`: followers at that follow level only, and an email only while they still are
+    ("all": ordinary comments). `mentioned` reads the event's `mentioned_ids`, `members` its
+    `members` (a select of user ids), so a rule can name people no follow describes."""
+
+    followers: bool = False
+    level: str | None = None
+    backers: bool = False
+    mentioned: bool = False
+    members: bool = False
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """The webhook an event fires: its name, what admins read when choosing it, and its data
+    (models are turned into JSON by ideas/webhooks.py, internal comments never travel)."""
+
+    name: str
+    label: Any  # a lazy string, read in the admin's language
+    data: Callable[[Any], Payload]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What the audit log keeps of an event: action, target, before and after."""
+
+    action: str
+    entry: Callable[[Any], tuple[Any, Payload, Payload]]
+
+
+def _no_payload(event: Any) -> Payload:
+    return {}
+
+
+def _plain_summary(data: Payload) -> str:
+    return ""
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One kind of event. `name` is stored in events.kind (at most 30 characters).
+
+    `payload` builds the JSON an Event row keeps (what it said at the time); `summary`,
+    `subject` and `link` read that payload back, so old events read the same after edits.
+    `template` names the email parts: `<template>.txt` and `<template>.html` render one item.
+    `link` gives (endpoint, values) for the email's link. `stale` names cached fragments the
+    event outdates; listeners added with `on_stale` hear of them after each publish."""
+
+    name: str
+    event_type: type
+    audience: Audience | None = None
+    payload: Callable[[Any], Payload] = _no_payload
+    summary: Callable[[Payload], str] = _plain_summary
+    subject: Callable[[Payload], str] = _plain_summary
+    template: str = "email/events/default"
+    link: Callable[[int | None, Payload], tuple[str, dict[str, Any]]] | None = None
+    webhook: Webhook | None = None
+    audit: AuditEntry | None = None
+    stale: tuple[str, ...] = field(default=())
+
+    @property
+    def tells_members(self) -> bool:
+        """True when the kind writes an event row and outbox rows (someone is told)."""
+        return self.audience is not None
+
+
+_KINDS: dict[str, EventKind] = {}
+_BY_TYPE: dict[type, EventKind] = {}
+_STALE_LISTENERS: list[Callable[[tuple[str, ...], Any], None]] = []
+
+
+def register(kind: EventKind) -> EventKind:
+    """Add `kind`; a second kind of the same name or type is a mistake, refused."""
+    if kind.name in _KINDS or kind.event_type in _BY_TYPE:
+        raise ValueError(f"Event kind {kind.name!r} is registered already")
+    if len(kind.name) > 30:
+        raise ValueError(f"Event kind {kind.name!r} is longer than events.kind holds")
+    webhook = kind.webhook
+    for other in _KINDS.values():
+        if webhook and other.webhook and other.webhook.name == webhook.name and other.webhook != webhook:
+            raise ValueError(f"Webhook {webhook.name!r} is declared twice; share one Webhook")
+    _KINDS[kind.name] = kind
+    _BY_TYPE[kind.event_type] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Remove a kind (tests that register their own kind clean up with it)."""
+    kind = _KINDS.pop(name)
+    del _BY_TYPE[kind.event_type]
+
+
+def kind_named(name: str) -> EventKind | None:
+    """The registered kind called `name`, or None (an event of a kind since removed)."""
+    return _KINDS.get(name)
+
+
+def kind_of(event: Any) -> EventKind:
+    """The kind of a typed event; an unregistered type is a programming error."""
+    try:
+        return _BY_TYPE[type(event)]
+    except KeyError:
+        raise LookupError(f"{type(event).__name__} is not a registered event kind") from None
+
+
+def registered_kinds() -> list[EventKind]:
+    """Every kind, in the order registered."""
+    return list(_KINDS.values())
+
+
+def webhooks() -> dict[str, Webhook]:
+    """{name: webhook} of every webhook some kind fires, in the order first registered."""
+    found: dict[str, Webhook] = {}
+    for kind in _KINDS.values():
+        if kind.webhook is not None:
+            found.setdefault(kind.webhook.name, kind.webhook)
+    return found
+
+
+def on_stale(listener: Callable[[tuple[str, ...], Any], None]) -> None:
+    """Call `listener(fragments, event)` after each publish of a kind that makes fragments stale."""
+    _STALE_LISTENERS.append(listener)
+
+
+def mark_stale(kind: EventKind, event: Any) -> None:
+    """Tell the listeners which cached fragments `event` outdates (if any)."""
+    if kind.stale:
+        for listener in _STALE_LISTENERS:
+            listener(kind.stale, event)
+
+
+class KindNames(Sequence[str]):
+    """The registered kinds' names, read afresh on each use (models.EVENT_KINDS)."""
+
+    def __getitem__(self, index: Any) -> Any:
+        return list(_KINDS)[index]
+
+    def __len__(self) -> int:
+        return len(_KINDS)
+
+    def __repr__(self) -> str:
+        return repr(tuple(_KINDS))
+
+
+class WebhookNames(Sequence[str]):
+    """The names of every webhook, read afresh on each use (models.WEBHOOK_EVENTS)."""
+
+    def __getitem__(self, index: Any) -> Any:
+        return list(webhooks())[index]
+
+    def __len__(self) -> int:
+        return len(webhooks())
+
+    def __repr__(self) -> str:
+        return repr(tuple(webhooks()))
+
+
+class WebhookLabels(Mapping[str, Any]):
+    """{webhook name: label}, read afresh on each use (webhooks.EVENT_LABELS)."""
+
+    def __getitem__(self, name: str) -> Any:
+        return webhooks()[name].label
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(webhooks())
+
+    def __len__(self) -> int:
+        return len(webhooks())
