@@ -29,15 +29,17 @@ run: venv-app ## Serve the app on SQLite with demo data at http://127.0.0.1:5000
 	$(BIN)/flask --app ideas seed-demo --if-empty
 	FLASK_RUN_PORT=$(PORT) $(BIN)/flask --app ideas run --debug --host 127.0.0.1
 
-test: venv-test ## Install the locked dependencies, run the whole suite, then test-newest
+test: venv-test ## Install the locked dependencies, lint (ruff, mypy), run the whole suite, then test-newest
+	@$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory test-newest
 
 test-newest: ## Unit and integration tests (SQLite) on the newest supported Python found
 	@tools/test-newest "$(NEWEST_PYTHON)" $(BIN)/python -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-lint: venv-test ## ruff over the whole repository
+lint: venv-test ## ruff over the whole repository, mypy over the package (setup.cfg [mypy])
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: venv-test ## The benchmark (DB=postgres, QUICK=1); writes BENCHMARKS.md
 	$(BIN)/python bench/run.py --db $(DB) $(if $(QUICK),--quick,)

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 
-def _env_bool(name, default=False):
+def _env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
@@ -16,7 +16,7 @@ def _env_bool(name, default=False):
 class Config:
     """Settings shared by every environment."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         env = os.environ
         self.SECRET_KEY = env.get("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL")
@@ -114,7 +114,7 @@ class Config:
 class DevelopmentConfig(Config):
     """`make run` and `flask run`: SQLite in instance/, mail written to the log."""
 
-    def __init__(self, instance_path):
+    def __init__(self, instance_path: str | Path) -> None:
         super().__init__()
         if not self.SQLALCHEMY_DATABASE_URI:
             self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{Path(instance_path) / 'ideas.sqlite'}"
@@ -129,7 +129,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     """The test suite: cheapest argon2 parameters, no rate limits unless a test asks."""
 
-    def __init__(self, instance_path=None):
+    def __init__(self, instance_path: str | Path | None = None) -> None:
         super().__init__()
         self.TESTING = True
         self.SECRET_KEY = "testing-secret"
@@ -148,7 +148,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Real deployments: refuses to start without a secret key or on SQLite unless allowed."""
 
-    def __init__(self, instance_path=None):
+    def __init__(self, instance_path: str | Path | None = None) -> None:
         super().__init__()
         if not self.SECRET_KEY:
             raise RuntimeError("SECRET_KEY must be set in production")
@@ -174,7 +174,7 @@ CONFIGS = {
 }
 
 
-def load_config(name, instance_path):
+def load_config(name: str, instance_path: str | Path) -> Config:
     """Build the settings object for the environment called `name`."""
     try:
         return CONFIGS[name](instance_path)
@@ -182,7 +182,7 @@ def load_config(name, instance_path):
         raise RuntimeError(f"IDEAS_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
 
 
-def _instance_secret(instance_path):
+def _instance_secret(instance_path: Path) -> str:
     """A development secret kept in instance/ so sessions survive restarts."""
     path = instance_path / "secret_key"
     if not path.exists():

@@ -8,12 +8,13 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, Select, delete, func, select, update
 
 from . import accounts, audit
 from .errors import Conflict, InvalidInput, NotAllowed
@@ -45,26 +46,26 @@ class AccessRules:
 
     private: bool
     signup_mode: str
-    allowed_domains: tuple
+    allowed_domains: tuple[str, ...]
 
     @property
-    def signup_open_to_all(self):
+    def signup_open_to_all(self) -> bool:
         return self.signup_mode == "open"
 
 
-def access_rules():
+def access_rules() -> AccessRules:
     """The rules in force (from the settings read once per request or worker pass)."""
     values = settings_snapshot()
     return AccessRules(private=values["private_mode"] == "1", signup_mode=values["signup_mode"],
                        allowed_domains=tuple(values["allowed_domains"].split()))
 
 
-def parse_domains(text):
+def parse_domains(text: str | None) -> list[str]:
     """The domain names in `text` (separated by spaces, commas or lines), lower-cased, each once.
 
     Raises InvalidInput naming the first entry that is not a domain name.
     """
-    found = []
+    found: list[str] = []
     for entry in re.split(r"[\s,;]+", (text or "").strip().lower()):
         if not entry:
             continue
@@ -80,7 +81,7 @@ def parse_domains(text):
     return found
 
 
-def update_access_rules(actor, private, signup_mode, domains_text):
+def update_access_rules(actor: User, private: bool, signup_mode: str, domains_text: str | None) -> list[str]:
     """Set private mode and who may sign up; audited. Restricting to domains needs at least one."""
     audit.require_admin(actor)
     if signup_mode not in SIGNUP_MODES:
@@ -104,7 +105,7 @@ def update_access_rules(actor, private, signup_mode, domains_text):
 
 # Signing up.
 
-def ensure_may_sign_up(email, invitation=None):
+def ensure_may_sign_up(email: str, invitation: Invitation | None = None) -> None:
     """Raise unless `email` may make an account under the sign-up rule (an invitation always may)."""
     if invitation is not None and accounts.normalise_email(email) == invitation.email:
         return
@@ -119,7 +120,7 @@ def ensure_may_sign_up(email, invitation=None):
                            domains=', '.join(rules.allowed_domains))})
 
 
-def sign_up_member(name, email, password, invitation=None):
+def sign_up_member(name: str, email: str, password: str, invitation: Invitation | None = None) -> User:
     """Create an account if the sign-up rule allows it; an invitation is accepted by it."""
     ensure_may_sign_up(email, invitation)
     member = accounts.sign_up(name, email, password)
@@ -133,7 +134,7 @@ def sign_up_member(name, email, password, invitation=None):
 
 # Invitations.
 
-def invite(actor, email):
+def invite(actor: User, email: str) -> Invitation:
     """Invite `email` to join (staff only); inviting a pending address again renews its link.
 
     Returns the invitation; the caller queues its email (ideas/account_emails.py), which
@@ -168,7 +169,7 @@ def pending_invitation(email: str) -> Invitation | None:
     ).scalar()
 
 
-def revoke_invitation(actor, invitation):
+def revoke_invitation(actor: User, invitation: Invitation) -> None:
     """Stop a pending invitation's link from working (staff only)."""
     audit.require_staff(actor)
     if invitation.state != "pending":
@@ -178,21 +179,21 @@ def revoke_invitation(actor, invitation):
     db.session.flush()
 
 
-def invitations():
+def invitations() -> Select[Invitation]:
     """A select of every invitation, newest first."""
     return select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc())
 
 
-def _invitation_serializer():
+def _invitation_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="invitation")
 
 
-def invitation_token(invitation):
+def invitation_token(invitation: Invitation) -> str:
     """A signed token for the invitation's link; it works for INVITATION_LIFETIME."""
     return _invitation_serializer().dumps([invitation.id, invitation.email])
 
 
-def invitation_from_token(token):
+def invitation_from_token(token: str) -> Invitation | None:
     """The pending invitation a valid, unexpired token names, or None."""
     try:
         invitation_id, email = _invitation_serializer().loads(
@@ -209,14 +210,14 @@ def invitation_from_token(token):
 
 # One-time sign-in codes.
 
-def _code_hash(member_id, code):
+def _code_hash(member_id: int, code: str) -> str:
     """Keyed with the secret key and the member, so a leaked table cannot be reversed by trying
     every six-digit number."""
     message = f"sign-in-code:{member_id}:{code}".encode()
     return hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).hexdigest()
 
 
-def issue_sign_in_code(email, now=None):
+def issue_sign_in_code(email: str, now: datetime | None = None) -> tuple[User, str] | tuple[None, None]:
     """(member, code) for an active member using `email`, else (None, None).
 
     The new code replaces any earlier one; at most CODES_PER_HOUR per member. Only the worker
@@ -251,12 +252,12 @@ def withdraw_sign_in_code(member: User, code: str) -> None:
                        execution_options={"synchronize_session": False})
 
 
-def normalise_code(code):
+def normalise_code(code: str | None) -> str:
     """What was typed, without spaces or dashes."""
     return re.sub(r"[\s-]", "", code or "")
 
 
-def redeem_sign_in_code(email, code, now=None):
+def redeem_sign_in_code(email: str, code: str | None, now: datetime | None = None) -> User | None:
     """The member whose current code `code` is, or None. Every try counts (at most CODE_MAX_TRIES);
     a right code works once and confirms the address it was sent to.
 
@@ -266,25 +267,26 @@ def redeem_sign_in_code(email, code, now=None):
     code = normalise_code(code)
     member = accounts.find_member_by_email(email)
     usable = member is not None and member.suspended_at is None
-    member_id = member.id if usable else 0
+    member_id = member.id if usable and member is not None else 0
     row = db.session.execute(
         select(SignInCode.id, SignInCode.code_hash)
         .where(SignInCode.user_id == member_id, SignInCode.used_at.is_(None))
         .order_by(SignInCode.id.desc()).limit(1)
     ).first()
     # Atomic steps, so two guesses at once cannot both have the last try or both use the code.
-    counted = db.session.execute(
+    counted = cast(CursorResult, db.session.execute(
         update(SignInCode).where(SignInCode.id == (row.id if row else 0), SignInCode.used_at.is_(None),
                                  SignInCode.attempts < CODE_MAX_TRIES, SignInCode.expires_at > now)
-        .values(attempts=SignInCode.attempts + 1), execution_options={"synchronize_session": False})
+        .values(attempts=SignInCode.attempts + 1), execution_options={"synchronize_session": False}))
     right = hmac.compare_digest(row.code_hash if row else _NO_CODE, _code_hash(member_id, code))
     if not (usable and row is not None and counted.rowcount == 1 and code.isdigit() and right):
         return None
-    used = db.session.execute(
+    used = cast(CursorResult, db.session.execute(
         update(SignInCode).where(SignInCode.id == row.id, SignInCode.used_at.is_(None))
-        .values(used_at=now), execution_options={"synchronize_session": False})
+        .values(used_at=now), execution_options={"synchronize_session": False}))
     if used.rowcount != 1:
         return None
+    assert member is not None  # usable
     accounts.confirm_email(member)
     return member
 
@@ -294,22 +296,22 @@ _NO_CODE = "0" * 64  # compared against when there is no code, as long as a real
 
 # Feed tokens.
 
-def _feed_serializer():
+def _feed_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feed")
 
 
-def feed_token(member):
+def feed_token(member: User) -> str:
     """The member's personal feed token: it names the member and their current feed key."""
     return _feed_serializer().dumps([member.id, member.feed_token or ""])
 
 
-def regenerate_feed_token(member):
+def regenerate_feed_token(member: User) -> None:
     """Give the member a new feed token; links with the old one stop working."""
     member.feed_token = secrets.token_hex(16)
     db.session.flush()
 
 
-def member_from_feed_token(token):
+def member_from_feed_token(token: str | None) -> User | None:
     """The active member a current feed token belongs to, or None."""
     try:
         member_id, key = _feed_serializer().loads(token or "")

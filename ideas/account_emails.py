@@ -22,9 +22,10 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 
 from . import access, accounts, throttles
 from .branding import site_name
@@ -82,6 +83,7 @@ def _reset(row: AccountEmail) -> Composed:
 
 
 def _code(row: AccountEmail) -> Composed:
+    member: User | None  # None again when the hour's codes are used up
     member = _member(row.address)
     if member.suspended_at is not None:
         raise Skip("the account is suspended")
@@ -180,7 +182,7 @@ def _record(row_id: int, claim: Claim, composed: Composed, values: dict) -> None
     sent = values.get("state") == "sent"
 
     def withdraw_code() -> None:
-        if not sent and composed.code is not None:
+        if not sent and composed.code is not None and composed.member is not None:
             access.withdraw_sign_in_code(composed.member, composed.code)
 
     claim.record(row_id, also=withdraw_code, **(dict(values, last_error="") if sent else values))
@@ -190,9 +192,9 @@ def prune_settled_account_emails(now: datetime | None = None) -> int:
     """Delete account emails settled and older than KEEP_SETTLED (with them, the addresses they
     name); how many went. Rows still due are kept however old."""
     cutoff = (now or utcnow()) - KEEP_SETTLED
-    gone = db.session.execute(
+    gone = cast(CursorResult, db.session.execute(
         delete(AccountEmail).where(AccountEmail.created_at < cutoff,
                                    AccountEmail.next_attempt_at.is_(None)),
-        execution_options={"synchronize_session": False}).rowcount
+        execution_options={"synchronize_session": False})).rowcount
     db.session.commit()
     return gone

@@ -4,6 +4,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -26,19 +27,19 @@ EMAIL_MAX = 254
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def normalise_email(email):
+def normalise_email(email: str | None) -> str:
     """Addresses are compared without case or surrounding spaces."""
     return (email or "").strip().lower()
 
 
-def find_member_by_email(email):
+def find_member_by_email(email: str | None) -> User | None:
     """The account using `email`, or None."""
     return db.session.execute(
         select(User).where(func.lower(User.email) == normalise_email(email))
     ).scalar_one_or_none()
 
 
-def sign_up(name, email, password):
+def sign_up(name: str | None, email: str | None, password: str) -> User:
     """Create a member account with an argon2id password hash."""
     name = _clean_name(name)
     email = normalise_email(email)
@@ -53,7 +54,7 @@ def sign_up(name, email, password):
     return member
 
 
-def authenticate(email, password):
+def authenticate(email: str | None, password: str) -> User | None:
     """The member whose email and password match, or None. Upgrades old hashes.
 
     Raises NotAllowed for a suspended member with the right password.
@@ -72,7 +73,7 @@ def authenticate(email, password):
     return member
 
 
-def _decoy_hash():
+def _decoy_hash() -> str:
     """A hash of a password nobody knows, made once per app with today's parameters."""
     decoy = current_app.extensions.get("ideas.decoy_password_hash")
     if decoy is None:
@@ -80,7 +81,7 @@ def _decoy_hash():
     return decoy
 
 
-def keep_signup_language(member, locale):
+def keep_signup_language(member: User, locale: str | None) -> None:
     """Remember the language a new member's browser asked for, so the worker's emails, sent
     outside any request, speak it. English, the default, stays unset: the member then keeps
     following their browser on pages, and emails are English either way."""
@@ -89,13 +90,13 @@ def keep_signup_language(member, locale):
         db.session.flush()
 
 
-def change_name(member, name):
+def change_name(member: User, name: str | None) -> None:
     """Set the member's display name."""
     member.name = _clean_name(name)
     db.session.flush()
 
 
-def _clean_name(name):
+def _clean_name(name: str | None) -> str:
     name = " ".join(_balanced_bidi(name or "").split())
     if not _has_visible(name) or len(name) > NAME_MAX or "\x00" in name:
         raise InvalidInput(_("Enter a name."), {"name": _("Enter a name of at most %(limit)s characters.",
@@ -110,7 +111,7 @@ _ISOLATES = frozenset("\u2066\u2067\u2068")
 _PDF, _PDI = "\u202c", "\u2069"
 
 
-def _balanced_bidi(text):
+def _balanced_bidi(text: str) -> str:
     """`text` without the bidi controls left open or closing nothing, so that an override in a name
     ends with the name instead of reversing the words a page or an email prints after it.
 
@@ -118,8 +119,8 @@ def _balanced_bidi(text):
     reaches past an isolate; a PDI closes the innermost isolate, and whatever it left open is dropped.
     Balanced pairs stay: a name may need them to show right-to-left and left-to-right words in order.
     """
-    still_open = []  # positions of the openers not closed yet, innermost last
-    dropped = set()
+    still_open: list[int] = []  # positions of the openers not closed yet, innermost last
+    dropped: set[int] = set()
     for position, char in enumerate(text):
         if char in _EMBEDDINGS or char in _ISOLATES:
             still_open.append(position)
@@ -139,12 +140,12 @@ def _balanced_bidi(text):
     return "".join(char for position, char in enumerate(text) if position not in dropped)
 
 
-def _has_visible(name):
+def _has_visible(name: str) -> bool:
     """True when the name shows something: not only spaces and invisible format characters."""
     return any(unicodedata.category(char)[0] not in "CZ" for char in name)
 
 
-def change_password(member, current_password, new_password):
+def change_password(member: User, current_password: str, new_password: str) -> None:
     """Replace the password after checking the current one; ends other sessions."""
     if not verify_password(member.password_hash, current_password):
         raise InvalidInput(
@@ -153,7 +154,7 @@ def change_password(member, current_password, new_password):
     set_password(member, new_password)
 
 
-def set_password(member, new_password):
+def set_password(member: User, new_password: str) -> None:
     """Store a new password and end every session and remember-me cookie of the member."""
     _check_password(new_password)
     member.password_hash = hash_password(new_password)
@@ -161,7 +162,7 @@ def set_password(member, new_password):
     db.session.flush()
 
 
-def _check_password(password):
+def _check_password(password: str) -> None:
     if not password or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidInput(
             _("Choose another password."),
@@ -170,14 +171,14 @@ def _check_password(password):
         )
 
 
-def confirm_email(member):
+def confirm_email(member: User) -> None:
     """Mark the member's address as confirmed (idempotent)."""
     if member.email_confirmed_at is None:
         member.email_confirmed_at = utcnow()
         db.session.flush()
 
 
-def ensure_can_participate(member):
+def ensure_can_participate(member: User) -> None:
     """Raise unless the member may propose, vote or comment under the site's settings."""
     if confirmation_required() and not member.is_confirmed:
         raise ConfirmationRequired(_("Confirm your email address first: we sent you a link."))
@@ -186,20 +187,20 @@ def ensure_can_participate(member):
 # Tokens sent by email. A reset token carries a fingerprint of the current password hash,
 # so it stops working once used (the hash changes) and when it expires.
 
-def _serializer(salt):
+def _serializer(salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
-def _password_fingerprint(member):
+def _password_fingerprint(member: User) -> str:
     return hashlib.sha256((member.password_hash or "-").encode()).hexdigest()[:16]
 
 
-def password_reset_token(member):
+def password_reset_token(member: User) -> str:
     """A signed token that lets `member` set a new password once."""
     return _serializer("password-reset").dumps([member.id, _password_fingerprint(member)])
 
 
-def member_from_reset_token(token):
+def member_from_reset_token(token: str) -> User | None:
     """The member a valid, unused, unexpired reset token belongs to, or None."""
     found = _load_token("password-reset", token, "PASSWORD_RESET_MAX_AGE")
     if found is None or not hmac.compare_digest(found[1], _password_fingerprint(found[0])):
@@ -207,7 +208,7 @@ def member_from_reset_token(token):
     return found[0]
 
 
-def _load_token(salt, token, max_age_setting):
+def _load_token(salt: str, token: str, max_age_setting: str) -> tuple[User, Any] | None:
     """(member, second value) from a signed [member id, value] token, or None."""
     try:
         member_id, value = _serializer(salt).loads(
@@ -219,12 +220,12 @@ def _load_token(salt, token, max_age_setting):
     return None if member is None else (member, value)
 
 
-def confirmation_token(member):
+def confirmation_token(member: User) -> str:
     """A signed token that confirms the member's current address."""
     return _serializer("confirm-email").dumps([member.id, member.email])
 
 
-def member_from_confirmation_token(token):
+def member_from_confirmation_token(token: str) -> User | None:
     """The member whose current address the token confirms, or None."""
     found = _load_token("confirm-email", token, "EMAIL_CONFIRM_MAX_AGE")
     if found is None or found[0].email != found[1]:

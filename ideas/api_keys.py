@@ -5,16 +5,17 @@ owner's keys stop working (and work again if the suspension is lifted).
 """
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from flask_login import AnonymousUserMixin
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
 
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
-from .models import ApiKey, utcnow
+from .models import ApiKey, User, utcnow
 
 KEY_PREFIX = "ideas_"
 NAME_MAX = 60
@@ -24,12 +25,12 @@ TOKEN_MAX = 100  # a longer token cannot be one of ours; refused before hashing
 USE_RECORDED_EVERY = timedelta(minutes=1)  # so that reading through the API seldom writes
 
 
-def hash_token(token):
+def hash_token(token: str) -> str:
     """The SHA-256 hex digest under which a key is stored and looked up."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _clean_name(name):
+def _clean_name(name: str | None) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > NAME_MAX or "\x00" in name:
         raise InvalidInput(_("Name the key."), {"name": _("Use 1 to %(limit)s characters, e.g. “Support "
@@ -38,7 +39,7 @@ def _clean_name(name):
     return name
 
 
-def create_api_key(member, name):
+def create_api_key(member: User | AnonymousUserMixin, name: str | None) -> tuple[ApiKey, str]:
     """A new key for `member`: returns (key, token). The token is shown once and never stored."""
     if not member.is_authenticated or member.suspended_at is not None:
         raise NotAllowed(_("Sign in to create API keys."))
@@ -57,7 +58,7 @@ def create_api_key(member, name):
     return key, token
 
 
-def revoke_api_key(member, key):
+def revoke_api_key(member: User | AnonymousUserMixin, key: ApiKey) -> None:
     """The owner revokes a key: it stops working at once. Revoking twice changes nothing."""
     if not member.is_authenticated or key.user_id != member.id:
         raise NotAllowed(_("Only the key's owner may revoke it."))
@@ -66,13 +67,13 @@ def revoke_api_key(member, key):
         db.session.flush()
 
 
-def api_keys_of(member):
+def api_keys_of(member: User) -> Select[ApiKey]:
     """A select of the member's live keys, newest first."""
     return (select(ApiKey).where(ApiKey.user_id == member.id, ApiKey.revoked_at.is_(None))
             .order_by(ApiKey.created_at.desc(), ApiKey.id.desc()))
 
 
-def find_api_key(token):
+def find_api_key(token: str | None) -> ApiKey | None:
     """The live key `token` belongs to (not revoked, owner not suspended), or None."""
     if not token or len(token) > TOKEN_MAX or not token.startswith(KEY_PREFIX):
         return None
@@ -83,19 +84,19 @@ def find_api_key(token):
     return key
 
 
-def member_for_key(token):
+def member_for_key(token: str | None) -> User | None:
     """The member a live key acts for, or None."""
     key = find_api_key(token)
     return key.user if key is not None else None
 
 
-def key_use_due(key, now=None):
+def key_use_due(key: ApiKey, now: datetime | None = None) -> bool:
     """True when the key's `last_used_at` is older than a minute (or unset)."""
     now = now or utcnow()
     return key.last_used_at is None or now - key.last_used_at >= USE_RECORDED_EVERY
 
 
-def record_key_use(key, now=None):
+def record_key_use(key: ApiKey, now: datetime | None = None) -> bool:
     """Note when the key was last used, at most once a minute. True when it wrote."""
     now = now or utcnow()
     if not key_use_due(key, now):

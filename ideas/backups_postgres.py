@@ -40,7 +40,7 @@ def libpq_target(url: URL) -> tuple[str, dict[str, str]]:
 def server_major() -> int:
     """The major version of the PostgreSQL server the app talks to (15 for 15.4)."""
     with db.engine.connect() as connection:
-        return int(connection.exec_driver_sql("SHOW server_version_num").scalar()) // 10000
+        return int(connection.exec_driver_sql("SHOW server_version_num").scalar_one()) // 10000
 
 
 def client_tool(tool: str, server: int) -> str:
@@ -126,7 +126,7 @@ def target_state() -> tuple[str | None, int]:
     """The schema revision of the app's database (None without one) and its number of tables."""
     with db.engine.connect() as connection:
         tables = connection.execute(text(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")).scalar()
+            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")).scalar_one()
         has_version = connection.execute(text("SELECT to_regclass('alembic_version')")).scalar()
         revision = None
         if has_version:

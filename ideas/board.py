@@ -1,15 +1,18 @@
 """Read-side queries for the board: builders return select() so views paginate or count."""
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
+from flask_login import AnonymousUserMixin
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from .extensions import db
-from .models import KINDS, STATUSES, Idea, Tag
+from .models import KINDS, STATUSES, Idea, Tag, User
 from .search import filter_by_text
 from .visibility import listed_ideas
 
-SORTS = {
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "trending": (Idea.trending_score.desc(), Idea.id.desc()),
     "top": (Idea.vote_count.desc(), Idea.id.desc()),
     "new": (Idea.created_at.desc(), Idea.id.desc()),
@@ -18,7 +21,8 @@ SORTS = {
 DEFAULT_SORT = "trending"
 
 
-def board_query(viewer, sort=DEFAULT_SORT, status=None, kind=None, tag=None, q=None):
+def board_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, status: str | None = None,
+                kind: str | None = None, tag: str | None = None, q: str | None = None) -> Select[Idea]:
     """The board's ideas for `viewer`, in the given order and filters (tags not loaded: the pages
     ask `tags.tags_of` for a page's tags as plain rows, the API adds `WITH_TAGS`)."""
     statement = listed_ideas(viewer)
@@ -39,29 +43,29 @@ AS_CARDS = (lazyload(Idea.author),)
 WITH_TAGS = selectinload(Idea.tags)
 
 
-def ideas_in_order(ids):
+def ideas_in_order(ids: Sequence[int]) -> list[Idea]:
     """The ideas of `ids` as cards, in that order (ids chosen by a query on the same rules)."""
     rows = db.session.execute(select(Idea).options(*AS_CARDS).where(Idea.id.in_(ids))).scalars()
     by_id = {idea.id: idea for idea in rows}
     return [by_id[idea_id] for idea_id in ids if idea_id in by_id]
 
 
-def all_tags():
+def all_tags() -> Select[Tag]:
     """Every tag, by name."""
     return select(Tag).order_by(Tag.name)
 
 
-def tag_names():
+def tag_names() -> Sequence[str]:
     """Every tag's name, in order: what the board's and roadmap's tag filter offers."""
     return db.session.execute(_tag_names()).scalars().all()
 
 
 @lru_cache(maxsize=1)
-def _tag_names():
+def _tag_names() -> Select[str]:
     return select(Tag.name).order_by(Tag.name)
 
 
-def ideas_by(member):
+def ideas_by(member: User) -> Select[Idea]:
     """A select of the member's own ideas, newest first (withdrawn ones included)."""
     return (select(Idea).where(Idea.author_id == member.id, Idea.hidden_at.is_(None))
             .order_by(Idea.created_at.desc(), Idea.id.desc()))

@@ -15,7 +15,7 @@ from . import audit
 from .errors import InvalidInput
 from .extensions import db
 from .i18n import format_count
-from .models import SiteAsset, utcnow
+from .models import SiteAsset, User, utcnow
 from .sanitize import render_markdown
 from .site_settings import get_settings, set_setting, settings_snapshot
 
@@ -60,33 +60,34 @@ class Brand:
     logo: str
 
     @property
-    def theme_version(self):
+    def theme_version(self) -> str:
         """Part of the stylesheet's URL: changes when the accent does ("" when there is none)."""
         return hashlib.sha256(self.accent.encode()).hexdigest()[:12] if self.accent else ""
 
     @property
-    def logo_version(self):
+    def logo_version(self) -> str:
         """Part of the logo's URL: the start of its digest."""
         return self.logo.partition(".")[0][:16]
 
 
-def current_brand():
+def current_brand() -> Brand:
     """The branding in force (read with the other settings, once per request or worker pass)."""
     values = settings_snapshot()
     return Brand(name=values["site_name"] or current_app.config["SITE_NAME"],
                  accent=values["accent_colour"], welcome_html=values["welcome_html"], logo=values["logo"])
 
 
-def site_name():
+def site_name() -> str:
     """The site's name: the admins' choice, else SITE_NAME from the environment."""
     return settings_snapshot()["site_name"] or current_app.config["SITE_NAME"]
 
 
-def update_branding(actor, name, accent, welcome, logo=None, remove_logo=False):
+def update_branding(actor: User, name: str | None, accent: str | None, welcome: str | None,
+                    logo: bytes | None = None, remove_logo: bool = False) -> list[str]:
     """Set the name, accent colour ("" for the default) and welcome text; store a new logo (bytes)
     or remove it. Every problem is named at once; the change is audited."""
     audit.require_admin(actor)
-    problems = {}
+    problems: dict[str, str] = {}
     name = " ".join((name or "").split())
     if len(name) > SITE_NAME_MAX or "\x00" in name:
         problems["site_name"] = _("Use at most %(limit)s characters (or none for “%(default_name)s”).",
@@ -113,6 +114,7 @@ def update_branding(actor, name, accent, welcome, logo=None, remove_logo=False):
     set_setting("welcome_markdown", welcome)
     set_setting("welcome_html", render_markdown(welcome) if welcome else "")
     if logo is not None:
+        assert kind is not None  # logo_kind named it, else a problem was raised above
         set_setting("logo", _store_logo(logo, kind))
     elif remove_logo:
         asset = db.session.get(SiteAsset, "logo")
@@ -128,26 +130,26 @@ def update_branding(actor, name, accent, welcome, logo=None, remove_logo=False):
     return changed
 
 
-def _default_name():
+def _default_name() -> str:
     return current_app.config["SITE_NAME"]
 
 
 # The accent colour.
 
-def _luminance(hex_colour):
+def _luminance(hex_colour: str) -> float:
     """Relative luminance (WCAG 2.2) of "#rrggbb"."""
     channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
-def contrast(first, second):
+def contrast(first: str, second: str) -> float:
     """The WCAG contrast ratio of two "#rrggbb" colours (1 to 21)."""
     lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def accent_problem(accent):
+def accent_problem(accent: str) -> str | None:
     """Why `accent` cannot be the accent colour, or None."""
     if not ACCENT_SHAPE.fullmatch(accent):
         return _("Enter a colour as # and six hexadecimal digits, like #3151c6.")
@@ -159,14 +161,14 @@ def accent_problem(accent):
     return None
 
 
-def _mix(colour, other, share):
+def _mix(colour: str, other: str, share: float) -> str:
     """`colour` with `share` (0..1) of `other` mixed in."""
     return "#" + "".join(
         f"{round(int(colour[i:i + 2], 16) * (1 - share) + int(other[i:i + 2], 16) * share):02x}"
         for i in (1, 3, 5))
 
 
-def dark_shade(accent):
+def dark_shade(accent: str) -> str:
     """The accent lightened just enough to read on the dark theme's backgrounds."""
     for step in range(21):
         shade = _mix(accent, "#ffffff", step / 20)
@@ -175,12 +177,12 @@ def dark_shade(accent):
     return "#ffffff"
 
 
-def text_on(colour):
+def text_on(colour: str) -> str:
     """White or near-black, whichever reads better on `colour`."""
     return max((LIGHT_TEXT, DARK_TEXT), key=lambda text: contrast(text, colour))
 
 
-def theme_css(accent):
+def theme_css(accent: str) -> str:
     """The stylesheet that applies the accent colour in both themes."""
     dark = dark_shade(accent)
     return (
@@ -194,7 +196,7 @@ def theme_css(accent):
 
 # The logo.
 
-def logo_kind(data):
+def logo_kind(data: bytes | None) -> tuple[str, None] | tuple[None, str]:
     """("png" | "jpg" | "svg", None) for an acceptable logo, else (None, the problem)."""
     if not data:
         return None, _("Choose an image file.")
@@ -285,7 +287,7 @@ def _unsafe_value(value: str) -> bool:
     return False
 
 
-def _store_logo(data, kind):
+def _store_logo(data: bytes, kind: str) -> str:
     """Keep the logo's bytes; returns the setting's value, "<digest>.<kind>"."""
     digest = hashlib.sha256(data).hexdigest()
     asset = db.session.get(SiteAsset, "logo")
@@ -296,7 +298,7 @@ def _store_logo(data, kind):
     return f"{digest}.{kind}"
 
 
-def logo_asset(filename):
+def logo_asset(filename: str | None) -> SiteAsset | None:
     """The stored logo when `filename` names the current one, else None."""
     if not filename or filename != settings_snapshot()["logo"]:
         return None

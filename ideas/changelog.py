@@ -6,9 +6,10 @@ followers of one idea, or of every idea with a tag, each member once.
 """
 import string
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, Select, delete, func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,21 +37,21 @@ MESSAGE_MAX = 5_000
 
 # Reading
 
-def published_entries():
+def published_entries() -> Select[ChangelogEntry]:
     """A select of the published entries, newest first, with their ideas."""
     return (select(ChangelogEntry).where(ChangelogEntry.published_at.is_not(None))
             .options(selectinload(ChangelogEntry.ideas))
             .order_by(ChangelogEntry.published_at.desc(), ChangelogEntry.id.desc()))
 
 
-def draft_entries():
+def draft_entries() -> Select[ChangelogEntry]:
     """A select of the unpublished entries, newest first (staff only see them)."""
     return (select(ChangelogEntry).where(ChangelogEntry.published_at.is_(None))
             .options(selectinload(ChangelogEntry.ideas))
             .order_by(ChangelogEntry.created_at.desc(), ChangelogEntry.id.desc()))
 
 
-def shipped_in(idea):
+def shipped_in(idea: Idea) -> ChangelogEntry | None:
     """The published entry that shipped the idea (the newest linking it), or None."""
     if idea.status != "shipped":
         return None
@@ -62,7 +63,7 @@ def shipped_in(idea):
     ).scalar()
 
 
-def sent_announcements():
+def sent_announcements() -> Select[Announcement]:
     """A select of the announcements sent, newest first."""
     return (select(Announcement)
             .options(selectinload(Announcement.idea), selectinload(Announcement.tag))
@@ -71,7 +72,7 @@ def sent_announcements():
 
 # Checking what staff typed
 
-def _problem_with(idea, number):
+def _problem_with(idea: Idea | None, number: int) -> str | None:
     """Why the idea may not be linked or announced to, or None when it may."""
     if idea is None:
         return f"There is no idea #{number}."
@@ -85,7 +86,7 @@ def _problem_with(idea, number):
     return None
 
 
-def linkable_ideas(idea_ids):
+def linkable_ideas(idea_ids: Iterable[int]) -> list[Idea]:
     """The ideas with these numbers, in that order; InvalidInput naming each one that cannot be linked."""
     idea_ids = list(dict.fromkeys(idea_ids))
     if len(idea_ids) > LINKED_IDEAS_MAX:
@@ -101,10 +102,10 @@ def linkable_ideas(idea_ids):
     return [found[number] for number in idea_ids]
 
 
-def _clean_entry(title, body):
+def _clean_entry(title: str | None, body: str | None) -> tuple[str, str]:
     title = " ".join((title or "").split())
     body = (body or "").strip()
-    problems = {}
+    problems: dict[str, str] = {}
     if not title or len(title) > ENTRY_TITLE_MAX or "\x00" in title:
         problems["title"] = _("Give the entry a title of 1 to %(limit)s characters.", limit=ENTRY_TITLE_MAX)
     if len(body) > ENTRY_BODY_MAX or "\x00" in body:
@@ -114,7 +115,7 @@ def _clean_entry(title, body):
     return title, body
 
 
-def _publication_moment(day, now):
+def _publication_moment(day: date | None, now: datetime) -> datetime:
     """When an entry dated `day` counts as published: now for today (or no date), else midday UTC."""
     # "Today" where the writer is may already be tomorrow in UTC: one day of grace.
     if day is not None and day > now.date() + timedelta(days=1):
@@ -127,7 +128,8 @@ def _publication_moment(day, now):
 
 # Writing entries
 
-def create_entry(actor, title, body, idea_ids=()):
+def create_entry(actor: User, title: str | None, body: str | None,
+                 idea_ids: Iterable[int] = ()) -> ChangelogEntry:
     """A new draft entry linking the ideas it delivers. Staff only."""
     audit.require_staff(actor)
     title, body = _clean_entry(title, body)
@@ -142,7 +144,9 @@ def create_entry(actor, title, body, idea_ids=()):
     return entry
 
 
-def update_entry(actor, entry, title, body, idea_ids=(), day=None, mark_shipped=False, link=None):
+def update_entry(actor: User, entry: ChangelogEntry, title: str | None, body: str | None,
+                 idea_ids: Iterable[int] = (), day: date | None = None, mark_shipped: bool = False,
+                 link: str | None = None) -> None:
     """Change an entry. On a published one, ideas newly linked are delivered as publishing would."""
     audit.require_staff(actor)
     title, body = _clean_entry(title, body)
@@ -150,7 +154,7 @@ def update_entry(actor, entry, title, body, idea_ids=(), day=None, mark_shipped=
     now = utcnow()
     moment = _publication_moment(day, now) if day is not None else None
     before = {"title": entry.title, "ideas": [idea.id for idea in entry.ideas]}
-    if entry.is_published and moment is not None and day != entry.published_at.date():
+    if entry.published_at is not None and moment is not None and day != entry.published_at.date():
         entry.published_at = moment
     told = [idea.id for idea in entry.ideas]
     added = [idea for idea in ideas if idea.id not in told]
@@ -165,7 +169,8 @@ def update_entry(actor, entry, title, body, idea_ids=(), day=None, mark_shipped=
     db.session.flush()
 
 
-def publish_entry(actor, entry, day=None, mark_shipped=False, link=None):
+def publish_entry(actor: User, entry: ChangelogEntry, day: date | None = None, mark_shipped: bool = False,
+                  link: str | None = None) -> None:
     """Publish a draft: optionally ship its ideas and tell their followers of it.
 
     `link` is where the entry is read; the shipped ideas' timeline note links there.
@@ -176,12 +181,12 @@ def publish_entry(actor, entry, day=None, mark_shipped=False, link=None):
     audit.require_staff(actor)
     now = utcnow()
     moment = _publication_moment(day, now)
-    claimed = db.session.execute(
+    claimed = cast(CursorResult, db.session.execute(
         update(ChangelogEntry)
         .where(ChangelogEntry.id == entry.id, ChangelogEntry.published_at.is_(None))
         .values(published_at=moment, updated_at=now),
         execution_options={"synchronize_session": False},
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         raise Conflict(_("This entry is already published."))
     set_committed_value(entry, "published_at", moment)
@@ -192,7 +197,7 @@ def publish_entry(actor, entry, day=None, mark_shipped=False, link=None):
     db.session.flush()
 
 
-def shipped_note(entry, link=None):
+def shipped_note(entry: ChangelogEntry, link: str | None = None) -> str:
     """The public timeline note for ideas an entry ships: its title, linked when `link` is given."""
     # Backslash-escape punctuation so a title is shown as typed, never read as Markdown.
     title = "".join("\\" + ch if ch in string.punctuation else ch for ch in entry.title)
@@ -230,7 +235,7 @@ def _deliver(actor: User, entry: ChangelogEntry, ideas: list[Idea], told_idea_id
         told.append(idea.id)
 
 
-def _withdraw_status_news(idea_ids):
+def _withdraw_status_news(idea_ids: list[int]) -> None:
     """Drop the members' outbox rows of the status change each idea just had in this transaction.
 
     Our status change updated the idea's row first, which holds its lock (PostgreSQL) or the
@@ -244,7 +249,7 @@ def _withdraw_status_news(idea_ids):
 
 # Announcements
 
-def _clean_message(message):
+def _clean_message(message: str | None) -> str:
     message = (message or "").strip()
     if not message:
         raise InvalidInput(_("Nothing to send."), {"message": _("Write the message first.")})
@@ -254,7 +259,7 @@ def _clean_message(message):
     return message
 
 
-def _tagged_public_ideas(tag):
+def _tagged_public_ideas(tag: Tag) -> Select[int]:
     """A select of the ids of ideas everyone sees that carry `tag`."""
     return (select(idea_tags.c.idea_id).join(Idea, Idea.id == idea_tags.c.idea_id)
             .where(idea_tags.c.tag_id == tag.id, Idea.status != "merged", Idea.withdrawn_at.is_(None),
@@ -269,10 +274,12 @@ def announce(actor: User, message: str, idea_id: int | None = None, tag: Tag | N
         raise InvalidInput(_("No one to tell."), {"target": _("Choose one idea or one tag.")})
     idea = None
     if tag is None:
+        assert idea_id is not None  # checked above: one of idea_id and tag is given
         idea = db.session.get(Idea, idea_id) if 0 < idea_id <= ID_MAX else None
         problem = _problem_with(idea, idea_id)
         if problem:
             raise InvalidInput(_("Check the idea number."), {"idea": problem})
+        assert idea is not None  # _problem_with names a missing idea
         members, payload = followers_of([idea.id]), {}
     else:
         members = followers_of(_tagged_public_ideas(tag))
@@ -302,6 +309,6 @@ def announce(actor: User, message: str, idea_id: int | None = None, tag: Tag | N
     return announcement
 
 
-def delivered_ideas(entry):
+def delivered_ideas(entry: ChangelogEntry) -> list[Idea]:
     """The ideas a published entry shows as delivered: public ones only, to everyone alike."""
     return [idea for idea in entry.ideas if idea.is_public]

@@ -1,7 +1,11 @@
 """Commands: `flask --app ideas seed-demo`, `create-admin`, `worker`, `check`."""
 import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 import click
+from flask import Flask
 from flask.cli import with_appcontext
 
 from . import accounts
@@ -19,7 +23,8 @@ from .extensions import db
               help="How many comments [2 per idea].")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has accounts.")
 @with_appcontext
-def seed_demo_command(idea_count, vote_count, member_count, comment_count, if_empty):
+def seed_demo_command(idea_count: int, vote_count: int | None, member_count: int, comment_count: int | None,
+                      if_empty: bool) -> None:
     """Load demo accounts, ideas, votes and comments."""
     if if_empty and has_data():
         click.echo("Demo data already loaded; nothing to do.")
@@ -38,7 +43,7 @@ def seed_demo_command(idea_count, vote_count, member_count, comment_count, if_em
 @click.command("create-admin")
 @click.argument("email")
 @with_appcontext
-def create_admin_command(email):
+def create_admin_command(email: str) -> None:
     """Make EMAIL an admin, creating the account (asks for a password) if there is none."""
     with writing():
         member = accounts.find_member_by_email(email)
@@ -59,7 +64,7 @@ def create_admin_command(email):
 @click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds to wait when idle.")
 @with_appcontext
-def worker_command(once, poll):
+def worker_command(once: bool, poll: float) -> None:
     """Deliver the outbox: in-app notifications, emails with retries, daily digests.
 
     SIGTERM or SIGINT: the email in hand is finished, the rest given back, and the worker
@@ -72,9 +77,10 @@ def worker_command(once, poll):
     from .delivery import drain, run_forever, send_due_digests
 
     stop = threading.Event()
-    previous = {}
+    # What signal.signal gave back: a handler, SIG_DFL/SIG_IGN (ints) or None.
+    previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
 
-    def request_stop(signum, frame):
+    def request_stop(signum: int, frame: FrameType | None) -> None:
         click.echo(f"{signal.Signals(signum).name}: finishing the email in hand, then stopping.", err=True)
         stop.set()
         signal.signal(signum, previous[signum])
@@ -87,7 +93,8 @@ def worker_command(once, poll):
             digests = send_due_digests()
         click.echo(f"Delivered {delivered} outbox rows and {digests} digests.")
         return
-    run_forever(current_app._get_current_object(), poll_seconds=poll, stop=stop)
+    # current_app is a proxy at run time; Flask's types call it the app itself.
+    run_forever(current_app._get_current_object(), poll_seconds=poll, stop=stop)  # type: ignore[attr-defined]
 
 
 @click.command("check")
@@ -116,7 +123,7 @@ def check_command(repair: bool) -> None:
     raise click.ClickException(f"{len(problems)} problem(s) found{hint}.")
 
 
-def register_commands(app):
+def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(worker_command)

@@ -1,9 +1,11 @@
 """Discussing ideas. A deleted comment leaves "comment deleted" in the thread."""
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from flask_login import AnonymousUserMixin
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from flask_babel import gettext as _
@@ -23,7 +25,7 @@ from .visibility import is_staff
 EDIT_WINDOW = timedelta(minutes=15)
 
 
-def _clean_body(body):
+def _clean_body(body: str | None) -> str:
     body = (body or "").strip()
     if not body:
         raise InvalidInput(_("Write a comment."), {"body": _("Write something first.")})
@@ -68,7 +70,7 @@ def add_comment(author: User, idea: Idea, body: str, internal: bool = False,
     return comment
 
 
-def can_edit_comment(member, comment):
+def can_edit_comment(member: User | AnonymousUserMixin, comment: "Comment | ThreadComment") -> bool:
     """Authors may edit a comment for 15 minutes after posting it."""
     return (
         can_delete_comment(member, comment)
@@ -76,7 +78,7 @@ def can_edit_comment(member, comment):
     )
 
 
-def can_delete_comment(member, comment):
+def can_delete_comment(member: User | AnonymousUserMixin, comment: "Comment | ThreadComment") -> bool:
     """Authors may delete their own comment at any time."""
     return (
         member.is_authenticated
@@ -85,7 +87,7 @@ def can_delete_comment(member, comment):
     )
 
 
-def edit_comment(member, comment, body):
+def edit_comment(member: User | AnonymousUserMixin, comment: Comment, body: str | None) -> None:
     """The author corrects their comment within the edit window."""
     if not can_edit_comment(member, comment):
         raise NotAllowed(_("Comments can be edited by their author for 15 minutes."))
@@ -96,7 +98,7 @@ def edit_comment(member, comment, body):
     db.session.flush()
 
 
-def delete_comment(member, comment):
+def delete_comment(member: User | AnonymousUserMixin, comment: Comment) -> None:
     """The author removes their comment; the thread keeps a "comment deleted" marker."""
     if not can_delete_comment(member, comment):
         raise NotAllowed(_("Only the author can delete this comment."))
@@ -109,7 +111,7 @@ def delete_comment(member, comment):
         add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", -1)
 
 
-def _visible_on(idea_id, staff):
+def _visible_on(idea_id: int | BindParameter[int], staff: bool) -> list[ColumnElement[bool]]:
     """The conditions for the idea's comments a reader may see: internal notes and hidden
     comments exist only for staff. `idea_id` may be a bound parameter."""
     conditions = [Comment.idea_id == idea_id]
@@ -121,7 +123,7 @@ def _visible_on(idea_id, staff):
 THREAD_ORDER = (Comment.created_at, Comment.id)
 
 
-def comments_on(idea, viewer):
+def comments_on(idea: Idea, viewer: User | AnonymousUserMixin) -> Select[Comment]:
     """A select of the idea's comments `viewer` may see, oldest first.
 
     Of the authors only the names are loaded (what a thread shows)."""
@@ -152,7 +154,7 @@ class ThreadComment(NamedTuple):
     author: CommentAuthor
 
 
-def thread_of(idea, viewer):
+def thread_of(idea: Idea, viewer: User | AnonymousUserMixin) -> list[ThreadComment]:
     """comments_on's comments as ThreadComments: plain rows, not ORM objects (loading fifty
     comments and their authors as objects was about a fifth of an idea page's time)."""
     rows = db.session.execute(_thread(is_staff(viewer)), {"idea_id": idea.id})
@@ -160,7 +162,8 @@ def thread_of(idea, viewer):
 
 
 @lru_cache(maxsize=None)
-def _thread(staff):
+def _thread(staff: bool) -> Select[int, int, int, str, datetime, datetime | None, datetime | None,
+                                  datetime | None, bool, bool, str]:
     """thread_of's statement for staff or other readers, built once."""
     return (select(Comment.id, Comment.idea_id, Comment.author_id, Comment.body_html, Comment.created_at,
                    Comment.edited_at, Comment.deleted_at, Comment.hidden_at, Comment.internal,
@@ -169,7 +172,7 @@ def _thread(staff):
             .order_by(*THREAD_ORDER))
 
 
-def official_in(thread):
+def official_in(thread: Sequence[ThreadComment]) -> ThreadComment | None:
     """The newest official response among a thread's comments (oldest first, as thread_of gives
     them), or None: what official_response answers, without a query, for a page that has the thread."""
     for comment in reversed(thread):
@@ -178,7 +181,7 @@ def official_in(thread):
     return None
 
 
-def official_response(idea):
+def official_response(idea: Idea) -> Comment | None:
     """The newest official response on the idea, or None."""
     return db.session.execute(
         select(Comment).where(Comment.idea_id == idea.id, Comment.official.is_(True),

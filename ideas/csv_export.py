@@ -6,8 +6,11 @@ read in a thousand small queries that each use the primary key, and never held a
 import csv
 import io
 import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 
-from sqlalchemy import select
+from flask_login import AnonymousUserMixin
+from sqlalchemy import Select, select
 
 from . import audit
 from .extensions import db
@@ -30,6 +33,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CELL_START_INSIDE = re.compile(r"(?<=[,;\t\r\n])(?=\"*[=+\-@\t\r])")
 GUARD_INSIDE = re.compile(r"(?<=[,;\t\r\n])'(?=\"*[=+\-@\t\r])")
 
+# A row of the ideas file without its url: IDEA_COLUMNS' types, in order, dates as text.
+IdeaRow = tuple[int, str, str, str, str, str, int, int, int, str, str, str, str]
+# A row of the votes file: idea id, email, name, date.
+VoteRow = tuple[int, str, str, str]
+
 
 def safe_cell(value: object) -> str:
     """The cell's text, with an apostrophe wherever a spreadsheet could start a cell that runs a formula."""
@@ -48,11 +56,11 @@ def unguard_cell(text: str) -> str:
     return GUARD_INSIDE.sub("", text)
 
 
-def _timestamp(value):
+def _timestamp(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def _lines(rows):
+def _lines(rows: Iterable[Iterable[object]]) -> str:
     """The CSV text of `rows`, each cell made safe and quoted."""
     buffer = io.StringIO()
     # Quoting every cell keeps a field whole for any reader that splits on our ",".
@@ -61,12 +69,12 @@ def _lines(rows):
     return buffer.getvalue()
 
 
-def exported_ideas(viewer):
+def exported_ideas(viewer: User | AnonymousUserMixin) -> Select[Idea]:
     """A select of the ideas the export holds: those staff find in lists (not withdrawn, not merged)."""
     return listed_ideas(viewer)
 
 
-def idea_pages(viewer, page_size=None):
+def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None) -> Iterator[list[IdeaRow]]:
     """The exported ideas as lists of rows (tuples in IDEA_COLUMNS order, url left out), a page each.
 
     Rows are plain columns, not ORM objects, so nothing piles up in the session as pages go by.
@@ -87,7 +95,7 @@ def idea_pages(viewer, page_size=None):
             return
         ids = [row.id for row in rows]
         followers = dict(db.session.execute(follower_counts(ids)).all())
-        tags = {}
+        tags: dict[int, list[str]] = {}
         for idea_id, name in db.session.execute(
             select(idea_tags.c.idea_id, Tag.name).join(Tag, Tag.id == idea_tags.c.tag_id)
             .where(idea_tags.c.idea_id.in_(ids)).order_by(Tag.name)
@@ -103,12 +111,13 @@ def idea_pages(viewer, page_size=None):
         last_id = ids[-1]
 
 
-def vote_pages(viewer, page_size=None):
+def vote_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None) -> Iterator[list[VoteRow]]:
     """Votes on the exported ideas as lists of (idea id, email, name, date) rows, a page each."""
     audit.require_staff(viewer)
     page_size = page_size or PAGE_SIZE
     # The same ideas as the ideas file, as a plain join (a page of votes probes their ideas by key).
     exported = exported_ideas(viewer).whereclause
+    assert exported is not None  # listed_ideas always filters
     last_id = 0
     while True:
         rows = db.session.execute(
@@ -124,7 +133,8 @@ def vote_pages(viewer, page_size=None):
         last_id = rows[-1][0]
 
 
-def ideas_csv(viewer, idea_url, page_size=None):
+def ideas_csv(viewer: User | AnonymousUserMixin, idea_url: Callable[[int], str],
+              page_size: int | None = None) -> Iterator[str]:
     """The ideas file as text chunks: a byte-order mark and header, then one chunk per page.
 
     `idea_url(idea_id)` gives each idea's address (the caller knows the site's URL).
@@ -134,7 +144,7 @@ def ideas_csv(viewer, idea_url, page_size=None):
         yield _lines(row + (idea_url(row[0]),) for row in page)
 
 
-def votes_csv(viewer, page_size=None):
+def votes_csv(viewer: User | AnonymousUserMixin, page_size: int | None = None) -> Iterator[str]:
     """The votes file as text chunks: a byte-order mark and header, then one chunk per page."""
     yield "\ufeff" + _lines([VOTE_COLUMNS])
     for page in vote_pages(viewer, page_size):

@@ -10,6 +10,7 @@ named by email are created without a password and unconfirmed (so nothing is eve
 them); they can claim the account with "forgot password". Work is set-based, a batch of rows
 at a time, so large files cost a few queries per thousand rows.
 """
+import _csv
 import csv
 import io
 import json
@@ -17,8 +18,10 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any, Literal, overload
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, insert, select, text, tuple_, update
@@ -66,14 +69,14 @@ SOURCE_NAMES = {"ideas": "Ideas", "fider": "Fider", "canny": "Canny"}
 class BadFile(InvalidInput):
     """The file as a whole cannot be imported (size, encoding, not CSV, unknown columns)."""
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(message, {"file": message})
 
 
 class RowProblem(Exception):
     """One cell of one row is wrong; the row is left out and the problem listed."""
 
-    def __init__(self, column, message):
+    def __init__(self, column: str, message: str) -> None:
         super().__init__(message)
         self.column = column
         self.message = message
@@ -91,11 +94,11 @@ class Format:
     columns: dict
     required: tuple  # fields the header must have
 
-    def headers(self, fields=None):
+    def headers(self, fields: Iterable[str] | None = None) -> list[str]:
         """The header names each field may go by, for the page that lists them."""
         return [gettext(" or ").join(self.columns[name]) for name in (fields or self.columns)]
 
-    def optional_headers(self):
+    def optional_headers(self) -> list[str]:
         """The other columns read, each with the names it may go by."""
         return [gettext(" or ").join(names) for name, names in self.columns.items()
                 if name not in self.required]
@@ -135,13 +138,13 @@ CANNY_VOTES = Format("canny-votes", "canny", "vote", lazy_gettext("Canny: votes 
 FORMATS = (OWN_IDEAS, OWN_VOTES, FIDER_POSTS, CANNY_POSTS, CANNY_VOTES)
 
 
-def normalise_header(name):
+def normalise_header(name: str | None) -> str:
     """`Author Email`, `author_email` and `authorEmail` all become `author_email`."""
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", (name or "").strip())
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-def detect_format(header):
+def detect_format(header: list[str]) -> tuple[Format, dict[str, int]]:
     """The format whose required columns the header row has, and each field's column index."""
     names = [normalise_header(cell) for cell in header]
     for candidate in FORMATS:
@@ -159,7 +162,7 @@ def detect_format(header):
 
 # Reading the file.
 
-def decode_upload(data, max_bytes):
+def decode_upload(data: bytes, max_bytes: int) -> str:
     """The file's text (UTF-8, with or without a byte-order mark), or BadFile naming the problem."""
     if len(data) > max_bytes:
         raise BadFile(gettext("The file is larger than the limit of %(size)s MB. "
@@ -177,7 +180,7 @@ def decode_upload(data, max_bytes):
                               "Save it as “CSV UTF-8” and upload it again.")) from None
 
 
-def _reader(text):
+def _reader(text: str) -> _csv.Reader:
     """A csv reader for the text; a header with semicolons and no commas means a semicolon file."""
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
@@ -209,17 +212,17 @@ class ImportPlan:
     problems: list = field(default_factory=list)
     problem_count: int = 0
 
-    def add_problem(self, row, column, message):
+    def add_problem(self, row: int, column: str, message: str) -> None:
         """Count a problem; keep the first PROBLEMS_SHOWN for the page."""
         self.problem_count += 1
         if len(self.problems) < PROBLEMS_SHOWN:
             self.problems.append(Problem(row, column, message))
 
     @property
-    def source_name(self):
+    def source_name(self) -> str:
         return SOURCE_NAMES[self.format.source]
 
-    def summary(self):
+    def summary(self) -> dict[str, Any]:
         """The counts, for the audit log."""
         return {"format": self.format.name, "file": self.filename, "rows": self.rows, "ideas": self.ideas,
                 "votes": self.votes, "members": self.members, "tags": self.tags,
@@ -229,7 +232,7 @@ class ImportPlan:
 
 # Cells.
 
-def _text(cells, positions, name, unescape=False):
+def _text(cells: Sequence[str], positions: Mapping[str, int], name: str, unescape: bool = False) -> str:
     """The trimmed cell of field `name` ("" when the file has no such column)."""
     position = positions.get(name)
     if position is None or position >= len(cells):
@@ -239,7 +242,7 @@ def _text(cells, positions, name, unescape=False):
     return unguard_cell(value) if unescape else value
 
 
-def _integer(value, column):
+def _integer(value: str, column: str) -> int:
     """A count from a cell: a whole number from 0 to 2^31 - 1; empty is 0."""
     if value == "":
         return 0
@@ -251,7 +254,15 @@ def _integer(value, column):
 US_DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
 
 
-def _when(value, column, default=None):
+@overload
+def _when(value: str, column: str, default: datetime) -> datetime: ...
+
+
+@overload
+def _when(value: str, column: str, default: None = None) -> datetime | None: ...
+
+
+def _when(value: str, column: str, default: datetime | None = None) -> datetime | None:
     """A timezone-aware datetime from ISO 8601 (or a US date); naive times are taken as UTC."""
     if value == "":
         return default
@@ -264,7 +275,7 @@ def _when(value, column, default=None):
     return parsed
 
 
-def _parse_time(value):
+def _parse_time(value: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
@@ -277,7 +288,15 @@ def _parse_time(value):
     return None
 
 
-def _email(value, column, required):
+@overload
+def _email(value: str, column: str, required: Literal[True]) -> str: ...
+
+
+@overload
+def _email(value: str, column: str, required: bool) -> str | None: ...
+
+
+def _email(value: str, column: str, required: bool) -> str | None:
     """A normalised email address, None when empty and not required."""
     email = normalise_email(value)
     if not email:
@@ -289,13 +308,13 @@ def _email(value, column, required):
     return email
 
 
-def _name(value, email):
+def _name(value: str, email: str | None) -> str:
     """A display name from a cell, else from the address."""
     name = " ".join(value.replace("\x00", "").split())[:NAME_MAX]
     return name or (email.split("@")[0][:NAME_MAX] if email else "")
 
 
-def _external_id(value, column):
+def _external_id(value: str, column: str) -> str:
     """The other tool's id of the row."""
     if not value:
         raise RowProblem(column, gettext("The row has no id."))
@@ -305,7 +324,7 @@ def _external_id(value, column):
     return value
 
 
-def _tags(value, column, *extra):
+def _tags(value: str, column: str, *extra: str) -> list[str]:
     """Tag names from a comma-separated cell (plus `extra` ones, e.g. a board), lower-cased."""
     names = [" ".join(part.split()).lower() for part in value.split(",")]
     names += [" ".join(part.split()).lower() for part in extra]
@@ -317,7 +336,7 @@ def _tags(value, column, *extra):
     return names
 
 
-def _status(value, column, mapping, tool):
+def _status(value: str, column: str, mapping: Mapping[str, str], tool: str) -> str:
     """Our status for another tool's status name."""
     key = " ".join(value.lower().replace("_", " ").replace("-", " ").split())
     if key not in mapping:
@@ -357,7 +376,7 @@ class VoteRow:
     created_at: datetime
 
 
-def _check_text(title, description, column_title, column_description):
+def _check_text(title: str, description: str, column_title: str, column_description: str) -> None:
     """The rules the idea form applies to title and description."""
     if not title:
         raise RowProblem(column_title, gettext("The title is empty."))
@@ -371,9 +390,9 @@ def _check_text(title, description, column_title, column_description):
         raise RowProblem(column_title, gettext("The text holds characters that cannot be stored."))
 
 
-def parse_own_idea(number, cells, positions, now):
+def parse_own_idea(number: int, cells: list[str], positions: dict[str, int], now: datetime) -> IdeaRow:
     """A row of our own ideas file."""
-    def text(name):
+    def text(name: str) -> str:
         return _text(cells, positions, name, unescape=True)
 
     external_id = _external_id(text("id"), "id")
@@ -396,9 +415,9 @@ def parse_own_idea(number, cells, positions, now):
                    _integer(text("imported_votes"), "imported_votes"))
 
 
-def parse_fider_post(number, cells, positions, now):
+def parse_fider_post(number: int, cells: list[str], positions: dict[str, int], now: datetime) -> IdeaRow:
     """A row of Fider's posts export; its vote count has no voters, so it becomes imported votes."""
-    def text(name):
+    def text(name: str) -> str:
         return _text(cells, positions, name)
 
     external_id = _external_id(text("id"), "number")
@@ -427,9 +446,9 @@ def parse_fider_post(number, cells, positions, now):
                    _integer(text("imported_votes"), "votes_count"))
 
 
-def parse_canny_post(number, cells, positions, now):
+def parse_canny_post(number: int, cells: list[str], positions: dict[str, int], now: datetime) -> IdeaRow:
     """A row of Canny's posts export; board and category become tags."""
-    def text(name):
+    def text(name: str) -> str:
         return _text(cells, positions, name)
 
     external_id = _external_id(text("id"), "id")
@@ -447,9 +466,9 @@ def parse_canny_post(number, cells, positions, now):
                    created, _integer(text("imported_votes"), "votes"))
 
 
-def parse_vote(number, cells, positions, now):
+def parse_vote(number: int, cells: list[str], positions: dict[str, int], now: datetime) -> VoteRow:
     """A row of a votes file (ours or Canny's): which idea, which member, when."""
-    def text(name):
+    def text(name: str) -> str:
         return _text(cells, positions, name, unescape=True)
 
     idea_external_id = _external_id(text("idea_id"), "idea_id")
@@ -458,7 +477,7 @@ def parse_vote(number, cells, positions, now):
                    _when(text("created"), "date", now))
 
 
-def _signed(description, line):
+def _signed(description: str, line: str) -> str:
     """The description with an italic line saying where it came from."""
     return f"{description}\n\n*{line}*" if description else f"*{line}*"
 
@@ -474,29 +493,29 @@ PARSERS = {
 class _Run:
     """State of one pass over a file: what exists, what this pass made (or would make)."""
 
-    def __init__(self, actor, plan, write):
+    def __init__(self, actor: User, plan: ImportPlan, write: bool) -> None:
         self.actor = actor
         self.plan = plan
         self.write = write
         self.source = plan.format.source
         self.now = utcnow()
-        self.seen_ids = {}  # external id -> first row, to name repeats
-        self.seen_votes = set()
-        self.new_members = {}  # email -> id (or None in a dry run)
-        self.new_tags = {}  # name -> id (or None in a dry run)
-        self.voted_ideas = {}  # idea id -> votes added, to fix counters at the end
+        self.seen_ids: dict[str, int] = {}  # external id -> first row, to name repeats
+        self.seen_votes: set[tuple[int, str]] = set()
+        self.new_members: dict[str, int | None] = {}  # email -> id (or None in a dry run)
+        self.new_tags: dict[str, int | None] = {}  # name -> id (or None in a dry run)
+        self.voted_ideas: dict[int, int] = {}  # idea id -> votes added, to fix counters at the end
 
     # Members and tags.
 
-    def member_ids(self, people):
+    def member_ids(self, people: dict[str, str]) -> dict[str, int | None]:
         """{email: member id or None (new, dry run)} for `people` ({email: name}); creates the new ones."""
-        found = dict(db.session.execute(
+        found: dict[str, int] = dict(db.session.execute(
             select(func.lower(User.email), User.id).where(func.lower(User.email).in_(list(people)))
         ).all())
         missing = [email for email in people if email not in found and email not in self.new_members]
         if missing:
             self.plan.members += len(missing)
-            ids = [None] * len(missing)
+            ids: Sequence[int | None] = [None] * len(missing)
             if self.write:
                 ids = db.session.execute(
                     insert(User).returning(User.id, sort_by_parameter_order=True),
@@ -507,11 +526,11 @@ class _Run:
             self.new_members.update(zip(missing, ids, strict=True))
         return {email: found.get(email, self.new_members.get(email)) for email in people}
 
-    def tag_ids(self, names):
+    def tag_ids(self, names: list[str]) -> dict[str, int | None]:
         """{name: tag id} for `names`, creating the tags that do not exist yet."""
         if not names:
             return {}
-        found = dict(db.session.execute(
+        found: dict[str, int] = dict(db.session.execute(
             select(func.lower(Tag.name), Tag.id).where(func.lower(Tag.name).in_(list(names)))
         ).all())
         for name in names:
@@ -524,7 +543,7 @@ class _Run:
                 self.new_tags[name] = tag_id
         return {name: found.get(name, self.new_tags.get(name)) for name in names}
 
-    def recorded(self, kind, external_ids):
+    def recorded(self, kind: str, external_ids: list[str]) -> dict[str, int]:
         """{external id: idea id} of rows an earlier import of this source already brought in."""
         if dialect_name() == "postgresql":
             # One index probe per id. With `external_id IN (...)`, PostgreSQL may read the whole
@@ -541,7 +560,7 @@ class _Run:
                 ImportedRecord.external_id.in_(external_ids))
         ).all())
 
-    def existing_votes(self, pairs):
+    def existing_votes(self, pairs: list[tuple[int | None, int]]) -> set[tuple[int, int]]:
         """The (member id, idea id) pairs among `pairs` that already are votes."""
         if dialect_name() == "postgresql":
             return set(db.session.execute(text(
@@ -556,7 +575,7 @@ class _Run:
 
     # Ideas.
 
-    def take_ideas(self, rows):
+    def take_ideas(self, rows: list[IdeaRow]) -> None:
         """Ideas of a batch: new ones created with their author, tags, follow and timeline step."""
         rows = [row for row in rows if self._first(row.row, row.external_id, "id")]
         done = self.recorded("idea", [row.external_id for row in rows])
@@ -593,7 +612,7 @@ class _Run:
         if timeline:
             db.session.execute(insert(TimelineEntry), timeline)
 
-    def _idea_values(self, row, authors):
+    def _idea_values(self, row: IdeaRow, authors: dict[str, int | None]) -> dict[str, Any]:
         """The columns of the idea a row becomes."""
         return dict(
             title=row.title, description=row.description, description_html=render_markdown(row.description),
@@ -606,7 +625,7 @@ class _Run:
 
     # Votes.
 
-    def take_votes(self, rows):
+    def take_votes(self, rows: list[VoteRow]) -> None:
         """Votes of a batch: one per member and idea (the database's rule), so a vote already there
         is left alone and importing the file again adds nothing."""
         ideas = self.recorded("idea", list({row.idea_external_id for row in rows}))
@@ -644,7 +663,7 @@ class _Run:
             dict(user_id=members[row.email], idea_id=idea_id, following=True, reason="vote", level="status",
                  created_at=self.now, updated_at=self.now) for idea_id, row in new_votes])
 
-    def fix_counters(self):
+    def fix_counters(self) -> None:
         """Stored vote counts, trending scores and imported counts of the ideas that got votes."""
         ideas = list(self.voted_ideas)
         for start in range(0, len(ideas), BATCH_SIZE):
@@ -663,7 +682,7 @@ class _Run:
                      imported_vote_count=max(imported - self.voted_ideas[idea_id], 0) if lowers else imported)
                 for idea_id, count, created_at, imported in rows])
 
-    def _first(self, row_number, external_id, column):
+    def _first(self, row_number: int, external_id: str, column: str) -> bool:
         """False (and a problem) when an earlier row of the file had the same id."""
         earlier = self.seen_ids.get(external_id)
         if earlier is not None:
@@ -674,7 +693,7 @@ class _Run:
         return True
 
 
-def _walk(actor, data, filename, max_bytes, write):
+def _walk(actor: User, data: bytes, filename: str, max_bytes: int, write: bool) -> ImportPlan:
     """Read the file batch by batch; count (and with `write`, create) what it brings."""
     audit.require_staff(actor)
     text = decode_upload(data, max_bytes)
@@ -688,7 +707,7 @@ def _walk(actor, data, filename, max_bytes, write):
         run = _Run(actor, plan, write)
         parse = PARSERS[chosen.name]
         take = run.take_ideas if chosen.kind == "idea" else run.take_votes
-        batch = []
+        batch: list[Any] = []  # IdeaRow or VoteRow, as `parse` and `take` go together
         for number, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
                 continue
@@ -719,19 +738,21 @@ class ImportTarget:
     id = None
 
 
-def plan_import(actor, data, filename="", max_bytes=20 * 1024 * 1024):
+def plan_import(actor: User, data: bytes, filename: str = "",
+                max_bytes: int = 20 * 1024 * 1024) -> ImportPlan:
     """The dry run: problems row by row and what the import would create. Writes nothing."""
     return _walk(actor, data, filename, max_bytes, write=False)
 
 
-def run_import(actor, data, filename="", max_bytes=20 * 1024 * 1024):
+def run_import(actor: User, data: bytes, filename: str = "",
+               max_bytes: int = 20 * 1024 * 1024) -> ImportPlan:
     """Import the file (staff only): ideas, votes, members and tags; flushes, the caller commits."""
     return _walk(actor, data, filename, max_bytes, write=True)
 
 
 # Uploads waiting between the dry run and the confirmation, kept server-side under a random token.
 
-def store_upload(directory, actor, data, filename):
+def store_upload(directory: str, actor: User, data: bytes, filename: str) -> str:
     """Keep the uploaded bytes for the confirmation step; returns the token that names them."""
     os.makedirs(directory, exist_ok=True)
     _discard_stale(directory)
@@ -743,7 +764,7 @@ def store_upload(directory, actor, data, filename):
     return token
 
 
-def load_upload(directory, actor, token):
+def load_upload(directory: str, actor: User, token: str | None) -> tuple[bytes, str]:
     """(bytes, filename) of the upload named by `token`, if `actor` uploaded it and it is fresh."""
     expired = InvalidInput(gettext("This upload has expired or was already imported. Upload the file again."),
                            {"file": gettext("Upload the file again.")})
@@ -761,7 +782,7 @@ def load_upload(directory, actor, token):
     return data, meta.get("filename", "")
 
 
-def discard_upload(directory, token):
+def discard_upload(directory: str, token: str | None) -> None:
     """Remove a kept upload once imported."""
     if isinstance(token, str) and TOKEN_SHAPE.fullmatch(token):
         for suffix in (".csv", ".json"):
@@ -771,7 +792,7 @@ def discard_upload(directory, token):
                 pass
 
 
-def _discard_stale(directory):
+def _discard_stale(directory: str) -> None:
     """Remove uploads nobody confirmed within UPLOAD_MAX_AGE."""
     cutoff = time.time() - UPLOAD_MAX_AGE
     for name in os.listdir(directory):

@@ -1,20 +1,27 @@
 """Engine set-up per database, and the few statements that differ between dialects."""
 import contextvars
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, cast
 
 from flask import current_app, has_request_context
-from sqlalchemy import event, literal_column, or_, select, text, update
+from sqlalchemy import Connection, Engine, Select, Table, event, literal_column, or_, select, text, update
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm.attributes import QueryableAttribute, set_committed_value
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from .extensions import db
+from .extensions import Model, db
 
 # A new connection's busy timeout, until its first transaction sets that of who asks (WaitLimits).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -29,7 +36,7 @@ POSTGRES_BUSY_STATES = frozenset({"55P03", "57014"})
 _writing = contextvars.ContextVar("ideas_writing", default=False)
 
 
-def configure_engine(engine):
+def configure_engine(engine: Engine) -> None:
     """Apply per-dialect settings to a freshly created engine (inside the app's context)."""
     limits = {kind: WaitLimits.from_config(current_app.config, kind) for kind in ("web", "background")}
     # First of the begin listeners: SQLite's BEGIN IMMEDIATE already waits for the lock.
@@ -48,23 +55,24 @@ def configure_engine(engine):
 # request (the roadmap's cards: 1.3 ms planning for 0.9 ms running). A transaction that only
 # read ends in COMMIT instead (`end_reading`): the same for the data, and the plans are kept.
 
-def _note_begin(connection):
+def _note_begin(connection: Connection) -> None:
     connection.info["only_read"] = True
 
 
-def _note_statement(connection, cursor, statement, parameters, context, executemany):
+def _note_statement(connection: Connection, cursor: DBAPICursor, statement: str, parameters: Any,
+                    context: ExecutionContext | None, executemany: bool) -> None:
     if not statement.lstrip()[:6].upper() == "SELECT":
         connection.info["only_read"] = False
 
 
-def written_limit(count):
+def written_limit(count: int) -> ColumnClause[Any]:
     """`count` for `.limit()`, written into the SQL rather than bound: PostgreSQL cannot cost a
     prepared statement's generic plan with `LIMIT $1`, so it would plan such a statement afresh on
     every run (or, worse, settle on a plan made for no particular limit)."""
     return literal_column(str(int(count)))
 
 
-def end_reading(exception=None):
+def end_reading(exception: BaseException | None = None) -> None:
     """End the session's transaction with COMMIT when it only ran SELECTs and holds no unsaved
     change (PostgreSQL; see above); anything else is left to the session's usual rollback."""
     if exception is not None or not db.session.registry.has():
@@ -94,7 +102,7 @@ class WaitLimits(NamedTuple):
     statement_timeout_ms: int
 
     @classmethod
-    def from_config(cls, config, kind: str) -> "WaitLimits":
+    def from_config(cls, config: Mapping[str, Any], kind: str) -> "WaitLimits":
         """The limits for web requests ("web") or for the worker and the CLI ("background")."""
         prefix = "" if kind == "web" else "BACKGROUND_"
         return cls(round(config[f"DATABASE_{prefix}BUSY_TIMEOUT_SECONDS"] * 1000),
@@ -102,7 +110,7 @@ class WaitLimits(NamedTuple):
                    int(config[f"PG_{prefix}STATEMENT_TIMEOUT_MS"]))
 
 
-def _apply_wait_limits(connection, limits: dict[str, WaitLimits]) -> None:
+def _apply_wait_limits(connection: Connection, limits: dict[str, WaitLimits]) -> None:
     """Give the transaction the limits of who asks: a request (a person waits) or not (the
     worker, the CLI). One engine serves both in the development server, so this is decided as
     each transaction begins.
@@ -111,6 +119,7 @@ def _apply_wait_limits(connection, limits: dict[str, WaitLimits]) -> None:
     statements of the transaction (nor counted as its queries)."""
     kind = "web" if has_request_context() else "background"
     wanted, raw = limits[kind], connection.connection.dbapi_connection
+    assert raw is not None  # a connection beginning a transaction is live, never invalidated
     if connection.dialect.name == "postgresql":
         # For this transaction only (SET LOCAL), one round trip each: a session setting would
         # stay on the server connection, which PgBouncer in transaction mode hands to other
@@ -133,7 +142,7 @@ def is_busy(error: BaseException) -> bool:
     return getattr(original, "sqlstate", None) in POSTGRES_BUSY_STATES
 
 
-def _sqlite_on_connect(dbapi_connection, connection_record):
+def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, connection_record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy, not pysqlite, decide when a transaction begins (see _sqlite_on_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -145,20 +154,20 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cursor.close()
 
 
-def _sqlite_on_begin(connection):
+def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
 
-def mark_writing(value=True):
+def mark_writing(value: bool = True) -> contextvars.Token[bool]:
     """Declare that the current request or job writes; returns a token for `reset_writing`."""
     return _writing.set(value)
 
 
-def reset_writing(token):
+def reset_writing(token: contextvars.Token[bool]) -> None:
     _writing.reset(token)
 
 
-def commit_writes():
+def commit_writes() -> None:
     """Commit, and let the rest of this request or job read outside SQLite's write lock.
 
     For a view whose answer, once its change is committed, only reads: without this every later
@@ -169,7 +178,7 @@ def commit_writes():
 
 
 @contextmanager
-def writing():
+def writing() -> Iterator[None]:
     """A block whose SQLite transactions begin with the write lock held."""
     token = mark_writing()
     try:
@@ -178,27 +187,28 @@ def writing():
         reset_writing(token)
 
 
-def dialect_name():
+def dialect_name() -> str:
     """"postgresql" or "sqlite": the database the session talks to."""
     return db.session.get_bind().dialect.name
 
 
-def _insert(model):
-    return (pg_insert if dialect_name() == "postgresql" else sqlite_insert)(model)
+def _insert(model: FromClause) -> PgInsert | SqliteInsert:
+    # A model's `__table__` is typed FromClause, which insert() does not take; it is a Table.
+    return (pg_insert if dialect_name() == "postgresql" else sqlite_insert)(cast(Table, model))
 
 
-def insert_ignore(model, **values):
+def insert_ignore(model: type[Model] | Table, **values: Any) -> bool:
     """Insert a row of `model` (or a Table) unless it breaks a unique constraint; True when a
     row was inserted."""
     db.session.flush()
-    table = getattr(model, "__table__", model)
+    table = cast(Table, getattr(model, "__table__", model))
     key = table.primary_key.columns.values()[0]
     statement = _insert(table).values(**values).on_conflict_do_nothing().returning(key)
     # rowcount is unreliable with RETURNING on some drivers; a returned row is not.
     return db.session.connection().execute(statement).first() is not None
 
 
-def insert_many_ignoring_conflicts(table, rows):
+def insert_many_ignoring_conflicts(table: FromClause, rows: Sequence[dict[str, Any]]) -> None:
     """Insert many rows in one executemany, leaving out those that break a unique constraint.
 
     One cached statement for every batch, rather than a thousand-row VALUES list compiled anew."""
@@ -206,7 +216,8 @@ def insert_many_ignoring_conflicts(table, rows):
         db.session.execute(_insert(table).on_conflict_do_nothing(), rows)
 
 
-def upsert(model, index_elements, values, update):
+def upsert(model: type[Model], index_elements: list[str], values: dict[str, Any],
+           update: dict[str, Any]) -> None:
     """Insert a row, or update `update` on the row that already has its key."""
     db.session.flush()
     statement = _insert(model.__table__).values(**values)
@@ -240,7 +251,7 @@ def add_to_counter(obj: Any, column: str, delta: int, **also: Any) -> int:
     return new_value
 
 
-def lock_rows(model: type, ids: Iterable[int]) -> dict:
+def lock_rows(model: type[Any], ids: Iterable[int]) -> dict[int, Any]:
     """Read the rows of `model` with these ids afresh and hold them until the transaction ends.
 
     Always in id order, so two transactions locking overlapping sets queue instead of
@@ -255,19 +266,20 @@ def lock_rows(model: type, ids: Iterable[int]) -> dict:
     return {row.id: row for row in db.session.execute(statement).unique().scalars()}
 
 
-def sync_id_sequences(*models):
+def sync_id_sequences(*models: type[Model]) -> None:
     """After inserting rows with explicit ids, move PostgreSQL's id sequences past them."""
     if dialect_name() != "postgresql":
         return
     for model in models:
-        table = model.__table__.name
+        table = cast(Table, model.__table__).name
         db.session.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
         ))
 
 
-def insert_from_select_ignoring_conflicts(table, names, rows):
+def insert_from_select_ignoring_conflicts(table: FromClause, names: Sequence[str],
+                                          rows: Select[*tuple[Any, ...]]) -> PgInsert | SqliteInsert:
     """An INSERT of the `rows` select into `names` of `table` that leaves out rows breaking a
     unique constraint; a statement to execute (or, on PostgreSQL, to use as a CTE)."""
     return _insert(table).from_select(names, rows).on_conflict_do_nothing()
@@ -281,22 +293,24 @@ class unindexed(ColumnElement):
     inherit_cache = True
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, column):
-        self.column = column
+    def __init__(self, column: ColumnElement[Any] | QueryableAttribute[Any]) -> None:
+        # An ORM attribute (Idea.id) compiles as its column: it proxies what the compiler asks of it.
+        self.column: ColumnElement[Any] = column  # type: ignore[assignment]
         self.type = column.type
 
 
 @compiles(unindexed)
-def _compile_unindexed(element, compiler, **kw):
+def _compile_unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.column, **kw)
 
 
 @compiles(unindexed, "sqlite")
-def _compile_unindexed_on_sqlite(element, compiler, **kw):
+def _compile_unindexed_on_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     return "+" + compiler.process(element.column, **kw)
 
 
-def claim_due(model, limit, now, lease, order_by):
+def claim_due(model: Any, limit: int, now: datetime, lease: timedelta,
+              order_by: Iterable[ColumnElement[Any] | QueryableAttribute[Any]]) -> list[int]:
     """Atomically take up to `limit` due rows of an outbox table for this worker; their ids, sorted.
 
     A row is due when `next_attempt_at <= now` and no live lease holds it. The claim holds until

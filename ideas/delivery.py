@@ -21,13 +21,14 @@ import logging
 import smtplib
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Exists, Select, case, func, or_, select, update
 
 from .account_emails import deliver_due_account_emails, prune_settled_account_emails
 from .database import insert_from_select_ignoring_conflicts, writing
@@ -56,7 +57,7 @@ def claim_batch(limit: int = BATCH, now: datetime | None = None) -> Claim:
     return Claim.take(OutboxRow, OutboxRow.email_state, limit, [OutboxRow.id], now)
 
 
-def _waiting_for_inbox(now):
+def _waiting_for_inbox(now: datetime) -> Select[int]:
     """A select of the ids of due rows whose in-app notification is not written yet."""
     # Such a row has not had its first email attempt, so it is due since it was written: the
     # range on next_attempt_at walks ix_outbox_due over the rows with work left, not the outbox.
@@ -67,7 +68,7 @@ def _waiting_for_inbox(now):
 _INBOX_COLUMNS = ("user_id", "event_id", "created_at")
 
 
-def _fill_inboxes_chunk(limit, now):
+def _fill_inboxes_chunk(limit: int, now: datetime) -> int:
     """Write up to `limit` waiting rows' notifications and mark them done; returns how many rows."""
     if db.session.get_bind().dialect.name == "postgresql":
         # One statement, one snapshot: a row committed meanwhile is either in all three parts
@@ -78,7 +79,7 @@ def _fill_inboxes_chunk(limit, now):
         written = insert_from_select_ignoring_conflicts(
             Notification.__table__, _INBOX_COLUMNS,
             select(done.c.user_id, done.c.event_id, done.c.created_at)).cte("written")
-        handled = db.session.execute(select(func.count()).select_from(done).add_cte(written)).scalar()
+        handled = db.session.execute(select(func.count()).select_from(done).add_cte(written)).scalar_one()
     else:
         # SQLite: the INSERT takes the write lock, so the UPDATE sees the same waiting rows.
         waiting = _waiting_for_inbox(now).limit(limit).scalar_subquery()
@@ -86,14 +87,14 @@ def _fill_inboxes_chunk(limit, now):
             Notification.__table__, _INBOX_COLUMNS,
             select(OutboxRow.user_id, OutboxRow.event_id, OutboxRow.created_at)
             .where(OutboxRow.id.in_(waiting))))
-        handled = db.session.execute(
+        handled = cast(CursorResult, db.session.execute(
             update(OutboxRow).where(OutboxRow.id.in_(waiting)).values(inapp_done=True),
-            execution_options={"synchronize_session": False}).rowcount
+            execution_options={"synchronize_session": False})).rowcount
     db.session.commit()
     return handled
 
 
-def fill_inboxes(chunk=INAPP_CHUNK, now=None):
+def fill_inboxes(chunk: int = INAPP_CHUNK, now: datetime | None = None) -> int:
     """Put every waiting row's notification in its inbox (once per member and event), in bulk."""
     now = now or utcnow()
     total = 0
@@ -102,7 +103,7 @@ def fill_inboxes(chunk=INAPP_CHUNK, now=None):
     return total + handled
 
 
-def _members_where(*conditions):
+def _members_where(*conditions: ColumnElement[bool]) -> Exists:
     # Correlated, so each row looks its member up by key: an uncorrelated IN (SELECT …) was
     # computed over every member for each statement, 15 ms per email sent one by one.
     return select(User.id).where(User.id == OutboxRow.user_id, *conditions).correlate(OutboxRow).exists()
@@ -134,7 +135,7 @@ def _no_email_rules() -> tuple[tuple[str, str, ColumnElement[bool]], ...]:
     )
 
 
-def _settle(row_ids):
+def _settle(row_ids: Iterable[int]) -> None:
     """Give each pending row among `row_ids` that needs no email now the state and reason of the
     first rule that holds for it, in one statement; it then leaves the due list."""
     rules = _no_email_rules()
@@ -148,7 +149,7 @@ def _settle(row_ids):
         execution_options={"synchronize_session": False})
 
 
-def settle_without_email(row_ids):
+def settle_without_email(row_ids: Iterable[int]) -> None:
     """Claimed rows that need no email now leave the queue, all in one statement."""
     _settle(row_ids)
     db.session.commit()
@@ -163,7 +164,7 @@ def deliver_email(row_id: int, claim: Claim) -> None:
         db.session.commit()
         claim.let_go(row_id)
         return
-    message = compose_notification_email(db.session.get(User, row.user_id), [row])
+    message = compose_notification_email(db.session.get_one(User, row.user_id), [row])
     attempts = row.attempts
     if not claim.hold(row_id):
         db.session.rollback()
@@ -259,7 +260,8 @@ def run_forever(app: Flask, poll_seconds: float = 2.0, stop: threading.Event | N
 
 # Email
 
-def compose_notification_email(member: User, rows: list[OutboxRow], digest: bool = False) -> dict[str, Any]:
+def compose_notification_email(member: User, rows: Sequence[OutboxRow],
+                               digest: bool = False) -> dict[str, Any]:
     """The email about `rows` (one event, or a digest of several) for `member`, ready to send,
     in the member's language (their setting; English when they left it to the browser)."""
     with force_locale(member.locale or DEFAULT_LOCALE):
@@ -278,7 +280,7 @@ def email_item(event: Event) -> dict[str, Any]:
                 template=kind.template if kind is not None else "email/events/default")
 
 
-def _compose(member: User, rows: list[OutboxRow], digest: bool) -> dict[str, Any]:
+def _compose(member: User, rows: Sequence[OutboxRow], digest: bool) -> dict[str, Any]:
     items = [email_item(row.event) for row in rows]
     unsubscribe = external_url("notifications.unsubscribe", token=unsubscribe_token(member))
     context = dict(member=member, items=items, digest=digest, unsubscribe_url=unsubscribe,
@@ -300,7 +302,7 @@ def _compose(member: User, rows: list[OutboxRow], digest: bool) -> dict[str, Any
 
 # Digests
 
-def _local_now(member, now):
+def _local_now(member: User, now: datetime) -> datetime:
     try:
         zone = ZoneInfo(member.timezone) if member.timezone else timezone.utc
     except (ZoneInfoNotFoundError, ValueError):
@@ -308,7 +310,7 @@ def _local_now(member, now):
     return now.astimezone(zone)
 
 
-def digest_due(member, now, hour):
+def digest_due(member: User, now: datetime, hour: int) -> bool:
     """True when the member's digest hour has come today (their time) and none went out today."""
     local = _local_now(member, now)
     if local.hour < hour:
@@ -318,7 +320,7 @@ def digest_due(member, now, hour):
     return _local_now(member, member.last_digest_at).date() < local.date()
 
 
-def send_due_digests(now=None):
+def send_due_digests(now: datetime | None = None) -> int:
     """Send each digest member whose hour has come one email with everything since the last."""
     now = now or utcnow()
     hour = current_app.config["DIGEST_HOUR"]

@@ -4,12 +4,14 @@ Rows go in with bulk INSERTs and counts are computed while generating, so 100,00
 1,000,000 votes load in minutes. One password hash is made once and shared by every account.
 """
 import random
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 
 from .database import sync_id_sequences
-from .extensions import db
+from .extensions import Model, db
 from .models import Comment, Follow, Idea, Tag, TimelineEntry, User, Vote, idea_tags, utcnow
 from .passwords import hash_password
 from .sanitize import render_markdown
@@ -89,16 +91,16 @@ STATUS_WEIGHTS = (("open", 40), ("under_review", 15), ("planned", 15), ("in_prog
 CHUNK = 20_000
 
 
-def _insert_chunks(table, rows):
+def _insert_chunks(table: type[Model] | Table, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), CHUNK):
         db.session.execute(insert(table), rows[start:start + CHUNK])
 
 
-def _next_id(model):
+def _next_id(model: type[User] | type[Idea]) -> int:
     return (db.session.execute(select(func.max(model.id))).scalar() or 0) + 1
 
 
-def _spread(total, shares, cap):
+def _spread(total: int, shares: Sequence[float], cap: int) -> list[int]:
     """Whole numbers near `shares`, each at most `cap`, adding up to `total` where room allows."""
     counts = [min(cap, int(share)) for share in shares]
     short = total - sum(counts)
@@ -113,12 +115,13 @@ def _spread(total, shares, cap):
     return counts
 
 
-def has_data():
+def has_data() -> bool:
     """True when the database already has accounts."""
     return db.session.execute(select(User.id).limit(1)).first() is not None
 
 
-def seed_demo(ideas=40, votes=None, members=30, comments=None, seed=42):
+def seed_demo(ideas: int = 40, votes: int | None = None, members: int = 30, comments: int | None = None,
+              seed: int = 42) -> dict[str, int]:
     """Load demo accounts, tags, ideas, votes, follows and comments; returns the counts."""
     rng = random.Random(seed)
     now = utcnow()

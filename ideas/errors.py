@@ -7,7 +7,7 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -39,7 +39,7 @@ class InvalidInput(DomainError):
 
     status_code = 422
 
-    def __init__(self, message, fields=None):
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or {}
 
@@ -47,7 +47,7 @@ class InvalidInput(DomainError):
 class EmailTaken(InvalidInput):
     """Another account already uses this address."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(
             gettext("An account with this email already exists."),
             {"email": gettext("An account with this email already exists. Sign in or reset the password.")},

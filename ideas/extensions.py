@@ -1,4 +1,6 @@
 """Extension objects, bound to an app in create_app()."""
+from typing import TYPE_CHECKING
+
 from flask import current_app
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -32,6 +34,14 @@ def rate_limit_key() -> str:
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class: Flask-SQLAlchemy's `db.Model` at run time (table names, the app's
+# session), which is `Base` underneath, and `Base` for the type checker, which cannot follow a
+# class made at run time.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_login import AnonymousUserMixin
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import selectinload
 
 from .changelog import published_entries
 from .comments import comments_on
 from .extensions import db
-from .models import Comment, Idea, TimelineEntry
+from .models import ChangelogEntry, Comment, Idea, TimelineEntry
 from .statuses import timeline_of
 from .visibility import can_see_idea, listed_ideas
 
@@ -29,50 +29,51 @@ class FeedItem:
     whose it is (None for a changelog entry, which may deliver several)."""
 
     kind: str
-    item: object
+    item: Idea | TimelineEntry | Comment | ChangelogEntry
     idea: Idea | None
     published: datetime
     updated: datetime
 
 
-def idea_item(idea):
+def idea_item(idea: Idea) -> FeedItem:
     """The idea itself; it counts as updated when its author or staff edit it, not when voted on."""
     moments = [m for m in (idea.created_at, idea.edited_at, idea.staff_edited_at) if m is not None]
     return FeedItem("idea", idea, idea, idea.created_at, max(moments))
 
 
-def event_item(entry, idea):
+def event_item(entry: TimelineEntry, idea: Idea) -> FeedItem:
     """A step of the idea's timeline: a status change with its note, a merge, an approval..."""
     return FeedItem("event", entry, idea, entry.created_at, entry.created_at)
 
 
-def comment_item(comment, idea):
+def comment_item(comment: Comment, idea: Idea) -> FeedItem:
     """A public comment or an official response."""
     return FeedItem("comment", comment, idea, comment.created_at, comment.edited_at or comment.created_at)
 
 
-def changelog_item(entry):
+def changelog_item(entry: ChangelogEntry) -> FeedItem:
     """A published changelog entry; edits after publishing update it."""
+    assert entry.published_at is not None  # only published entries reach a feed
     return FeedItem("changelog", entry, None, entry.published_at, max(entry.published_at, entry.updated_at))
 
 
-def visitors_see(idea):
+def visitors_see(idea: Idea) -> bool:
     """True when a signed-out visitor may open the idea, so its feed exists."""
     return can_see_idea(VISITOR, idea)
 
 
-def _open_to_visitors():
+def _open_to_visitors() -> tuple[ColumnElement[bool], ...]:
     """The SQL form of `can_see_idea` for a visitor; merged ideas keep their page and history."""
     return (Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None), Idea.awaiting_approval.is_(False))
 
 
-def newest_ideas(limit=FEED_LENGTH):
+def newest_ideas(limit: int = FEED_LENGTH) -> Select[Idea]:
     """A select of the newest ideas a visitor finds on the board, with their tags."""
     return (listed_ideas(VISITOR).options(selectinload(Idea.tags))
             .order_by(Idea.created_at.desc(), Idea.id.desc()).limit(limit))
 
 
-def status_changes(limit=FEED_LENGTH):
+def status_changes(limit: int = FEED_LENGTH) -> Select[TimelineEntry, Idea]:
     """A select of (timeline entry, idea) rows: status changes of ideas visitors see, newest first."""
     return (
         select(TimelineEntry, Idea).join(Idea, Idea.id == TimelineEntry.idea_id)
@@ -81,29 +82,29 @@ def status_changes(limit=FEED_LENGTH):
     )
 
 
-def public_timeline(idea, limit=FEED_LENGTH):
+def public_timeline(idea: Idea, limit: int = FEED_LENGTH) -> Select[TimelineEntry]:
     """A select of the idea's timeline, newest first (every step of it is public on its page)."""
     return (timeline_of(idea.id).order_by(None)
             .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc()).limit(limit))
 
 
-def public_comments(idea, limit=FEED_LENGTH):
+def public_comments(idea: Idea, limit: int = FEED_LENGTH) -> Select[Comment]:
     """A select of the comments a visitor reads on the idea, newest first; deleted ones left out."""
     return (comments_on(idea, VISITOR).where(Comment.deleted_at.is_(None)).order_by(None)
             .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit))
 
 
-def board_feed(limit=FEED_LENGTH):
+def board_feed(limit: int = FEED_LENGTH) -> list[FeedItem]:
     """The board feed's items: new ideas, newest first."""
     return [idea_item(idea) for idea in db.session.execute(newest_ideas(limit)).scalars()]
 
 
-def roadmap_feed(limit=FEED_LENGTH):
+def roadmap_feed(limit: int = FEED_LENGTH) -> list[FeedItem]:
     """The roadmap feed's items: status changes, newest first, in one query."""
     return [event_item(entry, idea) for entry, idea in db.session.execute(status_changes(limit))]
 
 
-def idea_feed(idea, limit=FEED_LENGTH):
+def idea_feed(idea: Idea, limit: int = FEED_LENGTH) -> list[FeedItem]:
     """One idea's story, newest first: its comments and timeline (two queries), then the idea itself."""
     items = [event_item(entry, idea) for entry in db.session.execute(public_timeline(idea, limit)).scalars()]
     items += [comment_item(comment, idea)
@@ -114,7 +115,7 @@ def idea_feed(idea, limit=FEED_LENGTH):
     return items[:limit]
 
 
-def changelog_feed(limit=FEED_LENGTH):
+def changelog_feed(limit: int = FEED_LENGTH) -> list[FeedItem]:
     """The changelog feed's items: published entries, newest first, with their ideas (two queries)."""
     return [changelog_item(entry)
             for entry in db.session.execute(published_entries().limit(limit)).scalars()]

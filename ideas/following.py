@@ -1,17 +1,18 @@
 """Who follows an idea. An unfollow is remembered: nothing re-follows that member by itself."""
-from sqlalchemy import func, select
+from flask_login import AnonymousUserMixin
+from sqlalchemy import BindParameter, Select, func, select
 
 from flask_babel import gettext as _
 
 from .database import insert_ignore, upsert
 from .errors import InvalidInput
 from .extensions import db
-from .models import Follow, Idea, utcnow
+from .models import Follow, Idea, User, utcnow
 
 FOLLOW_LEVELS = ("status", "all")
 
 
-def join_followers(member, idea, reason):
+def join_followers(member: User, idea: Idea, reason: str) -> None:
     """Follow `idea` because the member proposed, voted or commented, unless they unfollowed it.
 
     Authors hear of all activity on their own idea; others of status changes and responses.
@@ -23,7 +24,7 @@ def join_followers(member, idea, reason):
     )
 
 
-def set_follow_level(member, idea, level):
+def set_follow_level(member: User, idea: Idea, level: str) -> None:
     """Choose what the member hears of this idea: "status" changes only, or "all" activity."""
     if level not in FOLLOW_LEVELS:
         raise InvalidInput(_("Unknown choice."), {"level": _("Choose status changes or all activity.")})
@@ -36,31 +37,31 @@ def set_follow_level(member, idea, level):
     )
 
 
-def level_of(member_id, idea_id):
+def level_of(member_id: int | BindParameter[int], idea_id: int | BindParameter[int]) -> Select[str]:
     """A select of the member's level for the idea (no row when not following); the ids may be
     bound parameters."""
     return select(Follow.level).where(
         Follow.user_id == member_id, Follow.idea_id == idea_id, Follow.following.is_(True))
 
 
-def follow_level(member, idea):
+def follow_level(member: User | AnonymousUserMixin, idea: Idea) -> str | None:
     """The member's level for the idea, or None when not following."""
     if not member.is_authenticated:
         return None
     return db.session.execute(level_of(member.id, idea.id)).scalar()
 
 
-def follow_idea(member, idea):
+def follow_idea(member: User, idea: Idea) -> None:
     """The member pressed Follow."""
     _set_following(member, idea, True)
 
 
-def unfollow_idea(member, idea):
+def unfollow_idea(member: User, idea: Idea) -> None:
     """The member pressed Unfollow; remembered so that voting or commenting won't undo it."""
     _set_following(member, idea, False)
 
 
-def _set_following(member, idea, following):
+def _set_following(member: User, idea: Idea, following: bool) -> None:
     now = utcnow()
     upsert(
         Follow,
@@ -73,7 +74,7 @@ def _set_following(member, idea, following):
     )
 
 
-def is_following(member, idea):
+def is_following(member: User | AnonymousUserMixin, idea: Idea) -> bool:
     """True when the member currently follows the idea."""
     if not member.is_authenticated:
         return False
@@ -84,17 +85,17 @@ def is_following(member, idea):
     )
 
 
-def count_of_followers(idea_id):
+def count_of_followers(idea_id: int | BindParameter[int]) -> Select[int]:
     """A select of how many members follow the idea now; the id may be a bound parameter."""
     return select(func.count()).where(Follow.idea_id == idea_id, Follow.following.is_(True))
 
 
-def follower_count(idea):
+def follower_count(idea: Idea) -> int:
     """How many members follow the idea now."""
     return db.session.execute(count_of_followers(idea.id)).scalar_one()
 
 
-def followed_ideas(member):
+def followed_ideas(member: User) -> Select[Idea]:
     """A select of the ideas the member follows, most recently followed first."""
     return (
         select(Idea)

@@ -6,8 +6,9 @@ API always answers in English: its messages are for programs, and a client shoul
 change with a header it may not know it sends.
 """
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale as BabelLocale
@@ -16,19 +17,19 @@ from babel.dates import (
 )
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations as BabelTranslations
-from flask import g, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from wtforms.i18n import messages_path as wtforms_messages_path
 
-def gettext(string, **variables):
+def gettext(string: str, **variables: Any) -> str:
     """Flask-Babel's gettext through the one-lookup catalogue (`_translations`)."""
     translated = _translations().ugettext(string)
     return translated % variables if variables else translated
 
 
-def lazy_gettext(string, **variables):
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """A string translated when it is shown, like Flask-Babel's, through the same fast lookup."""
     return LazyString(gettext, string, **variables)
 
@@ -117,18 +118,18 @@ def chosen_locale() -> str | None:
     return g.get("chosen_locale") if has_request_context() else None
 
 
-def browser_locale():
+def browser_locale() -> str | None:
     """The supported language the request's Accept-Language asks for, or None."""
     return request.accept_languages.best_match(SUPPORTED_LOCALES) if has_request_context() else None
 
 
-def select_timezone():
+def select_timezone() -> str:
     """The signed-in member's time zone (chosen for the digest), else UTC."""
     zone = reader_zone()
     return zone.key if isinstance(zone, ZoneInfo) else "UTC"
 
 
-def reader_zone():
+def reader_zone() -> tzinfo:
     """The signed-in member's time zone as a tzinfo, UTC when none or unknown."""
     zone_name = getattr(current_user, "timezone", None) if has_request_context() else None
     try:
@@ -149,7 +150,8 @@ def babel_locale() -> BabelLocale:
     return locale if locale is not None else _DEFAULT_BABEL_LOCALE
 
 
-def relative_time(moment, now=None, locale=None):
+def relative_time(moment: datetime, now: datetime | None = None,
+                  locale: BabelLocale | None = None) -> str:
     """"3 days ago" / "vor 3 Tagen" for a timezone-aware moment; "just now" under a minute."""
     now = now or datetime.now(timezone.utc)
     seconds = (now - moment).total_seconds()
@@ -161,12 +163,12 @@ def relative_time(moment, now=None, locale=None):
 
 
 @lru_cache(maxsize=4096)
-def _minutes_ago(minutes, locale):
+def _minutes_ago(minutes: int, locale: BabelLocale) -> str:
     # threshold=1: 59 minutes stay "59 minutes", not "1 hour".
     return format_timedelta(timedelta(minutes=-minutes), threshold=1, add_direction=True, locale=locale)
 
 
-def exact_time(moment, zone=timezone.utc, locale=None):
+def exact_time(moment: datetime, zone: tzinfo = timezone.utc, locale: BabelLocale | None = None) -> str:
     """"Monday 30 November 2026, 14:05 UTC": the words a hover shows, in the reader's language."""
     # Translators: a Unicode (CLDR) date pattern for the exact time shown on hover;
     # EEEE weekday, d day, MMMM month name, y year, HH:mm hours and minutes.
@@ -175,19 +177,19 @@ def exact_time(moment, zone=timezone.utc, locale=None):
 
 
 @lru_cache(maxsize=4096)
-def _exact_time(moment, zone, pattern, locale):
+def _exact_time(moment: datetime, zone: tzinfo, pattern: str, locale: BabelLocale) -> str:
     local = moment.astimezone(zone)
     words = babel_format_datetime(local, pattern, tzinfo=local.tzinfo, locale=locale)
     return f"{words} {local.tzname()}"
 
 
-def long_date(moment):
+def long_date(moment: datetime) -> str:
     """"23 November 2026" / "23. November 2026": the day of a UTC moment, in the reader's language."""
     # Translators: a Unicode (CLDR) date pattern for a day: d day, MMMM month name, y year.
     return babel_format_date(moment.date(), gettext("d MMMM y"), locale=babel_locale())
 
 
-def format_count(number):
+def format_count(number: float | None) -> str:
     """A count with the locale's digit grouping: 1,234 in English, 1.234 in German."""
     number = number or 0
     locale = babel_locale()
@@ -198,7 +200,7 @@ def format_count(number):
 
 
 @lru_cache(maxsize=None)
-def _integer_grouping(locale):
+def _integer_grouping(locale: BabelLocale) -> str | None:
     """The locale's group separator when whole numbers are written as Python's "{:,}" with it
     (Latin digits, groups of three from 1,000); None sends the locale through Babel each time."""
     group = None
@@ -211,12 +213,12 @@ def _integer_grouping(locale):
     return group
 
 
-def translation_directory(app):
+def translation_directory(app: Flask) -> str:
     """translations/ beside the package, like templates/ and static/."""
     return os.path.normpath(os.path.join(app.root_path, "..", "translations"))
 
 
-def register_i18n(app):
+def register_i18n(app: Flask) -> None:
     """Bind Flask-Babel with our selectors; Flask-Login's messages follow the locale too."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directory(app))
@@ -228,7 +230,8 @@ def register_i18n(app):
     app.jinja_env.filters["number"] = format_count
     # Templates ask for translations hundreds of times a page; Flask-Babel's own callables
     # look the request's locale up through several proxies each time (a third of a board's CPU).
-    app.jinja_env.install_gettext_callables(
+    # The i18n extension (Flask-Babel loads it) adds this method to the environment at run time.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=gettext,
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         pgettext=lambda c, s: _translations().upgettext(c, s),
@@ -254,7 +257,7 @@ def _translations() -> NullTranslations:
 
 
 @lru_cache(maxsize=None)
-def _wtforms_catalogue(locale):
+def _wtforms_catalogue(locale: BabelLocale) -> NullTranslations:
     return BabelTranslations.load(wtforms_messages_path(), [locale], domain="wtforms")
 
 
@@ -263,10 +266,10 @@ class WTFormsTranslations:
     catalogue read once per process (Flask-WTF reads it from disk for every request that builds
     a form, half a millisecond each time)."""
 
-    def gettext(self, string):
+    def gettext(self, string: str) -> str:
         return _wtforms_catalogue(babel_locale()).ugettext(string)
 
-    def ngettext(self, singular, plural, n):
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
         return _wtforms_catalogue(babel_locale()).ungettext(singular, plural, n)
 
 

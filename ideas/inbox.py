@@ -3,12 +3,14 @@
 Per-row counts (followers, recent votes) are grouped queries over one page's ids, so a page
 costs the same number of queries whatever its length.
 """
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from flask_login import AnonymousUserMixin
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import raiseload, selectinload
 
-from .models import KINDS, STATUSES, Follow, Idea, Tag, Vote, utcnow
+from .models import KINDS, STATUSES, Follow, Idea, Tag, User, Vote, utcnow
 from .visibility import listed_ideas
 
 # A never-changed idea (no status_changed_at) has waited since before any other.
@@ -25,7 +27,7 @@ DEFAULT_SORT = "triage"
 RECENT_VOTES = timedelta(days=7)
 
 
-def _filtered(statement, kind=None, tag=None):
+def _filtered(statement: Select[Idea], kind: str | None = None, tag: str | None = None) -> Select[Idea]:
     if kind in KINDS:
         statement = statement.where(Idea.kind == kind)
     if tag:
@@ -33,7 +35,8 @@ def _filtered(statement, kind=None, tag=None):
     return statement
 
 
-def inbox_query(viewer, sort=DEFAULT_SORT, status=None, kind=None, tag=None):
+def inbox_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, status: str | None = None,
+                kind: str | None = None, tag: str | None = None) -> Select[Idea]:
     """The ideas to triage (hidden and held ones included for staff); tags in one extra query.
 
     Rows show no author, so none is joined (and loading one per row would raise, not go N+1).
@@ -45,13 +48,14 @@ def inbox_query(viewer, sort=DEFAULT_SORT, status=None, kind=None, tag=None):
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
-def status_counts(viewer, kind=None, tag=None):
+def status_counts(viewer: User | AnonymousUserMixin, kind: str | None = None,
+                  tag: str | None = None) -> Select[str, int]:
     """(status, count) rows for the ideas `inbox_query` would list under the same kind and tag."""
     statement = _filtered(listed_ideas(viewer), kind, tag)
     return statement.with_only_columns(Idea.status, func.count(Idea.id)).group_by(Idea.status)
 
 
-def follower_counts(idea_ids):
+def follower_counts(idea_ids: Iterable[int]) -> Select[int, int]:
     """(idea_id, followers) rows for the given ideas; ideas nobody follows are left out."""
     return (
         select(Follow.idea_id, func.count())
@@ -60,7 +64,7 @@ def follower_counts(idea_ids):
     )
 
 
-def recent_vote_counts(idea_ids, now=None):
+def recent_vote_counts(idea_ids: Iterable[int], now: datetime | None = None) -> Select[int, int]:
     """(idea_id, votes) rows counting the votes of the last seven days; quiet ideas left out."""
     since = (now or utcnow()) - RECENT_VOTES
     return (
@@ -70,12 +74,12 @@ def recent_vote_counts(idea_ids, now=None):
     )
 
 
-def selected_ideas(idea_ids):
+def selected_ideas(idea_ids: Iterable[int]) -> Select[Idea]:
     """The ideas ticked for a bulk action, by id, whatever their state (the rules decide)."""
     return (select(Idea).where(Idea.id.in_(idea_ids)).options(selectinload(Idea.tags))
             .order_by(Idea.id))
 
 
-def tag_named(name):
+def tag_named(name: str) -> Select[Tag]:
     """The tag called `name`, for a bulk tagging."""
     return select(Tag).where(Tag.name == name)

@@ -10,10 +10,10 @@ crash, a restore or a bug, and puts right what can be put right from the rows th
 - every follow has a level a member can choose.
 Each check is one query over the whole table, so it stays usable at a million ideas.
 """
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, Subquery, and_, func, or_, select, true, update
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import ColumnExpressionArgument, Row, Subquery, and_, func, or_, select, true, update
 
 from .extensions import db
 from .following import FOLLOW_LEVELS
@@ -68,13 +68,14 @@ def repair() -> list[str]:
 
 # Counts and trending
 
-def _counted(model: type, condition: ColumnElement) -> Subquery:
+def _counted(model: type[Vote] | type[Comment], condition: ColumnExpressionArgument[bool]) -> Subquery:
     """A subquery of (idea_id, n): rows of `model` per idea that meet `condition`."""
     return (select(model.idea_id, func.count().label("n")).where(condition)
             .group_by(model.idea_id).subquery())
 
 
-def _count_mismatches(model: type, condition: ColumnElement, column: str) -> list[Row]:
+def _count_mismatches(model: type[Vote] | type[Comment], condition: ColumnExpressionArgument[bool],
+                      column: str) -> Sequence[Row[int, int, int]]:
     """(idea id, stored, counted) for every idea whose stored `column` differs from its rows."""
     counted = _counted(model, condition)
     actual = func.coalesce(counted.c.n, 0)
@@ -84,12 +85,14 @@ def _count_mismatches(model: type, condition: ColumnElement, column: str) -> lis
         .where(stored != actual).order_by(Idea.id)).all()
 
 
-def _wrong_counts(model: type, condition: ColumnElement, column: str, rows: str) -> list[Problem]:
+def _wrong_counts(model: type[Vote] | type[Comment], condition: ColumnExpressionArgument[bool], column: str,
+                  rows: str) -> list[Problem]:
     return [Problem(column, f"idea #{idea_id}", f"stored {stored}, but it has {actual} {rows}", True)
             for idea_id, stored, actual in _count_mismatches(model, condition, column)]
 
 
-def _repair_counts(model: type, condition: ColumnElement, column: str, rows: str) -> list[str]:
+def _repair_counts(model: type[Vote] | type[Comment], condition: ColumnExpressionArgument[bool], column: str,
+                   rows: str) -> list[str]:
     done = []
     for idea_id, stored, actual in _count_mismatches(model, condition, column):
         db.session.execute(update(Idea).where(Idea.id == idea_id).values({column: actual}),
@@ -103,7 +106,7 @@ def _trending_mismatches() -> list[tuple[int, float | None, float]]:
     rows = db.session.execute(
         select(Idea.id, Idea.trending_score, Idea.vote_count, Idea.created_at).order_by(Idea.id)
         .execution_options(yield_per=10_000))
-    found = []
+    found: list[tuple[int, float | None, float]] = []
     for idea_id, stored, votes, created_at in rows:
         expected = trending_score(votes, created_at)
         if stored is None or abs(stored - expected) > TRENDING_TOLERANCE:
@@ -130,7 +133,7 @@ def _repair_trending() -> list[str]:
 
 # Votes on merged ideas
 
-def _stranded_votes() -> list[Row]:
+def _stranded_votes() -> Sequence[Row[int, int]]:
     """(merged idea id, how many votes it still holds)."""
     return db.session.execute(
         select(Idea.id, func.count(Vote.id)).join(Vote, Vote.idea_id == Idea.id)
@@ -175,7 +178,7 @@ def _open_merge(idea_id: int) -> Merge | None:
         .order_by(Merge.id.desc()).limit(1)).scalar()
 
 
-def _merge_states() -> list[Row]:
+def _merge_states() -> Sequence[Row[int, str, int | None, int, int | None]]:
     """(idea id, status, merged_into_id, open merges, target of the latest open merge) for every
     idea that is merged, points somewhere, or is the source of a merge not undone."""
     open_merges = (select(Merge.source_id, func.count().label("n"), func.max(Merge.id).label("latest"))
@@ -254,7 +257,7 @@ def _incomplete_ledger_rows() -> list[Problem]:
 
 # Follow levels
 
-def _invalid_levels() -> list[Row]:
+def _invalid_levels() -> Sequence[Row[int, int, str, int]]:
     return db.session.execute(
         select(Follow.user_id, Follow.idea_id, Follow.level, Idea.author_id)
         .join(Idea, Idea.id == Follow.idea_id)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import and_, or_, update
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from .database import claim_due
@@ -120,17 +120,17 @@ class Claim:
         """Whatever ended the block (the batch done, a stop, an error), no row stays held."""
         self.release()
 
-    def _ours(self, row_id: int, token: datetime):
+    def _ours(self, row_id: int, token: datetime) -> ColumnElement[bool]:
         return and_(self.model.id == row_id, self.model.claimed_until == token)
 
-    def _update(self, condition, **values) -> list[int]:
+    def _update(self, condition: ColumnElement[bool], **values: Any) -> list[int]:
         """UPDATE the held rows matching `condition` (still pending); the ids that matched."""
-        return db.session.execute(
+        return list(db.session.execute(
             update(self.model).where(condition, self.state == "pending").values(**values)
             .returning(self.model.id),
-            execution_options={"synchronize_session": False}).scalars().all()
+            execution_options={"synchronize_session": False}).scalars())
 
-    def _held(self):
+    def _held(self) -> ColumnElement[bool]:
         """A condition matching every row still held by the token it is held by."""
         groups: dict[datetime, list[int]] = {}
         for row_id, token in self.tokens.items():

@@ -1,15 +1,16 @@
 """Sending email: over SMTP when MAIL_SERVER is set, otherwise written to the log."""
 import logging
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import LazyString, force_locale
 
 from .deadlines import shut_after
 from .models import utcnow
@@ -38,7 +39,9 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** (attempts - 1)), timedelta(hours=1))
 
 
-def send_email(to, subject, text_body, html_body=None, headers=None, message_id=None, sender=None):
+def send_email(to: str, subject: str, text_body: str, html_body: str | None = None,
+               headers: dict[str, str] | None = None, message_id: str | None = None,
+               sender: str | None = None) -> EmailMessage:
     """Send one message with a text part and, when given, an HTML part.
 
     A stable `message_id` lets mail clients drop the duplicate a retried delivery may make.
@@ -167,6 +170,7 @@ def failure_code(error: BaseException) -> str:
 
 def _without_addresses(error: BaseException) -> str:
     """The server's words about a failure, without the recipient's address (logs name domains)."""
+    replies: Iterable[tuple[int, bytes | str]]
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         replies = error.recipients.values()
     elif isinstance(error, smtplib.SMTPResponseException):
@@ -182,7 +186,8 @@ def domain_of(address: str) -> str:
     return parseaddr(address)[1].rpartition("@")[2].lower() or "?"
 
 
-def compose_template(to: str, subject, template: str, locale: str | None = None, **context) -> dict:
+def compose_template(to: str, subject: str | LazyString, template: str, locale: str | None = None,
+                     **context: Any) -> dict:
     """templates/email/<template>.txt and .html rendered for `to`, as send_composed takes them.
 
     A `member` in the context who chose a language gets the email in it; otherwise it is in
@@ -197,7 +202,7 @@ def compose_template(to: str, subject, template: str, locale: str | None = None,
     return dict(to=to, subject=subject, text_body=text_body, html_body=html_body, sender=branded_sender())
 
 
-def branded_sender():
+def branded_sender() -> str:
     """MAIL_FROM, carrying the site name admins chose (if they did) as its display name."""
     name = settings_snapshot()["site_name"]
     if not name:
@@ -205,5 +210,5 @@ def branded_sender():
     return formataddr((name, parseaddr(current_app.config["MAIL_FROM"])[1]))
 
 
-def _sender_domain(address):
+def _sender_domain(address: str) -> str:
     return address.rsplit("@", 1)[-1].strip(" >") or "localhost"

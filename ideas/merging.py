@@ -6,7 +6,10 @@ added to B. Every row moved,
 removed or added is written to the merge's ledger. Undo reads the ledger back: rows that changed
 since the merge (a vote withdrawn afterwards) stay as they are now.
 """
-from sqlalchemy import delete, exists, insert, select, update
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
 from flask_babel import gettext as _
@@ -15,7 +18,8 @@ from . import audit
 from .database import add_to_counter, insert_ignore
 from .errors import Conflict, InvalidInput
 from .extensions import db
-from .models import Comment, Follow, Idea, Merge, MergeLedgerRow, User, Vote, idea_tags, utcnow
+from .models import (Comment, Follow, Idea, Merge, MergeLedgerRow, TimelineEntry, User, Vote, idea_tags,
+                     utcnow)
 from .events import IdeaMerged
 from .events.publish import publish
 from .statuses import add_timeline_entry
@@ -101,6 +105,7 @@ def carry_votes(merge: Merge, source: Idea, target: Idea) -> tuple[int, int]:
     moved = db.session.execute(
         update(Vote).where(Vote.idea_id == source.id).values(idea_id=target.id).returning(*returned),
         execution_options={"synchronize_session": False}).all()
+    ledger: list[dict[str, Any]]  # mixed values: ids, kinds, times
     ledger = [dict(merge_id=merge.id, row_kind=kind, user_id=user_id, vote_id=vote_id,
                    vote_created_at=created_at, vote_cast_by_id=cast_by_id)
               for kind, rows in (("vote_removed", removed), ("vote_moved", moved))
@@ -130,11 +135,11 @@ def _lock_for_undo(source: Idea) -> tuple[Idea, Merge | None, dict[int, Idea]]:
             savepoint.commit()
             return source, merge, locked
         savepoint.rollback()
-        source = db.session.get(Idea, source.id, populate_existing=True)
+        source = db.session.get_one(Idea, source.id, populate_existing=True)
     raise Conflict(_("This idea is being merged and unmerged right now; try again."))
 
 
-def latest_merge(source):
+def latest_merge(source: Idea) -> Merge | None:
     """The merge that made `source` merged now, or None."""
     return db.session.execute(
         select(Merge).where(Merge.source_id == source.id, Merge.undone_at.is_(None))
@@ -142,7 +147,7 @@ def latest_merge(source):
     ).scalar()
 
 
-def undo_merge(actor, source):
+def undo_merge(actor: User, source: Idea) -> None:
     """Undo the merge of `source`: its rows go back as they were where nothing changed since."""
     audit.require_staff(actor)
     source, merge, locked = _lock_for_undo(source)
@@ -159,14 +164,14 @@ def undo_merge(actor, source):
             # onto a vote of the member's own that is on the source already (one a merge left
             # behind before ideas were locked): that member backs both now.
             on_source = aliased(Vote)
-            back_to_source += db.session.execute(
+            back_to_source += cast(CursorResult, db.session.execute(
                 update(Vote).where(Vote.id == row.vote_id, Vote.idea_id == target.id,
                                    Vote.created_at == row.vote_created_at,
                                    ~exists().where(on_source.user_id == Vote.user_id,
                                                    on_source.idea_id == source.id))
                 .values(idea_id=source.id),
                 execution_options={"synchronize_session": False},
-            ).rowcount
+            )).rowcount
         elif row.row_kind == "vote_removed":
             # The member still backs the target, so their own vote on the source comes back.
             still_backs_target = db.session.execute(select(Vote.id).where(
@@ -214,7 +219,7 @@ def undo_merge(actor, source):
     db.session.flush()
 
 
-def ideas_merged_into(target, timeline):
+def ideas_merged_into(target: Idea, timeline: Iterable[TimelineEntry]) -> Sequence[Idea]:
     """The ideas merged into `target` (merges not undone), given its timeline: every merge writes
     a "merged_from" entry there, so without one there is nothing to look up."""
     if not any(entry.action == "merged_from" for entry in timeline):

@@ -8,11 +8,12 @@ from . import audit
 from .database import add_to_counter
 from .errors import Conflict, NotAllowed
 from .extensions import db
-from .models import Idea, utcnow
+from .models import Comment, Idea, User, utcnow
 from .statuses import add_timeline_entry
 
 
-def _set_flag(actor, target, column, on, action, label):
+def _set_flag(actor: User, target: Idea | Comment | User, column: str, on: bool, action: str,
+              label: str) -> bool:
     """Set or clear a timestamp flag (hidden_at, suspended_at) once, audited. True if changed."""
     audit.require_staff(actor)
     if (getattr(target, column) is not None) == on:
@@ -23,17 +24,17 @@ def _set_flag(actor, target, column, on, action, label):
     return True
 
 
-def hide_idea(actor, idea):
+def hide_idea(actor: User, idea: Idea) -> None:
     """Hide the idea from everyone but staff."""
     _set_flag(actor, idea, "hidden_at", True, "idea.hidden", "hidden")
 
 
-def unhide_idea(actor, idea):
+def unhide_idea(actor: User, idea: Idea) -> None:
     """Show a hidden idea again."""
     _set_flag(actor, idea, "hidden_at", False, "idea.unhidden", "hidden")
 
 
-def approve_idea(actor, idea):
+def approve_idea(actor: User, idea: Idea) -> None:
     """Publish an idea that waited for approval."""
     audit.require_staff(actor)
     if idea.withdrawn_at is not None:
@@ -46,21 +47,21 @@ def approve_idea(actor, idea):
         db.session.flush()
 
 
-def hide_comment(actor, comment):
+def hide_comment(actor: User, comment: Comment) -> None:
     """Hide a comment from everyone but staff; the idea's public count drops."""
     was_counted = comment.counts_as_public
     if _set_flag(actor, comment, "hidden_at", True, "comment.hidden", "hidden") and was_counted:
         add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", -1)
 
 
-def unhide_comment(actor, comment):
+def unhide_comment(actor: User, comment: Comment) -> None:
     """Show a hidden comment again; it counts again if it is a public, live comment."""
     if _set_flag(actor, comment, "hidden_at", False, "comment.unhidden", "hidden") \
             and comment.counts_as_public:
         add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", +1)
 
 
-def suspend_member(actor, member):
+def suspend_member(actor: User, member: User) -> None:
     """The member can no longer sign in; their past content stays unless hidden."""
     audit.require_staff(actor)
     if member.is_staff:
@@ -68,6 +69,6 @@ def suspend_member(actor, member):
     _set_flag(actor, member, "suspended_at", True, "member.suspended", "suspended")
 
 
-def unsuspend_member(actor, member):
+def unsuspend_member(actor: User, member: User) -> None:
     """Let a suspended member sign in again."""
     _set_flag(actor, member, "suspended_at", False, "member.unsuspended", "suspended")

@@ -39,7 +39,7 @@ def queue_event(event: Event, member_ids: Select[Any] | CompoundSelect, exclude:
     chosen = select(ids.c.user_id).distinct()
     if exclude is not None:
         chosen = chosen.where(ids.c.user_id != exclude.id)
-    if event.idea_id is not None and db.session.get(Idea, event.idea_id).hidden_at is not None:
+    if event.idea_id is not None and db.session.get_one(Idea, event.idea_id).hidden_at is not None:
         # What happens on a hidden idea is for the team's eyes only.
         chosen = chosen.where(ids.c.user_id.in_(select(User.id).where(User.role.in_(STAFF_ROLES))))
     now = utcnow()

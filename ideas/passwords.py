@@ -4,7 +4,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 
-def _hasher():
+def _hasher() -> PasswordHasher:
     hasher = current_app.extensions.get("ideas.password_hasher")
     if hasher is None:
         config = current_app.config
@@ -17,12 +17,12 @@ def _hasher():
     return hasher
 
 
-def hash_password(password):
+def hash_password(password: str) -> str:
     """An argon2id hash of `password`."""
     return _hasher().hash(password)
 
 
-def verify_password(password_hash, password):
+def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; a missing or broken hash never matches."""
     if not password_hash:
         return False
@@ -32,6 +32,6 @@ def verify_password(password_hash, password):
         return False
 
 
-def needs_rehash(password_hash):
+def needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with other parameters than today's."""
     return _hasher().check_needs_rehash(password_hash)

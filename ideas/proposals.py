@@ -1,7 +1,8 @@
 """Proposing, editing and withdrawing ideas, as their author; who may change an idea, staff too."""
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from flask_babel import gettext as _
@@ -24,11 +25,12 @@ from .voting import cast_vote, trending_score
 EDIT_WINDOW = timedelta(hours=1)
 
 
-def clean_fields(title, description, kind, tag_ids):
+def clean_fields(title: str | None, description: str | None, kind: str,
+                 tag_ids: Iterable[int] | None) -> tuple[str, str, str, list[Tag]]:
     """Check the fields an author controls; returns them tidied, or raises InvalidInput."""
     title = " ".join((title or "").split())
     description = (description or "").strip()
-    problems = {}
+    problems: dict[str, str] = {}
     if not title:
         problems["title"] = _("Give your idea a title.")
     elif len(title) > TITLE_MAX:
@@ -41,7 +43,7 @@ def clean_fields(title, description, kind, tag_ids):
     if kind not in KINDS:
         problems["kind"] = _("Choose idea, problem or praise.")
     tag_ids = list(dict.fromkeys(tag_ids or []))
-    tags = []
+    tags: list[Tag] = []
     if tag_ids:
         tags = list(db.session.execute(select(Tag).where(Tag.id.in_(tag_ids))).scalars())
         if len(tags) != len(tag_ids):
@@ -88,7 +90,7 @@ def propose_idea(author: User, title: str, description: str = "", kind: str = "i
     return idea
 
 
-def needs_approval(author):
+def needs_approval(author: User) -> bool:
     """With first-idea moderation on, a member's first idea waits for staff approval."""
     if author.is_staff or get_setting("approve_first_idea") != "1":
         return False
@@ -97,7 +99,7 @@ def needs_approval(author):
     ).first() is None
 
 
-def can_edit_idea(member, idea):
+def can_edit_idea(member: User | AnonymousUserMixin, idea: Idea) -> bool:
     """Authors may change or withdraw their idea while it is New, for an hour after posting."""
     return (
         member.is_authenticated
@@ -108,16 +110,17 @@ def can_edit_idea(member, idea):
     )
 
 
-def _change_refused():
+def _change_refused() -> NotAllowed:
     return NotAllowed(_("Only the author may change an idea, while it is New and within an hour."))
 
 
-def _check_author_may_change(member, idea):
+def _check_author_may_change(member: User | AnonymousUserMixin, idea: Idea) -> None:
     if not can_edit_idea(member, idea):
         raise _change_refused()
 
 
-def edit_idea(member, idea, title, description, kind, tag_ids=()):
+def edit_idea(member: User, idea: Idea, title: str, description: str, kind: str,
+              tag_ids: Iterable[int] = ()) -> None:
     """The author corrects their idea."""
     _check_author_may_change(member, idea)
     title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
@@ -146,7 +149,8 @@ def edit_idea_as_staff(actor: User, idea: Idea, title: str, description: str, ki
     db.session.flush()
 
 
-def _editor_of(actor, idea):
+def _editor_of(actor: User | AnonymousUserMixin,
+               idea: Idea) -> Callable[[User, Idea, str, str, str, Iterable[int]], None] | None:
     """How `actor` may change `idea`: as its author while the window is open, else as staff; or None."""
     if can_edit_idea(actor, idea):
         return edit_idea
@@ -155,18 +159,19 @@ def _editor_of(actor, idea):
     return None
 
 
-def may_change_idea(actor, idea):
+def may_change_idea(actor: User | AnonymousUserMixin, idea: Idea) -> bool:
     """True if `actor` may edit `idea`: the author while it is New and within an hour, staff any time."""
     return _editor_of(actor, idea) is not None
 
 
-def check_may_change_idea(actor, idea):
+def check_may_change_idea(actor: User | AnonymousUserMixin, idea: Idea) -> None:
     """NotAllowed unless `actor` may edit `idea`, so a form is refused before it is shown."""
     if not may_change_idea(actor, idea):
         raise _change_refused()
 
 
-def change_idea(actor, idea, *, title=None, description=None, kind=None, tag_ids=None):
+def change_idea(actor: User, idea: Idea, *, title: str | None = None, description: str | None = None,
+                kind: str | None = None, tag_ids: Iterable[int] | None = None) -> None:
     """Edit `idea` as its author or as staff (marked and audited); a field left as None keeps its value."""
     editor = _editor_of(actor, idea)
     if editor is None:

@@ -14,12 +14,15 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
 from flask_login import AnonymousUserMixin
-from sqlalchemy import func, literal_column, null, select, union_all
+from sqlalchemy import (CTE, ColumnClause, ColumnElement, SQLColumnExpression, func, literal_column, null,
+                        select, union_all)
 
 from .extensions import db
 from .models import KINDS, Comment, Idea, Tag, Vote, utcnow
@@ -76,15 +79,15 @@ class Topic:
     size: int = 1
 
     @property
-    def volume(self):
+    def volume(self) -> int:
         return self.ideas + self.votes + self.comments
 
     @property
-    def main_kind(self):
+    def main_kind(self) -> str:
         """The kind of idea that brought most of the volume (the first of KINDS on a tie)."""
         return max(KINDS, key=lambda kind: (self.by_kind[kind], -KINDS.index(kind)))
 
-    def add(self, kind, ideas=0, votes=0, comments=0):
+    def add(self, kind: str, ideas: int = 0, votes: int = 0, comments: int = 0) -> None:
         self.ideas += ideas
         self.votes += votes
         self.comments += comments
@@ -96,18 +99,18 @@ class Pulse:
     """The loudest tags and words of the last `days` days, loudest first."""
 
     days: int
-    since: object
-    computed_at: object
+    since: datetime
+    computed_at: datetime
     tags: list
     terms: list
     sampled: bool  # words come from a sample: the window held more than was read
 
     @property
-    def is_quiet(self):
+    def is_quiet(self) -> bool:
         return not self.tags and not self.terms
 
 
-def window_days(value):
+def window_days(value: Any) -> int:
     """The window a reader asked for (`"7"`, `"28"`, `"90"`), else the default."""
     try:
         days = int(value)
@@ -116,25 +119,28 @@ def window_days(value):
     return days if days in WINDOWS else DEFAULT_WINDOW
 
 
-def words_of(text):
+def words_of(text: str | None) -> set[str]:
     """The distinct words of `text` worth showing: lower case, letters only, no stop words."""
     text = LINK.sub(" ", (text or "").lower().replace("’", "'"))
     return {word for word in WORD.findall(text)
             if MIN_WORD <= len(word) <= MAX_TERM_LENGTH and word not in STOP_WORDS}
 
 
-def _public_ideas():
+def _public_ideas() -> tuple[ColumnElement[bool]]:
     """The condition that keeps an idea in the pulse: on the board of a signed-out visitor, for
     every reader (staff included), so one cached pulse serves all."""
-    return (listed_ideas(AnonymousUserMixin()).whereclause,)
+    # Never None: listed_ideas always has conditions.
+    return (cast(ColumnElement[bool], listed_ideas(AnonymousUserMixin()).whereclause),)
 
 
-def _public_comments(since):
+def _public_comments(since: datetime) -> tuple[SQLColumnExpression[bool], ...]:
     return (Comment.created_at >= since, Comment.counts_as_public)
 
 
-def activity_by_idea(since):
+def activity_by_idea(since: datetime) -> CTE:
     """A CTE: per idea, the ideas (0 or 1), votes and public comments of the window."""
+    zero: ColumnClause[int]
+    one: ColumnClause[int]
     zero, one = literal_column("0"), literal_column("1")
     rows = union_all(
         select(Idea.id.label("idea_id"), one.label("ideas"), zero.label("votes"), zero.label("comments"))
@@ -147,7 +153,7 @@ def activity_by_idea(since):
             .group_by(rows.c.idea_id).cte("activity"))
 
 
-def activity_rows(since):
+def activity_rows(since: datetime) -> Sequence[Sequence[Any]]:
     """One statement, so the window's activity is gathered once (both databases materialise a
     CTE read twice): a row per tag and kind with its sums (the tags are counted in full), then
     the IDEA_SAMPLE + 1 most active ideas with their titles (to read words from).
@@ -177,7 +183,7 @@ def activity_rows(since):
     return db.session.execute(union_all(tags, select(ideas))).all()
 
 
-def newest_comments(since):
+def newest_comments(since: datetime) -> Sequence[Sequence[Any]]:
     """The newest COMMENT_SAMPLE + 1 public comments of the window: (body, idea id, its title,
     its kind). Newest by id, so the query walks the primary key backwards and stops early."""
     return db.session.execute(
@@ -187,26 +193,27 @@ def newest_comments(since):
         .order_by(Comment.id.desc()).limit(COMMENT_SAMPLE + 1)).all()
 
 
-def loudest_tags(rows, limit=TAG_LIMIT):
+def loudest_tags(rows: Iterable[Sequence[Any]], limit: int = TAG_LIMIT) -> list[Topic]:
     """The tags with the most activity, each split by kind, from `activity_rows`."""
-    tags = {}
+    tags: dict[str, Topic] = {}
     for name, colour, _, _, kind, ideas, votes, comments in rows:
         if name is not None:
             tags.setdefault(name, Topic(name, colour)).add(kind, int(ideas), int(votes), int(comments))
     return _loudest(tags.values(), limit)
 
 
-def loudest_terms(rows, comments, limit=TERM_LIMIT):
+def loudest_terms(rows: Iterable[Sequence[Any]], comments: Sequence[Sequence[Any]],
+                  limit: int = TERM_LIMIT) -> list[Topic]:
     """The words mentioned by the most activity, from `activity_rows` and `newest_comments`."""
-    terms = {}
-    read_titles = {}
+    terms: dict[str, Topic] = {}
+    read_titles: dict[int, set[str]] = {}
     for _, _, idea_id, title, kind, new, votes, comment_count in rows:
         if idea_id is None or len(read_titles) == IDEA_SAMPLE:
             continue
         read_titles[idea_id] = words = words_of(title)
         for word in words:
             terms.setdefault(word, Topic(word)).add(kind, int(new), int(votes), int(comment_count))
-    title_words = {}
+    title_words: dict[int, set[str]] = {}
     for body, idea_id, title, kind in comments[:COMMENT_SAMPLE]:
         if idea_id in read_titles:  # the comment already counts for its title's words, through the idea
             mentioned = words_of(body) - read_titles[idea_id]
@@ -219,7 +226,7 @@ def loudest_terms(rows, comments, limit=TERM_LIMIT):
     return _loudest(terms.values(), limit)
 
 
-def _loudest(topics, limit):
+def _loudest(topics: Iterable[Topic], limit: int) -> list[Topic]:
     """The `limit` loudest topics, loudest first (then by name), each sized against the loudest."""
     chosen = sorted(topics, key=lambda topic: (-topic.volume, topic.name))[:limit]
     if chosen:
@@ -230,7 +237,7 @@ def _loudest(topics, limit):
     return chosen
 
 
-def pulse_of(days=DEFAULT_WINDOW, now=None):
+def pulse_of(days: int = DEFAULT_WINDOW, now: datetime | None = None) -> Pulse:
     """Compute the pulse of the last `days` days."""
     now = now or utcnow()
     since = now - timedelta(days=days)
@@ -244,7 +251,7 @@ def pulse_of(days=DEFAULT_WINDOW, now=None):
 _cache_lock = threading.Lock()
 
 
-def recent_pulse(days=DEFAULT_WINDOW, clock=time.monotonic):
+def recent_pulse(days: int = DEFAULT_WINDOW, clock: Callable[[], float] = time.monotonic) -> Pulse:
     """The pulse of the last `days` days, computed at most once a minute per process and window.
 
     It is the same for every reader and every language (labels are the templates' business),

@@ -5,7 +5,7 @@ import sys
 import time
 import uuid
 
-from flask import g, request
+from flask import Flask, Response, g, request
 
 log = logging.getLogger("ideas.requests")
 
@@ -15,7 +15,7 @@ class JsonFormatter(logging.Formatter):
 
     FIELDS = ("request_id", "method", "path", "status", "duration_ms", "remote_addr")
 
-    def format(self, record):
+    def format(self, record: logging.LogRecord) -> str:
         entry = {"time": self.formatTime(record), "level": record.levelname,
                  "logger": record.name, "message": record.getMessage()}
         entry.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
@@ -24,7 +24,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def register_request_log(app):
+def register_request_log(app: Flask) -> None:
     """Time every request, give it an id (X-Request-ID, kept from a proxy if sent) and log it."""
     if app.config.get("JSON_LOGS"):
         handler = logging.StreamHandler(sys.stderr)
@@ -36,12 +36,12 @@ def register_request_log(app):
         app.logger.propagate = True
 
     @app.before_request
-    def start_timer():
+    def start_timer() -> None:
         g.request_started = time.perf_counter()
         g.request_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
 
     @app.after_request
-    def log_request(response):
+    def log_request(response: Response) -> Response:
         started = g.get("request_started")
         if started is None:
             return response

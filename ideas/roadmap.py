@@ -4,9 +4,9 @@ It only reads; statuses are changed in ideas/statuses.py.
 """
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, bindparam, func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from .database import unindexed, written_limit
@@ -20,7 +20,8 @@ COUNT_CAP = 1000  # the page counts a column up to this and then says "1,000+"
 COLUMN_LIMIT = 20  # cards per column (the most backed); the rest are a link to the filtered board away
 
 
-def _column_filters(status, kind=None, tag=None, by_votes=False):
+def _column_filters(status: str, kind: str | None = None, tag: str | None = None,
+                    by_votes: bool = False) -> list[ColumnElement[bool]]:
     """The conditions that put a public idea in the `status` column (Shipped: since the bound
     parameter `shipped_since`, SHIPPED_RECENT ago; see `_since`).
 
@@ -38,12 +39,13 @@ def _column_filters(status, kind=None, tag=None, by_votes=False):
     return conditions
 
 
-def _since(now):
+def _since(now: datetime | None) -> dict[str, datetime]:
     """The parameters of the statements built here: what "shipped recently" starts from."""
     return {"shipped_since": (now or utcnow()) - SHIPPED_RECENT}
 
 
-def roadmap_column(status, kind=None, tag=None, limit=COLUMN_LIMIT):
+def roadmap_column(status: str, kind: str | None = None, tag: str | None = None,
+                   limit: int = COLUMN_LIMIT) -> Select[int]:
     """A select of the ids of one column's first `limit` ideas, most votes first (run it with
     `_since(now)`).
 
@@ -57,18 +59,19 @@ def roadmap_column(status, kind=None, tag=None, limit=COLUMN_LIMIT):
 # The statements are built once per filter and limit (the moment is a parameter): building
 # them cost about as much as running them.
 @lru_cache(maxsize=256)
-def _column_ids(kind, tag, limit):
+def _column_ids(kind: str | None, tag: str | None, limit: int) -> CompoundSelect[int]:
     """One statement for the ids of every column's first `limit` ideas: each column's own index
     walk (a subquery, so it keeps its ORDER BY and LIMIT on SQLite too), glued with UNION ALL."""
     return union_all(*(select(column.c.id) for column in (
         roadmap_column(status, kind, tag, limit).subquery() for status in ROADMAP_COLUMNS)))
 
 
-def roadmap_columns(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
+def roadmap_columns(kind: str | None = None, tag: str | None = None, now: datetime | None = None,
+                    limit: int = COLUMN_LIMIT) -> dict[str, list[Idea]]:
     """{status: [ideas]} for the public roadmap, most votes first, at most `limit` per column."""
     statement = (select(Idea).where(Idea.id.in_(_column_ids(kind, tag, limit)))
                  .options(selectinload(Idea.tags)).order_by(Idea.vote_count.desc(), Idea.id.desc()))
-    columns = {status: [] for status in ROADMAP_COLUMNS}
+    columns: dict[str, list[Idea]] = {status: [] for status in ROADMAP_COLUMNS}
     for idea in db.session.execute(statement, _since(now)).scalars():
         columns[idea.status].append(idea)
     return columns
@@ -87,7 +90,8 @@ class RoadmapCard(NamedTuple):
 
 
 @lru_cache(maxsize=256)
-def _card_rows(kind, tag, limit):
+def _card_rows(kind: str | None, tag: str | None,
+               limit: int) -> Select[int, str, str, str, int, datetime | None, str, str]:
     """The columns' ideas with their tags, one row per (idea, tag), ideas without tags once."""
     return (select(Idea.id, Idea.title, Idea.kind, Idea.status, Idea.vote_count, Idea.status_changed_at,
                    Tag.name, Tag.colour)
@@ -97,23 +101,25 @@ def _card_rows(kind, tag, limit):
             .order_by(Idea.vote_count.desc(), Idea.id.desc(), Tag.name))
 
 
-def roadmap_cards(kind=None, tag=None, now=None, limit=COLUMN_LIMIT):
+def roadmap_cards(kind: str | None = None, tag: str | None = None, now: datetime | None = None,
+                  limit: int = COLUMN_LIMIT) -> dict[str, list[RoadmapCard]]:
     """roadmap_columns' choice of ideas as RoadmapCards: plain rows, not whole ideas, in one statement.
 
     Turning 80 ideas and their tags into ORM objects was more than half of the page's time."""
-    columns = {status: [] for status in ROADMAP_COLUMNS}
-    card = None
+    columns: dict[str, list[list[Any]]] = {status: [] for status in ROADMAP_COLUMNS}
+    card: list[Any] | None = None
     for row in db.session.execute(_card_rows(kind, tag, limit), _since(now)):
         if card is None or card[0] != row[0]:
             card = [*row[:6], []]
             columns[row[3]].append(card)
         if row[6] is not None:
             card[6].append(CardTag(row[6], row[7]))
-    return {status: [RoadmapCard(*fields[:6], tuple(fields[6])) for fields in cards]
+    return {status: [RoadmapCard._make([*fields[:6], tuple(fields[6])]) for fields in cards]
             for status, cards in columns.items()}
 
 
-def roadmap_totals(kind=None, tag=None, now=None, cap=None):
+def roadmap_totals(kind: str | None = None, tag: str | None = None, now: datetime | None = None,
+                   cap: int | None = None) -> dict[str, int]:
     """{status: how many ideas the column holds in all}: a count per column, in one statement.
 
     With `cap`, each count stops at cap + 1 ideas: counting a column of 30,000 walks 30,000 index
@@ -123,8 +129,8 @@ def roadmap_totals(kind=None, tag=None, now=None, cap=None):
 
 
 @lru_cache(maxsize=256)
-def _totals(kind, tag, cap):
-    def count(status):
+def _totals(kind: str | None, tag: str | None, cap: int | None) -> Select[int, int, int, int]:
+    def count(status: str) -> Select[int]:
         conditions = _column_filters(status, kind, tag)
         if cap is None:
             return select(func.count()).select_from(Idea).where(*conditions)

@@ -20,7 +20,7 @@ LINK_REL = "nofollow ugc noopener"
 _markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
-def clean_html(dirty):
+def clean_html(dirty: str) -> str:
     """Keep only allowed tags and attributes; links get rel=nofollow ugc noopener."""
     return nh3.clean(
         dirty,
@@ -32,12 +32,12 @@ def clean_html(dirty):
     )
 
 
-def render_markdown(text):
+def render_markdown(text: str | None) -> str:
     """User Markdown to sanitised HTML, computed once when the text is saved."""
     return clean_html(_markdown.render(text or ""))
 
 
-def plain_text(html_text, limit=None):
+def plain_text(html_text: str | None, limit: int | None = None) -> str:
     """Text of sanitised HTML without tags, for excerpts; the caller escapes it."""
     text = html.unescape(nh3.clean(html_text or "", tags=set()))
     text = " ".join(text.split())

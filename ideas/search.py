@@ -5,8 +5,10 @@ ignore the same stop words, dropped here before either database sees the query, 
 fixed data set matches the same ideas on both (ranking may differ).
 """
 import re
+from typing import Any
 
-from sqlalchemy import case, false, func, literal, literal_column, select, text
+from sqlalchemy import (ColumnClause, ColumnElement, Function, Select, Subquery, case, false, func, literal,
+                        literal_column, select, text)
 
 from .database import unindexed, written_limit
 from .extensions import db
@@ -32,10 +34,10 @@ why will with would you your yours yourself yourselves
 """.split())
 
 
-def terms_of(query):
+def terms_of(query: str | None) -> list[str]:
     """The searchable words of `query`: lower case, letters and digits, no stop words."""
     words = re.findall(r"[^\W_]+", (query or "").lower())
-    terms = []
+    terms: list[str] = []
     for word in words:
         if word in STOP_WORDS or len(word) > MAX_TERM_LENGTH or word in terms:
             continue
@@ -43,20 +45,20 @@ def terms_of(query):
     return terms[:MAX_TERMS]
 
 
-def _is_postgres():
+def _is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _fts5_query(terms, any_term):
+def _fts5_query(terms: list[str], any_term: bool) -> str:
     # Quoted, so FTS5 reads each term as a word, never as its query syntax.
     return (" OR " if any_term else " AND ").join(f'"{term}"' for term in terms)
 
 
-def _tsquery(terms, any_term):
+def _tsquery(terms: list[str], any_term: bool) -> str:
     return (" | " if any_term else " & ").join(terms)
 
 
-def _ranked_matches(terms, any_term, best=None):
+def _ranked_matches(terms: list[str], any_term: bool, best: int | None = None) -> Subquery:
     """A subquery of (idea_id, rank), lower rank is better. Whole stemmed words only.
 
     With `best`, only that many of the best-ranked matches: ranking then sorts narrow rows in
@@ -69,7 +71,7 @@ def _ranked_matches(terms, any_term, best=None):
         # With the words in its text, a statement is prepared for those words only.
         words = literal(_tsquery(terms, any_term), literal_execute=True)
         query = func.to_tsquery(literal_column("'english'::regconfig"), words)
-        vector = literal_column("ideas.search_vector")
+        vector: ColumnClause[Any] = literal_column("ideas.search_vector")
         rank = (-func.ts_rank(vector, query)).label("rank")
         matches = select(Idea.id.label("idea_id"), rank).where(vector.op("@@")(query))
     else:
@@ -84,7 +86,7 @@ def _ranked_matches(terms, any_term, best=None):
     return matches.subquery()
 
 
-def filter_by_text(statement, query: str):
+def filter_by_text(statement: Select[Idea], query: str) -> Select[Idea]:
     """Narrow a select of ideas to those matching words of `query`, those matching most first.
 
     An idea needs one of the words, not all of them ("dark mode please" finds "Add a dark
@@ -137,13 +139,13 @@ def _capped_counts(groups: list[list[str]], enough: int) -> list[int]:
         for terms in groups))).one())
 
 
-def _terms_matched(terms: list[str], rare: list[str]):
+def _terms_matched(terms: list[str], rare: list[str]) -> ColumnElement[int]:
     """How many of `terms` an idea found by one of `rare` matches, as an expression over `ideas`.
 
     SQLite tests each idea against each term's matches, read once; a common term's are read only
     among the ideas a rare term found (FTS5 skips through both lists), not all of them."""
     if _is_postgres():
-        vector = literal_column("ideas.search_vector")
+        vector: ColumnClause[Any] = literal_column("ideas.search_vector")
         tests = [vector.op("@@")(func.to_tsquery("english", term)) for term in terms]
     else:
         found = _fts5_query(rare, any_term=True)
@@ -153,11 +155,11 @@ def _terms_matched(terms: list[str], rare: list[str]):
     return sum(counts[1:], counts[0])
 
 
-def _tsquery_all(terms):
+def _tsquery_all(terms: list[str]) -> Function[Any]:
     return func.to_tsquery("english", _tsquery(terms, any_term=False))
 
 
-def _matching_ids(terms: list[str], any_term: bool = False):
+def _matching_ids(terms: list[str], any_term: bool = False) -> Select[int]:
     """A select of the ids of the ideas matching every term, or any (unranked), from the search index."""
     if _is_postgres():
         words = func.to_tsquery("english", _tsquery(terms, any_term))
@@ -165,14 +167,14 @@ def _matching_ids(terms: list[str], any_term: bool = False):
     return _fts5_matches(_fts5_query(terms, any_term))
 
 
-def _fts5_matches(fts_query: str):
+def _fts5_matches(fts_query: str) -> Select[int]:
     """A select of the rowids FTS5 finds for `fts_query` (its parameter is anonymous, so that one
     statement may hold several: see _terms_matched)."""
     return (select(literal_column("idea_search.rowid")).select_from(text("idea_search"))
             .where(literal_column("idea_search").op("MATCH")(fts_query)))
 
 
-def _tested_in_order(terms):
+def _tested_in_order(terms: list[str]) -> ColumnElement[bool]:
     """The match as a condition tested idea by idea while the planner walks the order's index.
 
     SQLite: a unary + on the id keeps the planner from driving the query from the search index.
@@ -186,7 +188,8 @@ def _tested_in_order(terms):
     return unindexed(Idea.id).in_(_matching_ids(terms))
 
 
-def ranked_by_text(statement, query, best=RANKED_CANDIDATES):
+def ranked_by_text(statement: Select[Idea], query: str,
+                   best: int = RANKED_CANDIDATES) -> Select[Idea] | None:
     """Join a select of ideas to those sharing any word with `query`, best first.
 
     Only the `best` best-ranked matches are candidates (the rest of a select's conditions then

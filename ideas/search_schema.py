@@ -4,6 +4,12 @@ PostgreSQL: a generated, GIN-indexed tsvector column on ideas. SQLite: an extern
 FTS5 table kept in step by triggers. Batch migrations that rebuild `ideas` on SQLite drop the
 triggers with the old table, so they call `create_sqlite_triggers` again afterwards.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alembic.operations import Operations
 
 TRIGGERS = {
     "idea_search_insert": (
@@ -26,7 +32,7 @@ TRIGGERS = {
 }
 
 
-def create_search_index(op):
+def create_search_index(op: Operations) -> None:
     """Create the search column or table for the current database."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
@@ -44,7 +50,7 @@ def create_search_index(op):
     create_sqlite_triggers(op)
 
 
-def create_sqlite_triggers(op):
+def create_sqlite_triggers(op: Operations) -> None:
     """(Re)create the triggers that keep FTS5 in step, then rebuild the index. SQLite only."""
     if op.get_bind().dialect.name != "sqlite":
         return
@@ -54,7 +60,7 @@ def create_sqlite_triggers(op):
     op.execute("INSERT INTO idea_search(idea_search) VALUES ('rebuild')")
 
 
-def drop_search_index(op):
+def drop_search_index(op: Operations) -> None:
     """Remove the search column or table."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_ideas_search_vector")

@@ -12,9 +12,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from .extensions import db
 from .models import SignedInSession, User, utcnow
@@ -106,8 +107,8 @@ def end(member: User, session_id: int) -> bool:
 
 def end_all(member: User) -> int:
     """Sign the member out everywhere (every device, every remember-me cookie); returns how many."""
-    return db.session.execute(
-        delete(SignedInSession).where(SignedInSession.user_id == member.id)).rowcount
+    return cast(CursorResult, db.session.execute(
+        delete(SignedInSession).where(SignedInSession.user_id == member.id))).rowcount
 
 
 def session_id_of(key: str | None) -> int | None:

@@ -6,7 +6,6 @@ page would not show them.
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Select, func, select, update
 
@@ -54,7 +53,7 @@ def changes_since(idea_ids: Collection[int], since: datetime | None) -> dict[int
     return changes
 
 
-def _official_responses(idea_ids: Collection[int], since: datetime) -> Select[Any]:
+def _official_responses(idea_ids: Collection[int], since: datetime) -> Select[int, datetime]:
     """(idea id, latest time) of the official responses posted after `since` that anyone may read."""
     return (select(Comment.idea_id, func.max(Comment.created_at))
             .where(Comment.idea_id.in_(idea_ids), Comment.official.is_(True), Comment.internal.is_(False),

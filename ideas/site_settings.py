@@ -34,18 +34,18 @@ DEFAULTS = {
 }
 
 
-def get_setting(key):
+def get_setting(key: str) -> str:
     """The stored value of `key`, or its default, from this application context's snapshot."""
     return settings_snapshot()[key]
 
 
-def get_settings(*keys):
+def get_settings(*keys: str) -> dict[str, str]:
     """The stored values (or defaults) of `keys`, in one query, as a dict."""
     stored = dict(db.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all())
     return {key: stored.get(key, DEFAULTS[key]) for key in keys}
 
 
-def settings_snapshot():
+def settings_snapshot() -> dict[str, str]:
     """Every setting (stored, else default), read once per application context: what every page or
     email needs (private mode, branding) costs one query. Stored changes are seen from the next one."""
     if "site_settings" not in g:
@@ -54,7 +54,7 @@ def settings_snapshot():
     return g.site_settings
 
 
-def set_setting(key, value):
+def set_setting(key: str, value: str) -> None:
     """Store `value` for `key`."""
     if key not in DEFAULTS:
         raise KeyError(key)
@@ -63,6 +63,6 @@ def set_setting(key, value):
     g.pop("site_settings", None)
 
 
-def confirmation_required():
+def confirmation_required() -> bool:
     """True when unconfirmed members may not propose, vote or comment."""
     return get_setting("require_confirmation") == "1"

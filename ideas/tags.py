@@ -1,15 +1,16 @@
 """Tags: admins create, rename and colour them; staff put them on ideas."""
+from collections.abc import Collection
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from flask_babel import gettext as _
 
 from . import audit
 from .errors import InvalidInput
 from .extensions import db
-from .models import Tag, idea_tags
+from .models import Idea, Tag, User, idea_tags
 
 TAG_COLOURS = ("grey", "blue", "purple", "teal", "indigo", "brown", "green", "orange", "red")
 TAG_NAME_MAX = 40
@@ -22,10 +23,10 @@ class CardTag(NamedTuple):
     colour: str
 
 
-def tags_of(idea_ids):
+def tags_of(idea_ids: Collection[int]) -> dict[int, tuple[CardTag, ...]]:
     """{idea id: (CardTag, …) by name} for `idea_ids`, as plain rows in one statement; ideas
     without tags are missing."""
-    tags = {}
+    tags: dict[int, list[CardTag]] = {}
     if idea_ids:
         for idea_id, name, colour in db.session.execute(_tags_of(), dict(idea_ids=list(idea_ids))):
             tags.setdefault(idea_id, []).append(CardTag(name, colour))
@@ -33,12 +34,12 @@ def tags_of(idea_ids):
 
 
 @lru_cache(maxsize=1)
-def _tags_of():
+def _tags_of() -> Select[int, str, str]:
     return (select(idea_tags.c.idea_id, Tag.name, Tag.colour).join(Tag, Tag.id == idea_tags.c.tag_id)
             .where(idea_tags.c.idea_id.in_(bindparam("idea_ids", expanding=True))).order_by(Tag.name))
 
 
-def _clean_name(name, tag=None):
+def _clean_name(name: str | None, tag: Tag | None = None) -> str:
     name = " ".join((name or "").split()).lower()
     if not name or len(name) > TAG_NAME_MAX or "\x00" in name:
         raise InvalidInput(_("Name the tag."), {"name": _("Use 1 to %(limit)s characters.",
@@ -50,12 +51,12 @@ def _clean_name(name, tag=None):
     return name
 
 
-def _check_colour(colour):
+def _check_colour(colour: str) -> None:
     if colour not in TAG_COLOURS:
         raise InvalidInput(_("Unknown colour."), {"colour": _("Choose a colour from the list.")})
 
 
-def create_tag(actor, name, colour="grey"):
+def create_tag(actor: User, name: str, colour: str = "grey") -> Tag:
     """A new tag. Admins only."""
     audit.require_admin(actor)
     name = _clean_name(name)
@@ -67,7 +68,7 @@ def create_tag(actor, name, colour="grey"):
     return tag
 
 
-def update_tag(actor, tag, name, colour):
+def update_tag(actor: User, tag: Tag, name: str, colour: str) -> None:
     """Rename or recolour a tag. Admins only."""
     audit.require_admin(actor)
     name = _clean_name(name, tag)
@@ -78,7 +79,7 @@ def update_tag(actor, tag, name, colour):
     db.session.flush()
 
 
-def add_tag(actor, idea, tag):
+def add_tag(actor: User, idea: Idea, tag: Tag) -> None:
     """Put a tag on an idea. Staff only."""
     audit.require_staff(actor)
     if tag not in idea.tags:
@@ -88,7 +89,7 @@ def add_tag(actor, idea, tag):
         db.session.flush()
 
 
-def remove_tag(actor, idea, tag):
+def remove_tag(actor: User, idea: Idea, tag: Tag) -> None:
     """Take a tag off an idea. Staff only."""
     audit.require_staff(actor)
     if tag in idea.tags:

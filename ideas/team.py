@@ -1,5 +1,5 @@
 """The product team's people work: roles, votes for customers, one customer's whole history."""
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from flask_babel import gettext as _
 
@@ -13,7 +13,7 @@ from .voting import cast_vote
 GRANTABLE_ROLES = ("member", "staff")
 
 
-def set_role(actor, member, role):
+def set_role(actor: User, member: User, role: str) -> None:
     """Admins grant or revoke the staff role (admins themselves are made by `create-admin`)."""
     audit.require_admin(actor)
     if role not in GRANTABLE_ROLES:
@@ -26,7 +26,7 @@ def set_role(actor, member, role):
         db.session.flush()
 
 
-def vote_for_customer(actor, idea, email):
+def vote_for_customer(actor: User, idea: Idea, email: str) -> tuple[User, bool]:
     """Staff record a customer's vote by email; an account without a password is made if needed."""
     audit.require_staff(actor)
     email = normalise_email(email)
@@ -35,7 +35,7 @@ def vote_for_customer(actor, idea, email):
                            {"email": _("Enter a valid email address.")})
     customer = find_member_by_email(email)
     created = customer is None
-    if created:
+    if customer is None:  # not `created`: mypy narrows only on the name itself
         customer = User(email=email, name=email.split("@")[0][:80], password_hash=None)
         db.session.add(customer)
         db.session.flush()
@@ -46,7 +46,7 @@ def vote_for_customer(actor, idea, email):
     return customer, added
 
 
-def customer_history(member):
+def customer_history(member: User) -> tuple[Select[Idea], Select[Vote, Idea], Select[Comment, Idea]]:
     """Selects of everything a member did: their ideas, their votes, their comments."""
     ideas = select(Idea).where(Idea.author_id == member.id).order_by(Idea.created_at.desc())
     votes = (select(Vote, Idea).join(Idea, Idea.id == Vote.idea_id)

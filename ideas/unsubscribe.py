@@ -6,16 +6,16 @@ from .extensions import db
 from .models import User
 
 
-def _serializer():
+def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
 
 
-def unsubscribe_token(member):
+def unsubscribe_token(member: User) -> str:
     """A token that lets whoever holds the email stop its emails; it does not expire."""
     return _serializer().dumps(member.id)
 
 
-def member_from_unsubscribe_token(token):
+def member_from_unsubscribe_token(token: str) -> User | None:
     """The member the token was made for, or None."""
     try:
         member_id = _serializer().loads(token)
@@ -24,7 +24,7 @@ def member_from_unsubscribe_token(token):
     return db.session.get(User, member_id) if isinstance(member_id, int) else None
 
 
-def unsubscribe(member):
+def unsubscribe(member: User) -> None:
     """Stop every email about followed ideas (in-app notifications go on)."""
     member.email_mode = "never"
     db.session.flush()

@@ -3,17 +3,18 @@
 Withdrawn and hidden ideas exist only for staff; an idea awaiting approval exists for staff and
 its author; merged ideas keep their page (it leads to the surviving idea) but leave lists.
 """
-from sqlalchemy import select
+from flask_login import AnonymousUserMixin
+from sqlalchemy import Select, select
 
-from .models import Idea
+from .models import Idea, User
 
 
-def is_staff(viewer):
+def is_staff(viewer: User | AnonymousUserMixin) -> bool:
     """True for signed-in staff and admins."""
     return viewer.is_authenticated and viewer.is_staff
 
 
-def listed_ideas(viewer):
+def listed_ideas(viewer: User | AnonymousUserMixin) -> Select[Idea]:
     """A select of the ideas `viewer` finds in lists: board, search, similar ideas."""
     statement = select(Idea).where(Idea.withdrawn_at.is_(None), Idea.status != "merged")
     if not is_staff(viewer):
@@ -21,7 +22,7 @@ def listed_ideas(viewer):
     return statement
 
 
-def can_see_idea(viewer, idea):
+def can_see_idea(viewer: User | AnonymousUserMixin, idea: Idea) -> bool:
     """True when `viewer` may open the idea's page."""
     if is_staff(viewer):
         return True

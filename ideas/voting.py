@@ -6,11 +6,13 @@ or deleted. Every rule that changes an idea's votes first locks the idea's row a
 afresh (`lock_ideas`), so a vote cannot land on an idea a merge is emptying at that moment.
 """
 import math
+from collections.abc import Collection
 from functools import lru_cache
 from datetime import datetime, timezone
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from flask_login import AnonymousUserMixin
+from sqlalchemy import BindParameter, CursorResult, Select, bindparam, delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
@@ -30,13 +32,13 @@ TRENDING_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 TRENDING_SECONDS_PER_DECADE = 45_000
 
 
-def trending_score(vote_count, created_at):
+def trending_score(vote_count: int, created_at: datetime) -> float:
     """The stored score the Trending order reads from its index."""
     age = (created_at - TRENDING_EPOCH).total_seconds()
     return round(math.log10(max(vote_count, 1)) + age / TRENDING_SECONDS_PER_DECADE, 7)
 
 
-def _check_voting_open(idea):
+def _check_voting_open(idea: Idea) -> None:
     if idea.withdrawn_at is not None:
         raise VotingClosed(_("This idea was withdrawn by its author."))
     if not idea.voting_open:
@@ -71,21 +73,21 @@ def cast_vote(member: User, idea: Idea, cast_by: User | None = None) -> bool:
     return added
 
 
-def withdraw_vote(member, idea):
+def withdraw_vote(member: User, idea: Idea) -> bool:
     """Take back the member's vote, if any. True if a vote was removed."""
     idea = lock_ideas(idea.id)[idea.id]
     _check_voting_open(idea)
     db.session.flush()
-    removed = db.session.execute(
+    removed = cast(CursorResult, db.session.execute(
         delete(Vote).where(Vote.user_id == member.id, Vote.idea_id == idea.id),
         execution_options={"synchronize_session": False},
-    ).rowcount
+    )).rowcount
     if removed:
         _move_count(idea, -1)
     return bool(removed)
 
 
-def _move_count(idea, delta):
+def _move_count(idea: Idea, delta: int) -> None:
     """Move the stored count and recompute trending from the new count."""
     add_to_counter(idea, "vote_count", delta)
     # The idea's row is locked until commit (lock_ideas), so this write cannot interleave.
@@ -103,11 +105,11 @@ def refresh_trending(idea: Idea) -> None:
     set_committed_value(idea, "version", version)
 
 
-def _vote_of(member_id, idea_id):
+def _vote_of(member_id: int | BindParameter[int], idea_id: int | BindParameter[int]) -> Select[int]:
     return select(Vote.id).where(Vote.user_id == member_id, Vote.idea_id == idea_id)
 
 
-def has_voted(member, idea):
+def has_voted(member: User | AnonymousUserMixin, idea: Idea) -> bool:
     """True when the member backs the idea."""
     if not member.is_authenticated:
         return False
@@ -122,7 +124,7 @@ class Standing(NamedTuple):
     followers: int
 
 
-def standing(member, idea):
+def standing(member: User | AnonymousUserMixin, idea: Idea) -> Standing:
     """Whether `member` backs and follows the idea, and how many follow it, in one query
     (has_voted, follow_level and follower_count at once, for the idea's page and the API)."""
     if not member.is_authenticated:
@@ -133,18 +135,18 @@ def standing(member, idea):
 
 
 @lru_cache(maxsize=None)
-def _standing(signed_in):
+def _standing(signed_in: bool) -> Select[int] | Select[bool, str | None, int]:
     """standing's statement, built once (building it cost as much as running it)."""
-    idea_id = bindparam("idea_id")
+    idea_id: BindParameter[int] = bindparam("idea_id")
     followers = count_of_followers(idea_id).scalar_subquery()
     if not signed_in:
         return select(followers)
-    member_id = bindparam("member_id")
+    member_id: BindParameter[int] = bindparam("member_id")
     return select(_vote_of(member_id, idea_id).exists(), level_of(member_id, idea_id).scalar_subquery(),
                   followers)
 
 
-def voted_idea_ids(member, idea_ids):
+def voted_idea_ids(member: User | AnonymousUserMixin, idea_ids: Collection[int]) -> set[int]:
     """Which of `idea_ids` the member backs, in one query."""
     if not member.is_authenticated or not idea_ids:
         return set()
@@ -153,13 +155,13 @@ def voted_idea_ids(member, idea_ids):
 
 
 @lru_cache(maxsize=1)
-def _voted_among():
+def _voted_among() -> Select[int]:
     """Built once: building the IN list's parameters cost a board page as much as running it."""
     return select(Vote.idea_id).where(Vote.user_id == bindparam("member_id"),
                                       Vote.idea_id.in_(bindparam("idea_ids", expanding=True)))
 
 
-def backed_ideas(member):
+def backed_ideas(member: User) -> Select[Idea]:
     """A select of the ideas the member backs, most recent vote first."""
     return (
         select(Idea)

@@ -18,13 +18,14 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from . import audit
 from .addresses import is_public_address, numeric_ipv4
@@ -105,18 +106,18 @@ def event_body(event_name: str, data: dict[str, Any], now: datetime) -> str:
                        "data": data}, sort_keys=True, separators=(",", ":"))
 
 
-def idea_url(idea_id):
+def idea_url(idea_id: int) -> str:
     """The idea's public address, from BASE_URL (no request needed: the worker has none)."""
     path = current_app.url_map.bind("localhost").build("ideas.show", {"idea_id": idea_id})
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
-def member_data(member):
+def member_data(member: User | None) -> dict[str, Any] | None:
     """A member as webhooks show them: id and name, never the email address."""
     return None if member is None else {"id": member.id, "name": member.name}
 
 
-def idea_data(idea):
+def idea_data(idea: Idea) -> dict[str, Any]:
     """What a webhook says about an idea."""
     return {"id": idea.id, "title": idea.title, "url": idea_url(idea.id), "kind": idea.kind,
             "status": idea.status, "vote_count": idea.vote_count, "comment_count": idea.comment_count,
@@ -124,14 +125,14 @@ def idea_data(idea):
             "awaiting_approval": idea.awaiting_approval, "created_at": idea.created_at.isoformat()}
 
 
-def comment_data(comment):
+def comment_data(comment: Comment) -> dict[str, Any]:
     """What a webhook says about a public comment or official response (its Markdown text)."""
     return {"id": comment.id, "body": comment.body, "official": comment.official,
             "author": member_data(comment.author), "url": f"{idea_url(comment.idea_id)}#comment-{comment.id}",
             "created_at": comment.created_at.isoformat()}
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     if isinstance(value, Idea):
         return idea_data(value)
     if isinstance(value, Comment):
@@ -143,17 +144,17 @@ def _jsonable(value):
 
 # Endpoints, managed by admins
 
-def generate_secret():
+def generate_secret() -> str:
     """A new signing secret."""
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def private_addresses_allowed():
+def private_addresses_allowed() -> bool:
     """True when an admin lets webhooks reach private and loopback addresses."""
     return settings_snapshot()[PRIVATE_SETTING] == "1"
 
 
-def url_problem(url, allow_private):
+def url_problem(url: str, allow_private: bool) -> str:
     """What is wrong with `url` as a webhook address, or "" when nothing is."""
     if not url:
         return _("Enter the URL to post events to.")
@@ -187,12 +188,13 @@ def url_problem(url, allow_private):
     return ""
 
 
-def clean_endpoint(url, events, secret):
+def clean_endpoint(url: str | None, events: Iterable[str] | None,
+                   secret: str | None) -> tuple[str, str, str]:
     """Check an endpoint's fields; returns them tidied, or raises InvalidInput."""
     url = (url or "").strip()
     events = list(dict.fromkeys(events or []))
     secret = (secret or "").strip()
-    problems = {}
+    problems: dict[str, str] = {}
     if problem := url_problem(url, private_addresses_allowed()):
         problems["url"] = problem
     if not events:
@@ -208,12 +210,13 @@ def clean_endpoint(url, events, secret):
     return url, " ".join(event for event in WEBHOOK_EVENTS if event in events), secret
 
 
-def _audit_view(endpoint):
+def _audit_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
     """The endpoint as the audit log keeps it: never the secret itself."""
     return audit.snapshot(endpoint, "url", "events", "active")
 
 
-def create_endpoint(actor, url, events, secret=""):
+def create_endpoint(actor: User, url: str | None, events: Iterable[str] | None,
+                    secret: str | None = "") -> WebhookEndpoint:
     """Add an endpoint; without a typed secret one is generated. Admins only."""
     audit.require_admin(actor)
     url, events, secret = clean_endpoint(url, events, secret)
@@ -226,7 +229,8 @@ def create_endpoint(actor, url, events, secret=""):
     return endpoint
 
 
-def update_endpoint(actor, endpoint, url, events, active, secret="", new_secret=False):
+def update_endpoint(actor: User, endpoint: WebhookEndpoint, url: str | None, events: Iterable[str] | None,
+                    active: bool, secret: str | None = "", new_secret: bool = False) -> WebhookEndpoint:
     """Change an endpoint (and return it); a typed secret replaces the old one, `new_secret` makes one.
     Admins only."""
     audit.require_admin(actor)
@@ -245,7 +249,7 @@ def update_endpoint(actor, endpoint, url, events, active, secret="", new_secret=
     return endpoint
 
 
-def set_endpoint_active(actor, endpoint, active):
+def set_endpoint_active(actor: User, endpoint: WebhookEndpoint, active: bool) -> None:
     """Enable or disable an endpoint; a disabled one gets nothing queued. Admins only."""
     audit.require_admin(actor)
     if endpoint.active == bool(active):
@@ -256,7 +260,7 @@ def set_endpoint_active(actor, endpoint, active):
     store_listened_events()
 
 
-def delete_endpoint(actor, endpoint):
+def delete_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     """Remove an endpoint and its delivery log. Admins only."""
     audit.require_admin(actor)
     audit.record(actor, "webhook.deleted", endpoint, _audit_view(endpoint), None)
@@ -264,7 +268,7 @@ def delete_endpoint(actor, endpoint):
     store_listened_events()
 
 
-def store_listened_events():
+def store_listened_events() -> None:
     """Store which events the enabled endpoints listen for, after any change to an endpoint."""
     db.session.flush()
     # Waiting for another admin's change to the same setting first means reading the endpoints as
@@ -275,13 +279,13 @@ def store_listened_events():
         select(WebhookEndpoint.events).where(WebhookEndpoint.active.is_(True))).scalars()))
 
 
-def _events_in(event_lists):
+def _events_in(event_lists: Iterable[str]) -> str:
     """The events named in any of the space-separated `event_lists`, as one such list."""
     named = {event for listed in event_lists for event in listed.split()}
     return " ".join(event for event in WEBHOOK_EVENTS if event in named)
 
 
-def queue_test_delivery(actor, endpoint):
+def queue_test_delivery(actor: User, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """A `ping` delivery for `endpoint`, held by the caller, who posts it at once. Admins only."""
     audit.require_admin(actor)
     now = utcnow()
@@ -297,7 +301,7 @@ def queue_test_delivery(actor, endpoint):
     return delivery
 
 
-def deliveries_of(endpoint):
+def deliveries_of(endpoint: WebhookEndpoint) -> Select[WebhookDelivery]:
     """A select of the endpoint's delivery log, newest first."""
     return (select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
             .order_by(WebhookDelivery.id.desc()))
@@ -305,14 +309,16 @@ def deliveries_of(endpoint):
 
 # Which addresses may be called (ideas/addresses.py decides what is public)
 
-def resolve(host, port, allow_private):
+def resolve(host: str, port: int, allow_private: bool) -> tuple[socket.AddressFamily, tuple[Any, ...]]:
     """The (family, socket address) to connect to for `host`; raises DeliveryError when refused.
 
     Every address the name resolves to must pass, so a name that mixes public and private
     answers cannot be used to reach the private one.
     """
     try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        # Typed for every family; asked for TCP, the addresses are IPv4's (host, port) or IPv6's.
+        answers: list[tuple[Any, ...]] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                            proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as error:
         raise DeliveryError(f"Could not resolve {host}: {error}") from error
     if not allow_private:
@@ -324,7 +330,7 @@ def resolve(host, port, allow_private):
     return family, sockaddr
 
 
-def _connect(family, sockaddr, timeout):
+def _connect(family: socket.AddressFamily, sockaddr: tuple[Any, ...], timeout: float | None) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
@@ -338,32 +344,37 @@ def _connect(family, sockaddr, timeout):
 class PinnedHTTPConnection(http.client.HTTPConnection):
     """HTTP to the checked address, whatever the name resolves to by now; Host stays the name."""
 
-    def __init__(self, host, port, address, timeout):
+    def __init__(self, host: str, port: int, address: tuple[socket.AddressFamily, tuple[Any, ...]],
+                 timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
         self.address = address
 
-    def connect(self):
+    def connect(self) -> None:
         self.sock = _connect(*self.address, self.timeout)
 
 
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to the checked address; the certificate is checked against the host name (SNI)."""
 
-    def __init__(self, host, port, address, timeout, context=None):
+    def __init__(self, host: str, port: int, address: tuple[socket.AddressFamily, tuple[Any, ...]],
+                 timeout: float, context: ssl.SSLContext | None = None) -> None:
         super().__init__(host, port, timeout=timeout, context=context or ssl.create_default_context())
         self.address = address
 
-    def connect(self):
+    def connect(self) -> None:
         sock = _connect(*self.address, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        # `_context` is HTTPSConnection's own, set in its __init__; typeshed leaves it out.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def post_json(url, body, headers, allow_private, timeout=None):
+def post_json(url: str, body: str, headers: dict[str, str], allow_private: bool,
+              timeout: float | None = None) -> tuple[int, str]:
     """POST `body` to `url` at one checked address; returns (status, reason) or raises DeliveryError."""
     timeout = timeout or TIMEOUT_SECONDS
     parts = urlsplit(url)
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
+    assert parts.hostname is not None  # stored URLs passed url_problem, which requires a host
     address = resolve(parts.hostname, port, allow_private)
     connection = (PinnedHTTPSConnection if https else PinnedHTTPConnection)(
         parts.hostname, port, address, timeout)
@@ -383,7 +394,7 @@ def post_json(url, body, headers, allow_private, timeout=None):
             connection.close()
 
 
-def sign(secret, timestamp, body):
+def sign(secret: str, timestamp: int, body: str) -> str:
     """The `Ideas-Signature` value: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">."""
     digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
@@ -391,7 +402,7 @@ def sign(secret, timestamp, body):
 
 # Delivery, by the worker (and the send-test button)
 
-def claim_due_deliveries(limit=BATCH, now=None):
+def claim_due_deliveries(limit: int = BATCH, now: datetime | None = None) -> list[int]:
     """Atomically take up to `limit` due deliveries for this worker; returns their ids.
 
     The same claim as the notification outbox (ideas/database.py claim_due): a lease, and
@@ -401,7 +412,7 @@ def claim_due_deliveries(limit=BATCH, now=None):
                      order_by=[WebhookDelivery.next_attempt_at, WebhookDelivery.id])
 
 
-def attempt_delivery(delivery_id):
+def attempt_delivery(delivery_id: int) -> dict[str, Any] | None:
     """Post one claimed delivery and record the outcome; a failure is retried later.
 
     Returns the recorded values, or None when the delivery was already settled or is gone.
@@ -437,7 +448,8 @@ def attempt_delivery(delivery_id):
         # A test ping is tried once: the admin sees its outcome at once.
         final = not error or event == "ping" or attempts > len(BACKOFF)
     now = utcnow()
-    values = dict(attempts=attempts, status_code=status, last_error=error[:ERROR_MAX], claimed_until=None)
+    values: dict[str, Any] = dict(attempts=attempts, status_code=status, last_error=error[:ERROR_MAX],
+                                  claimed_until=None)
     if not error:
         values.update(state="delivered", delivered_at=now, next_attempt_at=None)
     elif final:
@@ -452,7 +464,7 @@ def attempt_delivery(delivery_id):
     return values
 
 
-def deliver_due_webhooks(limit=BATCH, now=None):
+def deliver_due_webhooks(limit: int = BATCH, now: datetime | None = None) -> int:
     """Claim and post one batch of due deliveries; returns how many it handled."""
     with writing():
         delivery_ids = claim_due_deliveries(limit, now)

@@ -1,5 +1,5 @@
 """Every error under /api/v1 is JSON: {"error": {"code", "message", "fields"}}."""
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -44,7 +44,8 @@ DOMAIN_CODES = [  # most specific first
 KEPT_HEADERS = ("Retry-After", "Allow")
 
 
-def error_response(status, code, message, fields=None, headers=None):
+def error_response(status: int, code: str, message: str | None, fields: dict[str, str] | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
     """The JSON error with its status."""
     response = jsonify(error={"code": code, "message": message, "fields": fields or {}})
     response.status_code = status
@@ -53,7 +54,7 @@ def error_response(status, code, message, fields=None, headers=None):
     return response
 
 
-def http_error_json(error):
+def http_error_json(error: HTTPException) -> Response:
     """An HTTP error as JSON (also used by the app's handler for unknown routes under /api)."""
     db.session.rollback()
     status = error.code or 500
@@ -67,13 +68,13 @@ def http_error_json(error):
     return error_response(status, CODES.get(status, f"http_{status}"), message, headers=headers)
 
 
-def _own_description(error):
+def _own_description(error: HTTPException) -> bool:
     """True when a view gave the error its own message (werkzeug's defaults speak of HTML pages)."""
     return error.description != type(error).description and error.code not in (500,)
 
 
 @bp.errorhandler(CSRFError)
-def csrf_refused(error):
+def csrf_refused(error: CSRFError) -> Response:
     """A session-authenticated request that changes data came without a good CSRF token."""
     db.session.rollback()
     return error_response(400, "csrf_failed",
@@ -81,7 +82,7 @@ def csrf_refused(error):
 
 
 @bp.errorhandler(DomainError)
-def rule_refused(error):
+def rule_refused(error: DomainError) -> Response:
     """A domain rule said no: its message, its status, and the fields it names."""
     db.session.rollback()
     code = next((code for kind, code in DOMAIN_CODES if isinstance(error, kind)),
@@ -89,13 +90,13 @@ def rule_refused(error):
     return error_response(error.status_code, code, error.message, getattr(error, "fields", None))
 
 
-def busy_json():
+def busy_json() -> Response:
     """503 for a database that stayed locked past the request's limit (after settle_busy_request)."""
     return error_response(503, CODES[503], MESSAGES[503], headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 @bp.errorhandler(OperationalError)
-def database_busy(error):
+def database_busy(error: OperationalError) -> Response:
     """A lock held too long (or a statement past its limit): try again shortly; other database
     failures stay 500s, with their traceback in the log."""
     if not is_busy(error):
@@ -105,6 +106,6 @@ def database_busy(error):
 
 
 @bp.errorhandler(HTTPException)
-def http_error(error):
+def http_error(error: HTTPException) -> Response:
     """aborts, 404s from the loaders, 429 from the limiter, and unexpected errors (500)."""
     return http_error_json(error)

@@ -7,6 +7,8 @@ encoded, lengths beyond the columns, numbers beyond PostgreSQL's 32-bit integers
 import json
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Any
 
 from flask import abort, request
 
@@ -26,20 +28,20 @@ class Invalid(Exception):
 class Field(ABC):
     """A value in a query string or a JSON body."""
 
-    def __init__(self, description="", *, required=False, example=None):
+    def __init__(self, description: str = "", *, required: bool = False, example: Any = None) -> None:
         self.description = description
         self.required = required
         self.example = example
 
-    def check(self, value):
+    def check(self, value: Any) -> Any:
         """The value, tidied, or Invalid."""
         return value
 
-    def from_text(self, text):
+    def from_text(self, text: str) -> Any:
         """The value from a query string, where everything arrives as text."""
         return self.check(text)
 
-    def schema(self):
+    def schema(self) -> dict[str, Any]:
         """The JSON Schema of accepted values."""
         schema = self._schema()
         if self.description:
@@ -49,19 +51,20 @@ class Field(ABC):
         return schema
 
     @abstractmethod
-    def _schema(self):
+    def _schema(self) -> dict[str, Any]:
         """This kind of field's own JSON Schema, before the description and example."""
 
 
 class Text(Field):
     """A string of at most `max_length` characters, without NUL."""
 
-    def __init__(self, max_length, description="", *, min_length=0, **options):
+    def __init__(self, max_length: int, description: str = "", *, min_length: int = 0,
+                 **options: Any) -> None:
         super().__init__(description, **options)
         self.max_length = max_length
         self.min_length = min_length
 
-    def check(self, value):
+    def check(self, value: Any) -> str:
         if not isinstance(value, str):
             raise Invalid("Give text.")
         if "\x00" in value:
@@ -76,8 +79,8 @@ class Text(Field):
             raise Invalid("This cannot be empty.")
         return value
 
-    def _schema(self):
-        schema = {"type": "string", "maxLength": self.max_length, "pattern": NO_NUL}
+    def _schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string", "maxLength": self.max_length, "pattern": NO_NUL}
         if self.min_length:
             schema["minLength"] = self.min_length
         return schema
@@ -86,59 +89,59 @@ class Text(Field):
 class Email(Text):
     """An email address."""
 
-    def _schema(self):
+    def _schema(self) -> dict[str, Any]:
         return {**super()._schema(), "format": "email"}
 
 
 class Integer(Field):
     """A whole number from `minimum` to `maximum`."""
 
-    def __init__(self, minimum, maximum, description="", **options):
+    def __init__(self, minimum: int, maximum: int, description: str = "", **options: Any) -> None:
         super().__init__(description, **options)
         self.minimum = minimum
         self.maximum = maximum
 
-    def check(self, value):
+    def check(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid("Give a whole number.")
         if not self.minimum <= value <= self.maximum:
             raise Invalid(f"Give a number from {self.minimum} to {self.maximum}.")
         return value
 
-    def from_text(self, text):
+    def from_text(self, text: str) -> int:
         if not WHOLE_NUMBER.fullmatch(text):
             raise Invalid("Give a whole number.")
         return self.check(int(text))
 
-    def _schema(self):
+    def _schema(self) -> dict[str, Any]:
         return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
 
 
 class Choice(Field):
     """One of a few words."""
 
-    def __init__(self, values, description="", **options):
+    def __init__(self, values: Iterable[str], description: str = "", **options: Any) -> None:
         super().__init__(description, **options)
         self.values = tuple(values)
 
-    def check(self, value):
+    def check(self, value: Any) -> str:
         if value not in self.values:
             raise Invalid(f"Choose one of: {', '.join(self.values)}.")
         return value
 
-    def _schema(self):
+    def _schema(self) -> dict[str, Any]:
         return {"type": "string", "enum": list(self.values)}
 
 
 class TextList(Field):
     """A list of distinct short texts."""
 
-    def __init__(self, item, max_items, description="", **options):
+    def __init__(self, item: Field, max_items: int, description: str = "", **options: Any) -> None:
         super().__init__(description, **options)
         self.item = item
         self.max_items = max_items
 
-    def check(self, value):
+    def check(self, value: Any) -> list[Any]:
         if not isinstance(value, list):
             raise Invalid("Give a list.")
         if len(value) > self.max_items:
@@ -148,23 +151,23 @@ class TextList(Field):
             raise Invalid("Give each item once.")
         return items
 
-    def _schema(self):
+    def _schema(self) -> dict[str, Any]:
         return {"type": "array", "items": self.item.schema(), "maxItems": self.max_items,
                 "uniqueItems": True}
 
 
-def _problems_message(problems):
+def _problems_message(problems: dict[str, str]) -> str:
     return "Please correct: " + ", ".join(sorted(problems)) + "."
 
 
 class Body:
     """A JSON object with the given fields; unknown fields are refused (they are usually typos)."""
 
-    def __init__(self, fields, min_properties=0):
+    def __init__(self, fields: dict[str, Field], min_properties: int = 0) -> None:
         self.fields = fields
         self.min_properties = min_properties
 
-    def parse(self):
+    def parse(self) -> dict[str, Any]:
         """The request's JSON body, checked: {name: value} for the fields sent."""
         raw = request.get_data(cache=True)
         if len(raw) > BODY_MAX:
@@ -195,9 +198,9 @@ class Body:
             raise InvalidInput(_problems_message(problems), problems)
         return values
 
-    def schema(self):
+    def schema(self) -> dict[str, Any]:
         """The JSON Schema of the body."""
-        schema = {
+        schema: dict[str, Any] = {
             "type": "object",
             "properties": {name: field.schema() for name, field in self.fields.items()},
             "additionalProperties": False,
@@ -213,12 +216,13 @@ class Body:
 class Query:
     """Query-string parameters; unknown parameters are ignored, as on the pages."""
 
-    def __init__(self, **fields):
+    def __init__(self, **fields: Field) -> None:
         self.fields = fields
 
-    def parse(self):
+    def parse(self) -> dict[str, Any]:
         """{name: value} for the parameters given, checked."""
-        problems, values = {}, {}
+        problems: dict[str, str] = {}
+        values: dict[str, Any] = {}
         for name, field in self.fields.items():
             text = request.args.get(name)
             if text is None:
@@ -231,7 +235,7 @@ class Query:
             raise InvalidInput(_problems_message(problems), problems)
         return values
 
-    def parameters(self):
+    def parameters(self) -> list[dict[str, Any]]:
         """The OpenAPI parameter objects."""
         return [{"name": name, "in": "query", "required": field.required, "schema": field.schema(),
                  **({"description": field.description} if field.description else {})}

@@ -1,5 +1,7 @@
 """Ideas: the board's list, proposing, reading, the author's edits and withdrawal."""
-from flask import current_app, jsonify, url_for
+from typing import Any
+
+from flask import Response, current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -8,7 +10,7 @@ from ..board import SORTS, WITH_TAGS, board_query
 from ..comments import official_response
 from ..errors import InvalidInput
 from ..extensions import db, limiter
-from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Tag
+from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Idea, Tag
 from ..proposals import change_idea, check_may_change_idea, propose_idea, withdraw_idea
 from ..statuses import history_of
 from ..tags import TAG_NAME_MAX
@@ -44,7 +46,7 @@ NEW_IDEA = Body({**IDEA_FIELDS, "title": Text(TITLE_MAX, "A short title.", requi
 IDEA_CHANGES = Body(IDEA_FIELDS, min_properties=1)
 
 
-def tags_named(names):
+def tags_named(names: list[str]) -> list[Tag]:
     """The tags called `names`, in that order, in one query; InvalidInput naming any that does not exist."""
     if not names:
         return []
@@ -56,12 +58,12 @@ def tags_named(names):
     return [found[name] for name in names]
 
 
-def tag_ids_named(names):
+def tag_ids_named(names: list[str]) -> list[int]:
     """The ids of the tags called `names`, as the domain's idea fields take them."""
     return [tag.id for tag in tags_named(names)]
 
 
-def detail(idea):
+def detail(idea: Idea) -> dict[str, Any]:
     """The idea as GET /ideas/{id} answers it."""
     timeline = history_of(idea)
     reader = standing(current_user, idea)
@@ -71,7 +73,7 @@ def detail(idea):
 
 @operation("GET", "/ideas", summary="List ideas", group="Ideas", query=LIST_QUERY, response="IdeaList",
            description="The board: filtered, sorted, a page at a time; follow `next` for more.")
-def list_ideas():
+def list_ideas() -> Response:
     """The board's ideas this member may see."""
     args = LIST_QUERY.parse()
     filters = {name: args[name] for name in ("status", "kind", "tag", "q", "sort") if name in args}
@@ -85,7 +87,7 @@ def list_ideas():
            description="The author follows and backs it (one vote, which they may withdraw). "
                        "Rate limited like the page.")
 @limiter.limit(lambda: current_app.config["RATELIMIT_PROPOSE"])
-def create_idea():
+def create_idea() -> Response:
     """Post a new idea as the asking member."""
     data = NEW_IDEA.parse()
     idea = propose_idea(current_user, data["title"], data.get("description", ""), data.get("kind", "idea"),
@@ -96,7 +98,7 @@ def create_idea():
 
 @operation("GET", "/ideas/<id:idea_id>", summary="Read an idea", group="Ideas", response="IdeaDetail",
            description="Hidden, withdrawn and waiting ideas are found only by those the pages show them to.")
-def get_idea(idea_id):
+def get_idea(idea_id: int) -> Response:
     """One idea with its followers, official response and timeline."""
     return jsonify(detail(load_idea(idea_id)))
 
@@ -105,7 +107,7 @@ def get_idea(idea_id):
            body=IDEA_CHANGES, response="IdeaDetail", errors=(403,),
            description="The author, while it is New and within an hour of posting; staff at any time. "
                        "Fields left out keep their value.")
-def update_idea(idea_id):
+def update_idea(idea_id: int) -> Response:
     """The author corrects their idea, or staff clarify it."""
     idea = load_idea(idea_id)
     check_may_change_idea(current_user, idea)  # refused before the body is read
@@ -120,7 +122,7 @@ def update_idea(idea_id):
            errors=(403,), status=204,
            description="The author, while it is New and within an hour: it leaves the board and its "
                        "backers are told; the record stays for staff.")
-def withdraw(idea_id):
+def withdraw(idea_id: int) -> Response:
     """The author withdraws their idea."""
     withdraw_idea(current_user, load_idea(idea_id))
     db.session.commit()

@@ -1,5 +1,5 @@
 """What members do to ideas: vote (staff also for a customer), follow, comment."""
-from flask import current_app, jsonify, url_for
+from flask import Response, current_app, jsonify, url_for
 from flask_login import current_user
 
 from ..accounts import EMAIL_MAX
@@ -9,7 +9,7 @@ from ..extensions import db, limiter
 from ..following import (
     FOLLOW_LEVELS, follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea,
 )
-from ..models import COMMENT_MAX
+from ..models import COMMENT_MAX, Idea, User
 from ..team import vote_for_customer
 from ..voting import cast_vote, has_voted, withdraw_vote
 from ..web.plumbing import get_idea as load_idea
@@ -33,7 +33,7 @@ COMMENTS_QUERY = Query(**PAGE_FIELDS)
 vote_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_VOTE"], scope="vote")
 
 
-def _vote_json(idea, member, changed):
+def _vote_json(idea: Idea, member: User, changed: bool) -> Response:
     return jsonify(idea_id=idea.id, member_id=member.id, voted=has_voted(member, idea), changed=changed,
                    vote_count=idea.vote_count)
 
@@ -43,7 +43,7 @@ def _vote_json(idea, member, changed):
            description="Backing twice changes nothing. The member follows the idea (unless they "
                        "unfollowed it). Closed ideas (shipped, declined, merged) answer 409.")
 @vote_limit
-def vote(idea_id):
+def vote(idea_id: int) -> Response:
     """Back the idea, as the asking member or, for staff, as a customer by email."""
     idea = load_idea(idea_id)
     data = VOTE.parse()
@@ -58,7 +58,7 @@ def vote(idea_id):
 @operation("DELETE", "/ideas/<id:idea_id>/vote", summary="Withdraw a vote", group="Votes",
            access="member", response="Vote", errors=(409,))
 @vote_limit
-def unvote(idea_id):
+def unvote(idea_id: int) -> Response:
     """Take back the asking member's vote."""
     idea = load_idea(idea_id)
     changed = withdraw_vote(current_user, idea)
@@ -66,7 +66,7 @@ def unvote(idea_id):
     return _vote_json(idea, current_user, changed)
 
 
-def _follow_json(idea):
+def _follow_json(idea: Idea) -> Response:
     level = follow_level(current_user, idea)
     return jsonify(idea_id=idea.id, following=level is not None, level=level,
                    follower_count=follower_count(idea))
@@ -74,7 +74,7 @@ def _follow_json(idea):
 
 @operation("PUT", "/ideas/<id:idea_id>/follow", summary="Follow an idea", group="Following",
            access="member", body=FOLLOW, response="Follow")
-def follow(idea_id):
+def follow(idea_id: int) -> Response:
     """Follow the idea's news, optionally choosing what to hear of."""
     idea = load_idea(idea_id)
     data = FOLLOW.parse()
@@ -89,7 +89,7 @@ def follow(idea_id):
 @operation("DELETE", "/ideas/<id:idea_id>/follow", summary="Unfollow an idea", group="Following",
            access="member", response="Follow",
            description="Remembered: voting or commenting later does not follow the idea again.")
-def unfollow(idea_id):
+def unfollow(idea_id: int) -> Response:
     """Stop following the idea."""
     idea = load_idea(idea_id)
     unfollow_idea(current_user, idea)
@@ -100,7 +100,7 @@ def unfollow(idea_id):
 @operation("GET", "/ideas/<id:idea_id>/comments", summary="Read the comments", group="Comments",
            query=COMMENTS_QUERY, response="CommentList",
            description="Oldest first. Internal notes and hidden comments are listed for staff only.")
-def list_comments(idea_id):
+def list_comments(idea_id: int) -> Response:
     """The idea's comments this member may see."""
     idea = load_idea(idea_id)
     comments, next_url = page_of(comments_on(idea, current_user), COMMENTS_QUERY.parse())
@@ -112,7 +112,7 @@ def list_comments(idea_id):
            headers={"Location": "The idea's comments."},
            description="The commenter follows the idea. Rate limited like the page.")
 @limiter.limit(lambda: current_app.config["RATELIMIT_COMMENT"])
-def create_comment(idea_id):
+def create_comment(idea_id: int) -> Response:
     """Post a comment, an official response or an internal note."""
     idea = load_idea(idea_id)
     data = NEW_COMMENT.parse()

@@ -3,9 +3,13 @@
 Internal notes and hidden comments reach only staff: the queries that feed these functions
 (`comments_on`, the loaders) already leave them out for everyone else.
 """
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
 from flask import url_for
 
-from ..models import KINDS, STATUSES
+from ..models import KINDS, STATUSES, ApiKey, ChangelogEntry, Comment, Idea, Tag, TimelineEntry, User
 
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
@@ -14,39 +18,39 @@ DATE_TIME = {"type": "string", "format": "date-time"}
 URL = {"type": "string", "format": "uri"}
 
 
-def nullable(schema):
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema, or null."""
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def ref(name):
+def ref(name: str) -> dict[str, Any]:
     """A reference to a schema of the document's components."""
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def array(schema):
+def array(schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": schema}
 
 
-def obj(about, /, **properties):
+def obj(about: str, /, **properties: dict[str, Any]) -> dict[str, Any]:
     """An object whose properties are all always present, and nothing else."""
     return {"type": "object", "description": about, "properties": properties,
             "required": list(properties), "additionalProperties": False}
 
 
-def _time(moment):
+def _time(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def person_json(member):
+def person_json(member: User) -> dict[str, Any]:
     return {"id": member.id, "name": member.name}
 
 
-def tag_json(tag):
+def tag_json(tag: Tag) -> dict[str, Any]:
     return {"id": tag.id, "name": tag.name, "colour": tag.colour}
 
 
-def idea_json(idea, voted=False):
+def idea_json(idea: Idea, voted: bool = False) -> dict[str, Any]:
     """An idea as lists show it; `voted` is whether the asking member backs it."""
     return {
         "id": idea.id,
@@ -75,7 +79,8 @@ def idea_json(idea, voted=False):
     }
 
 
-def idea_detail_json(idea, voted, follow_level, followers, official, timeline):
+def idea_detail_json(idea: Idea, voted: bool, follow_level: str | None, followers: int,
+                     official: Comment | None, timeline: Iterable[TimelineEntry]) -> dict[str, Any]:
     """An idea with what its page shows beside it: followers, official response, timeline."""
     return {
         **idea_json(idea, voted),
@@ -87,7 +92,7 @@ def idea_detail_json(idea, voted, follow_level, followers, official, timeline):
     }
 
 
-def timeline_json(entry):
+def timeline_json(entry: TimelineEntry) -> dict[str, Any]:
     return {
         "action": entry.action,
         "from_status": entry.from_status,
@@ -100,7 +105,7 @@ def timeline_json(entry):
     }
 
 
-def comment_json(comment):
+def comment_json(comment: Comment) -> dict[str, Any]:
     return {
         "id": comment.id,
         "idea_id": comment.idea_id,
@@ -116,7 +121,7 @@ def comment_json(comment):
     }
 
 
-def member_json(member, api_key=None):
+def member_json(member: User, api_key: ApiKey | None = None) -> dict[str, Any]:
     """The asking member, and the key they used (None when signed in with the session cookie)."""
     return {
         "id": member.id,
@@ -129,7 +134,7 @@ def member_json(member, api_key=None):
     }
 
 
-def entry_json(entry, ideas):
+def entry_json(entry: ChangelogEntry, ideas: Iterable[Idea]) -> dict[str, Any]:
     """A published changelog entry with the ideas it delivers that the reader may see."""
     return {
         "id": entry.id,

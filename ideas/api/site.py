@@ -1,12 +1,14 @@
 """What the whole site shows: tags, the roadmap, the changelog; and who is asking."""
-from flask import g, jsonify, url_for
+from typing import Any
+
+from flask import Response, g, jsonify, url_for
 from flask_login import current_user
 
 from ..board import all_tags
 from ..changelog import delivered_ideas, published_entries
 from ..extensions import db
 from ..models import KINDS, STATUS_LABELS
-from ..pulse import DEFAULT_WINDOW, WINDOWS, recent_pulse
+from ..pulse import DEFAULT_WINDOW, WINDOWS, Topic, recent_pulse
 from ..roadmap import SHIPPED_RECENT, roadmap_columns, roadmap_totals
 from ..tags import TAG_NAME_MAX
 from ..voting import voted_idea_ids
@@ -26,16 +28,16 @@ CHANGELOG_QUERY = Query(**PAGE_FIELDS)
 class Window(Integer):
     """A number of days the pulse looks back: one of WINDOWS."""
 
-    def __init__(self, description=""):
+    def __init__(self, description: str = "") -> None:
         super().__init__(min(WINDOWS), max(WINDOWS), description)
 
-    def check(self, value):
+    def check(self, value: Any) -> int:
         value = super().check(value)
         if value not in WINDOWS:
             raise Invalid(f"Choose one of: {', '.join(map(str, WINDOWS))}.")
         return value
 
-    def _schema(self):
+    def _schema(self) -> dict[str, Any]:
         return {"type": "integer", "enum": list(WINDOWS)}
 
 
@@ -60,7 +62,7 @@ SCHEMAS.update({
 
 
 @operation("GET", "/tags", summary="List tags", group="Site", response="TagList")
-def list_tags():
+def list_tags() -> Response:
     """Every tag, by name."""
     return jsonify(tags=[tag_json(tag) for tag in db.session.execute(all_tags()).scalars()])
 
@@ -69,7 +71,7 @@ def list_tags():
            response="Roadmap",
            description="Under review, Planned, In progress and recently Shipped, most votes first, "
                        "at most 50 ideas per column (`total` says how many there are).")
-def roadmap():
+def roadmap() -> Response:
     """The public roadmap's columns."""
     filters = ROADMAP_QUERY.parse()
     columns = roadmap_columns(**filters)
@@ -86,7 +88,7 @@ def roadmap():
 @operation("GET", "/changelog", summary="Read the changelog", group="Site", query=CHANGELOG_QUERY,
            response="ChangelogPage",
            description="Published entries, newest first, with the ideas they deliver.")
-def changelog():
+def changelog() -> Response:
     """The published changelog, a page at a time, with the ideas it delivers (as the page shows them)."""
     entries, next_url = page_of(published_entries(), CHANGELOG_QUERY.parse())
     return jsonify(entries=[entry_json(entry, delivered_ideas(entry)) for entry in entries], next=next_url)
@@ -94,12 +96,12 @@ def changelog():
 
 @operation("GET", "/me", summary="Who am I", group="Site", access="member", response="Member",
            description="The member the key or session acts for, with their role.")
-def me():
+def me() -> Response:
     """The asking member."""
     return jsonify(member_json(current_user, g.get("api_key")))
 
 
-def _topic_json(topic, url):
+def _topic_json(topic: Topic, url: str) -> dict[str, Any]:
     return {"name": topic.name, "colour": topic.colour, "volume": topic.volume, "ideas": topic.ideas,
             "votes": topic.votes, "comments": topic.comments, "kinds": dict(topic.by_kind),
             "main_kind": topic.main_kind, "url": url}
@@ -109,7 +111,7 @@ def _topic_json(topic, url):
            description="The tags and words with the most public activity (ideas, votes, comments) "
                        "of the last 7, 28 or 90 days, as the /pulse page shows them; "
                        "recomputed at most once a minute.")
-def pulse():
+def pulse() -> Response:
     """The pulse of the chosen period."""
     result = recent_pulse(PULSE_QUERY.parse().get("days", DEFAULT_WINDOW))
     return jsonify(

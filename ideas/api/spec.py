@@ -2,10 +2,13 @@
 blueprint and records what it takes and answers, and `openapi_document()` is built from those
 records, so the document cannot describe a route that does not exist, or miss one."""
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
+from typing import Any
 
 from flask import abort, current_app
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .blueprint import bp
@@ -28,6 +31,7 @@ ERRORS = {
     429: ("TooManyRequests", "Too many requests; try again after `Retry-After` seconds."),
 }
 PATH_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
+View = Callable[..., ResponseReturnValue]
 
 
 @dataclass
@@ -49,16 +53,16 @@ class Operation:
     headers: dict = field(default_factory=dict)
 
     @property
-    def path(self):
+    def path(self) -> str:
         """The OpenAPI path, relative to the server URL: /ideas/{idea_id}."""
         return PATH_PARAMETER.sub(r"{\2}", self.rule)
 
     @property
-    def path_parameters(self):
+    def path_parameters(self) -> list[str]:
         return [name for _, name in PATH_PARAMETER.findall(self.rule)]
 
     @property
-    def error_statuses(self):
+    def error_statuses(self) -> list[int]:
         """Every error status the route can answer, derived from what it takes."""
         statuses = {401, 429, *self.errors}
         if self.method not in SAFE_METHODS:
@@ -72,18 +76,19 @@ class Operation:
         return sorted(statuses)
 
 
-OPERATIONS = []
+OPERATIONS: list[Operation] = []
 
 
-def operation(method, rule, *, summary, group, access="anyone", **details):
+def operation(method: str, rule: str, *, summary: str, group: str, access: str = "anyone",
+              **details: Any) -> Callable[[View], View]:
     """Register the view for `method rule` on the API blueprint and record it for the document.
 
     Members-only routes answer 401 to anonymous requests, staff routes 403 to members, before
     anything else; the domain functions check the same rules again.
     """
-    def register(view):
+    def register(view: View) -> View:
         @wraps(view)
-        def guarded(*args, **kwargs):
+        def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             if access != "anyone" and not current_user.is_authenticated:
                 abort(401)
             if access == "staff" and not current_user.is_staff:
@@ -98,7 +103,7 @@ def operation(method, rule, *, summary, group, access="anyone", **details):
     return register
 
 
-def _parameters(operation):
+def _parameters(operation: Operation) -> list[dict[str, Any]]:
     parameters = [{
         "name": name, "in": "path", "required": True,
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT}, "example": 1,
@@ -108,7 +113,8 @@ def _parameters(operation):
     return parameters
 
 
-def _responses(operation):
+def _responses(operation: Operation) -> dict[str, Any]:
+    success: dict[str, Any]
     if operation.response is None:
         success = {"description": "Done; nothing to send back."}
     else:
@@ -123,14 +129,14 @@ def _responses(operation):
     return responses
 
 
-def _security(operation):
-    signed_in = [{"bearerAuth": []}, {"cookieAuth": []}]
+def _security(operation: Operation) -> list[dict[str, Any]]:
+    signed_in: list[dict[str, Any]] = [{"bearerAuth": []}, {"cookieAuth": []}]
     return signed_in if operation.access != "anyone" else [{}, *signed_in]
 
 
-def _operation_object(operation):
+def _operation_object(operation: Operation) -> dict[str, Any]:
     description = " ".join(filter(None, [operation.description, f"Who: {ACCESS[operation.access]}"]))
-    document = {
+    document: dict[str, Any] = {
         "operationId": operation.endpoint.partition(".")[2],
         "summary": operation.summary,
         "description": description,
@@ -148,11 +154,11 @@ def _operation_object(operation):
     return document
 
 
-def _error_responses():
+def _error_responses() -> dict[str, Any]:
     responses = {}
     for status, (name, description) in ERRORS.items():
-        response = {"description": description,
-                    "content": {"application/json": {"schema": ref("Error")}}}
+        response: dict[str, Any] = {"description": description,
+                                    "content": {"application/json": {"schema": ref("Error")}}}
         if status == 429:
             response["headers"] = {"Retry-After": {"description": "Seconds to wait.",
                                                    "schema": {"type": "string"}}}
@@ -160,9 +166,9 @@ def _error_responses():
     return responses
 
 
-def openapi_document():
+def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of every registered operation."""
-    paths = {}
+    paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
         paths.setdefault(operation.path, {})[operation.method.lower()] = _operation_object(operation)
     groups = list(dict.fromkeys(operation.group for operation in OPERATIONS))

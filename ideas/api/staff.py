@@ -1,5 +1,5 @@
 """The product team's work on an idea: status with a public note, merging duplicates, tags."""
-from flask import jsonify
+from flask import Response, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -27,7 +27,7 @@ TAGGING = Body({"tags": TextList(Text(TAG_NAME_MAX), TAGS_MAX, "Every tag the id
 @operation("POST", "/ideas/<id:idea_id>/status", summary="Change an idea's status", group="Staff",
            access="staff", body=STATUS_CHANGE, response="IdeaDetail",
            description="Followers are told, with the note; the timeline keeps the step.")
-def set_status(idea_id):
+def set_status(idea_id: int) -> Response:
     """Move the idea to another status with a public note."""
     idea = load_idea(idea_id)
     data = STATUS_CHANGE.parse()
@@ -40,7 +40,7 @@ def set_status(idea_id):
            access="staff", body=MERGE, response="IdeaDetail",
            description="This idea's votes and followers move to `into`; a member who backed both "
                        "counts once. Answers the merged idea.")
-def merge(idea_id):
+def merge(idea_id: int) -> Response:
     """Merge this idea into another."""
     idea = load_idea(idea_id)
     data = MERGE.parse()
@@ -56,7 +56,7 @@ def merge(idea_id):
 @operation("DELETE", "/ideas/<id:idea_id>/merge", summary="Undo a merge", group="Staff",
            access="staff", response="IdeaDetail", errors=(409,),
            description="Votes and followers go back where nothing changed since the merge.")
-def unmerge(idea_id):
+def unmerge(idea_id: int) -> Response:
     """Undo the merge of this idea."""
     idea = load_idea(idea_id)
     undo_merge(current_user, idea)
@@ -67,7 +67,7 @@ def unmerge(idea_id):
 @operation("PUT", "/ideas/<id:idea_id>/tags", summary="Set an idea's tags", group="Staff",
            access="staff", body=TAGGING, response="IdeaDetail",
            description="Tags not listed are taken off; listed ones are put on.")
-def set_tags(idea_id):
+def set_tags(idea_id: int) -> Response:
     """Make the idea carry exactly the listed tags."""
     idea = load_idea(idea_id)
     wanted = tags_named(TAGGING.parse()["tags"])

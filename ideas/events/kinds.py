@@ -76,8 +76,8 @@ class StatusChanged:
 
 
 def _status_summary(data: Payload) -> str:
-    statuses = dict(old=STATUS_NAMES.get(data.get("old_status"), "?"),
-                    new=STATUS_NAMES.get(data.get("new_status"), "?"))
+    statuses = dict(old=STATUS_NAMES.get(data.get("old_status", ""), "?"),
+                    new=STATUS_NAMES.get(data.get("new_status", ""), "?"))
     if data.get("note"):
         return _("moved from %(old)s to %(new)s: “%(note)s”", note=data["note"], **statuses)
     return _("moved from %(old)s to %(new)s", **statuses)
@@ -85,7 +85,7 @@ def _status_summary(data: Payload) -> str:
 
 def _status_subject(data: Payload) -> str:
     return _("“%(title)s” is now %(status)s", title=_title(data),
-             status=STATUS_NAMES.get(data.get("new_status"), "?"))
+             status=STATUS_NAMES.get(data.get("new_status", ""), "?"))
 
 
 register(EventKind(

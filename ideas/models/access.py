@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 from .user import User
 
 
-class SignInCode(db.Model):
+class SignInCode(Model):
     """A short code emailed to a member; only its keyed SHA-256 hash is kept. Good once, for a while,
     for a few tries."""
 
@@ -26,7 +26,7 @@ class SignInCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """Staff asked someone to join; the emailed link (a signed token naming this row) lets them sign up."""
 
     __tablename__ = "invitations"
@@ -44,14 +44,14 @@ class Invitation(db.Model):
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id], lazy="joined")
 
     @property
-    def state(self):
+    def state(self) -> str:
         """"pending", "accepted" or "revoked"."""
         if self.accepted_at is not None:
             return "accepted"
         return "revoked" if self.revoked_at is not None else "pending"
 
 
-class Throttle(db.Model):
+class Throttle(Model):
     """How often something keyed on an email address happened lately: wrong passwords for it, or
     reset emails sent to it. Keyed by a hash of the address, which exists whether or not an
     account does, so a throttle says nothing about which addresses have one."""
@@ -65,7 +65,7 @@ class Throttle(db.Model):
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SiteAsset(db.Model):
+class SiteAsset(Model):
     """A file admins upload (the logo), kept in the database: the app's machines share nothing else."""
 
     __tablename__ = "site_assets"

@@ -4,14 +4,14 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 ACCOUNT_EMAIL_KINDS = ("reset", "code", "confirm", "invite")
 ACCOUNT_EMAIL_STATES = ("pending", "sent", "skipped", "failed")
 
 
-class AccountEmail(db.Model):
+class AccountEmail(Model):
     """One account email someone asked for, written by the request whatever the address.
 
     It names only the address, never a member, a token or a code: the worker looks the address

@@ -1,18 +1,18 @@
 """What members do to ideas: vote, follow, comment."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, and_
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, String, Text, UniqueConstraint, and_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, row_version, utcnow
 from .user import User
 
 COMMENT_MAX = 5_000
 
 
-class Vote(db.Model):
+class Vote(Model):
     __tablename__ = "votes"
     # The database, not the code, guarantees one vote per member per idea.
     __table_args__ = (UniqueConstraint("user_id", "idea_id"),)
@@ -25,7 +25,7 @@ class Vote(db.Model):
     cast_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class Follow(db.Model):
+class Follow(Model):
     """A member's relation to an idea's news; `following=False` remembers an unfollow."""
 
     __tablename__ = "follows"
@@ -44,7 +44,7 @@ class Follow(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Comment(db.Model):
+class Comment(Model):
     __tablename__ = "comments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,12 +66,12 @@ class Comment(db.Model):
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
     @hybrid_property
-    def counts_as_public(self):
+    def counts_as_public(self) -> bool:
         """Counted in the idea's comment count: public, not hidden, not deleted (in Python and,
         as the expression below, in SQL)."""
         return not self.internal and self.hidden_at is None and self.deleted_at is None
 
     @counts_as_public.inplace.expression
     @classmethod
-    def _counts_as_public_expression(cls):
+    def _counts_as_public_expression(cls) -> ColumnElement[bool]:
         return and_(cls.internal.is_(False), cls.hidden_at.is_(None), cls.deleted_at.is_(None))

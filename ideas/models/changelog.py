@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .idea import Idea, Tag
 from .types import UTCDateTime, utcnow
 from .user import User
@@ -21,7 +21,7 @@ changelog_entry_ideas = Table(
 )
 
 
-class ChangelogEntry(db.Model):
+class ChangelogEntry(Model):
     """A note on what shipped, in Markdown; a draft until `published_at` is set."""
 
     __tablename__ = "changelog_entries"
@@ -40,14 +40,14 @@ class ChangelogEntry(db.Model):
     ideas: Mapped[list[Idea]] = relationship(secondary=changelog_entry_ideas, order_by=Idea.id)
 
     @property
-    def is_published(self):
+    def is_published(self) -> bool:
         return self.published_at is not None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<ChangelogEntry {self.id} {self.title!r}>"
 
 
-class Announcement(db.Model):
+class Announcement(Model):
     """A message staff sent to the followers of one idea, or of every idea with a tag."""
 
     __tablename__ = "announcements"

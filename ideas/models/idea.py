@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime, row_version, utcnow
 from .user import User
 
@@ -36,7 +36,7 @@ idea_tags = Table(
 )
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,11 +44,11 @@ class Tag(db.Model):
     # One of a fixed palette of CSS classes: the CSP allows no inline style.
     colour: Mapped[str] = mapped_column(String(20), default="grey")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Tag {self.name}>"
 
 
-class Idea(db.Model):
+class Idea(Model):
     __tablename__ = "ideas"
     __table_args__ = (
         CheckConstraint(f"kind IN {KINDS!r}", name="kind_valid"),
@@ -102,21 +102,21 @@ class Idea(db.Model):
     merged_into: Mapped["Idea | None"] = relationship(remote_side=[id])
 
     @property
-    def status_label(self):
+    def status_label(self) -> str:
         return STATUS_LABELS[self.status]
 
     @property
-    def kind_label(self):
+    def kind_label(self) -> str:
         return KIND_LABELS[self.kind]
 
     @property
-    def is_public(self):
+    def is_public(self) -> bool:
         """Seen by everyone: not withdrawn, hidden or waiting for approval."""
         return self.withdrawn_at is None and self.hidden_at is None and not self.awaiting_approval
 
     @property
-    def voting_open(self):
+    def voting_open(self) -> bool:
         return self.status not in VOTING_CLOSED_STATUSES and self.withdrawn_at is None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Idea {self.id} {self.title!r}>"

@@ -5,7 +5,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..events.registry import WebhookNames
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 from .user import User
 
@@ -15,7 +15,7 @@ DELIVERY_STATES = ("pending", "delivered", "failed")
 IMPORT_KINDS = ("idea", "vote")
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """A personal key for the JSON API; only its SHA-256 hash is kept (it is shown once)."""
 
     __tablename__ = "api_keys"
@@ -33,7 +33,7 @@ class ApiKey(db.Model):
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class WebhookEndpoint(db.Model):
+class WebhookEndpoint(Model):
     """A URL an admin asked us to post events to, signed with its secret."""
 
     __tablename__ = "webhook_endpoints"
@@ -48,11 +48,11 @@ class WebhookEndpoint(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
-    def event_names(self):
+    def event_names(self) -> list[str]:
         return self.events.split()
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """One event to post to one endpoint: written with the change, sent by the worker with retries."""
 
     __tablename__ = "webhook_deliveries"
@@ -80,7 +80,7 @@ class WebhookDelivery(db.Model):
     endpoint: Mapped[WebhookEndpoint] = relationship(lazy="joined", innerjoin=True)
 
 
-class ImportedRecord(db.Model):
+class ImportedRecord(Model):
     """A row of an imported CSV file and what it became, so importing the same file twice changes nothing."""
 
     __tablename__ = "imported_records"

@@ -5,7 +5,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..events.registry import KindNames
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 # The registered event kinds (ideas/events/), read on each use: events.kind holds their names.
@@ -13,7 +13,7 @@ EVENT_KINDS = KindNames()
 EMAIL_STATES = ("pending", "sent", "skipped", "failed", "digest", "digested")
 
 
-class Event(db.Model):
+class Event(Model):
     """Something followers must hear of; `payload` (JSON) keeps what it said at the time."""
 
     __tablename__ = "events"
@@ -28,7 +28,7 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class OutboxRow(db.Model):
+class OutboxRow(Model):
     """One member to tell of one event, written in the same transaction as the change.
 
     The worker turns it into an in-app notification (exactly once: unique per member and
@@ -57,7 +57,7 @@ class OutboxRow(db.Model):
     event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
 
 
-class Notification(db.Model):
+class Notification(Model):
     """An entry in a member's in-app inbox."""
 
     __tablename__ = "notifications"

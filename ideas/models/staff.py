@@ -4,14 +4,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, row_version, utcnow
 from .user import User
 
 TIMELINE_ACTIONS = ("status", "staff_edit", "merged_into", "merged_from", "unmerged", "approved")
 
 
-class TimelineEntry(db.Model):
+class TimelineEntry(Model):
     """One change in an idea's history, like a step in a parcel's tracking; never edited away."""
 
     __tablename__ = "timeline_entries"
@@ -32,7 +32,7 @@ class TimelineEntry(db.Model):
     actor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class Merge(db.Model):
+class Merge(Model):
     """Idea `source` merged into `target`; the ledger says how to undo it."""
 
     __tablename__ = "merges"
@@ -49,7 +49,7 @@ class Merge(db.Model):
     ledger: Mapped[list["MergeLedgerRow"]] = relationship(order_by="MergeLedgerRow.id")
 
 
-class MergeLedgerRow(db.Model):
+class MergeLedgerRow(Model):
     """One row a merge moved (a vote), removed (a vote counted twice) or added (a follow, or a
     tag of the duplicate's on the survivor, where `user_id` is whoever merged)."""
 
@@ -66,7 +66,7 @@ class MergeLedgerRow(db.Model):
     tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Every staff action: who, what, when, before and after (JSON)."""
 
     __tablename__ = "audit_log"

@@ -2,7 +2,7 @@
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Integer, literal_column
+from sqlalchemy import DateTime, Dialect, Integer, literal_column
 from sqlalchemy.orm import MappedColumn, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -12,7 +12,7 @@ from sqlalchemy.types import TypeDecorator
 INTEGER_MAX = 2**31 - 1
 
 
-def utcnow():
+def utcnow() -> datetime:
     """The current time, timezone-aware, for column defaults."""
     return datetime.now(timezone.utc)
 
@@ -35,13 +35,13 @@ def row_version() -> MappedColumn[int]:
                          onupdate=literal_column("version") + 1)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every database (SQLite stores naive values)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
@@ -50,7 +50,7 @@ class UTCDateTime(TypeDecorator):
                 value = value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value

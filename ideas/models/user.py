@@ -5,14 +5,14 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, row_version, utcnow
 
 ROLES = ("member", "staff", "admin")
 EMAIL_MODES = ("immediate", "digest", "never")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(f"role IN {ROLES!r}", name="role_valid"),
@@ -49,27 +49,27 @@ class User(UserMixin, db.Model):
         return self.session_key
 
     @property
-    def is_staff(self):
+    def is_staff(self) -> bool:
         return self.role in ("staff", "admin")
 
     @property
-    def is_admin(self):
+    def is_admin(self) -> bool:
         return self.role == "admin"
 
     @property
-    def is_active(self):
+    def is_active(self) -> bool:
         """Suspended members cannot sign in (Flask-Login refuses inactive users)."""
         return self.suspended_at is None
 
     @property
-    def is_confirmed(self):
+    def is_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
 
 
-class SignedInSession(db.Model):
+class SignedInSession(Model):
     """One browser or device a member signed in on: a row per sign-in, checked on every request.
 
     The cookie carries the row's id and a secret; only the secret's SHA-256 is kept, so a copy of

@@ -2,12 +2,15 @@
 staff invitations, the admins' access settings, members' personal feed tokens."""
 
 from flask import Blueprint, flash, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, StringField,
     TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Email, Length
 
 from .. import access, accounts
@@ -17,7 +20,7 @@ from ..branding import site_name
 from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import browser_locale
-from ..models import Invitation
+from ..models import Invitation, User
 from .auth import address_limit, start_session
 from .forms import Form, ActionForm, _strip, apply_domain_errors
 from .responses import next_url, render_form, see_other
@@ -31,7 +34,7 @@ CODE_EMAIL = "sign_in_code_email"
 WRONG_CODE = _l("That code is wrong or has expired. Check the email, or ask for a new code.")
 
 
-def _email_field(label=None):
+def _email_field(label: str | None = None) -> UnboundField:
     return EmailField(label or _l("Email"), [DataRequired(_l("Enter an email address.")),
                                              Length(max=EMAIL_MAX),
                               Email(_l("Enter a valid email address."), check_deliverability=False)],
@@ -77,7 +80,7 @@ class AccessSettingsForm(Form):
 
 @bp.route("/auth/code", methods=["GET", "POST"])
 @address_limit("RATELIMIT_LOGIN")
-def request_code():
+def request_code() -> ResponseReturnValue:
     """Queue a sign-in code for the worker: the same answer and the same one row whether or not
     the address has an account (the worker looks it up and makes the code)."""
     form = CodeRequestForm(next=request.args.get("next", ""))
@@ -93,7 +96,7 @@ def request_code():
 
 @bp.route("/auth/code/enter", methods=["GET", "POST"])
 @address_limit("RATELIMIT_LOGIN")
-def enter_code():
+def enter_code() -> ResponseReturnValue:
     """Sign in with the emailed code; every try counts, and the code works once."""
     form = CodeEntryForm(email=session.get(CODE_EMAIL, ""), next=request.args.get("next", ""))
     if form.validate_on_submit():
@@ -110,7 +113,7 @@ def enter_code():
 
 @bp.route("/auth/invitation", methods=["GET", "POST"])
 @address_limit("RATELIMIT_SIGNUP")
-def accept_invitation():
+def accept_invitation() -> ResponseReturnValue:
     """Make an account from an emailed invitation (?token=); the address is the invited one."""
     token = request.args.get("token", "")
     invitation = access.invitation_from_token(token)
@@ -135,7 +138,7 @@ def accept_invitation():
     return render_form("auth/invitation.html", form=form, invitation=invitation, token=token)
 
 
-def _invitations_page(form, status=200):
+def _invitations_page(form: InvitationForm, status: int = 200) -> tuple[str, int]:
     page = page_of(access.invitations(), INVITATIONS_PER_PAGE)
     return render_template("staff/invitations.html", form=form, page=page, action_form=ActionForm(),
                            rules=access.access_rules()), status
@@ -143,7 +146,7 @@ def _invitations_page(form, status=200):
 
 @bp.route("/staff/invitations", methods=["GET", "POST"])
 @staff_required
-def invitations():
+def invitations() -> ResponseReturnValue:
     """Invite someone by email (again, to renew their link), queued for the worker; every
     invitation and its state."""
     form = InvitationForm()
@@ -165,7 +168,7 @@ def invitations():
 
 @bp.post("/staff/invitations/<id:invitation_id>/revoke")
 @staff_required
-def revoke_invitation(invitation_id):
+def revoke_invitation(invitation_id: int) -> Response:
     """Withdraw a pending invitation: its link stops working."""
     invitation = db.get_or_404(Invitation, invitation_id)
     access.revoke_invitation(current_user, invitation)
@@ -178,7 +181,7 @@ def revoke_invitation(invitation_id):
 
 @bp.route("/admin/access", methods=["GET", "POST"])
 @admin_required
-def settings():
+def settings() -> ResponseReturnValue:
     """Private mode and who may sign up; each change is kept in the audit log."""
     rules = access.access_rules()
     form = AccessSettingsForm(private_mode=rules.private, signup_mode=rules.signup_mode,
@@ -199,7 +202,7 @@ def settings():
 
 # Personal feed tokens.
 
-def personal_feed_links(member):
+def personal_feed_links(member: User) -> list[tuple[str, str]]:
     """(title, URL) of each site-wide feed with the member's token, for their settings page."""
     token = access.feed_token(member)
     return [(title, url_for(endpoint, token=token, _external=True))
@@ -209,7 +212,7 @@ def personal_feed_links(member):
 
 @bp.post("/account/feed-token")
 @login_required
-def regenerate_feed_token():
+def regenerate_feed_token() -> Response:
     """Make new personal feed links; the old ones stop working."""
     access.regenerate_feed_token(current_user)
     db.session.commit()

@@ -5,12 +5,14 @@ from datetime import datetime
 from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, g, make_response, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 from flask_babel import gettext as _, lazy_gettext as _l, refresh
 from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 from sqlalchemy import Select
 from sqlalchemy.exc import OperationalError
+from werkzeug.wrappers import Response
 
 from .. import accounts, signins
 from ..api_keys import NAME_MAX as KEY_NAME_MAX, api_keys_of, create_api_key, revoke_api_key
@@ -55,7 +57,9 @@ class LanguageForm(Form):
     ])
 
 
-def _settings_page(name_form=None, password_form=None, status=200, api_key_form=None, language_form=None):
+def _settings_page(name_form: NameForm | None = None, password_form: ChangePasswordForm | None = None,
+                   status: int = 200, api_key_form: ApiKeyForm | None = None,
+                   language_form: LanguageForm | None = None) -> tuple[str, int]:
     return render_template(
         "account/settings.html",
         language_form=language_form or LanguageForm(locale=current_user.locale or ""),
@@ -74,14 +78,14 @@ def _settings_page(name_form=None, password_form=None, status=200, api_key_form=
 
 @bp.get("/settings")
 @login_required
-def settings():
+def settings() -> tuple[str, int]:
     """Name, password and email confirmation."""
     return _settings_page()
 
 
 @bp.post("/name")
 @login_required
-def change_name():
+def change_name() -> ResponseReturnValue:
     """Change the display name."""
     form = NameForm()
     if form.validate_on_submit():
@@ -94,7 +98,7 @@ def change_name():
 
 @bp.post("/language")
 @login_required
-def change_language():
+def change_language() -> ResponseReturnValue:
     """Choose the language of pages and emails, or follow the browser again."""
     form = LanguageForm()
     if form.validate_on_submit():
@@ -108,7 +112,7 @@ def change_language():
 
 @bp.post("/password")
 @login_required
-def change_password():
+def change_password() -> ResponseReturnValue:
     """Change the password; every other session and remember-me cookie stops working."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -132,7 +136,7 @@ def _remembered() -> bool:
 
 @bp.post("/sessions/<id:session_id>/end")
 @login_required
-def end_session(session_id: int):
+def end_session(session_id: int) -> Response:
     """Sign one of my browsers out (this one too, though the page offers "Sign out" for that)."""
     if not signins.end(current_user, session_id):
         abort(404)
@@ -145,14 +149,14 @@ def end_session(session_id: int):
 
 @bp.post("/sessions/end-all")
 @login_required
-def end_all_sessions():
+def end_all_sessions() -> Response:
     """Sign out everywhere, this browser included."""
     signins.end_all(current_user)
     db.session.commit()
     return _signed_out(_("You are signed out everywhere."))
 
 
-def _signed_out(message: str):
+def _signed_out(message: str) -> Response:
     """This browser's session is over: forget it here too, and say so on the sign-in page."""
     session.clear()
     logout_user()
@@ -165,7 +169,7 @@ def _signed_out(message: str):
 def activity() -> str:
     """My ideas, the ideas I backed, the ideas I follow, each marked with what changed on it since
     my last visit here."""
-    def load(statement: Select[tuple[Idea]]) -> Sequence[Idea]:
+    def load(statement: Select[Idea]) -> Sequence[Idea]:
         return db.session.execute(statement.limit(ACTIVITY_LIMIT)).scalars().all()
 
     # Taken before anything is read: a change made while the page renders shows again next time
@@ -198,7 +202,7 @@ def _note_activity_seen(member_id: int, at: datetime) -> None:
 
 @bp.route("/notifications", methods=["GET", "POST"])
 @login_required
-def notification_settings():
+def notification_settings() -> ResponseReturnValue:
     """Email at once, daily or never; the digest's time zone."""
     form = NotificationSettingsForm(email_mode=current_user.email_mode,
                                     timezone=current_user.timezone or "")
@@ -214,7 +218,7 @@ def notification_settings():
 
 @bp.post("/api-keys")
 @login_required
-def create_key():
+def create_key() -> ResponseReturnValue:
     """Make a personal API key and show it, once: only its hash is kept."""
     form = ApiKeyForm()
     if form.validate_on_submit():
@@ -233,7 +237,7 @@ def create_key():
 
 @bp.post("/api-keys/<id:key_id>/revoke")
 @login_required
-def revoke_key(key_id):
+def revoke_key(key_id: int) -> Response:
     """Revoke one of my keys: it stops working at once."""
     key = db.session.get(ApiKey, key_id) if key_id <= MAX_ID else None
     if key is None or key.user_id != current_user.id or key.revoked_at is not None:

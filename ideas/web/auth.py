@@ -1,9 +1,13 @@
 """Signing up, in and out; forgotten passwords; confirming an address."""
 import math
+from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, g, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, ngettext
+from flask_limiter import RouteLimit
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from .. import accounts, signins, throttles
 from ..account_emails import queue_account_email
@@ -21,7 +25,7 @@ from .responses import next_url, render_form, see_other
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-def address_limit(name):
+def address_limit(name: str) -> RouteLimit:
     """The `name` limit on POSTs, counted per address (forms that create or enter accounts)."""
     return limiter.limit(lambda: current_app.config[name], methods=["POST"], key_func=address_key)
 
@@ -38,7 +42,7 @@ def start_session(member: User, remember: bool = False) -> None:
 
 @bp.route("/signup", methods=["GET", "POST"])
 @address_limit("RATELIMIT_SIGNUP")
-def signup():
+def signup() -> ResponseReturnValue:
     """Create an account, sign in, and queue a confirmation link for the worker."""
     if current_user.is_authenticated:
         return see_other(url_for("board.index"))
@@ -60,7 +64,7 @@ def signup():
 
 @bp.route("/login", methods=["GET", "POST"])
 @address_limit("RATELIMIT_LOGIN")
-def login():
+def login() -> ResponseReturnValue:
     """Sign in with email and password; an account guessed at too often pauses (429)."""
     form = LoginForm(next=request.args.get("next", ""))
     if not form.validate_on_submit():
@@ -85,7 +89,7 @@ def login():
     return render_form("auth/login.html", form=form)
 
 
-def _paused(form, pause):
+def _paused(form: LoginForm, pause: timedelta) -> tuple[str, int, dict[str, str]]:
     """The form again, 429, saying how long this account's password cannot be tried."""
     minutes = max(1, math.ceil(pause.total_seconds() / 60))
     form.form_errors.append(ngettext(
@@ -97,7 +101,7 @@ def _paused(form, pause):
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> Response:
     """Sign out of this browser: its session ends on the server too, so a copy of its cookies is
     worth nothing; nothing of the session is kept."""
     if current_user.is_authenticated:
@@ -111,7 +115,7 @@ def logout():
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @address_limit("RATELIMIT_PASSWORD_RESET")
-def forgot_password():
+def forgot_password() -> ResponseReturnValue:
     """Queue a reset link for the worker: the same answer and the same one row whether or not
     the address has an account (the worker looks it up)."""
     form = ForgotPasswordForm()
@@ -126,7 +130,7 @@ def forgot_password():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @address_limit("RATELIMIT_PASSWORD_RESET")
-def reset_password(token):
+def reset_password(token: str) -> ResponseReturnValue:
     """Choose a new password from an emailed link; the link works once."""
     member = accounts.member_from_reset_token(token)
     if member is None:
@@ -145,7 +149,7 @@ def reset_password(token):
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
-def confirm(token):
+def confirm(token: str) -> ResponseReturnValue:
     """Confirm an address from the emailed link: the GET shows one button, the POST confirms."""
     member = accounts.member_from_confirmation_token(token)
     if member is None:
@@ -163,7 +167,7 @@ def confirm(token):
 @bp.post("/confirm/resend")
 @login_required
 @address_limit("RATELIMIT_PASSWORD_RESET")
-def resend_confirmation():
+def resend_confirmation() -> Response:
     """Queue the confirmation link again for the worker."""
     if current_user.is_confirmed:
         flash(_("Your email address is already confirmed."), "info")

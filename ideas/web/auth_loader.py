@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Request, Response, flash, g, redirect, request
 from flask_babel import gettext
 from flask_login import login_url
+from werkzeug.wrappers import Response as BaseResponse
 
 from sqlalchemy.exc import OperationalError
 
@@ -55,12 +56,12 @@ def note_session_seen(response: Response) -> Response:
     return response
 
 
-def unauthorized() -> Response:
+def unauthorized() -> BaseResponse:
     """Send signed-out visitors to sign in, and back here afterwards."""
     return send_to_sign_in(gettext("Sign in to do that."))
 
 
-def send_to_sign_in(message: str) -> Response:
+def send_to_sign_in(message: str) -> BaseResponse:
     """To the sign-in page with `message`, and back here afterwards (GET) or to the page the form was
     on (a POST cannot be replayed). htmx is told to go there as a whole page."""
     flash(message, login_manager.login_message_category)

@@ -1,6 +1,9 @@
 """The board: every idea, sorted and filtered, a page at a time."""
+from typing import Any
+
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from ..board import AS_CARDS, DEFAULT_SORT, SORTS, board_query, ideas_in_order, tag_names
 from ..tags import tags_of
@@ -14,7 +17,7 @@ from .responses import wants_fragment
 bp = Blueprint("board", __name__)
 
 
-def board_filters(args):
+def board_filters(args: MultiDict[str, str]) -> dict[str, str]:
     """The board's filters from the query string, unknown values dropped."""
     sort = args.get("sort", DEFAULT_SORT)
     status = args.get("status", "")
@@ -29,7 +32,7 @@ def board_filters(args):
 
 
 @bp.get("/")
-def index():
+def index() -> str:
     """The board; htmx gets just the results, or just the next page of cards."""
     filters = board_filters(request.args)
     number = page_number(request.args)
@@ -69,5 +72,5 @@ def cards_key(ideas: list[Idea], voted: set[int], card_tags: dict[int, tuple]) -
     return tuple((versions(idea), card_tags.get(idea.id), idea.id in voted) for idea in ideas)
 
 
-def _non_empty(filters):
+def _non_empty(filters: dict[str, str]) -> dict[str, Any]:
     return {key: value for key, value in filters.items() if value}

@@ -1,5 +1,6 @@
 """The branding page for admins, and the logo and accent stylesheet it makes, served to every page."""
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField
@@ -34,7 +35,7 @@ class BrandingForm(Form):
     remove_logo = BooleanField(_l("Remove the logo"))
 
 
-def _upload(field):
+def _upload(field: FileField) -> bytes | None:
     """The uploaded file's bytes (one byte beyond the limit at most), or None when none was chosen."""
     upload = field.data
     if upload is None or not getattr(upload, "filename", ""):
@@ -44,7 +45,7 @@ def _upload(field):
 
 @bp.route("/admin/branding", methods=["GET", "POST"])
 @admin_required
-def settings():
+def settings() -> ResponseReturnValue:
     """The site's name, logo, accent colour and welcome text; each change is kept in the audit log."""
     stored = current_brand()
     settings = settings_snapshot()
@@ -68,7 +69,7 @@ def settings():
 
 
 @bp.get("/branding/logo")
-def logo():
+def logo() -> Response:
     """The uploaded logo; its URL carries the file's digest (?v=), so it is cached for a year."""
     asset = logo_asset(settings_snapshot()["logo"])
     if asset is None:
@@ -82,7 +83,7 @@ def logo():
 
 
 @bp.get("/branding/theme.css")
-def stylesheet():
+def stylesheet() -> Response:
     """The stylesheet that applies the accent colour (?v= changes with it)."""
     accent = settings_snapshot()["accent_colour"]
     if not accent:
@@ -92,7 +93,7 @@ def stylesheet():
     return response
 
 
-def _cache_for_long(response):
+def _cache_for_long(response: Response) -> None:
     if request.args.get("v"):
         response.cache_control.public = True
         response.cache_control.max_age = ONE_YEAR

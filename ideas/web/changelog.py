@@ -1,13 +1,17 @@
 """The changelog (public), the pages where staff write its entries, and announcements."""
 import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import (
-    BooleanField, DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField,
+    BooleanField, DateField, Field, RadioField, SelectChoice, SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -35,14 +39,14 @@ IDEA_NUMBER = re.compile(r"#?(\d{1,12})")
 
 
 @bp.app_template_filter("changelog_date")
-def changelog_date(moment):
+def changelog_date(moment: datetime) -> Markup:
     """A <time> element with the day an entry appeared, e.g. 23 November 2026."""
     return Markup('<time datetime="{}">{}</time>').format(moment.date().isoformat(), long_date(moment))
 
 
 # Forms. They live here rather than in forms.py because only these pages use them.
 
-def _idea_number(text):
+def _idea_number(text: str) -> int | None:
     """The id in "12" or "#12", or None when the text is something else."""
     match = IDEA_NUMBER.fullmatch(text)
     return int(match[1]) if match else None
@@ -51,9 +55,9 @@ def _idea_number(text):
 class IdeaNumbersField(StringField):
     """Idea numbers typed as "12, 40": `data` keeps the text as typed, `numbers` the ids in order."""
 
-    numbers = ()
+    numbers: Sequence[int] = ()
 
-    def pre_validate(self, form):
+    def pre_validate(self, form: FlaskForm) -> None:
         self.numbers = []
         for token in re.split(r"[\s,;]+", self.data or ""):
             if not token:
@@ -94,22 +98,22 @@ class AnnouncementForm(Form):
                             description=_l("Markdown works. Each follower is told once, even if they "
                                         "follow several of these ideas."))
 
-    def set_tags(self, tags):
+    def set_tags(self, tags: Iterable[Tag]) -> None:
         self.tag.choices = [SelectChoice("", _l("Choose a tag"))] + [
             SelectChoice(tag.name, f"#{tag.name}") for tag in tags]
 
-    def validate_idea(self, field):
+    def validate_idea(self, field: Field) -> None:
         if self.target.data == "idea" and _idea_number(field.data or "") is None:
             raise ValidationError(_("Type the idea's number, e.g. 12."))
 
-    def validate_tag(self, field):
+    def validate_tag(self, field: Field) -> None:
         if self.target.data == "tag" and not field.data:
             raise ValidationError(_("Choose a tag from the list."))
 
 
 # The public changelog.
 
-def get_entry(entry_id):
+def get_entry(entry_id: int) -> ChangelogEntry:
     """The entry, or 404 when it is missing or a draft and the reader is not staff."""
     entry = db.session.get(ChangelogEntry, entry_id)
     if entry is None or not (entry.is_published or is_staff(current_user)):
@@ -118,7 +122,7 @@ def get_entry(entry_id):
 
 
 @bp.get("/changelog")
-def index():
+def index() -> str:
     """Published entries, newest first, each linking the ideas it delivers; staff see drafts too."""
     page = page_of(published_entries(), ENTRIES_PER_PAGE)
     drafts = db.session.execute(draft_entries()).scalars().all() if is_staff(current_user) else []
@@ -126,18 +130,18 @@ def index():
 
 
 @bp.get("/changelog/<id:entry_id>")
-def show(entry_id):
+def show(entry_id: int) -> str:
     """One entry."""
     return render_template("changelog/show.html", entry=get_entry(entry_id))
 
 
 # Staff write entries.
 
-def _entry_link(entry):
+def _entry_link(entry: ChangelogEntry) -> str:
     return url_for("changelog.show", entry_id=entry.id)
 
 
-def _published_message(entry, shipped):
+def _published_message(entry: ChangelogEntry, shipped: bool) -> str:
     if not entry.ideas:
         return f"“{entry.title}” is published."
     told = ("Its ideas are marked shipped and their followers are told." if shipped
@@ -147,7 +151,7 @@ def _published_message(entry, shipped):
 
 @bp.route("/changelog/new", methods=["GET", "POST"])
 @staff_required
-def new():
+def new() -> ResponseReturnValue:
     """Write an entry: save it as a draft, or publish it (and ship its ideas) at once."""
     form = EntryForm()
     if form.validate_on_submit():
@@ -170,12 +174,12 @@ def new():
 
 @bp.route("/changelog/<id:entry_id>/edit", methods=["GET", "POST"])
 @staff_required
-def edit(entry_id):
+def edit(entry_id: int) -> ResponseReturnValue:
     """Change an entry; a draft can be published from here."""
     entry = db.get_or_404(ChangelogEntry, entry_id)
     form = EntryForm(title=entry.title, body=entry.body,
                      ideas=", ".join(str(idea.id) for idea in entry.ideas),
-                     date=entry.published_at.date() if entry.is_published else None)
+                     date=entry.published_at.date() if entry.published_at is not None else None)
     if form.validate_on_submit():
         publishing = not entry.is_published and request.form.get("action") == "publish"
         try:
@@ -197,7 +201,7 @@ def edit(entry_id):
 
 # Announcements.
 
-def _announcement_form():
+def _announcement_form() -> AnnouncementForm:
     form = AnnouncementForm()
     form.set_tags(db.session.execute(select(Tag).order_by(Tag.name)).scalars())
     return form
@@ -205,7 +209,7 @@ def _announcement_form():
 
 @bp.get("/announcements")
 @staff_required
-def announcements():
+def announcements() -> str:
     """The announcements sent, newest first, with how many members each reached."""
     page = page_of(sent_announcements(), ANNOUNCEMENTS_PER_PAGE)
     return render_template("changelog/announcements.html", page=page)
@@ -213,7 +217,7 @@ def announcements():
 
 @bp.route("/announcements/new", methods=["GET", "POST"])
 @staff_required
-def new_announcement():
+def new_announcement() -> ResponseReturnValue:
     """Write to the followers of one idea, or of every idea with a tag; each is told once."""
     form = _announcement_form()
     if form.validate_on_submit():

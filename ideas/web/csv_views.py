@@ -5,11 +5,13 @@ created); the confirmation imports the very bytes the dry run read, kept server-
 random token, and recounts everything from them rather than trusting the page.
 """
 import os
+from collections.abc import Iterator
 from datetime import date
 
 from flask import (
     Blueprint, Response, current_app, flash, render_template, request, stream_with_context, url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -30,15 +32,15 @@ from .plumbing import staff_required
 bp = Blueprint("csv", __name__, url_prefix="/staff/csv")
 
 
-def _max_bytes():
+def _max_bytes() -> int:
     return current_app.config["IMPORT_MAX_BYTES"]
 
 
-def _upload_dir():
+def _upload_dir() -> str:
     return current_app.config.get("IMPORT_UPLOAD_DIR") or os.path.join(current_app.instance_path, "imports")
 
 
-def _page(error=None):
+def _page(error: str | None = None) -> str | tuple[str, int]:
     """The export links, the upload form and the accepted formats; 422 when `error` names a problem."""
     context = dict(error=error, formats=FORMATS, max_mb=max(_max_bytes() // (1024 * 1024), 1),
                    fider_statuses=FIDER_STATUSES, canny_statuses=CANNY_STATUSES, status_labels=STATUS_LABELS,
@@ -49,7 +51,7 @@ def _page(error=None):
     return render_template("staff/csv/index.html", **context)
 
 
-def _attachment(chunks, name):
+def _attachment(chunks: Iterator[str], name: str) -> Response:
     """A streamed CSV download: the body is a generator, written out a page at a time."""
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{date.today():%Y-%m-%d}.csv"'
@@ -59,16 +61,16 @@ def _attachment(chunks, name):
 
 @bp.get("/")
 @staff_required
-def index():
+def index() -> str | tuple[str, int]:
     """Export links, the import form and the formats it reads."""
     return _page()
 
 
 @bp.get("/ideas.csv")
 @staff_required
-def export_ideas():
+def export_ideas() -> Response:
     """Every listed idea as CSV, streamed."""
-    def idea_url(idea_id):
+    def idea_url(idea_id: int) -> str:
         return url_for("ideas.show", idea_id=idea_id, _external=True)
 
     return _attachment(ideas_csv(current_user, idea_url), "ideas")
@@ -76,7 +78,7 @@ def export_ideas():
 
 @bp.get("/votes.csv")
 @staff_required
-def export_votes():
+def export_votes() -> Response:
     """Every vote on a listed idea as CSV, streamed."""
     return _attachment(votes_csv(current_user), "votes")
 
@@ -84,7 +86,7 @@ def export_votes():
 @bp.post("/import")
 @staff_required
 @accepts_body_up_to("IMPORT_MAX_CONTENT_LENGTH")
-def dry_run():
+def dry_run() -> ResponseReturnValue:
     """Read the uploaded file and show what importing it would do; nothing is written yet."""
     try:
         data, filename = _uploaded_file()
@@ -98,7 +100,7 @@ def dry_run():
 
 @bp.post("/import/confirm")
 @staff_required
-def confirm():
+def confirm() -> ResponseReturnValue:
     """Import the file the dry run read, counted again from its bytes."""
     token = request.form.get("token", "")
     try:
@@ -127,7 +129,7 @@ def confirm():
     return see_other(url_for("csv.index"))
 
 
-def _uploaded_file():
+def _uploaded_file() -> tuple[bytes, str]:
     """(bytes, name) of the uploaded file, read no further than one byte past the size limit."""
     try:
         upload = request.files.get("file")

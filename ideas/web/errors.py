@@ -1,5 +1,6 @@
 """Errors as pages for browsers and as small notices for htmx."""
-from flask import current_app, render_template, request
+from flask import Flask, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
@@ -24,14 +25,14 @@ MESSAGES = {
 }
 
 
-def too_large_message():
+def too_large_message() -> str:
     """What a 413 tells a person: the limit, in megabytes."""
     limit = request.max_content_length or 0
     return _("What you sent is too large for this site, which takes files of at most %(size)s MB. "
              "Go back and send less, or a smaller file.", size=max(round(limit / (1024 * 1024)), 1))
 
 
-def _error_response(status, message, title=None):
+def _error_response(status: int, message: str | None, title: str | None = None) -> ResponseReturnValue:
     if htmx:
         # htmx swaps 4xx only where told to: the notice goes to the page's flash area.
         body = render_template("_notice.html", message=message, category="error")
@@ -46,7 +47,8 @@ def busy_response(error: OperationalError) -> Response:
     settings, the unread count), and the language the request already speaks, else the
     browser's (the member's own choice is a column)."""
     settle_busy_request(error)
-    if request.blueprint is None and request.path.startswith(api_bp.url_prefix):
+    # The API's blueprint always has its url_prefix; mypy knows only Blueprint's optional one.
+    if request.blueprint is None and request.path.startswith(api_bp.url_prefix):  # type: ignore[arg-type]
         return busy_json()
     with force_locale(_locale_without_database()):
         message = _("The site is very busy and could not finish this in time. Nothing was changed: "
@@ -72,9 +74,9 @@ def _render_bare(template: str, **context: object) -> str:
     return current_app.jinja_env.get_template(template).render(**context)
 
 
-def register_error_handlers(app):
+def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_refused(error):
+    def csrf_refused(error: CSRFError) -> ResponseReturnValue:
         db.session.rollback()
         return _error_response(
             400,
@@ -84,21 +86,22 @@ def register_error_handlers(app):
         )
 
     @app.errorhandler(OperationalError)
-    def database_busy(error):
+    def database_busy(error: OperationalError) -> Response:
         if not is_busy(error):
             raise error  # a real failure: the usual 500, with its traceback in the log
         return busy_response(error)
 
     @app.errorhandler(DomainError)
-    def rule_refused(error):
+    def rule_refused(error: DomainError) -> ResponseReturnValue:
         db.session.rollback()
         return _error_response(error.status_code, error.message)
 
     @app.errorhandler(HTTPException)
-    def http_error(error):
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         if error.code is None or error.code < 400:
             return error
-        if request.blueprint is None and request.path.startswith(api_bp.url_prefix):
+        # The API's blueprint always has its url_prefix (see busy_response).
+        if request.blueprint is None and request.path.startswith(api_bp.url_prefix):  # type: ignore[arg-type]
             return http_error_json(error)  # an unknown route under /api never reaches its blueprint
         db.session.rollback()
         message = too_large_message() if error.code == 413 else MESSAGES.get(error.code, error.description)

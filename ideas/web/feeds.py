@@ -1,13 +1,15 @@
 """Atom feeds of the board, the roadmap, the changelog and each idea, for feed readers."""
 import re
-from datetime import timezone
+from collections.abc import Sequence
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..feeds import board_feed, changelog_feed, idea_feed, roadmap_feed, visitors_see
+from ..feeds import FeedItem, board_feed, changelog_feed, idea_feed, roadmap_feed, visitors_see
 from ..models import Idea, utcnow
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -20,25 +22,25 @@ NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @bp.app_template_filter("atom_date")
-def atom_date(moment):
+def atom_date(moment: datetime) -> str:
     """An RFC 3339 timestamp in UTC, as Atom wants it."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @bp.get("/ideas.atom")
-def ideas():
+def ideas() -> Response:
     """The board's newest ideas."""
     return atom_response(board_feed(), "ideas", _("New ideas"), url_for("board.index", _external=True))
 
 
 @bp.get("/roadmap.atom")
-def roadmap():
+def roadmap() -> Response:
     """Status changes of the ideas everyone sees, newest first."""
     return atom_response(roadmap_feed(), "roadmap", _("Roadmap"), url_for("roadmap.index", _external=True))
 
 
 @bp.get("/changelog.atom")
-def changelog():
+def changelog() -> Response:
     """Published changelog entries, newest first, with the ideas each delivers."""
     return atom_response(changelog_feed(), "changelog", _("Changelog"),
                          url_for("changelog.index", _external=True))
@@ -46,7 +48,7 @@ def changelog():
 
 # Ids are 32-bit on PostgreSQL: a larger number is no idea, not a database error.
 @bp.get("/ideas/<id:idea_id>.atom")
-def idea(idea_id):
+def idea(idea_id: int) -> Response:
     """One idea's story: the idea, its status changes, official responses and comments."""
     idea = db.session.get(Idea, idea_id)
     if idea is None or not visitors_see(idea):
@@ -55,13 +57,15 @@ def idea(idea_id):
                          url_for("ideas.show", idea_id=idea.id, _external=True))
 
 
-def atom_response(items, name, title, alternate):
+def atom_response(items: Sequence[FeedItem], name: str, title: str, alternate: str) -> Response:
     """The feed as Atom; readers that poll get 304 while nothing changed."""
     tag = f"tag:{urlsplit(request.host_url).hostname or 'localhost'},{TAG_DATE}:"
     body = render_template(
         "feeds/feed.xml", items=items, tag_prefix=tag, feed_id=f"{tag}feed-{name}", title=title,
-        alternate=alternate, self_url=url_for(request.endpoint, _external=True, **request.view_args,
-                                              token=request.args.get("token") or None),
+        alternate=alternate,
+        # Only the feed views call this: the request has an endpoint and view arguments.
+        self_url=url_for(request.endpoint, _external=True, **request.view_args,  # type: ignore[arg-type]
+                         token=request.args.get("token") or None),
         updated=max((item.updated for item in items), default=utcnow()),
     )
     response = current_app.response_class(NOT_XML.sub("", body), mimetype="application/atom+xml")

@@ -1,7 +1,10 @@
 """Forms: lengths match the columns, so bad input is named before it reaches the database."""
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice,
+    BooleanField, EmailField, Field, HiddenField, PasswordField, RadioField, SelectChoice,
     IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import (
@@ -11,19 +14,20 @@ from wtforms.validators import (
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
-from ..i18n import KIND_NAMES, STATUS_NAMES, wtforms_translations
-from ..models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
+from ..errors import InvalidInput
+from ..i18n import KIND_NAMES, STATUS_NAMES, WTFormsTranslations, wtforms_translations
+from ..models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX, Tag
 from ..models.types import INTEGER_MAX
 from ..statuses import NOTE_MAX
 
 
-def _strip(value):
+def _strip(value: object) -> object:
     # A line break counts once however the form was sent: a browser's own submit sends CRLF, htmx
     # (and so the live counter, ideas/web/text_length.py) sends LF.
     return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
-def _no_nul(form, field):
+def _no_nul(form: FlaskForm, field: Field) -> None:
     if isinstance(field.data, str) and "\x00" in field.data:
         raise ValidationError(_("This text holds characters that cannot be stored."))
 
@@ -31,16 +35,16 @@ def _no_nul(form, field):
 class TagsField(SelectMultipleField):
     """Tags chosen from the existing ones, with a plain-words error for any other."""
 
-    def pre_validate(self, form):
+    def pre_validate(self, form: FlaskForm) -> None:
         allowed = {choice.value for choice in self.choices or []}
         if any(value not in allowed for value in self.data or []):
             raise ValidationError(_("Choose tags from the list."))
 
-    def process_formdata(self, valuelist):
+    def process_formdata(self, valuelist: list[Any]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            self.data = []
+            self.data: list[int] = []
             raise ValueError(_("Choose tags from the list.")) from None
 
 
@@ -48,7 +52,7 @@ class Form(FlaskForm):
     """Every form of the app: Flask-WTF's, with WTForms' own messages from a catalogue kept per language."""
 
     class Meta:
-        def get_translations(self, form):
+        def get_translations(self, form: FlaskForm) -> WTFormsTranslations:
             return wtforms_translations
 
 
@@ -112,7 +116,7 @@ class IdeaForm(Form):
                       validators=[DataRequired(_l("Choose idea, problem or praise."))])
     tags = TagsField(_l("Tags"), coerce=int, validators=[Optional()])
 
-    def set_tag_choices(self, tags):
+    def set_tag_choices(self, tags: Iterable[Tag]) -> None:
         self.tags.choices = [SelectChoice(tag.id, tag.name) for tag in tags]
 
 
@@ -156,7 +160,7 @@ class SiteSettingsForm(Form):
     )
 
 
-def apply_domain_errors(form, error):
+def apply_domain_errors(form: FlaskForm, error: InvalidInput) -> None:
     """Show a domain InvalidInput on the form fields it names."""
     for name, message in error.fields.items():
         field = getattr(form, name, None)
@@ -174,7 +178,7 @@ class NotificationSettingsForm(Form):
     ])
     timezone = SelectField(_l("Time zone for the daily digest"), validators=[Optional()])
 
-    def set_timezones(self, zones):
+    def set_timezones(self, zones: Iterable[str]) -> None:
         self.timezone.choices = [SelectChoice("", _l("UTC"))] + [SelectChoice(zone, zone) for zone in zones]
 
 

@@ -24,12 +24,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import tzinfo
 from typing import Any
 
+from babel import Locale
 from flask import Flask, current_app, g, request, url_for
 from flask_wtf.csrf import generate_csrf
 from jinja2 import nodes
 from jinja2.ext import Extension
+from jinja2.parser import Parser
 from markupsafe import Markup, escape
 
 from ..i18n import babel_locale, reader_zone
@@ -50,21 +53,21 @@ class FragmentStore:
     """At most `size` rendered blocks and `max_chars` characters in all, the least recently used
     dropped first; safe across threads."""
 
-    def __init__(self, size, max_chars=float("inf")):
+    def __init__(self, size: int, max_chars: float = float("inf")) -> None:
         self.size = size
         self.max_chars = max_chars
         self.chars = 0
-        self._blocks = OrderedDict()
+        self._blocks: OrderedDict[tuple, str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key: tuple) -> str | None:
         with self._lock:
             html = self._blocks.get(key)
             if html is not None:
                 self._blocks.move_to_end(key)
             return html
 
-    def put(self, key, html):
+    def put(self, key: tuple, html: str) -> None:
         if len(html) > self.max_chars:  # would push out everything else; rendered each time instead
             return
         with self._lock:
@@ -77,7 +80,7 @@ class FragmentStore:
                 _, dropped = self._blocks.popitem(last=False)
                 self.chars -= len(dropped)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._blocks)
 
 
@@ -86,7 +89,7 @@ class FragmentCacheExtension(Extension):
 
     tags = {"cache"}
 
-    def parse(self, parser):
+    def parse(self, parser: Parser) -> nodes.Node:
         lineno = next(parser.stream).lineno
         parts = [parser.parse_expression()]
         while parser.stream.skip_if("comma"):
@@ -131,7 +134,7 @@ def site_key() -> tuple:
     return tuple(settings_snapshot().values())
 
 
-def _check_no_token(html):
+def _check_no_token(html: str) -> None:
     """Refuse a block that holds the request's CSRF token (a form field rendered by WTForms inside
     a block, say): cached, it would go to other readers."""
     token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
@@ -139,7 +142,7 @@ def _check_no_token(html):
         raise RuntimeError("A cached block holds this request's CSRF token: write slot('csrf_token') instead")
 
 
-def _reader_key():
+def _reader_key() -> tuple[Locale, tzinfo, str]:
     """The reader's part of every key, worked out once per request."""
     try:
         return g._fragment_reader_key
@@ -148,7 +151,7 @@ def _reader_key():
         return key
 
 
-def _slot_value(name):
+def _slot_value(name: str) -> str:
     """A slot's value for this request (escaped), worked out once per request."""
     try:
         values = g._fragment_slots
@@ -161,7 +164,7 @@ def _slot_value(name):
         return value
 
 
-def _render_marked(caller):
+def _render_marked(caller: Callable[[], str]) -> str:
     token = _in_cached_block.set(True)
     try:
         return caller()
@@ -169,14 +172,14 @@ def _render_marked(caller):
         _in_cached_block.reset(token)
 
 
-def slot(name):
+def slot(name: str) -> str:
     """A per-request value: itself outside a cached block, a marker filled in on each use inside."""
     if _in_cached_block.get():
         return Markup(f"{_MARK}{name}{_MARK}")
     return SLOTS[name]()
 
 
-def fill_slots(html):
+def fill_slots(html: str) -> Markup:
     if _MARK not in html:
         return Markup(html)
     for name in SLOTS:

@@ -1,5 +1,6 @@
 """Health checks for load balancers and orchestrators (reachable even on private sites)."""
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -10,13 +11,13 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     """The process is up and answering."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> ResponseReturnValue:
     """The database answers; 503 otherwise, so a balancer stops sending traffic here."""
     try:
         db.session.execute(text("SELECT 1"))
@@ -27,7 +28,7 @@ def readyz():
 
 
 @bp.get("/_floor")
-def floor():
+def floor() -> str:
     """The benchmark's floor: the cheapest response of the same stack (one primary-key
     lookup, a tiny template). `make bench` compares every other page with it. It shows
     nothing about the member it loads."""

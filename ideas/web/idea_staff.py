@@ -1,17 +1,21 @@
 """What the product team does on an idea's page: status, merge, moderation, votes for customers."""
+from collections.abc import Callable
+
 from flask import Blueprint, flash, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import STATUS_NAMES
 from ..merging import merge_ideas, undo_merge
-from ..models import Idea
+from ..models import Comment, Idea, User
 from ..moderation import hide_comment, hide_idea, unhide_comment, unhide_idea
 from ..statuses import change_status
 from ..team import vote_for_customer
-from .forms import MergeForm, StatusForm, VoteForCustomerForm, apply_domain_errors
+from .forms import Form, MergeForm, StatusForm, VoteForCustomerForm, apply_domain_errors
 from .ideas import idea_page_context
 from .plumbing import get_comment, get_idea, staff_required
 from .responses import see_other
@@ -19,18 +23,18 @@ from .responses import see_other
 bp = Blueprint("idea_staff", __name__, url_prefix="/ideas")
 
 
-def _back_to(idea, anchor=None):
+def _back_to(idea: Idea, anchor: str | None = None) -> Response:
     return see_other(url_for("ideas.show", idea_id=idea.id, _anchor=anchor))
 
 
-def _reshow(idea, **forms):
+def _reshow(idea: Idea, **forms: Form) -> tuple[str, int]:
     """The idea page again, with a refused staff form showing what was typed: 422."""
     return render_template("ideas/show.html", **idea_page_context(idea, **forms)), 422
 
 
 @bp.post("/<id:idea_id>/status")
 @staff_required
-def status(idea_id):
+def status(idea_id: int) -> ResponseReturnValue:
     """Move the idea to another status with a public note (the reason, when declining)."""
     idea = get_idea(idea_id)
     form = StatusForm()
@@ -48,7 +52,7 @@ def status(idea_id):
 
 @bp.post("/<id:idea_id>/merge")
 @staff_required
-def merge(idea_id):
+def merge(idea_id: int) -> ResponseReturnValue:
     """Merge this idea into another: its votes and followers move there."""
     idea = get_idea(idea_id)
     form = MergeForm()
@@ -70,7 +74,7 @@ def merge(idea_id):
 
 @bp.post("/<id:idea_id>/unmerge")
 @staff_required
-def unmerge(idea_id):
+def unmerge(idea_id: int) -> Response:
     """Undo the merge: votes and followers go back where nothing changed since."""
     idea = get_idea(idea_id)
     undo_merge(current_user, idea)
@@ -81,7 +85,7 @@ def unmerge(idea_id):
 
 @bp.post("/<id:idea_id>/vote-for")
 @staff_required
-def vote_for(idea_id):
+def vote_for(idea_id: int) -> ResponseReturnValue:
     """Record a customer's vote by email (from a call, a chat, a sales meeting)."""
     idea = get_idea(idea_id)
     form = VoteForCustomerForm()
@@ -100,19 +104,19 @@ def vote_for(idea_id):
 
 @bp.post("/<id:idea_id>/hide")
 @staff_required
-def hide(idea_id):
+def hide(idea_id: int) -> Response:
     """Hide the idea from everyone but staff."""
     return _moderate_idea(idea_id, hide_idea, _("Hidden: only staff see this idea now."))
 
 
 @bp.post("/<id:idea_id>/unhide")
 @staff_required
-def unhide(idea_id):
+def unhide(idea_id: int) -> Response:
     """Show a hidden idea again."""
     return _moderate_idea(idea_id, unhide_idea, _("Visible to everyone again."))
 
 
-def _moderate_idea(idea_id, rule, message):
+def _moderate_idea(idea_id: int, rule: Callable[[User, Idea], object], message: str) -> Response:
     idea = get_idea(idea_id)
     rule(current_user, idea)
     db.session.commit()
@@ -122,19 +126,19 @@ def _moderate_idea(idea_id, rule, message):
 
 @bp.post("/comments/<id:comment_id>/hide")
 @staff_required
-def hide_a_comment(comment_id):
+def hide_a_comment(comment_id: int) -> Response:
     """Hide a comment from everyone but staff."""
     return _moderate_comment(comment_id, hide_comment)
 
 
 @bp.post("/comments/<id:comment_id>/unhide")
 @staff_required
-def unhide_a_comment(comment_id):
+def unhide_a_comment(comment_id: int) -> Response:
     """Show a hidden comment again."""
     return _moderate_comment(comment_id, unhide_comment)
 
 
-def _moderate_comment(comment_id, rule):
+def _moderate_comment(comment_id: int, rule: Callable[[User, Comment], object]) -> Response:
     comment = get_comment(comment_id)
     rule(current_user, comment)
     db.session.commit()

@@ -1,9 +1,13 @@
 """An idea's page and everything members do there: propose, edit, withdraw, vote, follow."""
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user, login_required
+from werkzeug.wrappers import Response
 
 from ..board import all_tags
 from ..comments import ThreadComment, can_delete_comment, can_edit_comment, official_in, thread_of
@@ -12,15 +16,15 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..following import follow_idea, set_follow_level, unfollow_idea
 from ..merging import ideas_merged_into
-from ..models import Comment, User
+from ..models import Comment, Idea, TimelineEntry, User
 from ..proposals import change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea
 from ..statuses import history_of
 from ..similar import similar_ideas
 from ..tags import tags_of
-from ..voting import cast_vote, standing, withdraw_vote
+from ..voting import Standing, cast_vote, standing, withdraw_vote
 from ..visibility import is_staff
 from .forms import (
-    ActionForm, CommentForm, FollowLevelForm, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm,
+    ActionForm, CommentForm, FollowLevelForm, Form, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm,
     apply_domain_errors,
 )
 from .fragments import versions
@@ -30,7 +34,7 @@ from .responses import next_url, render_form, see_other, wants_fragment
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
 
-def _idea_form(**kwargs):
+def _idea_form(**kwargs: Any) -> IdeaForm:
     form = IdeaForm(**kwargs)
     form.set_tag_choices(db.session.execute(all_tags()).scalars())
     return form
@@ -39,7 +43,7 @@ def _idea_form(**kwargs):
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_PROPOSE"], methods=["POST"])
-def new():
+def new() -> ResponseReturnValue:
     """Propose an idea; similar ones appear while the title is typed."""
     form = _idea_form(title=request.args.get("title", "")[:200])
     if request.form.get("check"):
@@ -61,7 +65,7 @@ def new():
 
 
 @bp.get("/similar")
-def similar():
+def similar() -> str:
     """Up to five existing ideas like the title being typed."""
     title = request.args.get("title", "")[:200]
     ideas = similar_ideas(title, current_user) if title.strip() else []
@@ -71,20 +75,21 @@ def similar():
 
 
 @bp.get("/<id:idea_id>")
-def show(idea_id):
+def show(idea_id: int) -> str:
     """The idea, its votes, followers and discussion."""
     idea = get_idea(idea_id)
     return render_template("ideas/show.html", **idea_page_context(idea))
 
 
-def _follow_context(idea, reader):
+def _follow_context(idea: Idea, reader: Standing) -> dict[str, Any]:
     """The follow control's context, from the reader's `standing`."""
     level = reader.follow_level
     return dict(idea=idea, following=level is not None, follow_level=level, followers=reader.followers,
                 level_form=FollowLevelForm(formdata=None, level=level) if level else None)
 
 
-def idea_page_context(idea, comment_form=None, **staff_forms):
+def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
+                      **staff_forms: Form) -> dict[str, Any]:
     """What the idea page and its fragments need; staff get their forms and the merge record."""
     comments = thread_of(idea, current_user)
     timeline = history_of(idea)
@@ -117,7 +122,7 @@ def idea_page_context(idea, comment_form=None, **staff_forms):
     )
 
 
-def comment_rights():
+def comment_rights() -> dict[str, Callable[[Comment | ThreadComment], object]]:
     """What comment templates ask of the signed-in member's rights, and the key of a rendered comment."""
     return dict(can_edit_comment=lambda c: can_edit_comment(current_user, c),
                 can_delete_comment=lambda c: can_delete_comment(current_user, c),
@@ -140,8 +145,9 @@ def discussion_key(viewer: User | AnonymousUserMixin, thread: list[tuple[str, An
                                 for kind, item in thread))
 
 
-def discussion(comments, timeline):
+def discussion(comments: Sequence[ThreadComment], timeline: Sequence[TimelineEntry]) -> list[tuple[str, Any]]:
     """Comments and timeline entries in one thread, oldest first, like a parcel's tracking."""
+    items: list[tuple[str, datetime, int, ThreadComment | TimelineEntry]]
     items = [("comment", c.created_at, c.id, c) for c in comments]
     items += [("event", e.created_at, e.id, e) for e in timeline]
     return [(kind, item) for kind, _, _, item in sorted(items, key=lambda row: (row[1], row[0], row[2]))]
@@ -149,7 +155,7 @@ def discussion(comments, timeline):
 
 @bp.route("/<id:idea_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(idea_id):
+def edit(idea_id: int) -> ResponseReturnValue:
     """The author corrects their idea while it is New, within an hour; staff clarify it any time."""
     idea = get_idea(idea_id)
     check_may_change_idea(current_user, idea)
@@ -170,7 +176,7 @@ def edit(idea_id):
 
 @bp.post("/<id:idea_id>/withdraw")
 @login_required
-def withdraw(idea_id):
+def withdraw(idea_id: int) -> Response:
     """The author withdraws their idea: it leaves the board."""
     idea = get_idea(idea_id)
     withdraw_idea(current_user, idea)
@@ -186,7 +192,7 @@ vote_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_VOTE"], 
 @bp.post("/<id:idea_id>/vote")
 @login_required
 @vote_limit
-def vote(idea_id):
+def vote(idea_id: int) -> ResponseReturnValue:
     """Back the idea; a second press changes nothing."""
     return _change(idea_id, cast_vote, _after_vote)
 
@@ -194,12 +200,13 @@ def vote(idea_id):
 @bp.post("/<id:idea_id>/unvote")
 @login_required
 @vote_limit
-def unvote(idea_id):
+def unvote(idea_id: int) -> ResponseReturnValue:
     """Withdraw the backing."""
     return _change(idea_id, withdraw_vote, _after_vote)
 
 
-def _change(idea_id, rule, respond):
+def _change(idea_id: int, rule: Callable[[User, Idea], object],
+            respond: Callable[[Idea], ResponseReturnValue]) -> ResponseReturnValue:
     """Load, apply a domain rule as the current member, commit, answer (the answer only reads)."""
     idea = get_idea(idea_id)
     rule(current_user, idea)
@@ -207,7 +214,7 @@ def _change(idea_id, rule, respond):
     return respond(idea)
 
 
-def _after_vote(idea):
+def _after_vote(idea: Idea) -> ResponseReturnValue:
     if wants_fragment(f"idea-{idea.id}-vote"):
         reader = standing(current_user, idea)
         return render_template(
@@ -221,28 +228,28 @@ def _after_vote(idea):
 
 @bp.post("/<id:idea_id>/follow")
 @login_required
-def follow(idea_id):
+def follow(idea_id: int) -> ResponseReturnValue:
     """Follow the idea's news."""
     return _change(idea_id, follow_idea, _after_follow)
 
 
 @bp.post("/<id:idea_id>/unfollow")
 @login_required
-def unfollow(idea_id):
+def unfollow(idea_id: int) -> ResponseReturnValue:
     """Stop following; remembered, so voting or commenting later won't re-follow."""
     return _change(idea_id, unfollow_idea, _after_follow)
 
 
 @bp.post("/<id:idea_id>/follow-level")
 @login_required
-def choose_follow_level(idea_id):
+def choose_follow_level(idea_id: int) -> ResponseReturnValue:
     """Hear of status changes only, or of all activity (comments too)."""
     form = FollowLevelForm()
-    level = form.level.data if form.validate_on_submit() else None
+    level = form.level.data if form.validate_on_submit() else ""  # no valid choice: the rule refuses it
     return _change(idea_id, lambda member, idea: set_follow_level(member, idea, level), _after_follow)
 
 
-def _after_follow(idea):
+def _after_follow(idea: Idea) -> ResponseReturnValue:
     if wants_fragment(f"idea-{idea.id}-follow"):
         return render_template("ideas/_follow.html", **_follow_context(idea, standing(current_user, idea)))
     return see_other(next_url(url_for("ideas.show", idea_id=idea.id)))

@@ -1,9 +1,10 @@
 """The in-app inbox, the unread count in the header, and unsubscribing from emails."""
 from typing import Any
 
-from flask import Blueprint, abort, has_request_context, render_template, request, url_for
+from flask import Blueprint, Flask, abort, has_request_context, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from ..extensions import csrf, db
 from ..models import Event
@@ -20,7 +21,7 @@ PER_PAGE = 30
 
 @bp.get("/notifications")
 @login_required
-def index():
+def index() -> str:
     """The member's notifications, newest first, unread marked."""
     number = page_number(request.args)
     page = fetch_page(inbox(current_user), number, PER_PAGE)
@@ -47,7 +48,7 @@ def open_one(notification_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/notifications/count")
-def count():
+def count() -> str | Response:
     """The header's unread count; htmx polls it so it stays current."""
     if wants_fragment("notification-count") or not current_user.is_authenticated:
         return render_template("notifications/_count.html")
@@ -56,7 +57,7 @@ def count():
 
 @bp.post("/notifications/read")
 @login_required
-def read_all():
+def read_all() -> Response:
     """Mark every notification read."""
     mark_all_read(current_user)
     db.session.commit()
@@ -65,7 +66,7 @@ def read_all():
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058 one-click POSTs come from mail clients; the signed token is the check
-def unsubscribe(token):
+def unsubscribe(token: str) -> ResponseReturnValue:
     """GET shows one button (mail scanners open links); POST stops the emails."""
     member = member_from_unsubscribe_token(token)
     if member is None:
@@ -77,10 +78,10 @@ def unsubscribe(token):
     return render_template("notifications/unsubscribe.html", member=member, done=False, token=token)
 
 
-def register_header_count(app):
+def register_header_count(app: Flask) -> None:
     """Give every page the signed-in member's unread count."""
     @app.context_processor
-    def unread():
+    def unread() -> dict[str, int]:
         # Emails are rendered by the worker, outside any request and without a member.
         if has_request_context() and current_user.is_authenticated:
             return {"unread_notifications": unread_count(current_user)}

@@ -4,9 +4,12 @@ Signed-out visitors of a private site reach only the endpoints below; everything
 sign in (pages), answers 404 (feeds without a valid personal token) or 401 (the JSON API without a
 key). The API authenticates its keys itself, so the gate lets a request carrying one through.
 """
-from flask import abort, has_request_context, jsonify, request
+from typing import Any
+
+from flask import Flask, abort, has_request_context, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..access import access_rules, feed_token, member_from_feed_token
 from ..site_settings import settings_snapshot
@@ -29,7 +32,7 @@ API_PREFIX = "/api/"
 PRIVATE_MESSAGE = _l("This site is private: sign in to continue.")
 
 
-def register_access(app):
+def register_access(app: Flask) -> None:
     """The gate that guards every request of a private site (its pages are registered with the rest)."""
     from . import access
 
@@ -38,7 +41,7 @@ def register_access(app):
     app.jinja_env.globals.update(access_rules=access_rules, personal_feed_links=access.personal_feed_links)
 
 
-def guard_private_site():
+def guard_private_site() -> Response | None:
     """Let the request through, or refuse a signed-out visitor of a private site."""
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
@@ -60,7 +63,7 @@ def guard_private_site():
     return send_to_sign_in(str(PRIVATE_MESSAGE))
 
 
-def personal_feed_urls(endpoint, values):
+def personal_feed_urls(endpoint: str, values: dict[str, Any]) -> None:
     """On a private site, the feed links a member's pages show carry their feed token, so a feed
     reader that finds them (<link rel="alternate">) can read them."""
     if (endpoint in FEED_ENDPOINTS and "token" not in values and has_request_context()

@@ -12,7 +12,7 @@ WINDOW_FORM_ID = "pulse-window"
 
 
 @bp.get("/pulse")
-def index():
+def index() -> str:
     """The pulse of the chosen window; htmx (the minute's poll, the window form) gets the board only."""
     context = dict(pulse=recent_pulse(window_days(request.args.get("days"))),
                    idea_sample=IDEA_SAMPLE, comment_sample=COMMENT_SAMPLE)

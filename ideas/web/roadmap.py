@@ -1,5 +1,6 @@
 """The public roadmap: what the product team reviews, plans, builds and has shipped."""
 from flask import Blueprint, render_template, request
+from werkzeug.datastructures import MultiDict
 
 from ..board import tag_names
 from ..i18n import KIND_NAMES as KIND_LABELS
@@ -9,7 +10,7 @@ from .responses import wants_fragment
 bp = Blueprint("roadmap", __name__)
 
 
-def roadmap_filters(args):
+def roadmap_filters(args: MultiDict[str, str]) -> dict[str, str]:
     """The roadmap's filters from the query string, unknown kinds dropped."""
     kind = args.get("kind", "")
     return {
@@ -19,7 +20,7 @@ def roadmap_filters(args):
 
 
 @bp.get("/roadmap")
-def index():
+def index() -> str:
     """Under review, Planned, In progress, Shipped (recent); htmx filters get just the columns."""
     filters = roadmap_filters(request.args)
     columns = roadmap_cards(kind=filters["kind"], tag=filters["tag"])

@@ -1,5 +1,5 @@
 """Headers every response carries."""
-from flask import request
+from flask import Flask, Response, request
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -7,11 +7,11 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def register_security_headers(app):
+def register_security_headers(app: Flask) -> None:
     """Add CSP and friends to every response; mark HTML as varying on HX-Request."""
 
     @app.after_request
-    def add_security_headers(response):
+    def add_security_headers(response: Response) -> Response:
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -29,7 +29,7 @@ def register_security_headers(app):
         return response
 
 
-def _personal():
+def _personal() -> bool:
     from flask_login import current_user
 
     return current_user.is_authenticated

@@ -1,11 +1,14 @@
 """Pages for the product team: members and their history, roles, suspension, tags, settings,
 the audit log. Every view checks the role on the server; the rules live in the domain modules."""
 import json
+from collections.abc import Sequence
 
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
+from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
 from .. import audit
@@ -51,7 +54,7 @@ class TagForm(Form):
 
 @bp.get("/staff/members")
 @staff_required
-def members():
+def members() -> str:
     """Members with role, confirmation and suspension; unconfirmed first; searchable."""
     unconfirmed_only = request.args.get("unconfirmed") == "1"
     query = request.args.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX]
@@ -70,7 +73,7 @@ def members():
 
 @bp.get("/staff/members/<id:member_id>")
 @staff_required
-def member(member_id):
+def member(member_id: int) -> str:
     """One customer's whole history: their ideas, votes and comments, with current statuses."""
     person = db.get_or_404(User, member_id)
     ideas, votes, comments = customer_history(person)
@@ -85,7 +88,7 @@ def member(member_id):
 
 @bp.post("/admin/members/<id:member_id>/role")
 @admin_required
-def change_role(member_id):
+def change_role(member_id: int) -> Response:
     """Grant or revoke the staff role."""
     person = db.get_or_404(User, member_id)
     role = request.form.get("role", "")
@@ -98,7 +101,7 @@ def change_role(member_id):
 
 @bp.post("/staff/members/<id:member_id>/suspend")
 @staff_required
-def suspend(member_id):
+def suspend(member_id: int) -> Response:
     """Suspend a member: they cannot sign in; their past content stays."""
     person = db.get_or_404(User, member_id)
     suspend_member(current_user, person)
@@ -109,7 +112,7 @@ def suspend(member_id):
 
 @bp.post("/staff/members/<id:member_id>/unsuspend")
 @staff_required
-def unsuspend(member_id):
+def unsuspend(member_id: int) -> Response:
     """Lift a suspension."""
     person = db.get_or_404(User, member_id)
     unsuspend_member(current_user, person)
@@ -120,7 +123,7 @@ def unsuspend(member_id):
 
 # Tags.
 
-def _tags_with_use():
+def _tags_with_use() -> Sequence[Row[Tag, int]]:
     """(tag, number of ideas carrying it), by name."""
     return db.session.execute(
         select(Tag, func.count(idea_tags.c.idea_id))
@@ -129,7 +132,8 @@ def _tags_with_use():
     ).all()
 
 
-def _render_tags(new_form=None, failed_tag_id=None, failed_form=None):
+def _render_tags(new_form: TagForm | None = None, failed_tag_id: int | None = None,
+                 failed_form: TagForm | None = None) -> str | tuple[str, int]:
     """The tags page; a refused form is shown with what was typed and the problem named."""
     rows = []
     for tag, uses in _tags_with_use():
@@ -144,7 +148,7 @@ def _render_tags(new_form=None, failed_tag_id=None, failed_form=None):
 
 @bp.route("/admin/tags", methods=["GET", "POST"])
 @admin_required
-def tags():
+def tags() -> ResponseReturnValue:
     """Every tag with a form to rename or recolour it, and a form for a new one."""
     if request.method == "GET":
         return _render_tags()
@@ -164,7 +168,7 @@ def tags():
 
 @bp.post("/admin/tags/<id:tag_id>")
 @admin_required
-def edit_tag(tag_id):
+def edit_tag(tag_id: int) -> ResponseReturnValue:
     """Rename or recolour one tag."""
     tag = db.get_or_404(Tag, tag_id)
     form = TagForm(prefix=f"tag-{tag.id}")
@@ -185,7 +189,7 @@ def edit_tag(tag_id):
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
 @admin_required
-def site_settings():
+def site_settings() -> ResponseReturnValue:
     """Site-wide rules admins choose; each change is kept in the audit log."""
     form = AdminSettingsForm()
     if request.method == "GET":
@@ -206,7 +210,7 @@ def site_settings():
     return render_form("staff/settings.html", form=form)
 
 
-def compact_json(text):
+def compact_json(text: str) -> str:
     """An entry's stored JSON on one line, or an em dash when it is empty."""
     try:
         value = json.loads(text or "{}")
@@ -219,7 +223,7 @@ def compact_json(text):
 
 @bp.get("/admin/audit")
 @admin_required
-def audit_log():
+def audit_log() -> str:
     """Every staff action, newest first: who, what, when, before and after."""
     page = page_of(audit.audit_entries(), AUDIT_PER_PAGE)
     return render_template("staff/audit.html", page=page, compact_json=compact_json)

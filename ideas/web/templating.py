@@ -1,6 +1,8 @@
 """Template filters and globals."""
-from datetime import timezone
+from datetime import datetime, timezone
+from typing import Any
 
+from flask import Flask
 from markupsafe import Markup
 
 from ..i18n import exact_time, reader_zone, relative_time
@@ -11,7 +13,7 @@ from .fragments import register_fragment_cache
 __all__ = ["exact_time", "relative_time", "time_tag", "register_template_helpers"]
 
 
-def time_tag(moment):
+def time_tag(moment: datetime | None) -> Markup | str:
     """A <time> element: relative words, the exact time (in the reader's zone) on hover."""
     if moment is None:
         return ""
@@ -21,13 +23,13 @@ def time_tag(moment):
     )
 
 
-def register_template_helpers(app):
+def register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     register_fragment_cache(app)
     app.jinja_env.filters["excerpt"] = lambda html, limit=180: plain_text(html, limit)
     app.jinja_env.filters["time"] = time_tag
 
     @app.context_processor
-    def site():
+    def site() -> dict[str, Any]:
         brand = current_brand()
         return {"site_name": brand.name, "brand": brand}

@@ -99,7 +99,7 @@ def count(form: str, field: str) -> str:
     """The words of one field's limit note for the text posted: its count, and what is too many."""
     bound = bound_field(form, field, request.args.get("prefix", ""))
     limit = field_limit(bound) if bound is not None else None
-    if not limit:
+    if bound is None or not limit:
         abort(404)
     bound.process(request.form)  # the field's own filters, as on submit
     text = bound.data if isinstance(bound.data, str) else ""

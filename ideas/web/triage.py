@@ -1,11 +1,15 @@
 """The product team's inbox at /staff: triage ideas a page at a time, and many at once."""
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, TextAreaField
+from werkzeug.wrappers import Response
+from wtforms import Field, HiddenField, SelectChoice, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
 
 from ..board import all_tags
@@ -28,6 +32,8 @@ from .responses import next_url, render_invalid, see_other, wants_fragment
 bp = Blueprint("triage", __name__, url_prefix="/staff")
 
 IDEAS_PER_PAGE = 50
+# Ideas a bulk change refused, by id: (title, what was wrong), for the rows of the inbox.
+RefusedIdeas = dict[int, tuple[str, list[str]]]
 
 
 class BulkForm(Form):
@@ -44,7 +50,7 @@ class BulkForm(Form):
     tag = SelectField(_l("Tag"), validate_choice=False)
     next = HiddenField()
 
-    def validate_idea_ids(self, field):
+    def validate_idea_ids(self, field: Field) -> None:
         if not field.data:
             raise ValidationError(_("Select at least one idea."))
         if len(field.data) > IDEAS_PER_PAGE:
@@ -54,7 +60,7 @@ class BulkForm(Form):
             raise ValidationError(_("Select ideas from the list."))
 
 
-def inbox_filters(args):
+def inbox_filters(args: MultiDict[str, str]) -> dict[str, str]:
     """The inbox's filters from a query string, unknown values dropped."""
     sort = args.get("sort", DEFAULT_SORT)
     status = args.get("status", "")
@@ -69,7 +75,7 @@ def inbox_filters(args):
 
 @bp.get("/")
 @staff_required
-def inbox():
+def inbox() -> str:
     """New ideas first, oldest waiting first; htmx gets just the results."""
     context = inbox_context(request.args, BulkForm(formdata=None))
     if wants_fragment("inbox-results"):
@@ -77,7 +83,8 @@ def inbox():
     return render_template("triage/inbox.html", **context)
 
 
-def inbox_context(args, form, refused=None):
+def inbox_context(args: MultiDict[str, str], form: BulkForm,
+                  refused: RefusedIdeas | None = None) -> dict[str, Any]:
     """What the inbox and its results fragment need; the per-row counts cost two queries a page."""
     filters, number = inbox_filters(args), page_number(args)
     tags = db.session.execute(all_tags()).scalars().all()
@@ -87,7 +94,7 @@ def inbox_context(args, form, refused=None):
     ids = [idea.id for idea in page.items]
     counts = dict(db.session.execute(status_counts(current_user, filters["kind"], filters["tag"])).all())
 
-    def inbox_url(**changes):
+    def inbox_url(**changes: Any) -> str:
         values = {**filters, **changes}
         if values["sort"] == DEFAULT_SORT:
             del values["sort"]
@@ -114,7 +121,7 @@ def inbox_context(args, form, refused=None):
 
 @bp.post("/bulk/status")
 @staff_required
-def bulk_status():
+def bulk_status() -> ResponseReturnValue:
     """Move every ticked idea to one status with one note, as single changes would; all or none."""
     form = _bulk_form()
     status = form.status.data
@@ -130,12 +137,12 @@ def bulk_status():
 
 @bp.post("/bulk/tag")
 @staff_required
-def bulk_tag():
+def bulk_tag() -> ResponseReturnValue:
     """Put one tag on every ticked idea."""
     form = _bulk_form()
     tag = db.session.execute(tag_named(form.tag.data)).scalar() if form.tag.data else None
 
-    def tag_idea(idea):
+    def tag_idea(idea: Idea) -> None:
         if tag is None:
             raise InvalidInput(_("No tag chosen."), {"tag": _("Choose a tag from the list.")})
         add_tag(current_user, idea, tag)
@@ -144,14 +151,15 @@ def bulk_tag():
     if ideas is None:
         return _refuse(form, refused)
     db.session.commit()
+    # There is a tag: without one, tag_idea refused every idea and `ideas` is None.
     flash(ngettext("%(num)s idea tagged #%(name)s.", "%(num)s ideas tagged #%(name)s.", len(ideas),
-                   name=tag.name), "success")
+                   name=tag.name), "success")  # type: ignore[union-attr]
     return see_other(next_url(url_for("triage.inbox")))
 
 
 @bp.post("/ideas/<id:idea_id>/approve")
 @staff_required
-def approve(idea_id):
+def approve(idea_id: int) -> Response:
     """Publish an idea held for approval."""
     idea = db.get_or_404(Idea, idea_id)
     was_held = idea.awaiting_approval
@@ -164,13 +172,14 @@ def approve(idea_id):
     return see_other(next_url(url_for("triage.inbox")))
 
 
-def _bulk_form():
+def _bulk_form() -> BulkForm:
     form = BulkForm()
     form.tag.data = (form.tag.data or "")[:TAG_NAME_MAX].replace("\x00", "")
     return form
 
 
-def _apply_to_selected(form, rule):
+def _apply_to_selected(form: BulkForm,
+                       rule: Callable[[Idea], object]) -> tuple[Sequence[Idea] | None, RefusedIdeas]:
     """Run `rule` on every ticked idea: (ideas, {}) or, if any refused, (None, problems by idea).
 
     A refusal rolls back the whole batch, so a bulk change happens to all the ideas or to none.
@@ -194,9 +203,10 @@ def _apply_to_selected(form, rule):
     return None, refused
 
 
-def _name_problems(form, ideas, problems):
+def _name_problems(form: BulkForm, ideas: Sequence[Idea],
+                   problems: dict[Idea, InvalidInput | NotAllowed]) -> RefusedIdeas:
     """Put a problem every idea shares on its form field once; return the rest by idea id."""
-    def by_field(error):
+    def by_field(error: InvalidInput | NotAllowed) -> dict[str, str]:
         return getattr(error, "fields", None) or {"": error.message}
 
     shared = set()
@@ -215,12 +225,12 @@ def _name_problems(form, ideas, problems):
     return refused
 
 
-def _refuse(form, refused):
+def _refuse(form: BulkForm, refused: RefusedIdeas) -> tuple[str, int]:
     """Show the inbox the form came from again, ticks and note kept, the problems named."""
     form.next.data = next_url(url_for("triage.inbox"))
     args = MultiDict(parse_qsl(urlsplit(form.next.data).query))
     return render_invalid("triage/inbox.html", **inbox_context(args, form, refused))
 
 
-def _non_empty(values):
+def _non_empty(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value}

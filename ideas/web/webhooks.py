@@ -2,10 +2,14 @@
 
 The rules (valid URLs, events, secrets, who may act) live in ideas/webhooks.py.
 """
+from collections.abc import Callable
+
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectChoice, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -43,9 +47,9 @@ class EditEndpointForm(EndpointForm):
     active = BooleanField(_l("Active: post events to this endpoint"))
 
 
-def _state_counts():
+def _state_counts() -> dict[int, dict[str, int]]:
     """{endpoint id: {state: number of deliveries}}, in one grouped query."""
-    counts = {}
+    counts: dict[int, dict[str, int]] = {}
     for endpoint_id, state, number in db.session.execute(
             select(WebhookDelivery.endpoint_id, WebhookDelivery.state, func.count())
             .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.state)):
@@ -55,7 +59,7 @@ def _state_counts():
 
 @bp.get("")
 @admin_required
-def index():
+def index() -> str:
     """Every endpoint with its events, whether it is active, and how its deliveries went."""
     endpoints = db.session.execute(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).scalars().all()
     return render_template("admin/webhooks/index.html", endpoints=endpoints, counts=_state_counts(),
@@ -64,18 +68,18 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @admin_required
-def new():
+def new() -> ResponseReturnValue:
     """Add an endpoint."""
     form = EndpointForm()
 
-    def add():
+    def add() -> WebhookEndpoint:
         return create_endpoint(current_user, form.url.data, form.events.data, form.secret.data)
     return _save(form, None, add, _("Endpoint added. Its signing secret is on this page."))
 
 
 @bp.get("/<id:endpoint_id>")
 @admin_required
-def show(endpoint_id):
+def show(endpoint_id: int) -> str:
     """One endpoint: its secret, the send-test button, and its delivery log, newest first."""
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     page = page_of(deliveries_of(endpoint), DELIVERIES_PER_PAGE)
@@ -84,7 +88,7 @@ def show(endpoint_id):
 
 @bp.route("/<id:endpoint_id>/edit", methods=["GET", "POST"])
 @admin_required
-def edit(endpoint_id):
+def edit(endpoint_id: int) -> ResponseReturnValue:
     """Change an endpoint's URL, events, secret or whether it is active."""
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     form = EditEndpointForm()
@@ -92,13 +96,14 @@ def edit(endpoint_id):
         form.url.data, form.events.data = endpoint.url, endpoint.event_names
         form.active.data = endpoint.active
 
-    def change():
+    def change() -> WebhookEndpoint:
         return update_endpoint(current_user, endpoint, form.url.data, form.events.data, form.active.data,
                                form.secret.data, form.new_secret.data)
     return _save(form, endpoint, change, _("Endpoint saved."))
 
 
-def _save(form, endpoint, save, saved_message):
+def _save(form: EndpointForm, endpoint: WebhookEndpoint | None, save: Callable[[], WebhookEndpoint],
+          saved_message: str) -> ResponseReturnValue:
     """Validate `form` and `save()` it through the domain, then show the endpoint it returns; or
     show the form again (422) with what was typed and each problem the domain named."""
     if form.validate_on_submit():
@@ -117,7 +122,7 @@ def _save(form, endpoint, save, saved_message):
 
 @bp.post("/<id:endpoint_id>/active")
 @admin_required
-def toggle(endpoint_id):
+def toggle(endpoint_id: int) -> Response:
     """Disable an endpoint (nothing more is queued for it) or enable it again."""
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     active = request.form.get("active") == "1"
@@ -129,7 +134,7 @@ def toggle(endpoint_id):
 
 @bp.post("/<id:endpoint_id>/delete")
 @admin_required
-def delete(endpoint_id):
+def delete(endpoint_id: int) -> Response:
     """Delete an endpoint and its delivery log."""
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     delete_endpoint(current_user, endpoint)
@@ -140,7 +145,7 @@ def delete(endpoint_id):
 
 @bp.post("/<id:endpoint_id>/test")
 @admin_required
-def send_test(endpoint_id):
+def send_test(endpoint_id: int) -> Response:
     """Post a signed `ping` to the endpoint now, the way events go, and show what happened."""
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     delivery = queue_test_delivery(current_user, endpoint)
