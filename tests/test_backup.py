@@ -39,6 +39,8 @@ from ideas.voting import cast_vote
 
 from helpers import dispose
 
+pytestmark = pytest.mark.drill  # the second interpreter leaves these out (tools/test-newest)
+
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = 6
 SEEDED_IDEAS = 8

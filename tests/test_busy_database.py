@@ -21,6 +21,8 @@ from ideas.api_keys import create_api_key
 from ideas.extensions import db
 from ideas.models import User, Vote
 
+pytestmark = pytest.mark.drill  # the second interpreter leaves these out (tools/test-newest)
+
 # Web requests in these tests give up after about a second; the worker and the CLI after a minute.
 SHORT = {"DATABASE_BUSY_TIMEOUT_SECONDS": 1, "PG_LOCK_TIMEOUT_MS": 1000, "PG_STATEMENT_TIMEOUT_MS": 0,
          "DATABASE_BACKGROUND_BUSY_TIMEOUT_SECONDS": 60, "PG_BACKGROUND_LOCK_TIMEOUT_MS": 60000,

@@ -44,6 +44,8 @@ from ideas.voting import trending_score
 
 from helpers import PASSWORD
 
+pytestmark = pytest.mark.drill  # the second interpreter leaves these out (tools/test-newest)
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 MEMBERS = 20

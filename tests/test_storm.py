@@ -34,6 +34,8 @@ from ideas.models import Idea, User, Vote, utcnow
 from ideas.passwords import hash_password
 from ideas.proposals import propose_idea
 
+pytestmark = pytest.mark.drill  # the second interpreter leaves these out (tools/test-newest)
+
 STORM_SECONDS = {"postgresql": 12, "sqlite": 6}
 MEMBERS, STAFF, IDEAS = 30, 3, 4
 WORKERS, THREADS = 4, 4

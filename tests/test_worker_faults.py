@@ -31,6 +31,8 @@ from ideas.models import AccountEmail, OutboxRow, User, utcnow
 from ideas.statuses import change_status
 from smtp import DrippingSmtpServer, SlowSmtpServer, SmtpServer
 
+pytestmark = pytest.mark.drill  # the second interpreter leaves these out (tools/test-newest)
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = "https://ideas.example.test"
 # Small numbers of the same shape as the defaults (45 s lease, renewed every 15 s, 20 s a send).
