@@ -31,9 +31,9 @@ from . import access, accounts, throttles
 from .branding import site_name
 from .extensions import db
 from .i18n import current_locale
-from .leases import Claim
+from .leases import Claim, stopping
 from .links import base_url, external_url
-from .mail import after_attempt, compose_template, try_sending
+from .mail import compose_template
 from .models import AccountEmail, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def deliver_due_account_emails(limit: int = BATCH, stop: threading.Event | None 
     with claim_account_emails(limit) as claim:
         claimed = len(claim.ids)
         for row_id in claim.ids:
-            if stop is not None and stop.is_set():
+            if stopping(stop):
                 break
             claim.renew_if_due()
             deliver_account_email(row_id, claim)
@@ -165,16 +165,9 @@ def deliver_account_email(row_id: int, claim: Claim) -> None:
         db.session.rollback()  # a code issued before the reason was found goes too
         claim.record(row_id, state="skipped", last_error=str(reason), next_attempt_at=None)
         return
-    attempts = row.attempts
-    if not claim.hold(row_id):
-        db.session.rollback()
-        log.warning("account email %s was taken by another worker after its lease ran out", row_id)
-        return
-    # Commit first: the code must work when the email arrives, and SQLite's write lock must not
-    # wait on a mail server.
-    db.session.commit()
-    outcome = try_sending(composed.message, f"account email {row_id}")
-    _record(row_id, claim, composed, after_attempt(outcome, attempts))
+    values = claim.send(row_id, composed.message, row.attempts, f"account email {row_id}")
+    if values is not None:
+        _record(row_id, claim, composed, values)
 
 
 def _record(row_id: int, claim: Claim, composed: Composed, values: dict) -> None:

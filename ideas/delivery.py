@@ -36,8 +36,8 @@ from .branding import site_name
 from .extensions import db
 from .i18n import DEFAULT_LOCALE
 from .links import base_url, external_url
-from .leases import Claim, LeaseTimes
-from .mail import PermanentFailure, after_attempt, branded_sender, send_composed, try_sending
+from .leases import Claim, LeaseTimes, stopping
+from .mail import PermanentFailure, branded_sender, send_composed
 from .models import Event, Follow, Notification, OutboxRow, User, utcnow
 from .events import kind_named, registered_kinds
 from .notifications import hidden_from_member, link_target, payload_of, summary
@@ -165,14 +165,9 @@ def deliver_email(row_id: int, claim: Claim) -> None:
         claim.let_go(row_id)
         return
     message = compose_notification_email(db.session.get_one(User, row.user_id), [row])
-    attempts = row.attempts
-    if not claim.hold(row_id):
-        db.session.rollback()
-        log.warning("outbox row %s was taken by another worker after its lease ran out", row_id)
+    values = claim.send(row_id, message, row.attempts, f"outbox row {row_id}")
+    if values is None:
         return
-    # End the transaction first: SQLite's write lock must not wait on a mail server.
-    db.session.commit()
-    values = after_attempt(try_sending(message, f"outbox row {row_id}"), attempts)
     values["email_state"] = values.pop("state", "pending")
     claim.record(row_id, **values)
 
@@ -186,10 +181,6 @@ def _release(row_ids: list[int]) -> None:
     db.session.commit()
 
 
-def _stopping(stop: threading.Event | None) -> bool:
-    return stop is not None and stop.is_set()
-
-
 def run_once(limit: int = BATCH, stop: threading.Event | None = None) -> int:
     """Claim and deliver one batch; returns how many rows it handled.
 
@@ -198,7 +189,7 @@ def run_once(limit: int = BATCH, stop: threading.Event | None = None) -> int:
     in hand is finished and the rest of the batch given back at once."""
     with writing():
         account_emails = deliver_due_account_emails(stop=stop)
-        if _stopping(stop):
+        if stopping(stop):
             return account_emails
         now = utcnow()
         # Every inbox first, then the slow part, under the claim: email.
@@ -214,7 +205,7 @@ def run_once(limit: int = BATCH, stop: threading.Event | None = None) -> int:
             for row_id in set(row_ids) - set(to_send):
                 claim.let_go(row_id)
             for row_id in to_send:
-                if _stopping(stop):
+                if stopping(stop):
                     break
                 claim.renew_if_due()
                 deliver_email(row_id, claim)
@@ -225,7 +216,7 @@ def run_once(limit: int = BATCH, stop: threading.Event | None = None) -> int:
 def drain(limit: int = BATCH, stop: threading.Event | None = None) -> int:
     """Deliver until nothing is due now (tests and the benchmark use it)."""
     total = 0
-    while not _stopping(stop) and (handled := run_once(limit, stop)):
+    while not stopping(stop) and (handled := run_once(limit, stop)):
         total += handled
     return total
 
@@ -238,11 +229,11 @@ def run_forever(app: Flask, poll_seconds: float = 2.0, stop: threading.Event | N
     log.info("worker started: lease %s s, renewed every %s s, %s s a send", times.lease.total_seconds(),
              times.renew_every.total_seconds(), times.send_deadline.total_seconds())
     pruned_at = None
-    while not _stopping(stop):
+    while not stopping(stop):
         try:
             with app.app_context():
                 handled = run_once(stop=stop)
-                if _stopping(stop):
+                if stopping(stop):
                     break
                 handled += deliver_due_webhooks()
                 with writing():

@@ -17,6 +17,7 @@ giving the row back after the mail server accepted it would send it twice. A wor
 (a signal, an error) gives back at once the rows it has not started on.
 """
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,9 +30,15 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from .database import claim_due
 from .extensions import db
+from .mail import after_attempt, try_sending
 from .models import utcnow
 
 log = logging.getLogger(__name__)
+
+
+def stopping(stop: threading.Event | None) -> bool:
+    """Whether the worker was asked to stop (SIGTERM, SIGINT, a test)."""
+    return stop is not None and stop.is_set()
 
 T = TypeVar("T")
 
@@ -164,6 +171,17 @@ class Claim:
             return False
         self.tokens[row_id] = until
         return True
+
+    def send(self, row_id: int, message: dict, attempts: int, label: str) -> dict | None:
+        """Hold one row, end the transaction (SQLite's write lock must not wait on a mail server,
+        and what the email carries must be saved before it arrives), send `message`, and return
+        the values to `record`; None when another worker took the row after this one's lease."""
+        if not self.hold(row_id):
+            db.session.rollback()
+            log.warning("%s was taken by another worker after its lease ran out", label)
+            return None
+        db.session.commit()
+        return after_attempt(try_sending(message, label), attempts)
 
     def record(self, row_id: int, also: Callable[[], None] | None = None, **values: Any) -> bool:
         """Write what became of one row (`values`; its claim ends) if it is still this worker's,
