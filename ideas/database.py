@@ -1,7 +1,8 @@
 """Engine set-up per database, and the few statements that differ between dialects."""
 import contextvars
+import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm.attributes import QueryableAttribute, set_committed_value
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -22,6 +24,8 @@ from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from .extensions import Model, db
+
+log = logging.getLogger(__name__)
 
 # A new connection's busy timeout, until its first transaction sets that of who asks (WaitLimits).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -185,6 +189,20 @@ def writing() -> Iterator[None]:
         yield
     finally:
         reset_writing(token)
+
+
+def note_after_answer(note: Callable[[], None], what: str) -> None:
+    """Write a small note once a page's answer is made (a session or a page last seen): the
+    request's read transaction ends, the note takes the write lock first in a transaction of its
+    own, and a busy database costs the visitor nothing but the note (logged as a warning)."""
+    try:
+        db.session.rollback()  # the request's own transaction is over: its answer is made
+        with writing():
+            note()
+            db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        log.warning("could not note %s", what, exc_info=True)
 
 
 def dialect_name() -> str:

@@ -1,7 +1,6 @@
 """A member's own pages: settings and activity."""
 import logging
 from collections.abc import Sequence
-from datetime import datetime
 from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, g, make_response, render_template, session, url_for
@@ -11,13 +10,12 @@ from flask_babel import gettext as _, lazy_gettext as _l, refresh
 from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 from sqlalchemy import Select
-from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
 from .. import accounts, signins
 from ..api_keys import NAME_MAX as KEY_NAME_MAX, api_keys_of, create_api_key, revoke_api_key
 from ..board import ideas_by
-from ..database import writing
+from ..database import note_after_answer
 from ..errors import InvalidInput
 from ..extensions import db
 from ..following import followed_ideas
@@ -181,23 +179,11 @@ def activity() -> str:
     shown = {idea.id for ideas in lists.values() for idea in ideas}
     page = render_template("account/activity.html", changes=changes_since(shown, last_visit),
                            last_visit=last_visit, **lists)
-    _note_activity_seen(current_user.id, visited_at)
+    # A GET may write this: it decides only which marks this page shows this member next time.
+    member_id = current_user.id
+    note_after_answer(lambda: note_activity_seen(member_id, visited_at),
+                      f"that member {member_id} saw their activity")
     return page
-
-
-def _note_activity_seen(member_id: int, at: datetime) -> None:
-    """Record this visit once the page is made, in a short transaction of its own that takes the
-    write lock first (as ideas.web.auth_loader notes sessions seen). A GET may: the timestamp only
-    decides which marks this page shows next time, nothing anyone else sees; if the database is
-    busy, the visitor loses only that note."""
-    try:
-        db.session.rollback()  # the page's reads are over
-        with writing():
-            note_activity_seen(member_id, at)
-            db.session.commit()
-    except OperationalError:
-        db.session.rollback()
-        log.warning("could not note that member %s saw their activity", member_id, exc_info=True)
 
 
 @bp.route("/notifications", methods=["GET", "POST"])

@@ -7,11 +7,10 @@ from flask_babel import gettext
 from flask_login import login_url
 from werkzeug.wrappers import Response as BaseResponse
 
-from sqlalchemy.exc import OperationalError
 
 from .. import signins
-from ..database import writing
-from ..extensions import db, htmx, login_manager
+from ..database import note_after_answer
+from ..extensions import htmx, login_manager
 from ..models import User
 from .plumbing import judged_by_api_key, member_for_api_key
 from .responses import see_other
@@ -45,14 +44,8 @@ def note_session_seen(response: Response) -> Response:
     transaction of its own that takes the write lock first: a page that only reads stays so until
     its answer is ready, and a busy database costs the visitor nothing but this note."""
     if g.pop("session_seen_due", False):
-        try:
-            db.session.rollback()  # the request's own transaction is over: its answer is made
-            with writing():
-                signins.mark_seen(g.signed_in_session_id)
-                db.session.commit()
-        except OperationalError:
-            db.session.rollback()
-            log.warning("could not note that session %s was seen", g.signed_in_session_id, exc_info=True)
+        session_id = g.signed_in_session_id
+        note_after_answer(lambda: signins.mark_seen(session_id), f"that session {session_id} was seen")
     return response
 
 
