@@ -86,6 +86,9 @@ class Config:
         # How long "remember me" keeps a member signed in on that browser, and the longest any
         # signed-in session lasts (ideas.signins: the server ends it then, whatever the cookie says).
         self.REMEMBER_DAYS = int(env.get("REMEMBER_DAYS", "30"))
+        # "My activity" marks what changed since the member's previous visit; views closer together
+        # than this are one visit, so a reload keeps its marks.
+        self.ACTIVITY_VISIT_GAP_MINUTES = int(env.get("ACTIVITY_VISIT_GAP_MINUTES", "30"))
         self.REMEMBER_COOKIE_DURATION = timedelta(days=self.REMEMBER_DAYS)
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -44,3 +44,9 @@ def plain_text(html_text: str | None, limit: int | None = None) -> str:
     if limit and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
+
+
+def markdown_text(text: str | None, limit: int | None = None) -> str:
+    """User Markdown as the words a reader sees, on one line: for summaries, subjects and the text
+    part of emails, where `**per-key limits**` should read "per-key limits"."""
+    return plain_text(render_markdown(text), limit)

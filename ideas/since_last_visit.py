@@ -5,7 +5,7 @@ page would not show them.
 """
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, update
 
@@ -26,6 +26,19 @@ class Change:
     new_status: str | None = None
     merged_into_id: int | None = None
     responded_at: datetime | None = None
+
+
+def visit_began_after(last_seen: datetime | None, kept: datetime | None, now: datetime,
+                      gap: timedelta) -> datetime | None:
+    """The moment this view's marks count from: the last view of the member's previous visit.
+
+    Views closer together than `gap` are one visit, so a reload, or coming back from an idea opened
+    from the page, keeps the marks the visit began with. `last_seen` is the member's last view
+    (stored), `kept` the moment this visit counts from, as the browser kept it. None on a first
+    visit (and within a visit the browser kept nothing of): nothing is marked."""
+    if last_seen is None:
+        return None
+    return last_seen if now - last_seen >= gap else kept
 
 
 def changes_since(idea_ids: Collection[int], since: datetime | None) -> dict[int, Change]:

@@ -9,6 +9,7 @@ from hypothesis import settings as hypothesis_settings
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.routing import Rule
 
 from ideas import create_app
 from ideas.extensions import db, limiter
@@ -45,7 +46,8 @@ def sqlite_template(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def postgres_database():
-    """A database of this run's own on the PostgreSQL server, migrated once, dropped at the end."""
+    """A database of this run's own on the PostgreSQL server, migrated once, dropped at the end;
+    with the statement that empties it between tests."""
     base_url = os.environ.get("TEST_DATABASE_URL")
     if not base_url:
         pytest.skip(POSTGRES_SKIP)
@@ -57,14 +59,26 @@ def postgres_database():
     _migrate(url)
     engine = create_engine(url)
     with engine.connect() as connection:
-        tables = [row[0] for row in connection.execute(text(
+        sequences = connection.execute(text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")).scalars().all()
+        tables = set(connection.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version'"))]
-    yield url, engine, tables
+            "AND tablename <> 'alembic_version'")).scalars())
+    unmodelled = tables - set(db.metadata.tables)
+    assert not unmodelled, f"tables no model declares, which tests would not empty: {unmodelled}"
+    yield url, engine, _emptying(sequences)
     engine.dispose()
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+def _emptying(sequences):
+    """DELETE every table, children first, and restart the ids: a test's few rows go in a few
+    milliseconds, where TRUNCATE of every table takes about 200 ms (it replaces each table's files)."""
+    deletes = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]
+    restarts = [f'ALTER SEQUENCE "{sequence}" RESTART' for sequence in sequences]
+    return "; ".join(deletes + restarts)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -74,9 +88,9 @@ def database_url(request, tmp_path):
         path = tmp_path / "ideas.sqlite"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    url, engine, tables = request.getfixturevalue("postgres_database")
+    url, engine, emptying = request.getfixturevalue("postgres_database")
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        connection.exec_driver_sql(emptying)
     return url
 
 
@@ -95,6 +109,26 @@ class SharedBytecodeCache(BytecodeCache):
 
 
 TEMPLATE_CACHE = SharedBytecodeCache()
+
+
+def _share_url_builders():
+    """Every test makes its own app, and Werkzeug compiles two URL-building functions for each of
+    the app's ~120 rules from an AST each time: two thirds of create_app, about 30 ms a test. The
+    function depends only on the rule's parsed parts and defaults (it reads the converters from
+    the rule it is bound to), so one compiled per distinct rule serves every app of the run."""
+    compile_builder = Rule._compile_builder
+    builders = {}
+
+    def shared(rule, append_unknown=True):
+        key = (tuple(rule._trace), repr(sorted((rule.defaults or {}).items())), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared
+
+
+_share_url_builders()
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""'My activity' marks what changed on the member's ideas since their previous visit to the page."""
+"""'My activity' marks what changed on the member's ideas since their previous visit to the page.
+
+Views less than ACTIVITY_VISIT_GAP_MINUTES apart are one visit; most tests make every view a visit
+of its own, so a test's second view marks what changed after its first.
+"""
 import re
 
 import pytest
@@ -9,6 +13,11 @@ from ideas.extensions import db
 from ideas.merging import merge_ideas
 from ideas.models import Idea, User
 from ideas.statuses import change_status
+
+
+@pytest.fixture(autouse=True)
+def every_view_a_visit(app):
+    app.config["ACTIVITY_VISIT_GAP_MINUTES"] = 0
 
 
 @pytest.fixture
@@ -105,6 +114,33 @@ def test_changes_before_the_last_visit_are_not_marked_again(client, auth, member
     response = client.get("/account/activity")
 
     assert response.status_code == 200
+    assert marks(response.get_data(as_text=True)) == {}
+
+
+def test_a_reload_within_the_visit_keeps_its_marks(app, client, auth, member, make_idea, as_staff):
+    idea = make_idea(title="Dark mode", author=member)
+    auth.login(member)
+    client.get("/account/activity")
+    as_staff(idea, lambda actor, idea: change_status(actor, idea, "planned"))
+    client.get("/account/activity")
+    app.config["ACTIVITY_VISIT_GAP_MINUTES"] = 30
+    client.get(f"/ideas/{idea.id}")
+
+    response = client.get("/account/activity")
+
+    assert response.status_code == 200
+    assert marks(response.get_data(as_text=True)) == {"Dark mode": "Changed New → Planned, just now"}
+
+
+def test_a_reload_of_the_first_visit_marks_nothing(app, client, auth, member, make_idea, as_staff):
+    app.config["ACTIVITY_VISIT_GAP_MINUTES"] = 30
+    idea = make_idea(title="Dark mode", author=member)
+    as_staff(idea, lambda actor, idea: change_status(actor, idea, "planned"))
+    auth.login(member)
+    client.get("/account/activity")
+
+    response = client.get("/account/activity")
+
     assert marks(response.get_data(as_text=True)) == {}
 
 

@@ -1,9 +1,10 @@
 """A member's own pages: settings and activity."""
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
-from flask import Blueprint, abort, flash, g, make_response, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, make_response, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 from flask_babel import gettext as _, lazy_gettext as _l, refresh
@@ -21,7 +22,7 @@ from ..extensions import db
 from ..following import followed_ideas
 from ..i18n import LOCALE_NAMES
 from ..models import ApiKey, Idea, utcnow
-from ..since_last_visit import changes_since, note_activity_seen
+from ..since_last_visit import changes_since, note_activity_seen, visit_began_after
 from ..voting import backed_ideas
 from .forms import (
     ActionForm, ChangePasswordForm, Form, NameForm, NotificationSettingsForm, _no_nul, _strip,
@@ -175,7 +176,7 @@ def activity() -> str:
     visited_at = utcnow()
     lists = dict(my_ideas=load(ideas_by(current_user)), backed=load(backed_ideas(current_user)),
                  followed=load(followed_ideas(current_user)))
-    last_visit = current_user.activity_seen_at
+    last_visit = _visit_began_after(visited_at)
     shown = {idea.id for ideas in lists.values() for idea in ideas}
     page = render_template("account/activity.html", changes=changes_since(shown, last_visit),
                            last_visit=last_visit, **lists)
@@ -184,6 +185,16 @@ def activity() -> str:
     note_after_answer(lambda: note_activity_seen(member_id, visited_at),
                       f"that member {member_id} saw their activity")
     return page
+
+
+def _visit_began_after(now: datetime) -> datetime | None:
+    """The moment this visit's marks count from, kept in the browser's session between its views."""
+    kept = session.get("activity_since")
+    gap = timedelta(minutes=current_app.config["ACTIVITY_VISIT_GAP_MINUTES"])
+    since = visit_began_after(current_user.activity_seen_at,
+                              datetime.fromisoformat(kept) if kept else None, now, gap)
+    session["activity_since"] = since.isoformat() if since else ""
+    return since
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
