@@ -41,8 +41,8 @@ lint: venv-test ## ruff over the whole repository, mypy over the package (setup.
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: venv-test ## The benchmark (DB=postgres, QUICK=1); writes BENCHMARKS.md
-	$(BIN)/python bench/run.py --db $(DB) $(if $(QUICK),--quick,)
+bench: venv-test ## The benchmark (DB=postgres, QUICK=1, RUNS=3); writes BENCHMARKS.md
+	$(BIN)/python bench/run.py --db $(DB) $(if $(QUICK),--quick,) $(if $(RUNS),--runs $(RUNS),)
 
 screenshots: venv-test ## Refresh the README's pictures in docs/screenshots/ (needs Chromium)
 	$(BIN)/python -m pytest -p no:xdist tests/browser/test_screenshots.py --update-screenshots

@@ -3,10 +3,15 @@
 The file is made of blocks between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` markers: the
 introduction, and one block per database (and per quick run). A run replaces its own block and
 the introduction, and keeps everything else, including notes written by hand outside the
-markers (what was changed after a missed target, with before and after figures).
+markers (what was changed after a missed target, with before and after figures). The block it
+replaces is read first, for the comparison with the previous run (bench/previous.py).
 """
 import re
 from pathlib import Path
+from typing import Any
+
+import previous
+from figures import FIGURES, Phase, Result, Spread, floor_drift, summarise
 
 TITLES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 MB_PER_MIB = 1.048576
@@ -38,6 +43,16 @@ How it measures, in short (the docstrings of `bench/run.py` and `bench/load.py` 
   stack: session, user loader, security headers, request log). The machines are shared and
   noisy: compare ratios, not absolute figures, across runs. For requests/s higher is better; for latency the
   ratio is how many times slower than the floor.
+- Repeats: the database is seeded, signed into and warmed up once; then the whole measured
+  sequence (the floor first, every scenario, the floor again last) runs three times
+  (`bench/run.py --runs N`, `make bench RUNS=N`), each run's ratios taken against that run's own
+  floor. Every figure and ratio in the tables is the median of the runs, with the lowest and the
+  highest run in brackets: `279 (252–301)`. The targets are judged on the medians; errors are
+  counted over all runs. The status change and the peak memory are measured once, after the
+  last run.
+- Against the previous run: before a run rewrites its section, it reads the ratio columns of the
+  section it replaces and shows, per page, the earlier ratio, the new median and the change in
+  speed against the floor; a page that lost more than 15 % is flagged (issue 17).
 - Errors: transport failures plus any status other than the one expected (200).
 - Status change: staff move the 10,000-follower idea to Planned (one POST, timed by the client);
   then `flask --app ideas worker --once` is started and the inboxes are counted every 20 ms until
@@ -50,21 +65,28 @@ How it measures, in short (the docstrings of `bench/run.py` and `bench/load.py` 
 """
 
 
-def _block(name, text):
+def _block(name: str, text: str) -> str:
     return f"<!-- bench:{name} -->\n{text.rstrip()}\n<!-- /bench:{name} -->\n"
 
 
-def _blocks(content):
+def _blocks(content: str) -> dict[str, str]:
     return {match.group(1): match.group(0) for match in
             re.finditer(r"<!-- bench:([\w-]+) -->.*?<!-- /bench:\1 -->\n?", content, re.S)}
 
 
-def write(path, info, phases, results):
+def write(path: str | Path, info: dict[str, Any], phases: list[Phase],
+          runs: list[list[Result]]) -> list[str]:
+    """Replace this run's block (and the introduction); returns the pages that lost against it.
+
+    The block being replaced is read first: it is the previous run that this one is compared with."""
     path = Path(path)
     content = path.read_text() if path.exists() else ""
     name = info["db"] + ("" if info["full_size"] else "-quick")
-    new = {"intro": _block("intro", INTRO), name: _block(name, section(info, phases, results))}
     existing = _blocks(content)
+    replaced = existing.get(name)
+    summary = summarise(phases, runs)
+    new = {"intro": _block("intro", INTRO),
+           name: _block(name, section(info, phases, runs, replaced))}
     for key, text in new.items():
         if key in existing:
             content = content.replace(existing[key], text)
@@ -72,9 +94,10 @@ def write(path, info, phases, results):
             existing[key] = text
             content = _insert(content, key, text, existing)
     path.write_text(content.rstrip() + "\n")
+    return previous.lost_lines(replaced, summary)
 
 
-def _insert(content, key, text, existing):
+def _insert(content: str, key: str, text: str, existing: dict[str, str]) -> str:
     """Put a new block after the blocks that come before it in ORDER."""
     position = ORDER.index(key) if key in ORDER else len(ORDER)
     after = None
@@ -89,7 +112,7 @@ def _insert(content, key, text, existing):
 
 # Figures
 
-def _fmt(value, digits=1):
+def _fmt(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "–"
     if value >= 100:
@@ -97,57 +120,52 @@ def _fmt(value, digits=1):
     return f"{value:.{digits}f}"
 
 
-def _ratio(value, floor):
-    if value is None or not floor:
+def _spread(spread: Spread, digits: int | None = None) -> str:
+    """`279 (252–301)`: the median, then the lowest and highest run; one run shows one figure.
+
+    All three take the median's precision (`_fmt`'s, unless `digits` is given), so a row never
+    mixes `81.2` with `138`."""
+    if spread.median is None:
         return "–"
-    return f"{value / floor:.2f}"
+    if digits is None:
+        digits = 0 if spread.median >= 100 else 1
+    median, low, high = (f"{value:,.{digits}f}" for value in (spread.median, spread.low, spread.high))
+    return median if spread.runs < 2 or low == high else f"{median} ({low}–{high})"
 
 
-def scenario_rows(phases, results):
-    """{key: {"name", "throughput", "latency"}} in run order."""
-    rows = {}
-    for phase, result in zip(phases, results, strict=False):
-        row = rows.setdefault(phase["key"], {"name": phase["scenario"]})
-        row[phase["mode"]] = result
-    return rows
+def seed_args(sizes: dict[str, int]) -> str:
+    """The `seed-demo` options of a run, as its section writes them."""
+    return f"--ideas {sizes['ideas']} --votes {sizes['votes']} --members {sizes['members']}"
 
 
-def floor_of(rows):
-    """The floor's figures: the mean of its measurements at the start and at the end."""
-    runs = [rows[key] for key in ("floor", "floor-end") if key in rows]
-
-    def mean(mode, figure):
-        values = [run[mode][figure] for run in runs if run.get(mode) and run[mode][figure]]
-        return sum(values) / len(values) if values else None
-
-    return dict(rps=mean("throughput", "rps"), p50_ms=mean("latency", "p50_ms"),
-                p99_ms=mean("latency", "p99_ms"))
-
-
-def targets(info, rows):
-    """(target, measured, met) for each of issue 5's targets."""
-    floor_rps = floor_of(rows)["rps"]
+def targets(info: dict[str, Any], summary: dict[str, dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for each of issue 5's targets, judged on the medians of the runs."""
     checks = []
     for sort in ("trending", "top", "new", "updated"):
-        row = rows[f"board-{sort}-1"]
-        ratio = row["throughput"]["rps"] / floor_rps
-        p99 = row["latency"]["p99_ms"]
+        row = summary[f"board-{sort}-1"]
+        ratio, p99 = row["rps_x"].median, row["p99"].median
         checks.append((f"board, {sort}, page 1: ≥ 0.25 × floor req/s; p99 < 50 ms",
-                       f"{ratio:.2f} ×; p99 {_fmt(p99)} ms", ratio >= 0.25 and p99 < 50))
+                       f"{_spread(row['rps_x'], 2)} ×; p99 {_spread(row['p99'])} ms",
+                       ratio >= 0.25 and p99 < 50))
     for key, label in (("idea", "idea page (50 comments)"), ("roadmap", "roadmap")):
-        ratio = rows[key]["throughput"]["rps"] / floor_rps
-        checks.append((f"{label}: ≥ 0.35 × floor req/s", f"{ratio:.2f} ×", ratio >= 0.35))
+        row = summary[key]
+        checks.append((f"{label}: ≥ 0.35 × floor req/s", f"{_spread(row['rps_x'], 2)} ×",
+                       row["rps_x"].median >= 0.35))
     for key, label in (("search", "search"), ("similar", "similar ideas")):
-        p50 = rows[key]["latency"]["p50_ms"]
-        checks.append((f"{label}: p50 < 30 ms", f"{_fmt(p50)} ms", p50 < 30))
-    vote = rows["vote"]
-    ratio = vote["throughput"]["rps"] / floor_rps
-    errors = vote["throughput"]["errors"] + vote["latency"]["errors"]
-    checks.append(("votes: ≥ 0.15 × floor req/s, zero errors", f"{ratio:.2f} ×, {errors} errors",
-                   ratio >= 0.15 and errors == 0))
+        row = summary[key]
+        checks.append((f"{label}: p50 < 30 ms", f"{_spread(row['p50'])} ms", row["p50"].median < 30))
+    vote = summary["vote"]
+    checks.append(("votes: ≥ 0.15 × floor req/s, zero errors",
+                   f"{_spread(vote['rps_x'], 2)} ×, {vote['errors']} errors",
+                   vote["rps_x"].median >= 0.15 and vote["errors"] == 0))
+    return checks + _status_and_memory_targets(info)
+
+
+def _status_and_memory_targets(info: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """The targets measured once, after the last run."""
     status = info["status_change"]
-    checks.append((f"status change, {status['followers']:,} followers: request < 1 s",
-                   f"{status['request_s'] * 1000:,.0f} ms", status["request_s"] < 1))
+    checks = [(f"status change, {status['followers']:,} followers: request < 1 s",
+               f"{status['request_s'] * 1000:,.0f} ms", status["request_s"] < 1)]
     inboxes = status["inboxes_s"]
     checks.append(("… every inbox within 5 s",
                    "never" if inboxes is None else f"{inboxes:.2f} s",
@@ -161,25 +179,42 @@ def targets(info, rows):
     return checks
 
 
-def section(info, phases, results):
-    rows = scenario_rows(phases, results)
-    machine = info["machine"]
-    sizes = info["sizes"]
-    prepared = info["prepared"]
-    counts = prepared["counts"]
+# The section
+
+def section(info: dict[str, Any], phases: list[Phase], runs: list[list[Result]],
+            replaced: str | None = None) -> str:
+    """This run's block of BENCHMARKS.md; `replaced` is the block it replaces, if any."""
+    summary = summarise(phases, runs)
+    lines = _header_lines(info)
+    lines += _scenario_table(info, summary)
+    lines += _load_notes(info, phases, runs)
+    lines += previous.section_lines(replaced, summary, seed_args(info["sizes"]))
+    lines += _status_lines(info)
+    lines += _memory_lines(info)
+    lines += ["### Targets (issue 5)", "",
+              f"Judged on the medians of the {len(runs)} runs"
+              + (" (lowest–highest in brackets)" if len(runs) > 1 else "")
+              + "; the status change and memory are measured once.", "",
+              "| target | measured | met |", "|---|---|---|"]
+    for target, measured, met in targets(info, summary):
+        lines.append(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _header_lines(info: dict[str, Any]) -> list[str]:
+    machine, sizes, prepared = info["machine"], info["sizes"], info["prepared"]
+    counts, timings = prepared["counts"], info["timings"]
     title = TITLES[info["db"]] + ("" if info["full_size"] else
                                   f", quick run ({sizes['ideas']:,} ideas)")
-    timings = info["timings"]
-    lines = [f"## {title}", ""]
-    lines.append(
+    return [
+        f"## {title}", "",
         f"Run {info['date']} at commit {machine['commit']}, {info['db_version']}, Python "
         f"{machine['python']}. Machine: {machine['cpus']} CPUs ({machine['cpu_model']}), "
         f"{machine['memory']} memory; load average (1 min) {machine['load'][0]:.2f} at the start, "
-        f"{machine['load_end'][0]:.2f} at the end: other work on this machine shares the CPUs.")
-    lines.append("")
-    lines.append(
-        f"Data: `seed-demo --ideas {sizes['ideas']} --votes {sizes['votes']} --members "
-        f"{sizes['members']}`, then the benchmark's rows: {counts['ideas']:,} ideas, "
+        f"{machine['load_end'][0]:.2f} at the end: other work on this machine shares the CPUs.",
+        "",
+        f"Data: `seed-demo {seed_args(sizes)}`, then the benchmark's rows: {counts['ideas']:,} ideas, "
         f"{counts['votes']:,} votes, {counts['members']:,} members, {counts['comments']:,} comments, "
         f"{counts['follows']:,} follows; idea #{prepared['crowded_idea']} has "
         f"{prepared['followers']:,} followers"
@@ -191,63 +226,79 @@ def section(info, phases, results):
         + (f", VACUUM ANALYZE {timings['vacuum_analyze_s']:.0f} s" if "vacuum_analyze_s" in timings
            else "")
         + f", signing in 64 members {timings['sign_in_s']:.1f} s; whole run "
-        f"{timings['total_s'] / 60:.1f} min.")
-    lines.append("")
-    lines.append(
+        f"{timings['total_s'] / 60:.1f} min.",
+        "",
+    ]
+
+
+def _scenario_table(info: dict[str, Any], summary: dict[str, dict[str, Any]]) -> list[str]:
+    runs = info["runs"]
+    repeats = (f"Each figure is the median of {runs} runs of the whole sequence, with the lowest and "
+               "highest run in brackets; each run's ratios are to that run's own floor")
+    lines = [
         f"Throughput: {info['connections']} connections × {info['duration']:.0f} s; latency: "
         f"{info['latency_connections']} connections × {info['latency_duration']:.0f} s. "
-        "Ratios are to the floor in this run: the mean of its two measurements, first and last "
-        "(their difference shows how much the machine's other work moved the figures meanwhile). "
-        "A request not answered within 30 s counts as an error.")
+        + (repeats if runs > 1 else "One run; ratios are to the floor in this run")
+        + ": the mean of its two measurements, first and last (their difference shows how much the "
+        "machine's other work moved the figures meanwhile). Errors are counted over all runs. "
+        "A request not answered within 30 s counts as an error.",
+        "",
+        f"| scenario | req/s @{info['connections']} | × floor | "
+        f"p50 @{info['latency_connections']} (ms) | × floor | "
+        f"p99 @{info['latency_connections']} (ms) | × floor | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in summary.values():
+        cells = [f"{_spread(row[figure])} | {_spread(row[f'{figure}_x'], 2)}"
+                 for figure, _, _ in FIGURES]
+        lines.append(f"| {row['name']} | " + " | ".join(cells) + f" | {row['errors']} |")
     lines.append("")
-    floor = floor_of(rows)
-    lines.append(f"| scenario | req/s @{info['connections']} | × floor | "
-                 f"p50 @{info['latency_connections']} (ms) | × floor | "
-                 f"p99 @{info['latency_connections']} (ms) | × floor | errors |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for row in rows.values():
-        t, lat = row["throughput"], row["latency"]
-        lines.append(
-            f"| {row['name']} | {_fmt(t['rps'])} | {_ratio(t['rps'], floor['rps'])} | "
-            f"{_fmt(lat['p50_ms'])} | {_ratio(lat['p50_ms'], floor['p50_ms'])} | "
-            f"{_fmt(lat['p99_ms'])} | {_ratio(lat['p99_ms'], floor['p99_ms'])} | "
-            f"{t['errors'] + lat['errors']} |")
-    lines.append("")
+    return lines
 
+
+def _load_notes(info: dict[str, Any], phases: list[Phase], runs: list[list[Result]]) -> list[str]:
+    """Floor drift, rate limits, errors, vote counts and the load generator's own CPU."""
+    results = [result for run in runs for result in run]
+    lines = []
+    drift = floor_drift(phases, runs)
+    if len(runs) > 1 and drift:
+        lines += ["Floor, requests/s at the start → the end of each run: "
+                  + ", ".join(f"{first:,.0f} → {last:,.0f}" for first, last in drift) + ".", ""]
     limited = sum(r["rate_limited"] for r in results)
     lines.append(
         f"Rate limits: off for this server (`RATELIMIT_ENABLED=0`); 429 responses seen: {limited}."
         + (" **A rate limit was hit.**" if limited else ""))
-    error_notes = [f"{r['name']}: {', '.join(r['error_samples'][:2])}" for r in results
-                   if r["errors"]]
+    error_notes = [f"{'' if len(runs) < 2 else f'run {number}, '}{r['name']}: "
+                   f"{', '.join(r['error_samples'][:2])}"
+                   for number, run in enumerate(runs, 1) for r in run if r["errors"]]
     if error_notes:
-        lines.append("")
-        lines.append("Errors seen: " + "; ".join(error_notes) + ".")
+        lines += ["", "Errors seen: " + "; ".join(error_notes) + "."]
     mismatched = info["vote_mismatches"]
-    lines.append("")
-    lines.append(
-        "After the vote phases, every voted idea's stored count equals its vote rows."
-        if not mismatched else
-        f"**Stored vote counts differ from the rows** on {len(mismatched)} ideas: {mismatched[:5]}.")
+    lines += ["",
+              "After the vote phases, every voted idea's stored count equals its vote rows."
+              if not mismatched else
+              f"**Stored vote counts differ from the rows** on {len(mismatched)} ideas: {mismatched[:5]}."]
     throughput_phases = [r for r in results if r["connections"] == info["connections"]]
     cpu = [r["client_cpu_s"] / r.get("elapsed", r["duration"]) for r in throughput_phases]
     if cpu:
         busiest = max(throughput_phases,
                       key=lambda r: r["client_cpu_s"] / r.get("elapsed", r["duration"]))
-        lines.append("")
-        lines.append(
-            f"The load generator used {sum(cpu) / len(cpu) * 100:.0f}% of one CPU on average during "
-            f"the {info['connections']}-connection phases (most: {max(cpu) * 100:.0f}%, "
-            f"{busiest['name'].split('@')[0]}), CPU the server could not use.")
+        lines += ["",
+                  f"The load generator used {sum(cpu) / len(cpu) * 100:.0f}% of one CPU on average during "
+                  f"the {info['connections']}-connection phases (most: {max(cpu) * 100:.0f}%, "
+                  f"{busiest['name'].split('@')[0]}), CPU the server could not use."]
     lines.append("")
+    return lines
 
-    status = info["status_change"]
-    lines.append("### Status change on an idea with "
-                 f"{status['followers']:,} followers")
-    lines.append("")
+
+def _status_lines(info: dict[str, Any]) -> list[str]:
+    status, prepared = info["status_change"], info["prepared"]
     inboxes = "never (timed out)" if status["inboxes_s"] is None else f"{status['inboxes_s']:.2f} s"
     emails = ", ".join(f"{count:,} {state}" for state, count in sorted(status["emails"].items()))
-    lines += [
+    return [
+        "### Status change on an idea with "
+        f"{status['followers']:,} followers",
+        "",
         "| step | time |",
         "|---|---:|",
         f"| `POST /ideas/{prepared['crowded_idea']}/status` (staff, writes {status['queued']:,} outbox rows) "
@@ -261,11 +312,13 @@ def section(info, phases, results):
         "",
     ]
 
-    lines.append("### Peak memory")
-    lines.append("")
-    lines.append("| process | peak while signing in and warming up | peak under load "
-                 "| peak with the status change | RSS at the end |")
-    lines.append("|---|---:|---:|---:|---:|")
+
+def _memory_lines(info: dict[str, Any]) -> list[str]:
+    status = info["status_change"]
+    lines = ["### Peak memory", "",
+             "| process | peak while signing in and warming up | peak under load "
+             "| peak with the status change | RSS at the end |",
+             "|---|---:|---:|---:|---:|"]
     for pid, before in sorted(info["memory_after_sign_in"].items()):
         load = info["memory_after_load"].get(pid) or {}
         final = info["memory_final"].get(pid) or {}
@@ -275,31 +328,18 @@ def section(info, phases, results):
     lines.append(f"| `flask --app ideas worker --once` ({status['queued']:,} deliveries) | | | "
                  f"{status['worker_peak_mib']:.0f} MiB | |")
     if not info["peak_reset"]:
-        lines.append("")
-        lines.append("(This kernel refused to reset the peak: the second column includes signing in.)")
+        lines += ["", "(This kernel refused to reset the peak: the second column includes signing in.)"]
     if info.get("workers_replaced"):
-        lines.append("")
-        lines.append(f"**gunicorn replaced workers during the run**: {info['workers_replaced']}.")
+        lines += ["", f"**gunicorn replaced workers during the run**: {info['workers_replaced']}."]
     lines.append("")
-
-    lines.append("### Targets (issue 5)")
-    lines.append("")
-    lines.append("| target | measured | met |")
-    lines.append("|---|---|---|")
-    for target, measured, met in targets(info, rows):
-        lines.append(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
-    lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
-def summary_lines(info, results):
-    """A few lines for the terminal."""
+def summary_lines(info: dict[str, Any], phases: list[Phase], runs: list[list[Result]]) -> list[str]:
+    """A few lines for the terminal: each target, judged on the medians."""
     lines = []
-    rows = scenario_rows([dict(key=r["name"].split("@")[0], scenario=r["name"].split("@")[0],
-                               mode="throughput" if r["connections"] == info["connections"]
-                               else "latency") for r in results], results)
     try:
-        for target, measured, met in targets(info, rows):
+        for target, measured, met in targets(info, summarise(phases, runs)):
             lines.append(f"{'ok ' if met else 'MISS'} {target}: {measured}")
     except (KeyError, TypeError, ZeroDivisionError) as error:
         lines.append(f"(targets not computed: {error})")
