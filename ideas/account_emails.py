@@ -2,17 +2,18 @@
 
 The request that asks for one writes one row (`queue_account_email`: kind, address, language)
 and nothing else, whatever the address, so neither its answer nor its time can tell whether an
-account uses it; the row survives a crash of the web process. The worker (ideas/delivery.py)
+account uses it; the row survives a crash of the web process. The worker (ideas/delivery/)
 claims these rows before any notification, and only then looks the address up: no account (or
 nothing left to send) settles the row as "skipped" with the reason; otherwise it makes the link
 or code at that moment (the queue never holds a secret; a code's keyed hash goes where codes
-live, ideas/access.py), writes the email in the member's language, else the row's, and sends it,
+live, ideas/access/), writes the email in the member's language, else the row's, and sends it,
 retrying like the outbox (30 s, 1 min, … an hour; 8 tries; a 5xx refusal fails at once). The
 claim, its lease and the deadline of each send are the outbox's (ideas/leases.py).
 
 Per-recipient caps are applied here, by the worker: three reset emails an hour to one address
 (ideas/throttles.py, counted on a row's first try) and five sign-in codes an hour to one member
-(ideas/access.py, counted from the codes issued; a code whose email never left is withdrawn).
+(ideas/access/sign_in_codes.py, counted from the codes issued; a code whose email never left is
+withdrawn).
 
 Settled rows (sent, skipped, failed) keep their address KEEP_SETTLED for questions like "I never
 got my code", then the worker deletes them.

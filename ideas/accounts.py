@@ -4,12 +4,14 @@ import hmac
 import re
 import secrets
 import unicodedata
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from . import signins
 from .errors import ConfirmationRequired, EmailTaken, InvalidInput, NotAllowed
@@ -37,6 +39,30 @@ def find_member_by_email(email: str | None) -> User | None:
     return db.session.execute(
         select(User).where(func.lower(User.email) == normalise_email(email))
     ).scalar_one_or_none()
+
+
+def passwordless_account(email: str, name: str = "", now: datetime | None = None) -> dict[str, Any]:
+    """The columns of an account staff make for someone who never signed up (a vote recorded for
+    a customer, an import): no password and unconfirmed, so nothing is ever mailed to it, until
+    its owner claims it with "forgot password". Without a name it goes by the address's first part."""
+    return dict(email=email, name=name or name_from_address(email), password_hash=None, role="member",
+                created_at=now or utcnow())
+
+
+def name_from_address(email: str) -> str:
+    """The part of `email` before the @, as a display name."""
+    return email.split("@")[0][:NAME_MAX]
+
+
+def add_passwordless_accounts(people: Mapping[str, str], now: datetime) -> dict[str, int]:
+    """Make passwordless_account()s for `people` ({normalised address: name}) in one statement;
+    {address: new member id}."""
+    emails = list(people)
+    if not emails:
+        return {}
+    ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True),
+                             [passwordless_account(email, people[email], now) for email in emails]).scalars()
+    return dict(zip(emails, ids, strict=True))
 
 
 def sign_up(name: str | None, email: str | None, password: str) -> User:

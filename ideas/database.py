@@ -234,6 +234,16 @@ def insert_many_ignoring_conflicts(table: FromClause, rows: Sequence[dict[str, A
         db.session.execute(_insert(table).on_conflict_do_nothing(), rows)
 
 
+def inserted_ignoring_conflicts(table: FromClause, rows: Sequence[dict[str, Any]],
+                                returning: ColumnElement[Any]) -> list[Any]:
+    """As insert_many_ignoring_conflicts, and the values of `returning` of the rows inserted."""
+    if not rows:
+        return []
+    db.session.flush()
+    statement = _insert(table).on_conflict_do_nothing().returning(returning)
+    return list(db.session.execute(statement, rows).scalars())
+
+
 def upsert(model: type[Model], index_elements: list[str], values: dict[str, Any],
            update: dict[str, Any]) -> None:
     """Insert a row, or update `update` on the row that already has its key."""

@@ -4,7 +4,7 @@ Rows go in with bulk INSERTs and counts are computed while generating, so 100,00
 1,000,000 votes load in minutes. One password hash is made once and shared by every account.
 """
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -12,9 +12,11 @@ from sqlalchemy import Table, func, insert, select
 
 from .database import sync_id_sequences
 from .extensions import Model, db
-from .models import Comment, Follow, Idea, Tag, TimelineEntry, User, Vote, idea_tags, utcnow
+from .following import follow_values, join_followers_in_bulk
+from .models import Comment, Idea, Tag, User, Vote, idea_tags, utcnow
 from .passwords import hash_password
 from .sanitize import render_markdown
+from .statuses import add_timeline_rows, status_step
 from .voting import trending_score
 
 DEMO_PASSWORD = "demo-password"
@@ -91,9 +93,15 @@ STATUS_WEIGHTS = (("open", 40), ("under_review", 15), ("planned", 15), ("in_prog
 CHUNK = 20_000
 
 
-def _insert_chunks(table: type[Model] | Table, rows: list[dict[str, Any]]) -> None:
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """`rows` CHUNK at a time, so no statement holds a million rows' parameters at once."""
     for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(table), rows[start:start + CHUNK])
+        yield rows[start:start + CHUNK]
+
+
+def _insert_chunks(table: type[Model] | Table, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows):
+        db.session.execute(insert(table), chunk)
 
 
 def _next_id(model: type[User] | type[Idea]) -> int:
@@ -130,7 +138,7 @@ def seed_demo(ideas: int = 40, votes: int | None = None, members: int = 30, comm
     comments = ideas * 2 if comments is None else comments
 
     first_user = _next_id(User)
-    users = [
+    users: list[dict[str, Any]] = [
         dict(id=first_user + i, email=email, name=name, role=role, password_hash=password_hash,
              email_confirmed_at=now,
              created_at=now - timedelta(days=120))
@@ -168,7 +176,6 @@ def seed_demo(ideas: int = 40, votes: int | None = None, members: int = 30, comm
     team_id = db.session.execute(select(User.id).where(User.role.in_(("staff", "admin")))
                                  .order_by(User.id)).scalar() or next(
         (u["id"] for u in users if u["role"] != "member"), member_ids[0])
-    notes_html = {note: render_markdown(note) for note in STATUS_NOTES.values()}
     for i in range(ideas):
         kind, title, text = IDEAS[i % len(IDEAS)]
         if i >= len(IDEAS):
@@ -181,25 +188,20 @@ def seed_demo(ideas: int = 40, votes: int | None = None, members: int = 30, comm
         changed = created
         if status != "open":
             changed = created + (now - created) * rng.uniform(0.2, 0.9)
-            note = STATUS_NOTES[status]
-            timeline_rows.append(dict(
-                idea_id=idea_id, actor_id=team_id, action="status", from_status="open",
-                to_status=status, note=note, note_html=notes_html[note], created_at=changed))
+            timeline_rows.append(status_step(team_id, idea_id, status, STATUS_NOTES[status], changed))
         idea_rows.append(dict(
             id=idea_id, title=title, description=text, description_html=rendered[text], kind=kind,
             status=status, author_id=author, vote_count=len(voters), comment_count=0,
             trending_score=trending_score(len(voters), created), created_at=created,
             updated_at=changed, status_changed_at=changed,
         ))
-        follow_rows.append(dict(user_id=author, idea_id=idea_id, following=True, reason="author",
-                                created_at=created, updated_at=created))
+        follow_rows.append(follow_values(author, idea_id, "author", created))
         for voter in voters:
             age = int((now - created).total_seconds())
             voted_at = created + timedelta(seconds=rng.randint(60, max(61, age)))
             vote_rows.append(dict(user_id=voter, idea_id=idea_id, created_at=voted_at))
             if voter != author:
-                follow_rows.append(dict(user_id=voter, idea_id=idea_id, following=True,
-                                        reason="vote", created_at=voted_at, updated_at=voted_at))
+                follow_rows.append(follow_values(voter, idea_id, "vote", voted_at))
         for tag_id in rng.sample(tag_ids, rng.randint(0, 2)):
             tag_rows.append(dict(idea_id=idea_id, tag_id=tag_id))
 
@@ -217,14 +219,15 @@ def seed_demo(ideas: int = 40, votes: int | None = None, members: int = 30, comm
         commented.add((author, row["id"]))
 
     followed = {(f["user_id"], f["idea_id"]) for f in follow_rows}
-    follow_rows += [dict(user_id=u, idea_id=i, following=True, reason="comment",
-                         created_at=now, updated_at=now) for u, i in commented - followed]
+    follow_rows += [follow_values(u, i, "comment", now) for u, i in commented - followed]
 
     _insert_chunks(Idea, idea_rows)
-    _insert_chunks(TimelineEntry, timeline_rows)
+    for chunk in _chunks(timeline_rows):
+        add_timeline_rows(chunk)
     _insert_chunks(idea_tags, tag_rows)
     _insert_chunks(Vote, vote_rows)
-    _insert_chunks(Follow, follow_rows)
+    for chunk in _chunks(follow_rows):
+        join_followers_in_bulk(chunk)
     _insert_chunks(Comment, comment_rows)
     sync_id_sequences(User, Idea)
     db.session.flush()

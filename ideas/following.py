@@ -1,10 +1,14 @@
 """Who follows an idea. An unfollow is remembered: nothing re-follows that member by itself."""
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 from flask_login import AnonymousUserMixin
 from sqlalchemy import BindParameter, Select, func, select
 
 from flask_babel import gettext as _
 
-from .database import insert_ignore, upsert
+from .database import insert_ignore, insert_many_ignoring_conflicts, inserted_ignoring_conflicts, upsert
 from .errors import InvalidInput
 from .extensions import db
 from .models import Follow, Idea, User, utcnow
@@ -13,15 +17,35 @@ FOLLOW_LEVELS = ("status", "all")
 
 
 def join_followers(member: User, idea: Idea, reason: str) -> None:
-    """Follow `idea` because the member proposed, voted or commented, unless they unfollowed it.
+    """Follow `idea` because the member proposed, voted or commented, unless they unfollowed it."""
+    insert_ignore(Follow, **follow_values(member.id, idea.id, reason, utcnow()))
 
-    Authors hear of all activity on their own idea; others of status changes and responses.
-    """
-    now = utcnow()
-    insert_ignore(
-        Follow, user_id=member.id, idea_id=idea.id, following=True, reason=reason,
-        level="all" if reason == "author" else "status", created_at=now, updated_at=now,
-    )
+
+def level_for(reason: str) -> str:
+    """Authors hear of all activity on their own idea; others of status changes and responses."""
+    return "all" if reason == "author" else "status"
+
+
+def follow_values(user_id: int, idea_id: int, reason: str, at: datetime,
+                  level: str | None = None) -> dict[str, Any]:
+    """The columns of a follow earned at `at` by `reason` ("author", "vote", "comment", "merge"),
+    at the level the reason gives unless `level` says otherwise."""
+    return dict(user_id=user_id, idea_id=idea_id, following=True, reason=reason,
+                level=level or level_for(reason), created_at=at, updated_at=at)
+
+
+def join_followers_in_bulk(follows: Sequence[dict[str, Any]]) -> None:
+    """Many earned follows at once (imports, demo data), each made by follow_values; a member who
+    has a row for the idea already keeps it, so an unfollow stays."""
+    insert_many_ignoring_conflicts(Follow.__table__, follows)
+
+
+def carry_followers(source_id: int, target_id: int, now: datetime) -> list[int]:
+    """Those who follow the merged idea `source_id` follow `target_id` too, all in one INSERT,
+    unless they have a row there already (an unfollow stays); returns who follows because of this."""
+    follows = [follow_values(user_id, target_id, "merge", now) for user_id in db.session.execute(
+        select(Follow.user_id).where(Follow.idea_id == source_id, Follow.following.is_(True))).scalars()]
+    return inserted_ignoring_conflicts(Follow.__table__, follows, Follow.__table__.c.user_id)
 
 
 def set_follow_level(member: User, idea: Idea, level: str) -> None:

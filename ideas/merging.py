@@ -22,6 +22,7 @@ from .models import (Comment, Follow, Idea, Merge, MergeLedgerRow, TimelineEntry
                      utcnow)
 from .events import IdeaMerged
 from .events.publish import publish
+from .following import carry_followers
 from .statuses import add_timeline_entry
 from .voting import lock_ideas, refresh_trending
 
@@ -55,14 +56,9 @@ def merge_ideas(actor: User, source: Idea, target: Idea) -> Merge:
 
     moved, removed = carry_votes(merge, source, target)
 
-    followers = db.session.execute(select(Follow.user_id).where(
-        Follow.idea_id == source.id, Follow.following.is_(True))).scalars().all()
-    for user_id in followers:
-        # insert_ignore never touches an existing row, so an unfollow of B stays.
-        if insert_ignore(Follow, user_id=user_id, idea_id=target.id, following=True,
-                         reason="merge", created_at=now, updated_at=now):
-            db.session.add(MergeLedgerRow(merge_id=merge.id, row_kind="follow_added",
-                                          user_id=user_id, follow_updated_at=now))
+    for user_id in carry_followers(source.id, target.id, now):
+        db.session.add(MergeLedgerRow(merge_id=merge.id, row_kind="follow_added", user_id=user_id,
+                                      follow_updated_at=now))
 
     # The duplicate's tags describe the survivor too: its reports were about the same thing.
     for tag_id in db.session.execute(

@@ -3,11 +3,13 @@
 Every change is kept as a timeline entry on the idea (who, when, from, to, note), like a
 parcel's tracking history. The roadmap (ideas/roadmap.py) only reads what this module writes.
 """
+from collections.abc import Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, insert, select
 
 from . import audit
 from .errors import InvalidInput, NotAllowed
@@ -28,11 +30,31 @@ def add_timeline_entry(actor: User, idea: Idea, action: str, from_status: str | 
     """Append one step to the idea's history."""
     entry = TimelineEntry(
         idea_id=idea.id, actor_id=actor.id, action=action, from_status=from_status,
-        to_status=to_status, note=note, note_html=render_markdown(note) if note else "",
+        to_status=to_status, note=note, note_html=note_html(note),
         related_idea_id=related_idea.id if related_idea is not None else None, created_at=utcnow(),
     )
     db.session.add(entry)
     return entry
+
+
+def note_html(note: str) -> str:
+    """A timeline note as readers see it: its Markdown rendered once, when it is written."""
+    return render_markdown(note) if note else ""
+
+
+def status_step(actor_id: int, idea_id: int, to_status: str, note: str, at: datetime) -> dict[str, Any]:
+    """The columns of a move out of "open" that happened at `at`, elsewhere or long ago (imports,
+    demo data); add_timeline_rows renders its note."""
+    return dict(idea_id=idea_id, actor_id=actor_id, action="status", from_status="open",
+                to_status=to_status, note=note, created_at=at)
+
+
+def add_timeline_rows(rows: Sequence[dict[str, Any]]) -> None:
+    """Append many steps (status_step()s) in one statement; each distinct note is rendered once."""
+    if rows:
+        rendered = {note: note_html(note) for note in {row["note"] for row in rows}}
+        db.session.execute(insert(TimelineEntry),
+                           [dict(row, note_html=rendered[row["note"]]) for row in rows])
 
 
 def _status_problems(idea: Idea, status: str, note: str) -> dict[str, str]:

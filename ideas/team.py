@@ -4,7 +4,7 @@ from sqlalchemy import Select, select
 from flask_babel import gettext as _
 
 from . import audit
-from .accounts import EMAIL_SHAPE, find_member_by_email, normalise_email
+from .accounts import EMAIL_SHAPE, find_member_by_email, normalise_email, passwordless_account
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .models import Comment, Idea, User, Vote
@@ -36,7 +36,7 @@ def vote_for_customer(actor: User, idea: Idea, email: str) -> tuple[User, bool]:
     customer = find_member_by_email(email)
     created = customer is None
     if customer is None:  # not `created`: mypy narrows only on the name itself
-        customer = User(email=email, name=email.split("@")[0][:80], password_hash=None)
+        customer = User(**passwordless_account(email))
         db.session.add(customer)
         db.session.flush()
     added = cast_vote(customer, idea, cast_by=actor)

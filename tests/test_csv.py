@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ideas import csv_export, csv_import
+from ideas import csv_export
+from ideas.csv_import import writer
 from ideas.csv_export import safe_cell
 from ideas.extensions import db
 from ideas.models import (
@@ -433,7 +434,7 @@ def test_a_vote_cast_while_the_import_runs_stands_and_the_import_finishes(app, c
     offline = idea_titled(fetch, "Offline mode")
     vote(app, offline, eve)
     # Eve votes after the import looked for votes already there, just before it writes its own.
-    monkeypatch.setattr(csv_import._Run, "existing_votes", lambda self, pairs: set())
+    monkeypatch.setattr(writer._Run, "existing_votes", lambda self, pairs: set())
 
     response = import_file(client, "idea_id,member_email,member_name,date\r\n7,eve@example.com,Eve,\r\n",
                            "votes.csv")

@@ -346,7 +346,7 @@ def test_codes_are_rate_limited_like_password_sign_in(limited_app, path, data):
 
 
 def test_a_wrong_code_takes_the_same_steps_whatever_the_address(app, make_user, count_queries, monkeypatch):
-    from ideas import access
+    from ideas.access import sign_in_codes
 
     with_code, without_code, suspended = make_user(), make_user(), make_user()
     with app.app_context():
@@ -354,19 +354,19 @@ def test_a_wrong_code_takes_the_same_steps_whatever_the_address(app, make_user, 
         db.session.get(User, suspended.id).suspended_at = utcnow()
         db.session.commit()
     hashed = []
-    real_hash = access._code_hash
+    real_hash = sign_in_codes._code_hash
 
     def counting_hash(member_id, code):
         hashed.append(member_id)
         return real_hash(member_id, code)
 
-    monkeypatch.setattr(access, "_code_hash", counting_hash)
+    monkeypatch.setattr(sign_in_codes, "_code_hash", counting_hash)
     steps = {}
     for name, email in (("live code", with_code.email), ("no code", without_code.email),
                         ("suspended", suspended.email), ("no account", "nobody@example.com")):
         hashed.clear()
         with app.app_context(), count_queries() as statements:
-            assert access.redeem_sign_in_code(email, "000000") is None
+            assert sign_in_codes.redeem_sign_in_code(email, "000000") is None
             db.session.rollback()
         steps[name] = ([" ".join(statement.split()) for statement in statements], len(hashed))
 

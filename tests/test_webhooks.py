@@ -31,7 +31,7 @@ from ideas.site_settings import get_setting, set_setting
 from ideas.team import vote_for_customer
 from ideas.voting import cast_vote
 from ideas.addresses import is_public_address, numeric_ipv4
-from ideas.webhooks import deliver_due_webhooks, queue_webhooks
+from ideas.webhooks import deliver_due_webhooks, queue_webhooks, transport, worker
 
 SECRET = "whsec_test_secret_0123456789"
 
@@ -206,12 +206,12 @@ def test_the_worker_loop_posts_webhooks(app, receiver, allow_private, make_endpo
     make_endpoint(receiver.url)
     make_idea()
     stop = threading.Event()
-    worker = threading.Thread(target=run_forever, args=(app, 0.05, stop), daemon=True)
+    loop = threading.Thread(target=run_forever, args=(app, 0.05, stop), daemon=True)
 
-    worker.start()
+    loop.start()
     received = receiver.received.wait(10)
     stop.set()
-    worker.join(10)
+    loop.join(10)
 
     assert received
     assert deliveries(fetch)[0]["state"] == "delivered"
@@ -467,7 +467,7 @@ def test_a_server_error_is_retried_with_growing_pauses_then_fails(app, receiver,
 
     assert row["state"] == "failed" and row["next_attempt_at"] is None
     assert len(pauses) == 5
-    for pause, expected in zip(pauses, webhooks.BACKOFF, strict=True):
+    for pause, expected in zip(pauses, worker.BACKOFF, strict=True):
         assert expected <= pause <= expected + timedelta(seconds=30)
     assert len(receiver.requests) == 6
 
@@ -537,7 +537,7 @@ def trickler():
 
 def test_a_server_that_trickles_its_answer_is_cut_off(app, trickler, allow_private, make_endpoint,
                                                       make_idea, fetch, monkeypatch):
-    monkeypatch.setattr(webhooks, "TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(transport, "TIMEOUT_SECONDS", 1)
     make_endpoint(trickler)
     make_idea()
     started = time.monotonic()
@@ -572,8 +572,8 @@ def test_two_workers_never_claim_the_same_delivery(app, make_endpoint, make_idea
     make_endpoint("https://hooks.example.com/")
     make_idea()
 
-    first = fetch(webhooks.claim_due_deliveries)
-    second = fetch(webhooks.claim_due_deliveries)
+    first = fetch(worker.claim_due_deliveries)
+    second = fetch(worker.claim_due_deliveries)
 
     assert len(first) == 1 and second == []
 
@@ -749,7 +749,7 @@ def tls_receiver(receiver, certificate):
 def trust(monkeypatch, cert):
     """Make webhook deliveries trust `cert` as if a public authority had signed it."""
     real = ssl.create_default_context
-    monkeypatch.setattr(webhooks.ssl, "create_default_context", lambda: real(cafile=str(cert)))
+    monkeypatch.setattr(transport.ssl, "create_default_context", lambda: real(cafile=str(cert)))
 
 
 def test_https_goes_to_the_checked_address_with_the_name_for_sni(app, tls_receiver, certificate,

@@ -1,6 +1,6 @@
 """Admin pages for webhooks: endpoints, their delivery log, and a button that sends a test.
 
-The rules (valid URLs, events, secrets, who may act) live in ideas/webhooks.py.
+The rules (valid URLs, events, secrets, who may act) live in ideas/webhooks/endpoints.py.
 """
 from collections.abc import Callable
 
