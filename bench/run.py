@@ -133,6 +133,9 @@ def app_env(database, port=None):
         IDEAS_ENV="production", SECRET_KEY=secrets.token_hex(32), DATABASE_URL=database.url,
         ALLOW_SQLITE="1", RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0", WEB_CONCURRENCY="2",
         HOST="127.0.0.1", BASE_URL="http://127.0.0.1", PYTHONUNBUFFERED="1",
+        # The status change's emails go out on the worker's first pass, as they did before emails
+        # about one idea waited to be collapsed: the run measures sending, not the window.
+        NOTIFY_COLLAPSE_SECONDS="0",
     )
     env.pop("THREADS", None)  # gunicorn.conf.py's default (4)
     if port is not None:

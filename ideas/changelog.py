@@ -1,8 +1,8 @@
-"""The changelog and announcements: the team tells customers what became of their ideas.
+"""The changelog: the team tells customers what became of their ideas.
 
 Publishing an entry can mark its ideas shipped in the same transaction, and tells each
-follower of those ideas once, with the entry's title and id. An announcement reaches the
-followers of one idea, or of every idea with a tag, each member once.
+follower of those ideas once, with the entry's title and id. Announcements, the team's other
+way to tell followers, live in ideas/announcements.py.
 """
 import string
 from collections.abc import Iterable
@@ -20,11 +20,10 @@ from . import audit
 from .errors import Conflict, InvalidInput
 from .extensions import db
 from .models import (
-    ENTRY_TITLE_MAX, Announcement, ChangelogEntry, Event, Follow, Idea, OutboxRow,
-    Tag, User, changelog_entry_ideas, idea_tags, utcnow,
+    ENTRY_TITLE_MAX, ChangelogEntry, Event, Follow, Idea, OutboxRow, User, changelog_entry_ideas, utcnow,
 )
 from .models.types import INTEGER_MAX as ID_MAX
-from .events import Announced, ChangelogPublished
+from .events import ChangelogPublished
 from .events.publish import publish
 from .notifications import followers_of
 from .statuses import change_status
@@ -32,7 +31,6 @@ from .sanitize import render_markdown
 
 ENTRY_BODY_MAX = 20_000
 LINKED_IDEAS_MAX = 50
-MESSAGE_MAX = 5_000
 
 
 # Reading
@@ -63,26 +61,20 @@ def shipped_in(idea: Idea) -> ChangelogEntry | None:
     ).scalar()
 
 
-def sent_announcements() -> Select[Announcement]:
-    """A select of the announcements sent, newest first."""
-    return (select(Announcement)
-            .options(selectinload(Announcement.idea), selectinload(Announcement.tag))
-            .order_by(Announcement.created_at.desc(), Announcement.id.desc()))
-
-
 # Checking what staff typed
 
-def _problem_with(idea: Idea | None, number: int) -> str | None:
+def unlinkable_reason(idea: Idea | None, number: int) -> str | None:
     """Why the idea may not be linked or announced to, or None when it may."""
     if idea is None:
-        return f"There is no idea #{number}."
+        return _("There is no idea #%(number)s.", number=number)
     if idea.status == "merged":
-        return f"#{number} was merged into #{idea.merged_into_id}: use that one."
+        return _("#%(number)s was merged into #%(into)s: use that one.", number=number,
+                 into=idea.merged_into_id)
     if idea.withdrawn_at is not None:
-        return f"#{number} was withdrawn by its author."
+        return _("#%(number)s was withdrawn by its author.", number=number)
     if idea.hidden_at is not None or idea.awaiting_approval:
         # The changelog is public: it must not show an idea only staff may see.
-        return f"#{number} is not public."
+        return _("#%(number)s is not public.", number=number)
     return None
 
 
@@ -96,7 +88,7 @@ def linkable_ideas(idea_ids: Iterable[int]) -> list[Idea]:
     found = {idea.id: idea for idea in db.session.execute(
         select(Idea).where(Idea.id.in_(possible))).scalars()} if possible else {}
     problems = [problem for number in idea_ids
-                if (problem := _problem_with(found.get(number), number)) is not None]
+                if (problem := unlinkable_reason(found.get(number), number)) is not None]
     if problems:
         raise InvalidInput(_("Some ideas cannot be linked."), {"ideas": " ".join(problems)})
     return [found[number] for number in idea_ids]
@@ -245,68 +237,6 @@ def _withdraw_status_news(idea_ids: list[int]) -> None:
             .group_by(Event.idea_id))
     db.session.execute(delete(OutboxRow).where(OutboxRow.event_id.in_(ours)),
                        execution_options={"synchronize_session": False})
-
-
-# Announcements
-
-def _clean_message(message: str | None) -> str:
-    message = (message or "").strip()
-    if not message:
-        raise InvalidInput(_("Nothing to send."), {"message": _("Write the message first.")})
-    if len(message) > MESSAGE_MAX or "\x00" in message:
-        raise InvalidInput(_("Too long."), {"message": _("Keep the message to %(limit)s characters.",
-                                                         limit=format_count(MESSAGE_MAX))})
-    return message
-
-
-def _tagged_public_ideas(tag: Tag) -> Select[int]:
-    """A select of the ids of ideas everyone sees that carry `tag`."""
-    return (select(idea_tags.c.idea_id).join(Idea, Idea.id == idea_tags.c.idea_id)
-            .where(idea_tags.c.tag_id == tag.id, Idea.status != "merged", Idea.withdrawn_at.is_(None),
-                   Idea.hidden_at.is_(None), Idea.awaiting_approval.is_(False)))
-
-
-def announce(actor: User, message: str, idea_id: int | None = None, tag: Tag | None = None) -> Announcement:
-    """Tell the followers of idea #`idea_id`, or of every public idea tagged `tag`, each member once."""
-    audit.require_staff(actor)
-    message = _clean_message(message)
-    if (idea_id is None) == (tag is None):
-        raise InvalidInput(_("No one to tell."), {"target": _("Choose one idea or one tag.")})
-    idea = None
-    if tag is None:
-        assert idea_id is not None  # checked above: one of idea_id and tag is given
-        idea = db.session.get(Idea, idea_id) if 0 < idea_id <= ID_MAX else None
-        problem = _problem_with(idea, idea_id)
-        if problem:
-            raise InvalidInput(_("Check the idea number."), {"idea": problem})
-        assert idea is not None  # _problem_with names a missing idea
-        members, payload = followers_of([idea.id]), {}
-    else:
-        members = followers_of(_tagged_public_ideas(tag))
-        payload = {"title": f"Ideas tagged #{tag.name}", "tag": tag.name}
-    message_html = render_markdown(message)
-    event = publish(Announced(actor, idea, members, message, message_html, payload))
-    if event is None:  # cannot happen: the kind has an audience, so publish writes an event
-        raise LookupError("announcement events must tell someone")
-    recipients = db.session.execute(
-        select(func.count()).select_from(OutboxRow).where(OutboxRow.event_id == event.id)).scalar_one()
-    if not recipients:
-        field = "tag" if tag is not None else "idea"
-        raise InvalidInput(_("No one to tell."), {field: _("Nobody follows that yet, so nobody would "
-                                                           "read this.")})
-    announcement = Announcement(
-        author_id=actor.id, message=message, message_html=message_html,
-        target="tag" if tag is not None else "idea", idea_id=idea.id if idea is not None else None,
-        tag_id=tag.id if tag is not None else None, tag_name=tag.name if tag is not None else None,
-        event_id=event.id, recipient_count=recipients, created_at=event.created_at,
-    )
-    db.session.add(announcement)
-    db.session.flush()
-    audit.record(actor, "announcement.sent", announcement, {}, {
-        "target": announcement.target, "idea": announcement.idea_id, "tag": announcement.tag_name,
-        "recipients": recipients, "message": message,
-    })
-    return announcement
 
 
 def delivered_ideas(entry: ChangelogEntry) -> list[Idea]:

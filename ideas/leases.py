@@ -19,16 +19,16 @@ giving the row back after the mail server accepted it would send it twice. A wor
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from .database import claim_due
+from .database import claim_due, dialect_name
 from .extensions import db
 from .mail import after_attempt, try_sending
 from .models import utcnow
@@ -137,13 +137,27 @@ class Claim:
             .returning(self.model.id),
             execution_options={"synchronize_session": False}).scalars())
 
-    def _held(self) -> ColumnElement[bool]:
-        """A condition matching every row still held by the token it is held by."""
+    def _held(self, tokens: dict[int, datetime] | None = None) -> ColumnElement[bool]:
+        """A condition matching every row still held (or those of `tokens`) by its token."""
         groups: dict[datetime, list[int]] = {}
-        for row_id, token in self.tokens.items():
+        for row_id, token in (self.tokens if tokens is None else tokens).items():
             groups.setdefault(token, []).append(row_id)
         return or_(*(and_(self.model.id.in_(ids), self.model.claimed_until == token)
                      for token, ids in groups.items()))
+
+    def take_also(self, condition: ColumnElement[bool], now: datetime) -> list[int]:
+        """Add to this claim, under its current lease, the due rows matching `condition` that no
+        live lease holds (PostgreSQL skips rows another worker is claiming); their ids. For rows
+        that one email about rows held already carries too (ideas/delivery/collapsing.py)."""
+        free = select(self.model.id).where(
+            condition, self.model.next_attempt_at <= now,
+            or_(self.model.claimed_until.is_(None), self.model.claimed_until < now))
+        if dialect_name() == "postgresql":
+            free = free.with_for_update(skip_locked=True)
+        taken = self._update(self.model.id.in_(free.scalar_subquery()), claimed_until=self.until)
+        db.session.commit()
+        self.tokens.update(dict.fromkeys(taken, self.until))
+        return taken
 
     def renew_if_due(self) -> None:
         """Give the rows not yet settled a fresh lease when WORKER_RENEW_SECONDS have passed since
@@ -183,28 +197,31 @@ class Claim:
         db.session.commit()
         return after_attempt(try_sending(message, label), attempts)
 
-    def record(self, row_id: int, also: Callable[[], None] | None = None, **values: Any) -> bool:
-        """Write what became of one row (`values`; its claim ends) if it is still this worker's,
-        and commit; after `also()` in the same transaction. Retried through database hiccups for
-        up to a lease: giving the row back instead would send its email again. False when the row
-        was not ours any more."""
-        token = self.tokens.pop(row_id, None)
-        if token is None:
+    def record(self, row_ids: int | Sequence[int], also: Callable[[], None] | None = None,
+               **values: Any) -> bool:
+        """Write what became of one row, or of several sent as one email (`values`; their claim
+        ends), those still this worker's, and commit; after `also()` in the same transaction, so
+        one email's rows are settled together. Retried through database hiccups for up to a
+        lease: giving the rows back instead would send their email again. False when a row was
+        not ours any more."""
+        ids = [row_ids] if isinstance(row_ids, int) else list(row_ids)
+        tokens = {row_id: self.tokens.pop(row_id) for row_id in ids if row_id in self.tokens}
+        if not tokens:
             return False
 
-        def write() -> bool:
+        def write() -> set[int]:
             if also is not None:
                 also()
-            ours = bool(self._update(self._ours(row_id, token), claimed_until=None, **values))
+            ours = set(self._update(self._held(tokens), claimed_until=None, **values))
             db.session.commit()
             return ours
 
-        what = f"recording {self.model.__tablename__} {row_id}"
+        what = f"recording {self.model.__tablename__} {', '.join(map(str, sorted(tokens)))}"
         ours = retry_through_hiccups(write, self.times.lease, what)
-        if not ours:
-            log.warning("%s %s was taken by another worker after this one's lease ran out; "
-                        "its outcome is left to that worker", self.model.__tablename__, row_id)
-        return ours
+        if lost := sorted(set(tokens) - ours):
+            log.warning("%s %s taken by another worker after this one's lease ran out; "
+                        "the outcome is left to that worker", self.model.__tablename__, lost)
+        return not lost and len(tokens) == len(ids)
 
     def let_go(self, row_id: int) -> None:
         """Forget a row this worker settled by other means (no email needed)."""

@@ -3,7 +3,7 @@ and the in-app inbox that reads it.
 
 `ideas.events.publish` records an event and queues one outbox row per member its kind's
 audience names, with one INSERT … SELECT over the follows: no query per follower, so an idea
-with 10,000 followers costs the request one statement. The worker (ideas/delivery.py) delivers
+with 10,000 followers costs the request one statement. The worker (ideas/delivery/) delivers
 the rows. What each kind says comes from the registry (ideas/events/).
 """
 import json
@@ -132,13 +132,25 @@ def link_target(event: Event, data: dict[str, Any]) -> tuple[str, dict[str, Any]
     return registered.link(event.idea_id, data)
 
 
-def summary(kind: str, data: dict[str, Any]) -> str:
+def summary(kind: str, data: dict[str, Any], quoting: bool = True) -> str:
     """What happened, in one plain-text sentence, as the kind's registry entry words it
-    (templates escape it where needed)."""
+    (templates escape it where needed). Without `quoting` it leaves out what a member wrote
+    (the kind's `quote`), for an HTML email that shows that as its own HTML."""
     registered = kind_named(kind)
     if registered is None:  # an event of a kind no longer registered still reads as something
         return kind.replace("_", " ")
+    if not quoting and registered.quote is not None:
+        data = {**data, registered.quote: ""}
     return registered.summary(data)
+
+
+def quoted_html(kind: str, data: dict[str, Any]) -> str:
+    """The sanitised HTML, stored when it was written, of what a member wrote that the event
+    quotes (a status note, a comment); "" when it quotes nothing."""
+    registered = kind_named(kind)
+    if registered is None or registered.quote is None:
+        return ""
+    return data.get(f"{registered.quote}_html") or ""
 
 
 def mark_read(member: User, notification_id: int) -> Notification | None:

@@ -1,4 +1,5 @@
-"""The changelog and announcements: staff tell customers what became of their ideas, each once."""
+"""The changelog: staff tell customers what became of their ideas, each once (announcements:
+test_announcements.py)."""
 import json
 from collections import Counter
 from datetime import timedelta
@@ -14,10 +15,7 @@ from ideas.comments import add_comment
 from ideas.errors import Conflict
 from ideas.extensions import db
 from ideas.following import follow_idea, unfollow_idea
-from ideas.models import (
-    Announcement, AuditEntry, ChangelogEntry, Event, Idea, OutboxRow, Tag, TimelineEntry, User,
-    utcnow,
-)
+from ideas.models import AuditEntry, ChangelogEntry, Event, Idea, OutboxRow, TimelineEntry, User, utcnow
 from ideas.moderation import hide_idea
 
 LOGIN = "login"
@@ -337,7 +335,7 @@ def unlinkable(app, team_member, make_idea):
     ({"ideas": "{hidden}"}, "is not public."),
     ({"ideas": "{good}, twelve"}, "“twelve” is not an idea number"),
     ({"title": "   "}, "Give the entry a title."),
-    ({"title": "x" * 151}, "Field cannot be longer than 150 characters."),
+    ({"title": "x" * 151}, "At most 150 characters: this has 151, 1 too many."),
     ({"date": "2999-01-01"}, "Choose today or an earlier date"),
     ({"date": "yesterday"}, "Not a valid date value."),
 ], ids=["unknown", "huge", "merged", "withdrawn", "hidden", "not-a-number", "no-title", "long-title",
@@ -379,19 +377,14 @@ STAFF_ROUTES = [
     ("POST", "/changelog/new", entry_form(title="Sent by the matrix"), 303),
     ("GET", "/changelog/{entry}/edit", {}, 200),
     ("POST", "/changelog/{entry}/edit", entry_form(title="Sent by the matrix", action="save"), 303),
-    ("GET", "/announcements", {}, 200),
-    ("GET", "/announcements/new", {}, 200),
-    ("POST", "/announcements/new", {"target": "idea", "idea": "{idea}", "message": "Sent by the matrix"},
-     303),
 ]
 
 
 @pytest.mark.parametrize("actor", ["anonymous", "member", "staff", "admin"])
 @pytest.mark.parametrize("method, route, data, status", STAFF_ROUTES,
                          ids=[f"{method} {route}" for method, route, _, _ in STAFF_ROUTES])
-def test_only_staff_write_the_changelog_and_announcements(app, client, auth, team_member, make_user,
-                                                          make_idea, fetch, method, route, data,
-                                                          status, actor):
+def test_only_staff_write_the_changelog(app, client, auth, team_member, make_user, make_idea, fetch,
+                                        method, route, data, status, actor):
     entry_id = published(app, team_member, "Release")
     ids = {"entry": entry_id, "idea": make_idea().id}  # its author follows it: someone to tell
     if actor != "anonymous":
@@ -417,89 +410,9 @@ def test_a_refused_member_writes_nothing(client, auth, make_user, make_idea, fet
     auth.login(make_user())
 
     client.post("/changelog/new", data=entry_form(ideas=str(idea.id)))
-    client.post("/announcements/new", data={"target": "idea", "idea": str(idea.id), "message": "Hi"})
 
     assert count(fetch, Event) == 0
     assert fetch(lambda: db.session.get(Idea, idea.id).status) == "open"
-
-
-# Announcements.
-
-@pytest.fixture
-def tagged(app, make_user, make_tag, make_idea):
-    """Ideas tagged "delivery" (one hidden), one tagged otherwise, and their followers."""
-    delivery, other = make_tag("delivery"), make_tag("billing")
-    people = {name: make_user(name=name) for name in ("Ann", "Ben", "Cat", "Dan", "Eli")}
-    late = make_idea(title="Parcels arrive late", tags=[delivery], author=people["Ann"])
-    lost = make_idea(title="Parcels get lost", tags=[delivery], author=people["Ann"])
-    hidden = make_idea(title="Hidden delivery gripe", tags=[delivery], author=people["Eli"],
-                       hidden_at=utcnow())
-    invoice = make_idea(title="Invoice PDF", tags=[other], author=people["Cat"])
-    follow(app, people["Ben"], late, lost)
-    follow(app, people["Cat"], lost)
-    follow(app, people["Dan"], invoice)
-    return people, {"late": late, "lost": lost, "hidden": hidden, "invoice": invoice}, delivery
-
-
-def test_announcement_to_a_tag_reaches_each_follower_once(client, staff, tagged, fetch):
-    people, _, _ = tagged
-
-    response = client.post("/announcements/new", data={
-        "target": "tag", "tag": "delivery", "message": "We switched **carriers**."})
-
-    assert response.status_code == 303
-    sent = fetch(lambda: db.session.execute(select(Announcement)).scalar_one())
-    per_member = Counter(fetch(lambda: db.session.execute(
-        select(OutboxRow.user_id).where(OutboxRow.event_id == sent.event_id)).scalars().all()))
-    # Ann wrote both ideas and Ben follows both: each hears once. Dan follows another tag;
-    # Eli's idea is hidden, so it is not among the ideas everyone sees with that tag.
-    assert per_member == {people["Ann"].id: 1, people["Ben"].id: 1, people["Cat"].id: 1}
-    assert (sent.target, sent.tag_name, sent.recipient_count) == ("tag", "delivery", 3)
-    assert sent.message_html.strip() == "<p>We switched <strong>carriers</strong>.</p>"
-    event = fetch(lambda: db.session.get(Event, sent.event_id))
-    assert event.kind == "announcement"
-    assert json.loads(event.payload)["message"] == "We switched **carriers**."
-    audit = fetch(lambda: db.session.execute(
-        select(AuditEntry).where(AuditEntry.action == "announcement.sent")).scalar_one())
-    assert (audit.actor_id, audit.target_type, audit.target_id) == (staff.id, "announcements", sent.id)
-    listing = client.get("/announcements").get_data(as_text=True)
-    assert "#delivery" in listing and "3 members" in listing and "<strong>carriers</strong>" in listing
-
-
-def test_announcement_to_one_idea_reaches_its_followers(client, staff, tagged, fetch):
-    people, ideas, _ = tagged
-
-    response = client.post("/announcements/new", data={
-        "target": "idea", "idea": f"#{ideas['invoice'].id}", "message": "PDFs are coming."})
-
-    assert response.status_code == 303
-    rows = told(fetch, "announcement")
-    assert sorted(rows) == sorted([(people["Cat"].id, ideas["invoice"].id),
-                                   (people["Dan"].id, ideas["invoice"].id)])
-
-
-@pytest.mark.parametrize("data, field_error", [
-    ({"target": "idea", "idea": "abc"}, "Type the idea&#39;s number, e.g. 12."),
-    ({"target": "idea", "idea": "9999"}, "There is no idea #9999."),
-    ({"target": "tag", "tag": ""}, "Choose a tag from the list."),
-    ({"target": "tag", "tag": "no-such-tag"}, "Choose a tag from the list."),
-    ({"target": "tag", "tag": "empty"}, "Nobody follows that yet"),
-    ({"target": "idea", "idea": "1", "message": " "}, "Write the message first."),
-], ids=["not-a-number", "unknown-idea", "no-tag", "unknown-tag", "nobody-follows", "no-message"])
-def test_bad_announcement_is_422_and_keeps_the_form(client, staff, tagged, make_tag, fetch, data,
-                                                     field_error):
-    make_tag("empty")
-    data = {"message": "Typed message stays", **data}
-
-    response = client.post("/announcements/new", data=data)
-
-    body = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert field_error in body
-    if data["message"].strip():
-        assert "Typed message stays" in body
-    assert count(fetch, Announcement) == 0
-    assert told(fetch, "announcement") == []
 
 
 # What never reaches the changelog or its feed.
@@ -575,15 +488,3 @@ def test_changelog_pages_and_feed_run_a_fixed_number_of_queries(app, client, tea
         assert len(parse(client.get("/feeds/changelog.atom")).entries) == 5
 
     assert len(many) == len(few)
-
-
-def test_tag_rename_keeps_the_announcement_as_sent(app, client, staff, tagged, fetch):
-    _, _, delivery = tagged
-    client.post("/announcements/new", data={"target": "tag", "tag": "delivery", "message": "Hello"})
-    with app.app_context():
-        db.session.get(Tag, delivery.id).name = "shipping"
-        db.session.commit()
-
-    listing = client.get("/announcements").get_data(as_text=True)
-
-    assert "#delivery" in listing and 'href="/?tag=shipping"' in listing

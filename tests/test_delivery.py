@@ -726,6 +726,40 @@ def test_official_response_reaches_every_follower(app, discussed_idea, mail, fet
     assert "We are prototyping this." in text_of(message)
 
 
+def test_a_status_note_in_markdown_is_plain_words_in_the_text_part_and_html_in_the_html_part(
+        app, mail, make_member, make_idea, staff):
+    member = make_member()
+    idea = make_idea(title="Rate limits", author=member)
+
+    move(app, staff, idea, note="Adds **per-key limits**, see [the docs](https://example.com/docs).")
+    deliver(app)
+
+    [message] = messages_to(mail, member)
+    text, html = text_of(message), html_of(message)
+    assert "moved from New to Planned: “Adds per-key limits, see the docs.”" in text
+    assert "<strong>per-key limits</strong>" in html
+    assert '<a href="https://example.com/docs" rel="nofollow ugc noopener">the docs</a>' in html
+    for body in (text, html):
+        assert "**" not in body and "](https://" not in body
+
+
+def test_a_comment_in_markdown_is_plain_words_in_the_text_part_and_html_in_the_html_part(
+        app, discussed_idea, mail, make_member):
+    idea, people = discussed_idea
+    commenter = make_member(name="Cleo")
+
+    act(app, add_comment, commenter, idea, body="Would love this on _trains_:\n\n- maps\n- tickets")
+    deliver(app)
+
+    [message] = messages_to(mail, people["keen"])
+    text, html = text_of(message), html_of(message)
+    assert "Cleo commented: “Would love this on trains: maps tickets”" in text
+    assert "<em>trains</em>" in html and "<li>maps</li>" in html
+    assert "Cleo commented</p>" in html  # the comment itself shows once, as HTML
+    for body in (text, html):
+        assert "_trains_" not in body and "- maps" not in body
+
+
 def test_merging_tells_the_followers_of_the_merged_idea(app, mail, make_member, make_idea, staff,
                                                         fetch):
     a_author, a_voter, b_author = make_member(), make_member(), make_member()
@@ -1096,3 +1130,197 @@ def test_settled_account_emails_are_deleted_after_a_week_and_due_ones_kept(app, 
         assert prune_settled_account_emails() == 2
 
     assert {row[1] for row in account_emails(fetch)} == {"recent sent", "old still due"}
+
+
+# Collapsing: a member's emails about one idea within NOTIFY_COLLAPSE_SECONDS go out as one.
+
+WINDOW = 300  # config.py's default: five minutes
+
+
+@pytest.fixture
+def window(app):
+    """Emails about one idea collapse within the default window (the tests' config turns it off)."""
+    app.config["NOTIFY_COLLAPSE_SECONDS"] = WINDOW
+
+
+def time_passes(app, seconds):
+    """As if `seconds` had passed: every time the outbox keeps moves that far into the past."""
+    with app.app_context():
+        for row in db.session.execute(select(OutboxRow)).scalars():
+            row.created_at -= timedelta(seconds=seconds)
+            if row.next_attempt_at is not None:
+                row.next_attempt_at -= timedelta(seconds=seconds)
+            if row.sent_at is not None:
+                row.sent_at -= timedelta(seconds=seconds)
+        db.session.commit()
+
+
+CHANGES = ("Looking into it.", "We are prototyping this.", "Next quarter.")
+
+
+def work_through(app, staff, idea):
+    """The team works through the idea: a status, an official response, another status."""
+    move(app, staff, idea, "under_review", CHANGES[0])
+    act(app, add_comment, staff, idea, body=CHANGES[1], official=True)
+    move(app, staff, idea, "planned", CHANGES[2])
+
+
+@pytest.fixture
+def busy_idea(app, mail, window, make_member, make_idea, staff):
+    """A member follows "Rate limits", which the team then works through; the worker has run."""
+    member = make_member()
+    idea = make_idea(title="Rate limits", author=member)
+    work_through(app, staff, idea)
+    deliver(app)
+    return member, idea
+
+
+def test_changes_to_one_idea_within_the_window_go_out_as_one_email_listing_each(app, busy_idea, mail,
+                                                                                 fetch):
+    member, idea = busy_idea
+
+    time_passes(app, WINDOW)
+    deliver(app)
+
+    [message] = messages_to(mail, member)
+    assert message["Subject"] == "[Ideas] “Rate limits”: 3 updates"
+    rows = outbox(fetch, user_id=member.id)
+    assert message["Message-ID"] == f"<notification-{rows[0].id}@ideas.example.test>"
+    for body in (text_of(message), html_of(message)):
+        assert "from New to Under review" in body and "from Under review to Planned" in body
+        assert all(change in body for change in CHANGES)
+        assert f"{BASE_URL}/ideas/{idea.id}" in body
+    assert [row.email_state for row in rows] == ["sent"] * 3
+
+
+def test_emails_wait_out_the_window_but_in_app_notifications_do_not(busy_idea, mail, fetch):
+    member, idea = busy_idea
+
+    assert mail.messages == []
+    assert inbox_counts(fetch)[member.id] == 3
+    rows = outbox(fetch, user_id=member.id)
+    assert {(row.email_state, row.next_attempt_at) for row in rows} == {
+        ("pending", rows[0].created_at + timedelta(seconds=WINDOW))}
+
+
+def test_a_change_later_in_the_window_joins_the_email_of_the_first(app, mail, window, make_member,
+                                                                   make_idea, staff):
+    member = make_member()
+    idea = make_idea(title="Rate limits", author=member)
+    move(app, staff, idea, "under_review", CHANGES[0])
+    deliver(app)
+    time_passes(app, WINDOW - 100)
+    move(app, staff, idea, "planned", CHANGES[2])
+    deliver(app)
+    assert mail.messages == []
+
+    time_passes(app, 100)
+    deliver(app)
+
+    [message] = messages_to(mail, member)
+    assert CHANGES[0] in text_of(message) and CHANGES[2] in text_of(message)
+
+
+def test_changes_to_two_ideas_make_one_email_each(app, mail, window, make_member, make_idea, staff):
+    member = make_member()
+    ideas = [make_idea(title=title, author=member) for title in ("Rate limits", "Dark mode")]
+    for idea in ideas:
+        move(app, staff, idea, "under_review", f"{idea.title}: looking into it.")
+        move(app, staff, idea, "planned", f"{idea.title}: next quarter.")
+    deliver(app)
+
+    time_passes(app, WINDOW)
+    deliver(app)
+
+    assert sorted(message["Subject"] for message in messages_to(mail, member)) == [
+        "[Ideas] “Dark mode”: 2 updates", "[Ideas] “Rate limits”: 2 updates"]
+    for message in messages_to(mail, member):
+        title = message["Subject"].split("“")[1].split("”")[0]
+        other = ({idea.title for idea in ideas} - {title}).pop()
+        assert f"{title}: next quarter." in text_of(message) and other not in text_of(message)
+
+
+def test_a_change_after_the_window_makes_a_new_email(app, mail, window, make_member, make_idea, staff):
+    member = make_member()
+    idea = make_idea(title="Rate limits", author=member)
+    move(app, staff, idea, "under_review", CHANGES[0])
+    deliver(app)
+    time_passes(app, WINDOW)
+    deliver(app)
+
+    move(app, staff, idea, "planned", CHANGES[2])
+    deliver(app)
+    assert len(messages_to(mail, member)) == 1  # the new change waits out a window of its own
+    time_passes(app, WINDOW)
+    deliver(app)
+
+    first, second = messages_to(mail, member)
+    assert first["Subject"] == "[Ideas] “Rate limits” is now Under review"
+    assert second["Subject"] == "[Ideas] “Rate limits” is now Planned"
+    assert CHANGES[2] in text_of(second) and CHANGES[0] not in text_of(second)
+
+
+def test_a_window_of_zero_sends_each_change_at_once(app, mail, make_member, make_idea, staff):
+    app.config["NOTIFY_COLLAPSE_SECONDS"] = 0
+    member = make_member()
+    idea = make_idea(title="Rate limits", author=member)
+
+    work_through(app, staff, idea)
+    deliver(app)
+
+    assert [message["Subject"] for message in messages_to(mail, member)] == [
+        "[Ideas] “Rate limits” is now Under review", "[Ideas] “Rate limits” has an official response",
+        "[Ideas] “Rate limits” is now Planned"]
+
+
+def test_each_follower_of_a_crowded_idea_gets_one_email_though_its_changes_span_batches(
+        app, mail, window, make_idea, staff, fetch):
+    idea = make_idea(title="Rate limits", author=staff)
+    emails = add_followers(app, idea, 30)
+    work_through(app, staff, idea)
+    time_passes(app, WINDOW)
+
+    with app.app_context():
+        while run_once(limit=10):  # each change's 30 rows fill three batches of their own
+            pass
+
+    assert emails_per_recipient(mail) == {email: 1 for email in emails}
+    assert all(all(change in text_of(message) for change in CHANGES) for message in mail.messages)
+    assert {row.email_state for row in outbox(fetch)} == {"sent"}
+
+
+def test_two_workers_send_each_change_to_each_follower_once_when_collapsing(app, mail, window, make_idea,
+                                                                            staff, fetch):
+    idea = make_idea(title="Rate limits", author=staff)
+    emails = add_followers(app, idea, 40)
+    work_through(app, staff, idea)
+    time_passes(app, WINDOW)
+
+    two_workers(app)
+
+    told = {email: Counter() for email in emails}
+    for message in mail.messages:
+        told[message["To"]].update(change for change in CHANGES if change in text_of(message))
+    assert told == {email: Counter(CHANGES) for email in emails}  # none twice, none missing
+    assert len(mail.messages) < 2 * len(emails)  # collapsed: mostly one email each, not three
+    assert {row.email_state for row in outbox(fetch)} == {"sent"}
+
+
+def test_a_collapsed_email_that_failed_is_retried_whole_with_its_message_id(app, mail, window, make_member,
+                                                                            make_idea, staff, fetch):
+    member = make_member()
+    idea = make_idea(title="Rate limits", author=member)
+    work_through(app, staff, idea)
+    time_passes(app, WINDOW)
+    send_to(app, free_port())  # the mail server is away
+    deliver(app)
+    assert [(row.email_state, row.attempts) for row in outbox(fetch)] == [("pending", 1)] * 3
+
+    send_to(app, mail)
+    move_due_rows_into_the_past(app)
+    deliver(app)
+
+    [message] = mail.messages
+    assert all(change in text_of(message) for change in CHANGES)
+    assert message["Message-ID"] == f"<notification-{outbox(fetch)[0].id}@ideas.example.test>"
+    assert [row.email_state for row in outbox(fetch)] == ["sent"] * 3

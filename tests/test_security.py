@@ -13,7 +13,7 @@ from ideas.unsubscribe import unsubscribe_token
 from ideas.comments import add_comment
 from ideas.extensions import db
 from ideas.models import (
-    AccountEmail, ChangelogEntry, Comment, Follow, Idea, User, Vote, WebhookEndpoint, utcnow,
+    AccountEmail, Announcement, ChangelogEntry, Comment, Follow, Idea, User, Vote, WebhookEndpoint, utcnow,
 )
 from ideas.web.responses import safe_next
 
@@ -354,7 +354,9 @@ def sample_urls(app, make_user, make_idea, make_tag, fetch):
         entry = ChangelogEntry(title="Sample entry", author_id=author.id, published_at=utcnow())
         endpoint = WebhookEndpoint(url="https://hooks.example.com/ideas", secret="s" * 32,
                                    events="idea.created")
-        db.session.add_all([entry, endpoint])
+        announcement = Announcement(author_id=author.id, message="Sample", message_html="<p>Sample</p>",
+                                    target="tag", tag_id=tag.id, tag_name=tag.name)
+        db.session.add_all([entry, endpoint, announcement])
         db.session.commit()
         tokens = {"auth.reset_password": accounts.password_reset_token(member),
                   "auth.confirm": accounts.confirmation_token(member),
@@ -365,6 +367,7 @@ def sample_urls(app, make_user, make_idea, make_tag, fetch):
                 continue
             values = {"idea_id": idea.id, "comment_id": comment.id, "member_id": author.id,
                       "tag_id": tag.id, "entry_id": entry.id, "endpoint_id": endpoint.id,
+                      "announcement_id": announcement.id,
                       "token": tokens.get(rule.endpoint)}
             missing = [name for name in rule.arguments if values.get(name) is None]
             assert not missing, f"give test_security a sample {missing} for {rule.endpoint}"

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from helpers import PASSWORD, htmx_headers
 from ideas.accounts import change_name, sign_up
-from ideas.changelog import announce, create_entry, publish_entry
+from ideas.announcements import announce
+from ideas.changelog import create_entry, publish_entry
 from ideas.comments import add_comment
 from ideas.delivery import drain
 from ideas.errors import InvalidInput

@@ -117,9 +117,11 @@ def received(server):
 
 def start_worker(database_url, server, log_path, **settings):
     """`flask --app ideas worker` in its own process, on the test's database and mail server."""
+    # Each member's one email goes out at once: these drills are about the lease, not the window.
     env = dict(os.environ, IDEAS_ENV="development", DATABASE_URL=database_url, SECRET_KEY="drill",
                BASE_URL=BASE_URL, MAIL_SERVER=server.host, MAIL_PORT=str(server.port),
-               WORKER_IN_PROCESS="0", **{name: str(value) for name, value in settings.items()})
+               WORKER_IN_PROCESS="0", NOTIFY_COLLAPSE_SECONDS="0",
+               **{name: str(value) for name, value in settings.items()})
     with open(log_path, "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "flask", "--app", "ideas", "worker", "--poll", "0.2"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

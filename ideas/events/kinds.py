@@ -6,18 +6,20 @@ Models appear here only as types: this module must import without the models (se
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from ..i18n import STATUS_NAMES
+from ..i18n import STATUS_NAMES, long_date
+from ..sanitize import markdown_text
 from .registry import Audience, AuditEntry, EventKind, Payload, Webhook, register
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
 
-    from ..models import ChangelogEntry, Comment, Idea, User
+    from ..models import Announcement, ChangelogEntry, Comment, Idea, User
 
 FOLLOWERS = Audience(followers=True)
 
@@ -76,10 +78,11 @@ class StatusChanged:
 
 
 def _status_summary(data: Payload) -> str:
+    """The move, quoting the note as plain words (its Markdown read, not shown)."""
     statuses = dict(old=STATUS_NAMES.get(data.get("old_status", ""), "?"),
                     new=STATUS_NAMES.get(data.get("new_status", ""), "?"))
-    if data.get("note"):
-        return _("moved from %(old)s to %(new)s: “%(note)s”", note=data["note"], **statuses)
+    if note := markdown_text(data.get("note")):
+        return _("moved from %(old)s to %(new)s: “%(note)s”", note=note, **statuses)
     return _("moved from %(old)s to %(new)s", **statuses)
 
 
@@ -92,8 +95,7 @@ register(EventKind(
     name="status_changed", event_type=StatusChanged, audience=FOLLOWERS,
     payload=lambda event: {"old_status": event.old, "new_status": event.new, "note": event.note,
                            "note_html": event.note_html},
-    summary=_status_summary, subject=_status_subject, template="email/events/status_changed",
-    link=idea_link,
+    summary=_status_summary, subject=_status_subject, quote="note", link=idea_link,
     webhook=Webhook("idea.status_changed", _l("An idea's status changes"),
                     lambda event: {"idea": event.idea, "old_status": event.old, "new_status": event.new,
                                    "note": event.note}),
@@ -118,12 +120,19 @@ class CommentPosted:
     comment: Comment
 
 
+def _comment_summary(data: Payload) -> str:
+    """Who commented, quoting the comment as plain words."""
+    name = data.get("author_name") or _("Someone")
+    if body := markdown_text(data.get("body")):
+        return _("%(name)s commented: “%(body)s”", name=name, body=body)
+    return _("%(name)s commented", name=name)
+
+
 register(EventKind(
     name="comment", event_type=CommentPosted, audience=Audience(followers=True, level="all"),
     payload=lambda event: {"comment_id": event.comment.id, "body": event.comment.body,
                            "body_html": event.comment.body_html, "author_name": event.actor.name},
-    summary=lambda data: _("%(name)s commented: “%(body)s”", name=data.get("author_name") or _("Someone"),
-                           body=data.get("body", "")),
+    summary=_comment_summary, quote="body",
     subject=lambda data: _("“%(title)s” has a new comment", title=_title(data)),
     link=idea_link, webhook=COMMENT_CREATED, stale=("idea", "board"),
 ))
@@ -138,11 +147,18 @@ class OfficialResponse:
     comment: Comment
 
 
+def _response_summary(data: Payload) -> str:
+    """The team's response, quoted as plain words."""
+    if body := markdown_text(data.get("body")):
+        return _("the team responded: “%(body)s”", body=body)
+    return _("the team responded")
+
+
 register(EventKind(
     name="official_response", event_type=OfficialResponse, audience=FOLLOWERS,
     payload=lambda event: {"comment_id": event.comment.id, "body": event.comment.body,
                            "body_html": event.comment.body_html},
-    summary=lambda data: _("the team responded: “%(body)s”", body=data.get("body", "")),
+    summary=_response_summary, quote="body",
     subject=lambda data: _("“%(title)s” has an official response", title=_title(data)),
     link=idea_link, webhook=COMMENT_CREATED, stale=("idea", "board"),
 ))
@@ -246,21 +262,67 @@ register(EventKind(
 
 @dataclass(frozen=True)
 class Announced:
-    """Staff tell `members` (an idea's followers, or a tag's) `message`; `extra` adds to the
-    stored payload (a tag announcement's title and tag)."""
+    """Staff tell `members` (an idea's followers, or a tag's) `message`; the `announcement` sent
+    adds its page, tag, kind and expected day to the stored payload."""
 
     actor: User
     idea: Idea | None
     members: Select[Any]
     message: str
     message_html: str
-    extra: Payload = field(default_factory=dict)
+    announcement: Announcement | None = None
+
+
+def _announcement_payload(event: Announced) -> Payload:
+    """What the news said: the message, where it is read, the tag (its title, for a tag's
+    followers), the kind it was narrowed to and the day expected."""
+    payload: Payload = {"message": event.message, "message_html": event.message_html}
+    sent = event.announcement
+    if sent is not None:
+        payload["announcement_id"] = sent.id
+        if sent.tag_name:
+            payload.update(title=f"#{sent.tag_name}", tag=sent.tag_name)
+        if sent.idea_kind:
+            payload["idea_kind"] = sent.idea_kind
+        if sent.expected_on:
+            payload["expected_on"] = sent.expected_on.isoformat()
+    return payload
+
+
+def expected_day(data: Payload) -> str:
+    """The day an announcement expects, in the reader's words ("3 March 2027"), or ""."""
+    if not data.get("expected_on"):
+        return ""
+    return long_date(datetime.fromisoformat(data["expected_on"]))
+
+
+def _announcement_summary(data: Payload) -> str:
+    """The message as plain words (never raw Markdown), with the day expected; without the
+    message (an HTML email shows it as HTML), the day alone."""
+    message = markdown_text(data.get("message"))
+    if not data.get("expected_on"):
+        return message
+    if not message:
+        return _("Expected: %(day)s", day=expected_day(data))
+    return _("%(message)s (expected %(day)s)", message=message, day=expected_day(data))
+
+
+def _announcement_subject(data: Payload) -> str:
+    """"News about #delivery" for a tag's followers, "News about “Title”" for an idea's."""
+    if data.get("tag"):
+        return _("News about #%(tag)s", tag=data["tag"])
+    return _("News about “%(title)s”", title=_title(data))
+
+
+def _announcement_link(idea_id: int | None, data: Payload) -> tuple[str, dict[str, Any]]:
+    """The announcement's own page (events from before it had one: the idea or the tag)."""
+    if data.get("announcement_id"):
+        return "announcements.show", {"announcement_id": data["announcement_id"]}
+    return idea_link(idea_id, data)
 
 
 register(EventKind(
     name="announcement", event_type=Announced, audience=Audience(members=True),
-    payload=lambda event: {"message": event.message, "message_html": event.message_html, **event.extra},
-    summary=lambda data: data.get("message", ""),
-    subject=lambda data: _("“%(title)s” has news", title=_title(data)),
-    link=idea_link,
+    payload=_announcement_payload, summary=_announcement_summary, subject=_announcement_subject,
+    quote="message", template="email/events/announcement", link=_announcement_link,
 ))

@@ -32,7 +32,7 @@ class Audience:
 @dataclass(frozen=True)
 class Webhook:
     """The webhook an event fires: its name, what admins read when choosing it, and its data
-    (models are turned into JSON by ideas/webhooks.py, internal comments never travel)."""
+    (models are turned into JSON by ideas/webhooks/queue.py, internal comments never travel)."""
 
     name: str
     label: Any  # a lazy string, read in the admin's language
@@ -62,6 +62,9 @@ class EventKind:
     `payload` builds the JSON an Event row keeps (what it said at the time); `summary`,
     `subject` and `link` read that payload back, so old events read the same after edits.
     `template` names the email parts: `<template>.txt` and `<template>.html` render one item.
+    `quote` names the payload key of the member's Markdown the event quotes (a status note, a
+    comment), its sanitised HTML kept under `<quote>_html`: the summary gives it as plain words
+    (sanitize.markdown_text) and must read well without it, as an HTML email shows it as its HTML.
     `link` gives (endpoint, values) for the email's link. `stale` names cached fragments the
     event outdates; listeners added with `on_stale` hear of them after each publish."""
 
@@ -72,6 +75,7 @@ class EventKind:
     summary: Callable[[Payload], str] = _plain_summary
     subject: Callable[[Payload], str] = _plain_summary
     template: str = "email/events/default"
+    quote: str | None = None
     link: Callable[[int | None, Payload], tuple[str, dict[str, Any]]] | None = None
     webhook: Webhook | None = None
     audit: AuditEntry | None = None

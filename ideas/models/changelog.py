@@ -1,11 +1,11 @@
 """The changelog (what the team shipped, linking the ideas it delivers) and announcements."""
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
-from .idea import Idea, Tag
+from .idea import KINDS, Idea, Tag
 from .types import UTCDateTime, utcnow
 from .user import User
 
@@ -48,11 +48,13 @@ class ChangelogEntry(Model):
 
 
 class Announcement(Model):
-    """A message staff sent to the followers of one idea, or of every idea with a tag."""
+    """A message staff sent to the followers of one idea, or of every idea with a tag (of one
+    kind, when `idea_kind` is set), with the day the news is expected, if they gave one."""
 
     __tablename__ = "announcements"
     __table_args__ = (
         CheckConstraint(f"target IN {ANNOUNCEMENT_TARGETS!r}", name="target_valid"),
+        CheckConstraint(f"idea_kind IS NULL OR idea_kind IN {KINDS!r}", name="idea_kind_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +67,10 @@ class Announcement(Model):
     # The tag's name when sent: tags can be renamed afterwards.
     tag_name: Mapped[str | None] = mapped_column(String(40))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    # Only the followers of ideas of this kind (tag announcements): "everyone who reported a problem".
+    idea_kind: Mapped[str | None] = mapped_column(String(10))
+    # "When": the day the team expects what the message promises; a day, not a moment.
+    expected_on: Mapped[date | None] = mapped_column(Date)
     recipient_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -1,28 +1,25 @@
-"""The changelog (public), the pages where staff write its entries, and announcements."""
+"""The changelog (public) and the pages where staff write its entries."""
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import select
-from wtforms import (
-    BooleanField, DateField, Field, RadioField, SelectChoice, SelectField, StringField, TextAreaField,
-)
+from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..changelog import (
-    ENTRY_BODY_MAX, LINKED_IDEAS_MAX, MESSAGE_MAX, announce, create_entry, draft_entries,
-    publish_entry, published_entries, sent_announcements, shipped_in, update_entry,
+    ENTRY_BODY_MAX, LINKED_IDEAS_MAX, create_entry, draft_entries, publish_entry, published_entries,
+    shipped_in, update_entry,
 )
 from ..errors import InvalidInput
 from ..extensions import db
-from ..i18n import format_count, long_date
-from ..models import ENTRY_TITLE_MAX, ChangelogEntry, Tag
+from ..i18n import long_date
+from ..models import ENTRY_TITLE_MAX, ChangelogEntry
 from ..visibility import is_staff
 from .forms import Form, _no_nul, _strip, apply_domain_errors
 from .responses import render_form, see_other
@@ -33,7 +30,6 @@ bp = Blueprint("changelog", __name__)
 bp.add_app_template_global(shipped_in)
 
 ENTRIES_PER_PAGE = 20
-ANNOUNCEMENTS_PER_PAGE = 50
 IDEA_NUMBERS_MAX = 1_000  # characters: room for LINKED_IDEAS_MAX numbers and separators
 IDEA_NUMBER = re.compile(r"#?(\d{1,12})")
 
@@ -84,31 +80,6 @@ class EntryForm(Form):
                      description=_l("Leave empty for today."))
     mark_shipped = BooleanField(_l("Mark the linked ideas shipped"), default=True,
                                 description=_l("Their followers are told once, with a link to this entry."))
-
-
-class AnnouncementForm(Form):
-    target = RadioField(_l("Send to the followers of"), default="idea", choices=[
-        SelectChoice("idea", _l("One idea")),
-        SelectChoice("tag", _l("Every idea with a tag")),
-    ])
-    idea = StringField(_l("Idea number"), [Length(max=14)], filters=[_strip])
-    tag = SelectField(_l("Tag"), validate_choice=False)
-    message = TextAreaField(_l("Message"), [DataRequired(_l("Write the message first.")),
-                                        Length(max=MESSAGE_MAX), _no_nul], filters=[_strip],
-                            description=_l("Markdown works. Each follower is told once, even if they "
-                                        "follow several of these ideas."))
-
-    def set_tags(self, tags: Iterable[Tag]) -> None:
-        self.tag.choices = [SelectChoice("", _l("Choose a tag"))] + [
-            SelectChoice(tag.name, f"#{tag.name}") for tag in tags]
-
-    def validate_idea(self, field: Field) -> None:
-        if self.target.data == "idea" and _idea_number(field.data or "") is None:
-            raise ValidationError(_("Type the idea's number, e.g. 12."))
-
-    def validate_tag(self, field: Field) -> None:
-        if self.target.data == "tag" and not field.data:
-            raise ValidationError(_("Choose a tag from the list."))
 
 
 # The public changelog.
@@ -197,45 +168,3 @@ def edit(entry_id: int) -> ResponseReturnValue:
                   else "Your changes are saved.", "success")
             return see_other(url_for("changelog.show", entry_id=entry.id))
     return render_form("changelog/edit.html", form=form, entry=entry)
-
-
-# Announcements.
-
-def _announcement_form() -> AnnouncementForm:
-    form = AnnouncementForm()
-    form.set_tags(db.session.execute(select(Tag).order_by(Tag.name)).scalars())
-    return form
-
-
-@bp.get("/announcements")
-@staff_required
-def announcements() -> str:
-    """The announcements sent, newest first, with how many members each reached."""
-    page = page_of(sent_announcements(), ANNOUNCEMENTS_PER_PAGE)
-    return render_template("changelog/announcements.html", page=page)
-
-
-@bp.route("/announcements/new", methods=["GET", "POST"])
-@staff_required
-def new_announcement() -> ResponseReturnValue:
-    """Write to the followers of one idea, or of every idea with a tag; each is told once."""
-    form = _announcement_form()
-    if form.validate_on_submit():
-        tag = None
-        if form.target.data == "tag":
-            tag = db.session.execute(select(Tag).where(Tag.name == form.tag.data)).scalar()
-        try:
-            if form.target.data == "tag" and tag is None:
-                raise InvalidInput(_("No such tag."), {"tag": _("Choose a tag from the list.")})
-            sent = announce(current_user, form.message.data,
-                            idea_id=_idea_number(form.idea.data) if tag is None else None, tag=tag)
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_domain_errors(form, error)
-        else:
-            db.session.commit()
-            flash(ngettext("Announcement sent to %(count)s member.",
-                           "Announcement sent to %(count)s members.",
-                           sent.recipient_count, count=format_count(sent.recipient_count)), "success")
-            return see_other(url_for("changelog.announcements"))
-    return render_form("changelog/new_announcement.html", form=form)

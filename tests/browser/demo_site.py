@@ -13,7 +13,8 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from ideas import create_app
-from ideas.changelog import announce, create_entry, publish_entry
+from ideas.announcements import announce
+from ideas.changelog import create_entry, publish_entry
 from ideas.comments import add_comment
 from ideas.delivery import fill_inboxes
 from ideas.demo import DEMO_PASSWORD, seed_demo

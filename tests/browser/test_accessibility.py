@@ -15,7 +15,7 @@ from flask import url_for
 
 from ideas.access import invitation_token, invite
 from ideas.accounts import confirmation_token, password_reset_token
-from ideas.changelog import announce
+from ideas.announcements import announce
 from ideas.delivery import fill_inboxes
 from ideas.extensions import db
 from ideas.models import User

@@ -109,17 +109,26 @@ def _readers_row(event_row, member):
 
 
 def _check_email(kind, row, member, link, language):
-    """The email's subject and both parts say what the kind says, in `language`."""
+    """The email's subject and both parts say what the kind says, in `language`: what a member
+    wrote in Markdown reads as plain words in the summary and the text part, and shows as its
+    stored HTML in the HTML part, beside the summary without it."""
     member.locale = language
     message = compose_notification_email(member, [row])
+    data = payload_of(row.event)
     with force_locale(language):
-        said = summary(kind.name, payload_of(row.event))
-        subject = kind.subject(payload_of(row.event))
+        said = summary(kind.name, data)
+        headline = summary(kind.name, data, quoting=False)
+        subject = kind.subject(data)
     assert said and "%(" not in said and subject and "%(" not in subject
     assert message["subject"] == f"[Ideas] {subject}"
     assert TITLE in message["text_body"] and said in message["text_body"] and link in message["text_body"]
+    assert "**" not in said and "**" not in message["text_body"]
     assert "Export &lt;to&gt; CSV &amp; Excel" in message["html_body"] and TITLE not in message["html_body"]
-    assert f'href="{link}"' in message["html_body"] and str(escape(said)) in message["html_body"]
+    assert f'href="{link}"' in message["html_body"] and str(escape(headline)) in message["html_body"]
+    markdown = [key.removesuffix("_html") for key in data if key.endswith("_html")]
+    assert markdown == ([kind.quote] if markdown else []), "a kind quoting Markdown declares it as `quote`"
+    for key in markdown:
+        assert data[f"{key}_html"] in message["html_body"] and "**" not in message["html_body"]
     return subject
 
 
