@@ -2,7 +2,9 @@
 
 A session's key (what Flask-Login keeps in the session cookie and the remember-me cookie) is the
 row's id and a random secret; the row keeps only the secret's SHA-256. Every request looks the row
-up, so ending a row signs that device out at once, copied cookies included. A session lasts
+up, so ending a row signs that device out at once, copied cookies included. The secret ends with
+the time the session runs out, so a key whose row is gone tells whether it was ended early (the
+browser is told why, see ended_early) or ran out and was tidied away. A session lasts
 `REMEMBER_DAYS` at most (the remember-me cookie carries no date of its own: the row is its only
 expiry), and "last seen" is written at most every `SEEN_EVERY`, so reading pages stays read-only.
 """
@@ -22,6 +24,8 @@ from .models import SignedInSession, User, utcnow
 
 SEEN_EVERY = timedelta(minutes=5)
 USER_AGENT_MAX = 255
+# The end of a key: ".<when the session runs out, in seconds since 1970>".
+_KEY_ENDS = re.compile(r"\.(\d{1,11})$")
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,11 @@ def start(member: User, remember: bool = False, user_agent: str = "",
     now = now or utcnow()
     db.session.execute(delete(SignedInSession).where(SignedInSession.user_id == member.id,
                                                      SignedInSession.expires_at <= now))
-    secret = secrets.token_urlsafe(32)
+    expires_at = now + lifetime()
+    secret = f"{secrets.token_urlsafe(32)}.{int(expires_at.timestamp())}"
     row = SignedInSession(user_id=member.id, secret_hash=_hash(secret), remember=remember,
                           user_agent=(user_agent or "")[:USER_AGENT_MAX], created_at=now,
-                          last_seen_at=now, expires_at=now + lifetime())
+                          last_seen_at=now, expires_at=expires_at)
     db.session.add(row)
     db.session.flush()
     member.session_key = f"{row.id}:{secret}"
@@ -80,6 +85,22 @@ def find(key: str | None, now: datetime | None = None) -> Found | None:
         return None
     member.session_key = key
     return Found(member, int(session_id), remember, seen_due=last_seen_at <= now - SEEN_EVERY)
+
+
+def ended_early(key: str | None, now: datetime | None = None) -> bool:
+    """Whether `key`, which `find` refused, names a session ended before it ran out: signed out from
+    another browser, everywhere, or by a password change. Its row is gone (or its id is another
+    session's now: SQLite may give a deleted row's id again) while the key says it had time left.
+    Not so for a session that ran out (its row kept, or removed since), a suspended member, or a
+    key from before keys carried their end. The end is read from the key, so a key that ran out
+    costs nothing; any other, one read by primary key."""
+    session_id = session_id_of(key)
+    ends = _KEY_ENDS.search(key or "")
+    if session_id is None or ends is None or int(ends.group(1)) <= (now or utcnow()).timestamp():
+        return False
+    secret_hash = db.session.execute(
+        select(SignedInSession.secret_hash).where(SignedInSession.id == session_id)).scalar()
+    return secret_hash is None or not hmac.compare_digest(secret_hash, _hash((key or "").partition(":")[2]))
 
 
 def mark_seen(session_id: int, now: datetime | None = None) -> None:

@@ -159,7 +159,8 @@ def test_a_forged_confirmation_link_confirms_nothing(client, make_user, fetch):
 @pytest.mark.parametrize("changes, problem", [
     pytest.param({"name": ""}, "Tell us your name.", id="empty-name"),
     pytest.param({"name": "   "}, "Tell us your name.", id="name-of-spaces"),
-    pytest.param({"name": "N" * 81}, "longer than 80 characters", id="name-of-81-characters"),
+    pytest.param({"name": "N" * 81}, "At most 80 characters: this has 81, 1 too many.",
+                 id="name-of-81-characters"),
     pytest.param({"email": "nora-at-example.com"}, "Enter a valid email address.",
                  id="invalid-email"),
     pytest.param({"email": ""}, "Enter your email address.", id="empty-email"),
@@ -608,7 +609,7 @@ def test_changing_the_name_saves_it(client, make_user, fetch):
 @pytest.mark.parametrize("name, problem", [
     pytest.param("", "Enter a name.", id="empty"),
     pytest.param("   ", "Enter a name.", id="only-spaces"),
-    pytest.param("N" * 81, "longer than 80 characters", id="81-characters"),
+    pytest.param("N" * 81, "At most 80 characters: this has 81, 1 too many.", id="81-characters"),
 ])
 def test_bad_name_is_refused(client, make_user, fetch, name, problem):
     member = make_user(name="Old Name")

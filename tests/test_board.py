@@ -1,4 +1,5 @@
 """The board: orders, filters, search, pages, and what it costs in queries."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -148,6 +149,42 @@ def test_search_without_matches_offers_to_propose(client, make_idea):
 
     assert "No ideas match “teleportation”" in body
     assert "/ideas/new?title=teleportation" in body
+
+
+def board_empty_state(body):
+    """The board's empty state, or None."""
+    match = re.search(r'<div class="empty-state" id="board-empty">.*?</div>', body, re.S)
+    return match and match.group(0)
+
+
+def test_filters_matching_nothing_say_so_and_lead_back_to_every_idea(client, make_idea):
+    make_idea(title="Export reports")  # open, an idea: not shipped praise
+
+    response = client.get("/?status=shipped&kind=praise", headers=htmx_headers("board-results"))
+
+    empty = board_empty_state(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "No ideas match these filters." in empty
+    assert "Try fewer filters, or see every idea." in empty
+    assert '<a class="button" href="/">Show every idea</a>' in empty
+    assert "Propose it" not in empty  # there is no search to propose
+
+
+def test_a_search_without_matches_also_leads_back_to_every_idea(client, make_idea):
+    make_idea(title="Export reports")
+
+    empty = board_empty_state(client.get("/?q=teleportation&status=open").get_data(as_text=True))
+
+    assert "Try other words, or propose it so others can back it." in empty
+    assert '<a class="button" href="/">Show every idea</a>' in empty
+
+
+def test_an_empty_board_invites_the_first_idea(client):
+    empty = board_empty_state(client.get("/").get_data(as_text=True))
+
+    assert "No ideas yet." in empty
+    assert '<a class="button button-primary" href="/ideas/new">Propose an idea</a>' in empty
+    assert "No ideas match" not in empty
 
 
 def test_unknown_filter_values_are_ignored(client, make_idea):

@@ -66,7 +66,7 @@ def test_boosted_comment_gets_a_client_redirect(client, commenter, make_idea):
 @pytest.mark.parametrize("body, message", [
     ("", "Write something first."),
     ("   \n  ", "Write something first."),
-    ("x" * 5001, "Field cannot be longer than 5000 characters."),
+    ("x" * 5001, "At most 5,000 characters: this has 5,001, 1 too many."),
 ])
 def test_bad_comment_reshows_the_form_with_the_text(client, commenter, make_idea, fetch, body, message):
     idea = make_idea()

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from helpers import BOOSTED, PASSWORD, htmx_headers
 from ideas.delivery import drain
 from ideas.extensions import db
-from ideas.following import follow_idea
+from ideas.comments import add_comment
+from ideas.following import follow_idea, set_follow_level
 from ideas import create_app
 from ideas.models import Event, Follow, Idea, Notification, User, utcnow
 from ideas.proposals import propose_idea
@@ -100,6 +101,27 @@ def test_inbox_lists_newest_first_with_unread_marked(client, auth, member, three
     assert "moved from New to Planned" in body and "Gamma is next." in body
 
 
+def test_inbox_shows_a_note_and_a_comment_written_in_markdown_as_plain_words(app, client, auth, staff,
+                                                                            member, make_user):
+    commenter = make_user(name="Cleo")
+    with app.app_context():
+        idea = propose_idea(db.session.get(User, staff.id), "Rate limits")
+        follow_idea(db.session.get(User, member.id), idea)
+        set_follow_level(db.session.get(User, member.id), idea, "all")
+        change_status(db.session.get(User, staff.id), idea, "planned", "Adds **per-key limits**.")
+        add_comment(db.session.get(User, commenter.id), idea, "Needed _badly_, see [the docs](https://example.com).")
+        db.session.commit()
+        drain()
+    auth.login(member)
+
+    body = client.get("/notifications").get_data(as_text=True)
+
+    assert "moved from New to Planned: “Adds per-key limits.”" in body
+    assert "Cleo commented: “Needed badly, see the docs.”" in body
+    for markdown in ("**", "_badly_", "](https://"):
+        assert markdown not in body
+
+
 def test_mark_all_read_marks_every_notification(client, auth, member, three_notifications, fetch):
     auth.login(member)
 
@@ -133,12 +155,17 @@ def test_inbox_offers_mark_all_read_only_with_unread(client, auth, member, three
     assert "Mark all read" in body
 
 
-def test_empty_inbox_says_so(client, auth, member):
+def test_empty_inbox_says_what_will_arrive_and_where_to_find_ideas_to_follow(client, auth, member):
     auth.login(member)
 
     body = client.get("/notifications").get_data(as_text=True)
 
-    assert "Nothing yet." in body and "0 unread" in body
+    empty = re.search(r'<div class="empty-state" id="notifications-empty">.*?</div>', body, re.S).group(0)
+    assert "No notifications yet." in empty
+    assert "When an idea you follow changes status or the team answers, you hear it here." in empty
+    assert "You follow the ideas you propose or back; press Follow on any other idea’s page." in empty
+    assert '<a class="button" href="/">Find ideas to follow</a>' in empty
+    assert "0 unread" in body
 
 
 def test_unread_notifications_are_badged_unread_not_new(client, auth, member, three_notifications):

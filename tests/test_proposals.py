@@ -119,8 +119,9 @@ def test_check_for_similar_ideas_shows_them_without_posting(client, auth, make_u
 @pytest.mark.parametrize("fields, field, message", [
     ({"title": ""}, "title", "Give your idea a title."),
     ({"title": "     "}, "title", "Give your idea a title."),
-    ({"title": "x" * 121}, "title", "Field cannot be longer than 120 characters."),
-    ({"description": "x" * 10_001}, "description", "Field cannot be longer than 10000 characters."),
+    ({"title": "x" * 121}, "title", "At most 120 characters: this has 121, 1 too many."),
+    ({"description": "x" * 10_001}, "description",
+     "At most 10,000 characters: this has 10,001, 1 too many."),
     ({"kind": "rant"}, "kind", "Not a valid choice."),
     ({"tags": ["999"]}, "tags", "Choose tags from the list."),
     ({"tags": ["abc"]}, "tags", "Choose tags from the list."),

@@ -251,3 +251,118 @@ def test_a_hostile_user_agent_is_shown_as_text(app, client, make_user):
 
     assert "<script>alert(1)" not in page
     assert re.search(r"&lt;script&gt;alert\(1\)&lt;/script&gt;x{200}", page)
+
+
+# A browser whose session was ended from elsewhere is told so once; nobody else is.
+
+ENDED_ELSEWHERE = ("You were signed out: this session was ended from another browser or by a password "
+                   "change. Sign in again to go on.")
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _laptop_and_phone(app, member, phone_remembers=False):
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, member)
+    sign_in(phone, member, remember=phone_remembers, user_agent=IPHONE)
+    return laptop, phone
+
+
+def test_a_browser_signed_out_from_the_account_page_is_told_once_without_a_write(
+        app, make_user, fetch, count_queries):
+    member = make_user()
+    laptop, phone = _laptop_and_phone(app, member)
+    phone_session = sessions_of(fetch, member)[1]
+    laptop.post(f"/account/sessions/{phone_session.id}/end")
+
+    with count_queries() as statements:
+        told = phone.get("/")
+    again = phone.get("/").get_data(as_text=True)
+
+    assert told.status_code == 200
+    assert ENDED_ELSEWHERE in told.get_data(as_text=True)
+    assert [sql for sql in statements if sql.lstrip().upper().startswith(WRITES)] == []
+    assert ENDED_ELSEWHERE not in again
+    assert not is_signed_in(phone)
+
+
+@pytest.mark.parametrize("remember", [False, True], ids=["session-cookie", "remember-me"])
+def test_signing_out_everywhere_tells_the_other_browser_not_this_one(app, make_user, remember):
+    laptop, phone = _laptop_and_phone(app, make_user(), phone_remembers=remember)
+
+    here = laptop.post("/account/sessions/end-all", follow_redirects=True).get_data(as_text=True)
+    told = phone.get("/").get_data(as_text=True)
+
+    assert "You are signed out everywhere." in here and ENDED_ELSEWHERE not in here
+    assert told.count(ENDED_ELSEWHERE) == 1
+    assert phone.get_cookie("remember_token") is None  # its key is forgotten with the session's
+    assert ENDED_ELSEWHERE not in phone.get("/").get_data(as_text=True)
+
+
+def test_a_remembered_browser_reopened_after_being_signed_out_elsewhere_is_told(app, make_user):
+    laptop, phone = _laptop_and_phone(app, make_user(), phone_remembers=True)
+    reopened = with_cookie(app, "remember_token", phone.get_cookie("remember_token").value)
+    laptop.post("/account/sessions/end-all")
+
+    told = reopened.get("/").get_data(as_text=True)
+
+    assert ENDED_ELSEWHERE in told
+    assert reopened.get_cookie("remember_token") is None
+
+
+def test_a_password_change_tells_the_other_browser_not_this_one(app, make_user):
+    laptop, phone = _laptop_and_phone(app, make_user())
+    changed = laptop.post("/account/password", data={
+        "current_password": PASSWORD, "password": "a new password 123", "confirm": "a new password 123"})
+    assert changed.status_code == 303
+
+    assert ENDED_ELSEWHERE in phone.get("/").get_data(as_text=True)
+    assert ENDED_ELSEWHERE not in laptop.get("/account/settings").get_data(as_text=True)
+    assert is_signed_in(laptop)
+
+
+def test_a_browser_that_signs_itself_out_is_told_only_that(app, make_user, fetch):
+    member = make_user()
+    laptop, phone = _laptop_and_phone(app, member, phone_remembers=True)
+    laptop.post(f"/account/sessions/{sessions_of(fetch, member)[1].id}/end")  # the phone, from here
+
+    signed_out = laptop.post("/auth/logout", follow_redirects=True).get_data(as_text=True)
+
+    assert "You are signed out." in signed_out and ENDED_ELSEWHERE not in signed_out
+    assert ENDED_ELSEWHERE not in laptop.get("/").get_data(as_text=True)
+    assert ENDED_ELSEWHERE in phone.get("/").get_data(as_text=True)
+
+
+def test_a_session_that_ran_out_is_not_told_as_ended_while_one_ended_early_is(app, make_user, fetch):
+    member = make_user()
+    lapsed = app.test_client()
+    app.config["REMEMBER_DAYS"] = 0  # it runs out as it starts, its key and row alike
+    sign_in(lapsed, member)
+    app.config["REMEMBER_DAYS"] = 30
+    laptop, phone = _laptop_and_phone(app, member)  # the sign-ins remove the row that ran out
+    assert [row.user_agent for row in sessions_of(fetch, member)] == [FIREFOX, IPHONE]
+    laptop.post(f"/account/sessions/{sessions_of(fetch, member)[1].id}/end")
+
+    lapsed_page = lapsed.get("/").get_data(as_text=True)
+
+    assert not is_signed_in(lapsed)
+    assert ENDED_ELSEWHERE not in lapsed_page
+    assert ENDED_ELSEWHERE in phone.get("/").get_data(as_text=True)
+
+
+def test_only_a_key_whose_row_went_before_it_ran_out_was_ended_early(app):
+    key, member_id = _key_and_member(app)
+    session_id, _, secret = key.partition(":")
+    days = app.config["REMEMBER_DAYS"]
+    with app.app_context():
+        assert not signins.ended_early(key)  # live
+        row = db.session.get(SignedInSession, int(session_id))
+        live_hash, row.secret_hash = row.secret_hash, "0" * 64  # its id another session's now
+        assert signins.ended_early(key)
+        row.secret_hash = live_hash
+        signins.end_all(db.session.get(User, member_id))
+        db.session.commit()
+        assert signins.ended_early(key)
+        assert not signins.ended_early(key, now=utcnow() + timedelta(days=days, minutes=1))
+        assert not signins.ended_early(f"{session_id}:{secret.partition('.')[0]}")  # no end in it
+        assert not signins.ended_early("")
+        assert not signins.ended_early(f"{'9' * 40}:x.{'9' * 10}")

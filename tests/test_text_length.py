@@ -1,11 +1,13 @@
 """The live character counter (issue 15): a limited field's note asks POST /text-length/<form>/<field>
 for the count of what is typed, and the answer counts as the server's Length will, against the limit
 the form states, without the database."""
+import json
 import re
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from helpers import htmx_headers
 from ideas import create_app
@@ -13,7 +15,7 @@ from ideas.accounts import NAME_MAX
 from ideas.extensions import db
 from ideas.models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX, Idea
 from ideas.site_settings import set_setting
-from ideas.web.forms import IdeaForm
+from ideas.web.forms import IdeaForm, too_long
 from ideas.web.text_length import counted_forms, form_name
 
 TITLE_COUNT = "/text-length/idea/title?lang=en"
@@ -54,6 +56,16 @@ def test_a_title_over_the_limit_says_how_many_too_many(client):
     assert body.startswith(f"{TITLE_MAX + 10} / {TITLE_MAX} characters — ")
     assert '<span class="error">10 too many: shorten the text to send it.</span>' in body
     assert "<html" not in body
+
+
+@pytest.mark.parametrize("typed, too_long_said", [(TITLE_MAX + 1, True), (TITLE_MAX, False)],
+                         ids=["over", "at-the-limit"])
+def test_each_count_tells_the_page_whether_the_text_is_too_long(client, typed, too_long_said):
+    """So the page marks the input aria-invalid while it is (static/js/text-length.js)."""
+    response = count(client, TITLE_COUNT, title="x" * typed)
+
+    assert response.status_code == 200
+    assert json.loads(response.headers["HX-Trigger"]) == {"textCounted": {"tooLong": too_long_said}}
 
 
 def test_an_emoji_counts_as_one_character_as_the_server_counts(client):
@@ -123,6 +135,52 @@ def test_counting_only_answers_posts(client):
     response = client.get(f"{TITLE_COUNT}&title=x")
 
     assert response.status_code == 405
+
+
+# -- the server's answer to text over the limit -----------------------------------------------------
+
+
+def test_a_title_over_the_limit_is_refused_in_the_counters_words_with_the_text_kept(
+        client, auth, make_user, fetch):
+    auth.login(make_user())
+    typed = "Typed " + "x" * 124  # 130 characters
+
+    response = client.post("/ideas/new", data={"title": typed, "kind": "idea"})
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(r'<p class="error" id="title-error">([^<]*)</p>', body).group(1)
+    assert error == "At most 120 characters: this has 130, 10 too many."
+    assert "cannot be longer" not in body
+    title = re.search(r'<input [^>]*id="title"[^>]*>', body).group(0)
+    assert f'value="{typed}"' in title
+    assert 'aria-invalid="true"' in title
+    assert 'aria-describedby="title-limit title-error"' in title
+    assert fetch(lambda: db.session.execute(select(func.count(Idea.id))).scalar_one()) == 0
+
+
+def test_every_limited_field_of_every_form_says_too_long_in_the_same_words(app):
+    """Forms live beside their views all over ideas/web; each says it through forms.Form."""
+    checked = []
+    with app.test_request_context():
+        for name, form_class in counted_forms().items():
+            limits = {field.name: field.flags.maxlength for field in form_class(meta={"csrf": False})
+                      if field.flags.maxlength}
+            typed = MultiDict({field: "1" * (limit + 2) for field, limit in limits.items()})
+            form = form_class(formdata=typed, meta={"csrf": False})
+            for field, limit in limits.items():
+                form[field].validate(form)
+                assert too_long(limit, limit + 2) in form[field].errors, f"{name}.{field}"
+                checked.append(f"{name}.{field}")
+
+    assert {"idea.title", "comment.body", "sign-up.name", "sign-up.password", "entry.title",
+            "api-key.name"} <= set(checked)
+
+
+def test_the_words_for_too_long_count_as_the_page_does(app):
+    with app.test_request_context():
+        assert too_long(10_000, 10_001) == "At most 10,000 characters: this has 10,001, 1 too many."
+        assert too_long(1, 3) == "At most 1 character: this has 3, 2 too many."
 
 
 # -- cheap and safe --------------------------------------------------------------------------------

@@ -257,6 +257,53 @@ def test_boosted_requests_get_the_whole_inbox(client, staff):
     assert "<html" in response.get_data(as_text=True)
 
 
+# -- Nothing to show ---------------------------------------------------------------------------
+
+NOTHING_WAITING = "Nothing waiting for triage: every new idea has been looked at."
+
+
+def empty_state(body):
+    """The inbox's empty state, or None."""
+    match = re.search(r'<div class="empty-state" id="inbox-empty">.*?</div>', body, re.S)
+    return match and match.group(0)
+
+
+def test_with_no_new_idea_the_inbox_says_triage_is_done_and_offers_what_is_next(
+        client, staff, make_idea):
+    make_idea(title="Being looked at", status="under_review")
+    make_idea(title="Planned already", status="planned")
+
+    response = client.get("/staff/?status=open")
+
+    empty = empty_state(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert NOTHING_WAITING in empty
+    assert "New ideas land here as customers propose them." in empty
+    assert '<a class="button" href="/staff/?status=under_review">Decide on the idea under review</a>' in empty
+    assert '<a class="button" href="/roadmap">Check the roadmap</a>' in empty
+    assert "No ideas match" not in empty
+
+
+def test_an_inbox_without_any_idea_says_nothing_waits(client, staff):
+    empty = empty_state(client.get("/staff/").get_data(as_text=True))
+
+    assert NOTHING_WAITING in empty
+    assert "under review" not in empty  # nothing to decide on either
+    assert 'href="/roadmap"' in empty
+
+
+def test_filters_matching_nothing_say_so_and_lead_back_to_every_idea(client, staff, make_idea):
+    make_idea(title="An idea, not praise", kind="idea")
+
+    response = client.get("/staff/?status=open&kind=praise", headers=htmx_headers("inbox-results"))
+
+    empty = empty_state(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "No ideas match these filters." in empty
+    assert '<a class="button" href="/staff/">Show every idea</a>' in empty
+    assert NOTHING_WAITING not in empty
+
+
 # -- Bulk status change ------------------------------------------------------------------------
 
 

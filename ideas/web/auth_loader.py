@@ -2,7 +2,7 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import Request, Response, flash, g, redirect, request
+from flask import Request, Response, current_app, flash, g, redirect, request, session
 from flask_babel import gettext
 from flask_login import login_url
 from werkzeug.wrappers import Response as BaseResponse
@@ -20,17 +20,37 @@ log = logging.getLogger(__name__)
 
 def load_user(user_id: str) -> User | None:
     """`user_id` is a session key (ideas.signins): a session signed out, run out or of a suspended
-    member loads nobody. An API request with a key is judged by the key alone, never the cookie."""
+    member loads nobody, and one ended from another browser is told so. An API request with a key
+    is judged by the key alone, never the cookie."""
     if judged_by_api_key():
         return member_for_api_key()
     found = signins.find(user_id)
     if found is None:
+        if signins.ended_early(user_id):
+            forget_ended_session()
         return None
     g.signed_in_session_id = found.session_id
     g.signed_in_remember = found.remember
     if found.seen_due:
         g.session_seen_due = True
     return found.member
+
+
+def forget_ended_session() -> None:
+    """This browser's session was ended from elsewhere: say so once, on the next page, and forget its
+    key here, so later requests neither look it up nor say it again. Only the cookies change.
+
+    Flask-Login's logout_user would ask for the member being loaded right now, so its steps are
+    taken here: the key leaves the session and the remember-me cookie is marked to go, which also
+    keeps Flask-Login from trying that cookie's copy of the same key in this request. They come
+    before the words: choosing the words' language asks for current_user, which would load this
+    key again while it is still there."""
+    for name in ("_user_id", "_fresh", "_id"):
+        session.pop(name, None)
+    if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        session["_remember"] = "clear"
+    flash(gettext("You were signed out: this session was ended from another browser or by a "
+                  "password change. Sign in again to go on."), "info")
 
 
 def load_user_from_request(_request: Request) -> User | None:

@@ -7,15 +7,16 @@ from wtforms import (
     BooleanField, EmailField, Field, HiddenField, PasswordField, RadioField, SelectChoice,
     IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import (
     DataRequired, Email, EqualTo, Length, NumberRange, Optional, ValidationError,
 )
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
 from ..errors import InvalidInput
-from ..i18n import KIND_NAMES, STATUS_NAMES, WTFormsTranslations, wtforms_translations
+from ..i18n import KIND_NAMES, STATUS_NAMES, WTFormsTranslations, format_count, wtforms_translations
 from ..models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX, Tag
 from ..models.types import INTEGER_MAX
 from ..statuses import NOTE_MAX
@@ -48,12 +49,49 @@ class TagsField(SelectMultipleField):
             raise ValueError(_("Choose tags from the list.")) from None
 
 
+def too_long(limit: int, count: int) -> str:
+    """What a field says of a text over its limit, in the terms of its live counter ("At most 120
+    characters.", "10 too many": the `limit_note` macro in templates/_macros.html), so the note and
+    the 422 never tell it two ways."""
+    return ngettext("At most %(limit)s character: this has %(count)s, %(over)s too many.",
+                    "At most %(limit)s characters: this has %(count)s, %(over)s too many.",
+                    limit, limit=format_count(limit), count=format_count(count),
+                    over=format_count(count - limit))
+
+
+class TextLimit(Length):
+    """WTForms' Length, telling a text over its limit in the product's words (`too_long`)."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        count = len(field.data) if field.data else 0
+        if self.max != -1 and count > self.max:
+            raise ValidationError(too_long(self.max, count))
+        super().__call__(form, field)
+
+
+def _in_product_words(validator: Any) -> Any:
+    """`validator`, or a TextLimit in place of a Length that leaves its words to WTForms."""
+    if type(validator) is Length and validator.message is None:
+        return TextLimit(validator.min, validator.max)
+    return validator
+
+
 class Form(FlaskForm):
-    """Every form of the app: Flask-WTF's, with WTForms' own messages from a catalogue kept per language."""
+    """Every form of the app: Flask-WTF's, with WTForms' own messages from a catalogue kept per language.
+
+    Forms live beside their views all over ideas/web; each field is bound here, so every Length
+    among them speaks of a text too long in one wording without each form saying so."""
 
     class Meta:
         def get_translations(self, form: FlaskForm) -> WTFormsTranslations:
             return wtforms_translations
+
+        def bind_field(self, form: FlaskForm, unbound_field: UnboundField,
+                       options: dict[str, Any]) -> Field:
+            # WTForms joins this Meta with FlaskForm's, so super() reaches DefaultMeta.bind_field.
+            field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+            field.validators = [_in_product_words(validator) for validator in field.validators]
+            return field
 
 
 class ActionForm(Form):

@@ -3,8 +3,10 @@
 Every field whose form states a limit shows a note under it, "At most 120 characters." (the `field`
 macro in templates/_macros.html). With JavaScript on, htmx posts the field's text here as the
 person types and swaps the answer into that note: "130 / 120 characters — 10 too many: …". The
-note is a polite live region, so a screen reader reads the count when typing pauses. Without
-JavaScript nothing posts and the note keeps its static words; the server's 422 still names the limit.
+note is a polite live region, so a screen reader reads the count when typing pauses, and while the
+text is over the limit the input is aria-invalid (an HX-Trigger event, static/js/text-length.js), as
+after the server's 422. Without JavaScript nothing posts and the note keeps its static words; the
+server's 422 still names the limit, in the same words (forms.too_long).
 
 - One place per rule. A limit is what the field's form says, Length(max) or render_kw maxlength,
   read from a form built from the form class, and the text is run through the field's own filters:
@@ -20,6 +22,7 @@ JavaScript nothing posts and the note keeps its static words; the server's 422 s
   through, see privacy.PUBLIC_ENDPOINTS), so neither the member nor their "last seen" is touched; the
   page passes its language in `lang`, where the member's setting would need the database.
 """
+import json
 import re
 
 from flask import Blueprint, abort, get_template_attribute, request, url_for
@@ -34,6 +37,9 @@ bp = Blueprint("text_length", __name__)
 
 # Passwords are never sent anywhere but their own form, and no one writes an email address long.
 UNCOUNTED_TYPES = frozenset({"PasswordField", "EmailField"})
+# Told with each count, on the note: static/js/text-length.js marks the field's input aria-invalid
+# while its text is over the limit (htmx swaps only the note's words).
+COUNTED_EVENT = "textCounted"
 _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -95,8 +101,9 @@ def page_language() -> str:
 
 @csrf.exempt
 @bp.post("/text-length/<form>/<field>")
-def count(form: str, field: str) -> str:
-    """The words of one field's limit note for the text posted: its count, and what is too many."""
+def count(form: str, field: str) -> tuple[str, dict[str, str]]:
+    """The words of one field's limit note for the text posted: its count, and what is too many;
+    and, for the field's aria-invalid, whether the text is over the limit."""
     bound = bound_field(form, field, request.args.get("prefix", ""))
     limit = field_limit(bound) if bound is not None else None
     if bound is None or not limit:
@@ -104,7 +111,8 @@ def count(form: str, field: str) -> str:
     bound.process(request.form)  # the field's own filters, as on submit
     text = bound.data if isinstance(bound.data, str) else ""
     with force_locale(page_language()):
-        return get_template_attribute("_macros.html", "limit_note")(limit, len(text))
+        note = get_template_attribute("_macros.html", "limit_note")(limit, len(text))
+    return note, {"HX-Trigger": json.dumps({COUNTED_EVENT: {"tooLong": len(text) > limit}})}
 
 
 # The `field` macro asks these for every field it draws.
