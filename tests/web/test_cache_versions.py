@@ -1,6 +1,6 @@
 """Cached fragments are keyed by the versions of the rows they show: every cached page reads the
 same with the fragment cache on as with it off, after each kind of change, for every kind of
-reader (tests/test_fragments.py covers the store and the slots)."""
+reader (tests/web/test_fragments.py covers the store and the slots)."""
 import re
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -198,7 +198,7 @@ def test_the_dark_theme_gets_a_readable_shade_and_buttons_readable_text(accent):
 
 
 def test_an_accent_readable_on_the_backgrounds_checked_is_readable_on_the_stylesheets():
-    css = (Path(__file__).parent.parent / "static" / "css" / "ideas.css").read_text()
+    css = (Path(__file__).parents[2] / "static" / "css" / "ideas.css").read_text()
     light, _, dark = css.partition("prefers-color-scheme: dark")
 
     def backgrounds(text):

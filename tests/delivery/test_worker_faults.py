@@ -33,7 +33,7 @@ from smtp import DrippingSmtpServer, SlowSmtpServer, SmtpServer
 
 pytestmark = pytest.mark.drill  # the second interpreter leaves these out (tools/test-newest)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = "https://ideas.example.test"
 # Small numbers of the same shape as the defaults (45 s lease, renewed every 15 s, 20 s a send).
 QUICK = dict(WORKER_LEASE_SECONDS=3, WORKER_RENEW_SECONDS=1, MAIL_SEND_DEADLINE_SECONDS=1.5)
