@@ -33,6 +33,10 @@ class Config:
                               if host.strip()]
         # The local hour (member's time zone, else UTC) at which daily digests go out.
         self.DIGEST_HOUR = int(env.get("DIGEST_HOUR", "8"))
+        # "At once" emails: a member's notifications about one idea wait this many seconds from
+        # the first of them, then go out as one email listing each change (ideas/delivery/
+        # collapsing.py); in-app notifications never wait. 0 sends each one at once, alone.
+        self.NOTIFY_COLLAPSE_SECONDS = float(env.get("NOTIFY_COLLAPSE_SECONDS", "300"))
         # Run the outbox worker (account emails too) in a thread of the development server (`make run`).
         self.WORKER_IN_PROCESS = _env_bool("WORKER_IN_PROCESS", False)
         self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
@@ -112,6 +116,12 @@ class Config:
         # its file, and 1 MiB for the form around it.
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", 1024 * 1024))
         self.IMPORT_MAX_CONTENT_LENGTH = self.IMPORT_MAX_BYTES + 1024 * 1024
+        # Sign-in through an OpenID Connect provider (ideas.sso), for the first admin: what an admin
+        # saves on the "Single sign-on" page takes their place. The issuer is the provider's address
+        # (its discovery document is at ISSUER/.well-known/openid-configuration).
+        self.OIDC_ISSUER = env.get("OIDC_ISSUER", "")
+        self.OIDC_CLIENT_ID = env.get("OIDC_CLIENT_ID", "")
+        self.OIDC_CLIENT_SECRET = env.get("OIDC_CLIENT_SECRET", "")
 
 
 class DevelopmentConfig(Config):
@@ -146,6 +156,8 @@ class TestingConfig(Config):
         self.ARGON2_PARALLELISM = 1
         self.SERVER_NAME = None
         self.BASE_URL = "http://localhost"  # the test client's own address
+        # Each test's emails go out when it drains the outbox; the tests of collapsing set a window.
+        self.NOTIFY_COLLAPSE_SECONDS = 0
 
 
 class ProductionConfig(Config):

@@ -31,6 +31,16 @@ DEFAULTS = {
     # whenever an endpoint changes, so an event nobody listens for reads no endpoint. "*": not
     # known yet (a new site, or one from before this setting), learnt on the first event.
     "webhook_events": "*",
+    # Single sign-on (ideas.sso): the OpenID Connect provider as an admin saved it ("1" in
+    # oidc_saved; until then OIDC_* from the environment), the name its button shows ("" = a
+    # generic one), and whether members must sign in through it (staff keep passwords and codes).
+    # The client secret is never shown back.
+    "oidc_saved": "0",
+    "oidc_issuer": "",
+    "oidc_client_id": "",
+    "oidc_client_secret": "",
+    "oidc_label": "",
+    "sso_only": "0",
 }
 
 

@@ -7,14 +7,14 @@ import pytest
 from flask import current_app
 from sqlalchemy import select
 
-from ideas import access, webhooks
+from ideas import access, product_tokens, webhooks
 from ideas.comments import add_comment
 from ideas.csv_import import store_upload
 from ideas.extensions import db
 from ideas.merging import merge_ideas
 from ideas.models import (
-    Announcement, AuditEntry, ChangelogEntry, Comment, Idea, Invitation, Tag, User, Vote, WebhookDelivery,
-    WebhookEndpoint, utcnow,
+    Announcement, AuditEntry, ChangelogEntry, Comment, Idea, Invitation, ProductSecret, Tag, User, Vote,
+    WebhookDelivery, WebhookEndpoint, utcnow,
 )
 from ideas.moderation import hide_comment, hide_idea, suspend_member
 from ideas.site_settings import get_setting
@@ -136,7 +136,7 @@ def team_world(app, world, make_user, make_idea, make_tag, monkeypatch, tmp_path
     people, ids = world
     app.config["IMPORT_UPLOAD_DIR"] = str(tmp_path / "imports")
     # A test ping is answered here, so sending one succeeds without the network.
-    monkeypatch.setattr(webhooks, "post_json", lambda *args, **kwargs: (204, "No Content"))
+    monkeypatch.setattr(webhooks.worker, "post_json", lambda *args, **kwargs: (204, "No Content"))
     # Someone other than the actors: a suspended member could not sign in to act.
     customer = make_user(name="Cass Customer")
     other = make_idea(title="Export to PDF")
@@ -148,11 +148,12 @@ def team_world(app, world, make_user, make_idea, make_tag, monkeypatch, tmp_path
         endpoint = create_endpoint(db.session.get(User, people["admin"].id),
                                    "https://hooks.example.com/ideas", ["idea.created"])
         invitation = access.invite(staff, "guest@example.com")
+        secret, _value = product_tokens.generate_secret(db.session.get(User, people["admin"].id))
         db.session.commit()
         return people, {"idea_id": ids["idea"], "comment_id": ids["comment"],
                         "member_id": customer.id, "tag_id": tag.id, "entry_id": entry.id,
                         "endpoint_id": endpoint.id, "invitation_id": invitation.id,
-                        "other_idea_id": other.id, "staff_id": staff.id}
+                        "other_idea_id": other.id, "staff_id": staff.id, "secret_id": secret.id}
 
 
 def _get(model, key):
@@ -231,10 +232,20 @@ SUCCESS = {
                                          check=lambda r, ids: get_setting("site_name") == "Acme ideas"),
     ("/admin/members/<id:member_id>/role", "POST"): Success(
         303, {"role": "staff"}, check=lambda r, ids: _member(ids).role == "staff"),
+    ("/admin/product-sign-in", "GET"): Success(200),
+    ("/admin/product-sign-in/check", "POST"): Success(
+        200, {"token": "not-a-token"}, check=lambda r, ids: b"would not sign anyone in" in r.data),
+    ("/admin/product-sign-in/secrets", "POST"): Success(
+        200, check=lambda r, ids: len(product_tokens.live_secrets()) == 2),
+    ("/admin/product-sign-in/secrets/<id:secret_id>/retire", "POST"): Success(
+        303, check=lambda r, ids: not db.session.get(ProductSecret, ids["secret_id"]).live),
     ("/admin/settings", "GET"): Success(200),
     ("/admin/settings", "POST"): Success(
         303, {"require_confirmation": "y"},
         check=lambda r, ids: get_setting("require_confirmation") == "1"),
+    ("/admin/sso", "GET"): Success(200),
+    ("/admin/sso", "POST"): Success(303, {"issuer": "", "client_id": "", "label": "Acme account"},
+                                    check=lambda r, ids: get_setting("oidc_label") == "Acme account"),
     ("/admin/tags", "GET"): Success(200),
     ("/admin/tags", "POST"): Success(303, {"name": "mobile", "colour": "green"},
                                      check=lambda r, ids: _exists(Tag, Tag.name == "mobile")),
@@ -256,7 +267,6 @@ SUCCESS = {
     ("/admin/webhooks/new", "GET"): Success(200),
     ("/admin/webhooks/new", "POST"): Success(
         303, ENDPOINT, check=lambda r, ids: _exists(WebhookEndpoint, WebhookEndpoint.url == ENDPOINT["url"])),
-    ("/announcements", "GET"): Success(200),
     ("/announcements/new", "GET"): Success(200),
     ("/announcements/new", "POST"): Success(
         303, {"target": "idea", "idea": "{idea_id}", "message": "We are on it."},

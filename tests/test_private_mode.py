@@ -25,7 +25,7 @@ EXPECTED_PUBLIC = {
     "auth.login", "auth.logout", "auth.signup", "auth.forgot_password", "auth.reset_password",
     "auth.confirm", "access.request_code", "access.enter_code", "access.accept_invitation",
     "notifications.unsubscribe", "branding.logo", "branding.stylesheet",
-    "text_length.count",
+    "text_length.count", "sso.start", "sso.callback", "product_sign_in.sign_in",
 }
 FEEDS = {"feeds.ideas", "feeds.roadmap", "feeds.changelog", "feeds.idea"}
 
@@ -82,7 +82,7 @@ def test_the_route_list_covers_pages_feeds_and_the_open_endpoints():
 
     assert {"board.index", "ideas.show", "roadmap.index", "changelog.index"} <= endpoints
     assert FEEDS <= endpoints
-    assert EXPECTED_PUBLIC - {"auth.logout", "text_length.count"} <= endpoints  # both POST only
+    assert EXPECTED_PUBLIC - {"auth.logout", "text_length.count", "sso.start"} <= endpoints  # POST only
 
 
 @pytest.mark.sqlite_only
@@ -104,12 +104,13 @@ def test_every_get_route_is_open_or_refused_to_signed_out_visitors(app, client, 
         assert sent_to_sign_in(response), (url, response.status_code)
 
 
-@pytest.mark.parametrize("url", ["/", "/roadmap", "/changelog", "/feeds/ideas.atom"])
+@pytest.mark.parametrize("url", ["/", "/roadmap", "/changelog", "/announcements", "/feeds/ideas.atom"])
 def test_a_public_site_is_open_to_visitors(client, url):
     assert client.get(url).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/", "/roadmap", "/changelog", "/idea", "/feeds/ideas.atom"])
+@pytest.mark.parametrize("url", ["/", "/roadmap", "/changelog", "/announcements", "/idea",
+                                 "/feeds/ideas.atom"])
 def test_signed_in_members_see_everything_on_a_private_site(app, client, auth, make_user, make_idea, url):
     idea = make_idea(title="Private idea")
     make_private(app)

@@ -11,6 +11,7 @@ from flask import abort, current_app
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ..links import base_url
 from .blueprint import bp
 from .fields import MAX_INT, Body, Query
 from .serializers import SCHEMAS, ref
@@ -51,6 +52,9 @@ class Operation:
     status: int = 200
     errors: tuple = ()
     headers: dict = field(default_factory=dict)
+    # A page of the site that the API's users send people to (see `page`): its own responses, and
+    # the site's address as its server instead of the API's.
+    page_responses: dict[str, Any] | None = None
 
     @property
     def path(self) -> str:
@@ -103,6 +107,16 @@ def operation(method: str, rule: str, *, summary: str, group: str, access: str =
     return register
 
 
+def page(method: str, rule: str, endpoint: str, *, summary: str, group: str, description: str,
+         query: Query, responses: dict[str, Any]) -> None:
+    """Record for the document a page of the site that is part of integrating with it (a browser
+    is sent there, not a client of the API): its blueprint registers the route, and the document
+    gives the site's own address as the page's server."""
+    OPERATIONS.append(Operation(method=method, rule=rule, endpoint=endpoint, summary=summary, group=group,
+                                access="anyone", description=description, query=query,
+                                page_responses=responses))
+
+
 def _parameters(operation: Operation) -> list[dict[str, Any]]:
     parameters = [{
         "name": name, "in": "path", "required": True,
@@ -114,6 +128,8 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
 
 
 def _responses(operation: Operation) -> dict[str, Any]:
+    if operation.page_responses is not None:
+        return operation.page_responses
     success: dict[str, Any]
     if operation.response is None:
         success = {"description": "Done; nothing to send back."}
@@ -130,12 +146,15 @@ def _responses(operation: Operation) -> dict[str, Any]:
 
 
 def _security(operation: Operation) -> list[dict[str, Any]]:
+    if operation.page_responses is not None:
+        return [{}]  # the page judges what the browser brings, never an API key
     signed_in: list[dict[str, Any]] = [{"bearerAuth": []}, {"cookieAuth": []}]
     return signed_in if operation.access != "anyone" else [{}, *signed_in]
 
 
 def _operation_object(operation: Operation) -> dict[str, Any]:
-    description = " ".join(filter(None, [operation.description, f"Who: {ACCESS[operation.access]}"]))
+    who = f"Who: {ACCESS[operation.access]}" if operation.page_responses is None else ""
+    description = " ".join(filter(None, [operation.description, who]))
     document: dict[str, Any] = {
         "operationId": operation.endpoint.partition(".")[2],
         "summary": operation.summary,
@@ -145,6 +164,8 @@ def _operation_object(operation: Operation) -> dict[str, Any]:
         "parameters": _parameters(operation),
         "responses": _responses(operation),
     }
+    if operation.page_responses is not None:
+        document["servers"] = [{"url": base_url(), "description": "The site itself, not the API."}]
     if operation.body is not None:
         document["requestBody"] = {
             "required": any(field.required for field in operation.body.fields.values())

@@ -9,10 +9,12 @@ from .idea import (
     DESCRIPTION_MAX, KIND_LABELS, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX,
     VOTING_CLOSED_STATUSES, Idea, Tag, idea_tags,
 )
+from .identity import Identity
 from .integration import (
     DELIVERY_STATES, IMPORT_KINDS, WEBHOOK_EVENTS, ApiKey, ImportedRecord, WebhookDelivery, WebhookEndpoint,
 )
 from .notify import EMAIL_STATES, EVENT_KINDS, Event, Notification, OutboxRow
+from .product_token import PRODUCT_ISSUER, ProductSecret, UsedProductToken
 from .site import Setting
 from .staff import TIMELINE_ACTIONS, AuditEntry, Merge, MergeLedgerRow, TimelineEntry
 from .types import utcnow
@@ -27,5 +29,6 @@ __all__ = [
     "EMAIL_MODES", "utcnow", "ROLES", "User", "ANNOUNCEMENT_TARGETS", "ENTRY_TITLE_MAX",
     "Announcement", "ChangelogEntry", "changelog_entry_ideas", "DELIVERY_STATES", "IMPORT_KINDS",
     "WEBHOOK_EVENTS", "ApiKey", "ImportedRecord", "WebhookDelivery", "WebhookEndpoint",
-    "Invitation", "SignInCode", "SiteAsset", "Throttle", "SignedInSession",
+    "Invitation", "SignInCode", "SiteAsset", "Throttle", "SignedInSession", "Identity",
+    "PRODUCT_ISSUER", "ProductSecret", "UsedProductToken",
 ]

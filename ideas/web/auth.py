@@ -9,7 +9,7 @@ from flask_limiter import RouteLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import accounts, signins, throttles
+from .. import accounts, signins, sso, throttles
 from ..account_emails import queue_account_email
 from ..access import sign_up_member
 from ..errors import InvalidInput, NotAllowed
@@ -30,10 +30,17 @@ def address_limit(name: str) -> RouteLimit:
     return limiter.limit(lambda: current_app.config[name], methods=["POST"], key_func=address_key)
 
 
-def start_session(member: User, remember: bool = False) -> None:
+def start_session(member: User, remember: bool = False, through_sso: bool = False) -> None:
     """Sign `member` in on a fresh session of its own (a row in ideas.signins, listed on the account
     page): nothing kept from before signing in survives, the CSRF token among it, so a token or
-    session planted before sign-in is worth nothing after. Commits the new session."""
+    session planted before sign-in is worth nothing after. Commits the new session.
+
+    Every way in but single sign-on (password, code, reset link, invitation) passes here, so this
+    is where a site whose members sign in only through its provider refuses them (ideas.sso); a
+    signed-in member renewing their own session (a changed password) is not signing in."""
+    renewing = current_user.is_authenticated and current_user.id == member.id
+    if not (through_sso or renewing):
+        sso.ensure_may_sign_in_without_sso(member)
     session.clear()
     signins.start(member, remember=remember, user_agent=request.user_agent.string)
     db.session.commit()

@@ -22,6 +22,8 @@ PUBLIC_ENDPOINTS = frozenset({
     "auth.login", "auth.logout", "auth.signup", "auth.forgot_password", "auth.reset_password",
     "auth.confirm",
     "access.request_code", "access.enter_code", "access.accept_invitation",
+    "sso.start", "sso.callback",
+    "product_sign_in.sign_in",  # where the company's product sends its customers, token in hand
     "notifications.unsubscribe",
     "branding.logo", "branding.stylesheet",
     "text_length.count",  # the sign-up form's counter; it counts the caller's own text, nothing else

@@ -13,6 +13,9 @@ pytestmark = pytest.mark.sqlite_only
 # Routes of the blueprint that are not operations of the document: the page that renders it.
 UNDOCUMENTED = {"api.docs"}
 FLASK_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+# Pages of the site the document describes too (a browser goes there, not a client of the API).
+PAGES = [op for op in OPERATIONS if op.page_responses is not None]
+API_OPERATIONS = [op for op in OPERATIONS if op.page_responses is None]
 
 
 def routes_of_the_blueprint(app):
@@ -26,12 +29,19 @@ def routes_of_the_blueprint(app):
     return found
 
 
+def pages_of_the_site(app):
+    """{(METHOD, /path)} of the pages the document describes, each read from the app's own route."""
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    return {(op.method, FLASK_PARAMETER.sub(r"{\1}", rules[op.endpoint].rule)) for op in PAGES
+            if op.method in rules[op.endpoint].methods}
+
+
 def test_every_route_is_documented_and_every_operation_is_a_route(app, client):
     document = client.get(f"{API}/openapi.json").get_json()
 
     documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
 
-    assert documented == routes_of_the_blueprint(app)
+    assert documented == routes_of_the_blueprint(app) | pages_of_the_site(app)
     assert len(documented) == len(OPERATIONS)
 
 
@@ -56,7 +66,7 @@ def test_every_reference_points_at_a_component(client):
     assert all(name in document["components"][section] for section, name in references)
 
 
-@pytest.mark.parametrize("operation", OPERATIONS, ids=[f"{op.method} {op.path}" for op in OPERATIONS])
+@pytest.mark.parametrize("operation", API_OPERATIONS, ids=[f"{op.method} {op.path}" for op in API_OPERATIONS])
 def test_every_operation_names_its_errors_in_the_error_shape(client, operation):
     document = client.get(f"{API}/openapi.json").get_json()
 
