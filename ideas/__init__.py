@@ -123,7 +123,8 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     """Write requests take SQLite's write lock when their transaction begins."""
     def start_writing() -> None:
-        if request.method not in SAFE_METHODS:
+        view = app.view_functions.get(request.endpoint or "")
+        if request.method not in SAFE_METHODS and not getattr(view, "reads_first", False):
             g.writing_token = mark_writing()
 
     def stop_writing(exc: BaseException | None) -> None:

@@ -5,6 +5,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -80,11 +81,22 @@ def sign_up(name: str | None, email: str | None, password: str) -> User:
     return member
 
 
-def authenticate(email: str | None, password: str) -> User | None:
-    """The member whose email and password match, or None. Upgrades old hashes.
+@dataclass(frozen=True)
+class PasswordMatch:
+    """A password found right for a member: the hash it matched, and the same password hashed
+    again with today's parameters when the stored hash is older (None otherwise)."""
 
-    Raises NotAllowed for a suspended member with the right password.
-    """
+    member_id: int
+    matched_hash: str
+    new_hash: str | None = None
+
+
+def check_password(email: str | None, password: str) -> PasswordMatch | None:
+    """Whether `password` is the password of the member with `email`: reads only.
+
+    Argon2id takes tens of milliseconds on purpose, so this runs before the caller takes any
+    write lock (on SQLite one lock serialises every writer), and its rehash is made here too.
+    `sign_in_with` then completes the sign-in in a short write transaction."""
     member = find_member_by_email(email)
     if member is None or not member.password_hash:
         # Check the password all the same: an unknown address must not answer faster than a known one.
@@ -92,10 +104,20 @@ def authenticate(email: str | None, password: str) -> User | None:
         return None
     if not verify_password(member.password_hash, password):
         return None
+    new_hash = hash_password(password) if needs_rehash(member.password_hash) else None
+    return PasswordMatch(member.id, member.password_hash, new_hash)
+
+
+def sign_in_with(match: PasswordMatch) -> User | None:
+    """The member `match` found, if their password is still the one checked (it may have changed
+    in between); upgrades an old hash. Raises NotAllowed for a suspended member."""
+    member = db.session.get(User, match.member_id)
+    if member is None or member.password_hash != match.matched_hash:
+        return None
     if member.suspended_at is not None:
         raise NotAllowed(_("This account is suspended. Contact the site's team if you think this is wrong."))
-    if needs_rehash(member.password_hash):
-        member.password_hash = hash_password(password)
+    if match.new_hash is not None:
+        member.password_hash = match.new_hash
     return member
 
 

@@ -5,7 +5,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from flask import current_app, has_request_context
 from sqlalchemy import Connection, Engine, Select, Table, event, literal_column, or_, select, text, update
@@ -38,6 +38,7 @@ POSTGRES_BUSY_STATES = frozenset({"55P03", "57014"})
 # True while the current request or job will write: SQLite then takes the write lock when the
 # transaction begins (BEGIN IMMEDIATE), instead of failing to upgrade a read lock midway.
 _writing = contextvars.ContextVar("ideas_writing", default=False)
+ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
 
 
 def configure_engine(engine: Engine) -> None:
@@ -179,6 +180,15 @@ def commit_writes() -> None:
     every other writer waiting. Not for a view that writes again after it."""
     db.session.commit()
     mark_writing(False)
+
+
+def reads_first(view: ViewFunction) -> ViewFunction:
+    """Mark a view whose POST reads (and works) before it writes: its request does not take
+    SQLite's write lock from its first query, as other writes do (ideas.register_request_hooks).
+    The view ends its read transaction (rollback) and writes inside `with writing():`, so the
+    slow part (a password's argon2id) keeps no other writer waiting."""
+    view.reads_first = True  # type: ignore[attr-defined]
+    return view
 
 
 @contextmanager

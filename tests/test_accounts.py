@@ -1,17 +1,21 @@
 """Accounts: sign up, confirm, sign in and out, passwords, the confirmation rule, the CLI."""
 import logging
 import re
+import sqlite3
 
 import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from helpers import PASSWORD, dispose, run_worker
 from ideas import create_app
-from ideas.accounts import confirmation_token, find_member_by_email, password_reset_token
+from ideas.accounts import (
+    check_password, confirmation_token, find_member_by_email, password_reset_token, sign_in_with,
+)
 from ideas.extensions import db
 from ideas.models import Comment, Idea, User, Vote
-from ideas.passwords import verify_password
+from ideas.passwords import hash_password, verify_password
 from ideas.site_settings import get_setting, set_setting
 from smtp import free_port
 
@@ -284,6 +288,59 @@ def test_signing_in_with_an_unknown_email_is_refused_the_same_way(client):
 
     assert response.status_code == 422
     assert "That email and password do not match an account." in response.get_data(as_text=True)
+
+
+@pytest.mark.sqlite_only
+def test_checking_a_password_keeps_no_other_writer_waiting(app, client, make_user, monkeypatch):
+    """Argon2id is slow on purpose; on SQLite, while it runs another writer can still write."""
+    member = make_user()
+    path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    other_writer_could_write = []
+
+    def verify_while_another_writes(stored_hash, password):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            other_writer_could_write.append(True)
+        except sqlite3.OperationalError:
+            other_writer_could_write.append(False)
+        finally:
+            other.close()
+        return verify_password(stored_hash, password)
+
+    monkeypatch.setattr("ideas.accounts.verify_password", verify_while_another_writes)
+
+    response = client.post("/auth/login", data={"email": member.email, "password": PASSWORD})
+
+    assert response.status_code == 303
+    assert other_writer_could_write == [True]
+    assert is_signed_in(client)
+
+
+def test_a_password_changed_while_it_was_checked_signs_nobody_in(app, make_user):
+    member = make_user()
+    with app.app_context():
+        match = check_password(member.email, PASSWORD)
+        db.session.get(User, member.id).password_hash = hash_password("another password entirely")
+        db.session.commit()
+
+        assert match is not None and sign_in_with(match) is None
+
+
+def test_an_old_hash_is_upgraded_when_its_member_signs_in(app, client, make_user, fetch):
+    member = make_user()
+    old_hash = fetch(lambda: db.session.get(User, member.id).password_hash)
+    app.config["ARGON2_TIME_COST"] = 2
+    app.extensions.pop("ideas.password_hasher")  # made with the old parameters
+
+    response = client.post("/auth/login", data={"email": member.email, "password": PASSWORD})
+
+    new_hash = fetch(lambda: db.session.get(User, member.id).password_hash)
+    assert response.status_code == 303
+    assert new_hash != old_hash and "t=2" in new_hash
+    with app.app_context():
+        assert verify_password(new_hash, PASSWORD)
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from .. import accounts, signins, sso, throttles
 from ..account_emails import queue_account_email
 from ..access import sign_up_member
+from ..database import reads_first, writing
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db, limiter
 from ..i18n import browser_locale
@@ -70,29 +71,36 @@ def signup() -> ResponseReturnValue:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@reads_first
 @address_limit("RATELIMIT_LOGIN")
 def login() -> ResponseReturnValue:
-    """Sign in with email and password; an account guessed at too often pauses (429)."""
+    """Sign in with email and password; an account guessed at too often pauses (429).
+
+    The password is checked before the request takes the write lock (reads_first): argon2id is
+    slow on purpose, and on SQLite a burst of sign-ins would otherwise keep every writer waiting."""
     form = LoginForm(next=request.args.get("next", ""))
     if not form.validate_on_submit():
         return render_form("auth/login.html", form=form)
     pause = throttles.sign_in_pause(form.email.data)
     if pause is not None:
         return _paused(form, pause)
-    try:
-        member = accounts.authenticate(form.email.data, form.password.data)
-    except NotAllowed as refusal:
-        member = None
-        form.form_errors.append(refusal.message)
-    if member is not None:
-        throttles.forget_wrong_passwords(form.email.data)
-        db.session.commit()
-        start_session(member, remember=form.remember.data)
-        return see_other(next_url(url_for("board.index")))
-    if not form.form_errors:
-        throttles.record_wrong_password(form.email.data)
-        db.session.commit()
-        form.form_errors.append(_("That email and password do not match an account."))
+    match = accounts.check_password(form.email.data, form.password.data)
+    db.session.rollback()  # the reading is done: what follows writes, from a transaction with the lock
+    with writing():
+        try:
+            member = accounts.sign_in_with(match) if match is not None else None
+        except NotAllowed as refusal:
+            member = None
+            form.form_errors.append(refusal.message)
+        if member is not None:
+            throttles.forget_wrong_passwords(form.email.data)
+            db.session.commit()
+            start_session(member, remember=form.remember.data)
+            return see_other(next_url(url_for("board.index")))
+        if not form.form_errors:
+            throttles.record_wrong_password(form.email.data)
+            db.session.commit()
+            form.form_errors.append(_("That email and password do not match an account."))
     return render_form("auth/login.html", form=form)
 
 
