@@ -1,17 +1,14 @@
-"""Signing in from the company's own product: the product signs a short-lived token (a JWT, HS256,
-with a secret an admin made here) and sends its customer to this site with it; the customer is
-signed in as the member that the product's id for them (`sub`) is linked to, made the first time.
-Nothing here knows HTTP: the pages are ideas/web/product_sign_in.py.
+"""Tokens from the company's own product: the product signs a short-lived token (a JWT, HS256, with
+a secret an admin made here) and sends its customer to this site with it. This module keeps the
+secrets, reads a token and spends it; whom it signs in is ideas/product_sign_in.py. Nothing here
+knows HTTP: the pages are ideas/web/product_sign_in.py.
 
 The token is checked in full before anything is written: the algorithm (HS256 and nothing else:
 not `none`, not an RSA key's algorithm that a confused verifier would feed the secret to), the key
 (`kid`, one of at most two live secrets, so a secret is rotated without downtime), the signature,
 the audience (this site's BASE_URL), the times (at most ten minutes apart, a minute of leeway for
-clocks) and the claims' shapes. Then its `jti` is spent (a primary key, so two requests carrying it
-at once cannot both pass) and the member is found, linked or made by the rules of ideas.sso: an
-identity keyed by issuer ("product") and subject, never by email alone; an existing member joined
-by email only when both sides verified the address; never a member of the team; never a
-suspended member; a change of address that collides with another account refused, not merged.
+clocks) and the claims' shapes. Then its `jti` is spent: a primary key, so two requests carrying it
+at once cannot both pass.
 """
 import math
 import secrets
@@ -22,14 +19,13 @@ from typing import Any, Literal
 import jwt
 from flask_babel import gettext as _
 from sqlalchemy import Select, delete, select
-from sqlalchemy.exc import IntegrityError
 
-from . import accounts, audit, sso
+from . import accounts, audit
 from .database import insert_ignore
-from .errors import Conflict, InvalidInput
+from .errors import Conflict
 from .extensions import db
 from .links import base_url
-from .models import PRODUCT_ISSUER, Identity, ProductSecret, UsedProductToken, User, utcnow
+from .models import PRODUCT_ISSUER, ProductSecret, UsedProductToken, User, utcnow
 from .models.product_token import JTI_MAX, KID_MAX
 from .oidc import VerifiedIdentity
 
@@ -272,131 +268,3 @@ def spend(claims: ProductClaims) -> None:
                           expires_at=claims.expires_at + timedelta(seconds=LEEWAY_SECONDS))
     if not fresh:
         raise TokenRejected("reused", f"jti {claims.jti!r} was used before")
-
-
-# Whom a token signs in.
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a token would do: sign in `member` (None: a new member), through `identity` (None:
-    linked now), changing the member's address to `new_email` (None: unchanged)."""
-
-    member: User | None = None
-    identity: Identity | None = None
-    new_email: str | None = None
-
-
-def decide(claims: ProductClaims) -> Outcome:
-    """Whom `claims` would sign in, by the rules; SignInRefused (ideas.sso) when none. Only reads,
-    so the admins' test box can ask it too."""
-    row = sso.find_identity(PRODUCT_ISSUER, claims.subject)
-    if row is not None:
-        member = db.session.get(User, row.user_id)
-        assert member is not None  # the foreign key
-        _ensure_may_use(member)
-        if claims.email == accounts.normalise_email(member.email):
-            return Outcome(member, row)
-        other = accounts.find_member_by_email(claims.email)
-        if other is not None:
-            raise sso.SignInRefused("email_taken", _(
-                "Your email address at the app you came from belongs to another account here, so we "
-                "could not change yours to it (accounts are never merged). Ask the site's team for help."))
-        return Outcome(member, row, claims.email)
-    member = accounts.find_member_by_email(claims.email)
-    if member is None:
-        sso.ensure_may_join(claims.email)
-        return Outcome()
-    _ensure_may_use(member)
-    if any(identity.issuer == PRODUCT_ISSUER for identity in _identities(member)):
-        raise sso.SignInRefused("identity_taken", _(
-            "The account here with your email address belongs to another account at the app you came "
-            "from, so we did not sign you in to it. Ask the site's team for help."))
-    if not member.is_confirmed:
-        raise sso.AddressUnconfirmed("address_unconfirmed", _(
-            "An account with your email address exists here, but its address was never confirmed, "
-            "so we cannot tell that it is yours."))
-    if not claims.email_verified:
-        raise sso.SignInRefused("email_unverified", _(
-            "An account with your email address exists here, and the app you came from has not "
-            "confirmed that the address is yours, so we did not sign you in to it. Sign in with an "
-            "emailed code instead."))
-    return Outcome(member)
-
-
-def _identities(member: User) -> list[Identity]:
-    return list(db.session.execute(select(Identity).where(Identity.user_id == member.id)).scalars())
-
-
-def _ensure_may_use(member: User) -> None:
-    """A token never signs in a member of the team: its holder would hold the team's powers on the
-    word of another system. Suspended members stay out."""
-    if member.is_staff:
-        raise sso.SignInRefused("team_account", _(
-            "This account belongs to a member of the site's team, who never signs in from another "
-            "app. Sign in with your password or an emailed code."))
-    sso.ensure_not_suspended(member)
-
-
-def sign_in_with_token(claims: ProductClaims) -> User:
-    """Spend the token and return the member it signs in, made, linked or brought up to date.
-
-    The token is spent even when a rule refuses it: the account changes run in a savepoint that
-    the refusal rolls back, and the view commits what is left. Two first sign-ins racing on the
-    same new member or address lose one of them to a unique constraint: that one is refused with
-    a "try again" (sso.raced), not a server error."""
-    spend(claims)
-    try:
-        with db.session.begin_nested():
-            return _carry_out(claims, decide(claims))
-    except IntegrityError:
-        raise sso.raced() from None
-
-
-def _carry_out(claims: ProductClaims, outcome: Outcome) -> User:
-    identity = claims.identity()
-    if outcome.member is None:
-        member = sso.new_member(identity)
-        sso.link(member, identity)
-        return member
-    member = outcome.member
-    row = outcome.identity or sso.link(member, identity)
-    if outcome.new_email is not None:
-        member.email = outcome.new_email
-        member.email_confirmed_at = utcnow() if claims.email_verified else None
-    elif claims.email_verified:
-        accounts.confirm_email(member)
-    if claims.name != member.name:
-        try:
-            accounts.change_name(member, claims.name)
-        except InvalidInput:
-            pass  # no usable name in the token: the member keeps theirs
-    row.email = claims.email
-    row.last_used_at = utcnow()
-    db.session.flush()
-    return member
-
-
-# The admins' test box.
-
-@dataclass(frozen=True)
-class TokenReport:
-    """What the test box says of a token: its claims when they could be read, the problem (a
-    TokenRejected or a sso.SignInRefused) or, when none, what the token would do."""
-
-    claims: ProductClaims | None = None
-    problem: Exception | None = None
-    outcome: Outcome | None = None
-
-
-def judge_token(token: str | None) -> TokenReport:
-    """Check `token` as the sign-in would, without spending it or signing anyone in."""
-    try:
-        claims = read_token(token)
-    except TokenRejected as rejected:
-        return TokenReport(problem=rejected)
-    if token_used(claims.jti):
-        return TokenReport(claims, TokenRejected("reused", f"jti {claims.jti!r} was used before"))
-    try:
-        return TokenReport(claims, outcome=decide(claims))
-    except sso.SignInRefused as refusal:
-        return TokenReport(claims, refusal)

@@ -18,6 +18,7 @@ from ideas.passwords import hash_password
 from ideas.proposals import propose_idea
 
 from helpers import CHROMIUM_MISSING, PASSWORD, find_chromium, recorded_statements
+from oidc.openid_provider import running_openid_provider  # noqa: F401  (the `openid_provider` fixture)
 
 POSTGRES_SKIP = ("TEST_DATABASE_URL is not set, so the PostgreSQL half of the suite is skipped "
                  "(README: Testing on PostgreSQL)")

@@ -18,7 +18,6 @@ from ideas.site_settings import get_setting, set_setting
 
 from helpers import PASSWORD
 from oidc.openid_provider import APP_ORIGIN, CLIENT_ID, claims_of, new_key
-from oidc.openid_provider import running_openid_provider  # noqa: F401  (the `openid_provider` fixture)
 
 ALICE = dict(sub="alice-123", email="alice@customer.example", name="Alice Customer")
 
@@ -122,6 +121,19 @@ def test_the_sign_in_page_offers_the_provider_only_once_set_up(app, client, open
     page = client.get("/auth/login?next=/roadmap").get_data(as_text=True)
     assert 'action="/auth/sso/start"' in page
     assert 'name="next" value="/roadmap"' in page
+
+
+def test_a_page_with_the_sign_in_button_lets_its_form_go_on_to_the_provider_only(client, sso_site):
+    """Browsers apply form-action to the 303 that leaves for the provider (a browser test saw
+    Chromium block it); pages without the button keep form-action to this site alone."""
+    origin = sso_site.issuer.split("/", 3)
+    origin = f"{origin[0]}//{origin[2]}"
+
+    sign_in = client.get("/auth/login").headers["Content-Security-Policy"]
+    board = client.get("/").headers["Content-Security-Policy"]
+
+    assert sign_in.endswith(f"form-action 'self' {origin}")
+    assert board.endswith("form-action 'self'")
 
 
 # Linking to an existing member, by the rules.

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from ideas import product_tokens, sso
+from ideas import product_sign_in, product_tokens, sso
 from ideas.database import writing
 from ideas.extensions import db
 from ideas.models import (
@@ -507,7 +507,7 @@ def test_two_first_sign_ins_at_once_make_one_member_and_no_error(app, product, p
     lock), then either finds the member made or is refused with a "try again": never a 500."""
     def sign_in():
         if path == "product":
-            return product_tokens.sign_in_with_token(product_tokens.read_token(product.token()))
+            return product_sign_in.sign_in_with_token(product_tokens.read_token(product.token()))
         return sso.sign_in_with(VerifiedIdentity(issuer="https://login.example.com", subject="ada-at-idp",
                                                  email=ADA["email"], email_verified=True, name="Ada"))
 

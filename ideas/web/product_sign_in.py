@@ -6,7 +6,8 @@ query string; a sign-in answers 303 to the page asked for, so it leaves the addr
 A token that cannot be trusted answers a page that says why in plain words and logs the reason for
 the admins, and writes nothing; one that is sound but refused by the rules (a team account, an
 unconfirmed address…) is spent all the same, and changes no account. The rules are
-ideas/product_tokens.py; the pages they share with OpenID Connect are templates/sso/.
+ideas/product_tokens.py (the token) and ideas/product_sign_in.py (whom it signs in); the pages they
+share with OpenID Connect are templates/sso/.
 """
 import logging
 
@@ -24,6 +25,7 @@ from ..errors import Conflict
 from ..extensions import db, limiter
 from ..links import base_url, external_url
 from ..models import ProductSecret
+from ..product_sign_in import judge_token, sign_in_with_token
 from .auth import start_session
 from .forms import ActionForm, Form, _no_nul, _strip
 from .plumbing import address_key, admin_required
@@ -93,7 +95,7 @@ def _spend_and_sign_in(
     db.session.commit()
     with writing():
         try:
-            member = product_tokens.sign_in_with_token(claims)
+            member = sign_in_with_token(claims)
         except product_tokens.TokenRejected as rejected:
             db.session.rollback()
             return rejected
@@ -188,4 +190,4 @@ def check() -> ResponseReturnValue:
     form = TokenCheckForm()
     if not form.validate_on_submit():
         return _page(422, check_form=form)
-    return _page(check_form=form, report=product_tokens.judge_token(form.token.data))
+    return _page(check_form=form, report=judge_token(form.token.data))

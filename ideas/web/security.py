@@ -1,10 +1,28 @@
 """Headers every response carries."""
-from flask import Flask, Response, request
+import re
+
+from flask import Flask, Response, g, request
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+# What may follow form-action 'self': a scheme, a host name (or IP address) and a port, nothing
+# that could end the directive and start another.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?")
+
+
+def allow_form_action(origin: str) -> None:
+    """Let this page's forms go on to `origin` too. Browsers apply form-action to each redirect a
+    form's answer makes, so a button that leaves for a sign-in provider (a POST answered 303 to
+    it) needs the provider's origin on the page that shows the button."""
+    if _ORIGIN.fullmatch(origin):
+        g.setdefault("form_action_origins", set()).add(origin)
+
+
+def content_security_policy() -> str:
+    """The policy, with the origins this page's forms may go on to (`allow_form_action`)."""
+    return " ".join([CONTENT_SECURITY_POLICY, *sorted(g.get("form_action_origins", ()))])
 
 
 def register_security_headers(app: Flask) -> None:
@@ -13,7 +31,7 @@ def register_security_headers(app: Flask) -> None:
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", content_security_policy())
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -8,6 +8,7 @@ page that says what went wrong in plain words, logs the reason for the admin, an
 """
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -26,6 +27,7 @@ from .auth import address_limit, start_session
 from .forms import ActionForm, Form, _no_nul, _strip, apply_domain_errors
 from .plumbing import admin_required
 from .responses import render_form, safe_next, see_other
+from .security import allow_form_action
 
 bp = Blueprint("sso", __name__)
 log = logging.getLogger(__name__)
@@ -86,6 +88,8 @@ def sso_button() -> dict[str, Any] | None:
     setup = sso.provider_setup()
     if not setup.configured:
         return None
+    issuer = urlsplit(setup.issuer)
+    allow_form_action(f"{issuer.scheme}://{issuer.netloc}")  # the button's POST is answered with a 303 there
     return {"label": sso.provider_label(setup), "sso_only": setup.sso_only}
 
 

@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -60,6 +60,18 @@ class OpenIdProvider:
         """A token with these claims signed by the provider's key (or `key`), as the provider signs."""
         key = key or self.key
         return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+
+    def with_client(self, redirect_uri: str) -> "OpenIdProvider":
+        """This provider as seen by a new client registered at it (RFC 7591) for `redirect_uri`: a
+        browser test's live server, whose port the session's one client could not know."""
+        registration = requests.get(f"{self.issuer}/.well-known/openid-configuration",
+                                    timeout=10).json()["registration_endpoint"]
+        response = requests.post(registration, json={"redirect_uris": [redirect_uri],
+                                                     "token_endpoint_auth_method": "client_secret_basic"},
+                                 timeout=10)
+        assert response.status_code == 201, response.text[:1000]
+        client = response.json()
+        return replace(self, client_id=client["client_id"], client_secret=client["client_secret"])
 
     def sign_in(self, authorize_url: str, sub: str, email: str | None = None, email_verified: bool = True,
                 name: str | None = None) -> str:
@@ -114,7 +126,7 @@ def _wait_until_ready(process: subprocess.Popen, issuer: str, log: Path) -> None
 @pytest.fixture(scope="session", name="openid_provider")
 def running_openid_provider(tmp_path_factory):
     """`openid_provider`: a real OpenID provider on 127.0.0.1 for this test session, with one client:
-    this app. Import this function into a test module to use the fixture there."""
+    this app. tests/conftest.py imports it, so every test (the browser's too) shares the one provider."""
     node = shutil.which("node")
     if node is None:
         pytest.skip(NODE_MISSING)

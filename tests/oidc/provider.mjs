@@ -11,6 +11,9 @@
 // email_verified ("true"/"false") and name signs that account in (the provider then keeps those
 // claims for it); POST /interaction/:uid/abort answers the app with access_denied, as a person
 // pressing "Cancel" at a real provider would. Consent is implied: the client is first-party.
+//
+// Registration (RFC 7591) is open at the discovery document's registration_endpoint: the browser
+// tests register a client whose redirect URI is their live server's, whose port is only known then.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -28,7 +31,7 @@ const provider = new Provider(config.issuer, {
   }],
   jwks: { keys: config.keys },
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-  features: { devInteractions: { enabled: false } },
+  features: { devInteractions: { enabled: false }, registration: { enabled: true } },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   pkce: { required: () => true },
   cookies: { keys: ['only-for-tests'] },
