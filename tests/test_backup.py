@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from ideas import create_app
 from ideas.backups import backup_sqlite
-from ideas.backups_postgres import client_tool, libpq_target
+from ideas.backups.postgres import client_tool, libpq_target
 from ideas.database import writing
 from ideas.extensions import db
 from ideas.models import Idea, User, Vote, utcnow

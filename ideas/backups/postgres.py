@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from .backups import BackupFailed, Copy
-from .extensions import db
+from ..extensions import db
+from .copies import BackupFailed, Copy
 
 CLIENT_MISSING = ("{tool} was not found on PATH: install PostgreSQL's client programs, of the "
                   "server's major version ({server}) or newer (Debian and Ubuntu: "
