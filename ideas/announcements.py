@@ -170,15 +170,9 @@ def announce(actor: User, message: str | None, idea_id: int | None = None, tag: 
     )
     db.session.add(announcement)
     db.session.flush()
-    event = publish(Announced(actor, target.idea, audience(target), message, announcement.message_html,
-                              announcement=announcement))
+    event = publish(Announced(actor, target.idea, audience(target), announcement))
     announcement.event_id = event.id if event is not None else None
     db.session.flush()
-    audit.record(actor, "announcement.sent", announcement, {}, {
-        "target": announcement.target, "idea": announcement.idea_id, "tag": announcement.tag_name,
-        "kind": announcement.idea_kind, "expected_on": expected_on, "recipients": recipients,
-        "message": message,
-    })
     return announcement
 
 

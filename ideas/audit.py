@@ -25,7 +25,10 @@ def require_admin(actor: Any) -> None:
 
 def record(actor: Any, action: str, target: Any, before: dict[str, Any] | None = None,
            after: dict[str, Any] | None = None) -> AuditEntry:
-    """Write one audit entry; `target` is a model instance (or None for site-wide changes)."""
+    """Write one audit entry; `target` is a model instance (or None for site-wide changes).
+
+    A rule publishes an event instead, whose kind declares its AuditEntry (ideas/events/): publish()
+    calls this."""
     entry = AuditEntry(
         actor_id=actor.id,
         action=action,
@@ -37,11 +40,6 @@ def record(actor: Any, action: str, target: Any, before: dict[str, Any] | None =
     )
     db.session.add(entry)
     return entry
-
-
-def snapshot(obj: Any, *fields: str) -> dict[str, Any]:
-    """The named fields of `obj`, for an entry's before or after."""
-    return {field: getattr(obj, field) for field in fields}
 
 
 def audit_entries() -> Select[Any]:

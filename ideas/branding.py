@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 
 from . import audit
 from .errors import InvalidInput
+from .events import BrandingChanged, changed_values
+from .events.publish import publish
 from .extensions import db
 from .i18n import format_count
 from .models import SiteAsset, User, utcnow
@@ -30,7 +32,8 @@ LIGHT_BACKGROUNDS = ("#ffffff", "#f4f5f8", "#f0f2f6")
 DARK_BACKGROUNDS = ("#0e1218", "#171c25", "#1f2531")
 LIGHT_TEXT, DARK_TEXT = "#ffffff", "#0b1020"
 MIN_CONTRAST = 4.5
-BRANDING_KEYS = ("site_name", "accent_colour", "welcome_markdown", "welcome_html", "logo")
+# What the audit log compares (welcome_html follows from welcome_markdown).
+BRANDING_KEYS = ("site_name", "accent_colour", "welcome_markdown", "logo")
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 # Shapes, text, gradients and grouping: enough for a logo, nothing that runs or fetches. No
@@ -121,13 +124,10 @@ def update_branding(actor: User, name: str | None, accent: str | None, welcome: 
         if asset is not None:
             db.session.delete(asset)
         set_setting("logo", "")
-    after = get_settings(*BRANDING_KEYS)
-    changed = [key for key in BRANDING_KEYS if key != "welcome_html" and before[key] != after[key]]
-    if changed:
-        audit.record(actor, "settings.branding_changed", None,
-                     {key: before[key] for key in changed}, {key: after[key] for key in changed})
-    db.session.flush()
-    return changed
+    before, after = changed_values(before, get_settings(*BRANDING_KEYS))
+    if after:
+        publish(BrandingChanged(actor, before, after))
+    return list(after)
 
 
 def _default_name() -> str:

@@ -23,7 +23,9 @@ from .models import (
     ENTRY_TITLE_MAX, ChangelogEntry, Event, Follow, Idea, OutboxRow, User, changelog_entry_ideas, utcnow,
 )
 from .models.types import INTEGER_MAX as ID_MAX
-from .events import ChangelogPublished
+from .events import (
+    ChangelogEntryCreated, ChangelogEntryPublished, ChangelogEntryUpdated, ChangelogPublished, entry_view,
+)
 from .events.publish import publish
 from .notifications import followers_of
 from .statuses import change_status
@@ -131,8 +133,7 @@ def create_entry(actor: User, title: str | None, body: str | None,
                            ideas=ideas, created_at=now, updated_at=now)
     db.session.add(entry)
     db.session.flush()
-    audit.record(actor, "changelog.created", entry, {},
-                 {"title": title, "ideas": [idea.id for idea in ideas]})
+    publish(ChangelogEntryCreated(actor, entry))
     return entry
 
 
@@ -145,7 +146,7 @@ def update_entry(actor: User, entry: ChangelogEntry, title: str | None, body: st
     ideas = linkable_ideas(idea_ids)
     now = utcnow()
     moment = _publication_moment(day, now) if day is not None else None
-    before = {"title": entry.title, "ideas": [idea.id for idea in entry.ideas]}
+    before = entry_view(entry)
     if entry.published_at is not None and moment is not None and day != entry.published_at.date():
         entry.published_at = moment
     told = [idea.id for idea in entry.ideas]
@@ -154,11 +155,9 @@ def update_entry(actor: User, entry: ChangelogEntry, title: str | None, body: st
     entry.ideas = ideas
     entry.updated_at = now
     db.session.flush()
-    audit.record(actor, "changelog.updated", entry, before,
-                 {"title": title, "ideas": [idea.id for idea in ideas]})
+    publish(ChangelogEntryUpdated(actor, entry, before))
     if entry.is_published and added:
         _deliver(actor, entry, added, told, mark_shipped, link)
-    db.session.flush()
 
 
 def publish_entry(actor: User, entry: ChangelogEntry, day: date | None = None, mark_shipped: bool = False,
@@ -183,10 +182,8 @@ def publish_entry(actor: User, entry: ChangelogEntry, day: date | None = None, m
         raise Conflict(_("This entry is already published."))
     set_committed_value(entry, "published_at", moment)
     set_committed_value(entry, "updated_at", now)
-    audit.record(actor, "changelog.published", entry, {},
-                 {"published_at": moment, "mark_shipped": bool(mark_shipped)})
+    publish(ChangelogEntryPublished(actor, entry, bool(mark_shipped)))
     _deliver(actor, entry, list(entry.ideas), (), mark_shipped, link)
-    db.session.flush()
 
 
 def shipped_note(entry: ChangelogEntry, link: str | None = None) -> str:

@@ -20,7 +20,7 @@ from .errors import Conflict, InvalidInput
 from .extensions import db
 from .models import (Comment, Follow, Idea, Merge, MergeLedgerRow, TimelineEntry, User, Vote, idea_tags,
                      utcnow)
-from .events import IdeaMerged
+from .events import IdeaMerged, IdeaUnmerged
 from .events.publish import publish
 from .following import carry_followers
 from .statuses import add_timeline_entry
@@ -209,10 +209,8 @@ def undo_merge(actor: User, source: Idea) -> None:
     source.status_changed_at = source.updated_at = now
     add_timeline_entry(actor, source, "unmerged", "merged", merge.source_status, related_idea=target)
     add_timeline_entry(actor, target, "unmerged", related_idea=source)
-    audit.record(actor, "idea.unmerged", source, {"status": "merged", "into": target.id},
-                 {"status": merge.source_status, "votes_back": back_to_source,
-                  "votes_restored": restored})
     db.session.flush()
+    publish(IdeaUnmerged(actor, source, target, merge.source_status, back_to_source, restored))
 
 
 def ideas_merged_into(target: Idea, timeline: Iterable[TimelineEntry]) -> Sequence[Idea]:

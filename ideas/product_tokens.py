@@ -23,6 +23,8 @@ from sqlalchemy import Select, delete, select
 from . import accounts, audit
 from .database import insert_ignore
 from .errors import Conflict
+from .events import ProductSecretCreated, ProductSecretRetired, secret_view
+from .events.publish import publish
 from .extensions import db
 from .links import base_url
 from .models import PRODUCT_ISSUER, ProductSecret, UsedProductToken, User, utcnow
@@ -101,7 +103,7 @@ def generate_secret(actor: User) -> tuple[ProductSecret, str]:
                         created_by_id=actor.id)
     db.session.add(row)
     db.session.flush()
-    audit.record(actor, "product_sign_in.secret_created", row, None, {"kid": row.kid})
+    publish(ProductSecretCreated(actor, row))
     return row, value
 
 
@@ -110,11 +112,10 @@ def retire_secret(actor: User, row: ProductSecret) -> None:
     audit.require_admin(actor)
     if not row.live:
         raise Conflict(_("That secret is already retired."))
+    before = secret_view(row)
     row.retired_at = utcnow()
     row.secret = None
-    db.session.flush()
-    audit.record(actor, "product_sign_in.secret_retired", row, {"kid": row.kid, "live": True},
-                 {"kid": row.kid, "live": False})
+    publish(ProductSecretRetired(actor, row, before))
 
 
 # Checking a token.

@@ -14,7 +14,7 @@ from .extensions import db
 from .following import join_followers
 from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Idea, Tag, User, utcnow
 from . import audit
-from .events import IdeaCreated, IdeaWithdrawn
+from .events import IdeaCreated, IdeaEditedByStaff, IdeaWithdrawn, edited_view
 from .events.publish import publish
 from .sanitize import render_markdown
 from .site_settings import get_setting
@@ -138,15 +138,13 @@ def edit_idea_as_staff(actor: User, idea: Idea, title: str, description: str, ki
     """Staff clarify an idea; the page says so and the audit log keeps before and after."""
     audit.require_staff(actor)
     title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
-    fields = ("title", "description", "kind")
-    before = {**audit.snapshot(idea, *fields), "tags": [tag.name for tag in idea.tags]}
+    before = edited_view(idea)
     idea.title, idea.description, idea.kind, idea.tags = title, description, kind, tags
     idea.description_html = render_markdown(description)
     idea.staff_edited_at = idea.updated_at = utcnow()
-    after = {**audit.snapshot(idea, *fields), "tags": [tag.name for tag in tags]}
     add_timeline_entry(actor, idea, "staff_edit")
-    audit.record(actor, "idea.edited", idea, before, after)
     db.session.flush()
+    publish(IdeaEditedByStaff(actor, idea, before))
 
 
 def _editor_of(actor: User | AnonymousUserMixin,

@@ -20,6 +20,8 @@ from . import accounts, audit
 from .access import INVITATION_LIFETIME, pending_invitation
 from .access.rules import ensure_may_sign_up
 from .errors import DomainError, InvalidInput, NotAllowed
+from .events import SsoSettingsChanged
+from .events.publish import publish
 from .extensions import db
 from .models import PRODUCT_ISSUER, Identity, Invitation, User, utcnow
 from .oidc import Provider, VerifiedIdentity, issuer_shape_ok
@@ -127,9 +129,9 @@ def save_provider_setup(actor: User, issuer: str, client_id: str, client_secret:
     changed = [key for key in SETUP_KEYS if before[key] != after[key]]
     if changed:
         shown = {key: "(changed)" if key == "oidc_client_secret" else value for key, value in after.items()}
-        audit.record(actor, "settings.sso_changed", None,
-                     {key: "(hidden)" if key == "oidc_client_secret" else before[key] for key in changed},
-                     {key: shown[key] for key in changed})
+        publish(SsoSettingsChanged(
+            actor, {key: "(hidden)" if key == "oidc_client_secret" else before[key] for key in changed},
+            {key: shown[key] for key in changed}))
     db.session.flush()
     return changed
 

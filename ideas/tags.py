@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 
 from . import audit
 from .errors import InvalidInput
+from .events import IdeaTagged, IdeaUntagged, TagCreated, TagUpdated, tag_view, tags_view
+from .events.publish import publish
 from .extensions import db
 from .models import Idea, Tag, User, idea_tags
 
@@ -64,7 +66,7 @@ def create_tag(actor: User, name: str, colour: str = "grey") -> Tag:
     tag = Tag(name=name, colour=colour)
     db.session.add(tag)
     db.session.flush()
-    audit.record(actor, "tag.created", tag, {}, {"name": name, "colour": colour})
+    publish(TagCreated(actor, tag))
     return tag
 
 
@@ -73,27 +75,27 @@ def update_tag(actor: User, tag: Tag, name: str, colour: str) -> None:
     audit.require_admin(actor)
     name = _clean_name(name, tag)
     _check_colour(colour)
-    before = audit.snapshot(tag, "name", "colour")
+    before = tag_view(tag)
     tag.name, tag.colour = name, colour
-    audit.record(actor, "tag.updated", tag, before, {"name": name, "colour": colour})
     db.session.flush()
+    publish(TagUpdated(actor, tag, before))
 
 
 def add_tag(actor: User, idea: Idea, tag: Tag) -> None:
     """Put a tag on an idea. Staff only."""
     audit.require_staff(actor)
     if tag not in idea.tags:
-        before = [t.name for t in idea.tags]
+        before = tags_view(idea)
         idea.tags.append(tag)
-        audit.record(actor, "idea.tagged", idea, {"tags": before}, {"tags": [t.name for t in idea.tags]})
         db.session.flush()
+        publish(IdeaTagged(actor, idea, before))
 
 
 def remove_tag(actor: User, idea: Idea, tag: Tag) -> None:
     """Take a tag off an idea. Staff only."""
     audit.require_staff(actor)
     if tag in idea.tags:
-        before = [t.name for t in idea.tags]
+        before = tags_view(idea)
         idea.tags.remove(tag)
-        audit.record(actor, "idea.untagged", idea, {"tags": before}, {"tags": [t.name for t in idea.tags]})
         db.session.flush()
+        publish(IdeaUntagged(actor, idea, before))

@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from . import audit
 from .accounts import EMAIL_SHAPE, find_member_by_email, normalise_email, passwordless_account
 from .errors import InvalidInput, NotAllowed
+from .events import CustomerVoteRecorded, RoleChanged, role_view
+from .events.publish import publish
 from .extensions import db
 from .models import Comment, Idea, User, Vote
 from .voting import cast_vote
@@ -21,9 +23,10 @@ def set_role(actor: User, member: User, role: str) -> None:
     if member.is_admin:
         raise NotAllowed(_("Admins keep their role; change it with the command line."))
     if member.role != role:
-        audit.record(actor, "member.role_changed", member, {"role": member.role}, {"role": role})
+        before = role_view(member)
         member.role = role
         db.session.flush()
+        publish(RoleChanged(actor, member, before))
 
 
 def vote_for_customer(actor: User, idea: Idea, email: str) -> tuple[User, bool]:
@@ -40,9 +43,7 @@ def vote_for_customer(actor: User, idea: Idea, email: str) -> tuple[User, bool]:
         db.session.add(customer)
         db.session.flush()
     added = cast_vote(customer, idea, cast_by=actor)
-    audit.record(actor, "vote.cast_for_customer", idea, {},
-                 {"customer": email, "account_created": created, "vote_added": added})
-    db.session.flush()
+    publish(CustomerVoteRecorded(actor, idea, email, created, added))
     return customer, added
 
 

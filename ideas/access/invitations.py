@@ -11,6 +11,8 @@ from sqlalchemy import Select, select
 
 from .. import accounts, audit
 from ..errors import Conflict, InvalidInput
+from ..events import InvitationRenewed, InvitationRevoked, InvitationSent
+from ..events.publish import publish
 from ..extensions import db
 from ..models import Invitation, User, utcnow
 
@@ -35,11 +37,10 @@ def invite(actor: User, email: str) -> Invitation:
         invitation = Invitation(email=email, invited_by_id=actor.id)
         db.session.add(invitation)
         db.session.flush()
-        audit.record(actor, "invitation.sent", invitation, {}, {"email": email})
+        publish(InvitationSent(actor, invitation))
     else:
         invitation.sent_at = utcnow()
-        audit.record(actor, "invitation.renewed", invitation, {}, {"email": email})
-    db.session.flush()
+        publish(InvitationRenewed(actor, invitation))
     return invitation
 
 
@@ -58,8 +59,7 @@ def revoke_invitation(actor: User, invitation: Invitation) -> None:
     if invitation.state != "pending":
         raise Conflict(_("Only a pending invitation can be withdrawn."))
     invitation.revoked_at = utcnow()
-    audit.record(actor, "invitation.revoked", invitation, {"state": "pending"}, {"state": "revoked"})
-    db.session.flush()
+    publish(InvitationRevoked(actor, invitation))
 
 
 def invitations() -> Select[Invitation]:

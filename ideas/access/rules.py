@@ -6,6 +6,8 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from .. import accounts, audit
 from ..errors import InvalidInput, NotAllowed
+from ..events import AccessRulesChanged, changed_values
+from ..events.publish import publish
 from ..extensions import db
 from ..models import Invitation, User, utcnow
 from ..site_settings import get_settings, set_setting, settings_snapshot
@@ -75,13 +77,10 @@ def update_access_rules(actor: User, private: bool, signup_mode: str, domains_te
     set_setting("private_mode", "1" if private else "0")
     set_setting("signup_mode", signup_mode)
     set_setting("allowed_domains", "\n".join(domains))
-    after = get_settings(*ACCESS_KEYS)
-    changed = [key for key in ACCESS_KEYS if before[key] != after[key]]
-    if changed:
-        audit.record(actor, "settings.access_changed", None,
-                     {key: before[key] for key in changed}, {key: after[key] for key in changed})
-    db.session.flush()
-    return changed
+    before, after = changed_values(before, get_settings(*ACCESS_KEYS))
+    if after:
+        publish(AccessRulesChanged(actor, before, after))
+    return list(after)
 
 
 # Signing up.

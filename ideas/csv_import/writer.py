@@ -15,6 +15,8 @@ from sqlalchemy import func, insert, select, text, tuple_, update
 from .. import audit
 from ..accounts import add_passwordless_accounts
 from ..database import dialect_name, insert_many_ignoring_conflicts
+from ..events import CsvImported
+from ..events.publish import publish
 from ..extensions import db
 from ..following import follow_values, join_followers_in_bulk
 from ..models import Idea, ImportedRecord, Tag, User, Vote, idea_tags, utcnow
@@ -308,16 +310,8 @@ def _walk(actor: User, data: bytes, filename: str, max_bytes: int, write: bool) 
                               row=reader.line_num, error=error)) from None
     if write:
         run.fix_counters()
-        audit.record(actor, "csv.imported", ImportTarget(), {}, plan.summary())
-        db.session.flush()
+        publish(CsvImported(actor, plan.summary()))
     return plan
-
-
-class ImportTarget:
-    """What the audit log names as the target of an import."""
-
-    __tablename__ = "csv_import"
-    id = None
 
 
 def plan_import(actor: User, data: bytes, filename: str = "",

@@ -14,7 +14,7 @@ from .. import audit
 from ..extensions import db
 from ..models import Event, User
 from ..notifications import backers_of, followers_of, queue_event, record_event
-from ..webhooks import queue_webhooks
+from ..webhooks.queue import queue_webhooks
 from .registry import Audience, kind_of, mark_stale
 
 

@@ -41,10 +41,11 @@ class Webhook:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """What the audit log keeps of an event: action, target, before and after."""
+    """What the audit log keeps of an event: action, and (target, before, after) read from the
+    event (the target a model instance, None for the site; None before or after: nothing)."""
 
     action: str
-    entry: Callable[[Any], tuple[Any, Payload, Payload]]
+    entry: Callable[[Any], tuple[Any, Payload | None, Payload | None]]
 
 
 def _no_payload(event: Any) -> Payload:

@@ -1,17 +1,18 @@
 """Account emails waiting for the worker: reset links, sign-in codes, confirmations, invitations."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
+from .mixins import Retried
 from .types import UTCDateTime, utcnow
 
 ACCOUNT_EMAIL_KINDS = ("reset", "code", "confirm", "invite")
 ACCOUNT_EMAIL_STATES = ("pending", "sent", "skipped", "failed")
 
 
-class AccountEmail(Model):
+class AccountEmail(Retried, Model):
     """One account email someone asked for, written by the request whatever the address.
 
     It names only the address, never a member, a token or a code: the worker looks the address
@@ -32,11 +33,6 @@ class AccountEmail(Model):
     # The asking page's language; a member's own choice wins when the email is written.
     locale: Mapped[str | None] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(10), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    # NULL once settled, so the worker's scan stays small.
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Settled rows are deleted some days after this (ideas.account_emails.KEEP_SETTLED).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,24 +1,21 @@
 """The changelog (what the team shipped, linking the ideas it delivers) and announcements."""
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import Model, db
+from ..extensions import Model
 from .idea import KINDS, Idea, Tag
+from .mixins import link_table
 from .types import UTCDateTime, utcnow
 from .user import User
 
 ENTRY_TITLE_MAX = 150
 ANNOUNCEMENT_TARGETS = ("idea", "tag")
 
-changelog_entry_ideas = Table(
-    "changelog_entry_ideas",
-    db.metadata,
-    Column("entry_id", ForeignKey("changelog_entries.id", ondelete="CASCADE"), primary_key=True),
-    # Indexed on its own for "which entry shipped this idea" on every idea page.
-    Column("idea_id", ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
+# idea_id is indexed on its own for "which entry shipped this idea" on every idea page.
+changelog_entry_ideas = link_table("changelog_entry_ideas", ("entry_id", "changelog_entries.id"),
+                                   ("idea_id", "ideas.id"))
 
 
 class ChangelogEntry(Model):

@@ -1,10 +1,11 @@
 """Ideas, their kinds, statuses and tags."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Index, String, Table, Text, text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import Model, db
+from ..extensions import Model
+from .mixins import link_table
 from .types import UTCDateTime, row_version, utcnow
 from .user import User
 
@@ -28,12 +29,7 @@ PUBLIC_CONDITION = "withdrawn_at IS NULL AND hidden_at IS NULL"
 TITLE_MAX = 120
 DESCRIPTION_MAX = 10_000
 
-idea_tags = Table(
-    "idea_tags",
-    db.metadata,
-    Column("idea_id", ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
+idea_tags = link_table("idea_tags", ("idea_id", "ideas.id"), ("tag_id", "tags.id"))
 
 
 class Tag(Model):

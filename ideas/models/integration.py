@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..events.registry import WebhookNames
 from ..extensions import Model
+from .mixins import Retried
 from .types import UTCDateTime, utcnow
 from .user import User
 
@@ -52,7 +53,7 @@ class WebhookEndpoint(Model):
         return self.events.split()
 
 
-class WebhookDelivery(Model):
+class WebhookDelivery(Retried, Model):
     """One event to post to one endpoint: written with the change, sent by the worker with retries."""
 
     __tablename__ = "webhook_deliveries"
@@ -68,12 +69,7 @@ class WebhookDelivery(Model):
     # The JSON body exactly as it is sent (and signed), fixed when the event happened.
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(10), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    # NULL once nothing is left to do, so the worker's scan stays small.
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_code: Mapped[int | None] = mapped_column()
-    last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

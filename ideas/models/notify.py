@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..events.registry import KindNames
 from ..extensions import Model
+from .mixins import Retried
 from .types import UTCDateTime, utcnow
 
 # The registered event kinds (ideas/events/), read on each use: events.kind holds their names.
@@ -28,7 +29,7 @@ class Event(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class OutboxRow(Model):
+class OutboxRow(Retried, Model):
     """One member to tell of one event, written in the same transaction as the change.
 
     The worker turns it into an in-app notification (exactly once: unique per member and
@@ -46,11 +47,6 @@ class OutboxRow(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     inapp_done: Mapped[bool] = mapped_column(default=False)
     email_state: Mapped[str] = mapped_column(String(10), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    # NULL once nothing is left to do, so the worker's scan stays small.
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -23,7 +23,7 @@ from ..i18n import browser_locale
 from ..models import Invitation, User
 from .auth import address_limit, start_session
 from .forms import Form, ActionForm, _strip, apply_domain_errors
-from .responses import next_url, render_form, see_other
+from .responses import done, next_url, render_form, see_other
 from .plumbing import admin_required, page_of, staff_required
 
 bp = Blueprint("access", __name__)
@@ -160,9 +160,8 @@ def invitations() -> ResponseReturnValue:
             apply_domain_errors(form, error)
         else:
             queue_account_email("invite", invitation.email)
-            db.session.commit()
-            flash(_("We emailed an invitation to %(email)s.", email=invitation.email), "success")
-            return see_other(url_for("access.invitations"))
+            return done(_("We emailed an invitation to %(email)s.", email=invitation.email),
+                        url_for("access.invitations"))
     return _invitations_page(form, 422)
 
 
@@ -172,9 +171,8 @@ def revoke_invitation(invitation_id: int) -> Response:
     """Withdraw a pending invitation: its link stops working."""
     invitation = db.get_or_404(Invitation, invitation_id)
     access.revoke_invitation(current_user, invitation)
-    db.session.commit()
-    flash(_("The invitation to %(email)s is withdrawn.", email=invitation.email), "success")
-    return see_other(url_for("access.invitations"))
+    return done(_("The invitation to %(email)s is withdrawn.", email=invitation.email),
+                url_for("access.invitations"))
 
 
 # Access settings.
@@ -194,9 +192,7 @@ def settings() -> ResponseReturnValue:
             db.session.rollback()
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Access settings saved."), "success")
-            return see_other(url_for("access.settings"))
+            return done(_("Access settings saved."), url_for("access.settings"))
     return render_form("staff/access_settings.html", form=form)
 
 
@@ -215,6 +211,5 @@ def personal_feed_links(member: User) -> list[tuple[str, str]]:
 def regenerate_feed_token() -> Response:
     """Make new personal feed links; the old ones stop working."""
     access.regenerate_feed_token(current_user)
-    db.session.commit()
-    flash(_("Your feed links are new; the old ones no longer work."), "success")
-    return see_other(url_for("account.settings") + "#feeds")
+    return done(_("Your feed links are new; the old ones no longer work."),
+                url_for("account.settings") + "#feeds")

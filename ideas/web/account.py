@@ -30,7 +30,7 @@ from .forms import (
 )
 from .plumbing import ID_MAX as MAX_ID
 from .auth import start_session
-from .responses import render_form, see_other
+from .responses import done, render_form, see_other
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 log = logging.getLogger(__name__)
@@ -89,9 +89,7 @@ def change_name() -> ResponseReturnValue:
     form = NameForm()
     if form.validate_on_submit():
         accounts.change_name(current_user, form.name.data)
-        db.session.commit()
-        flash(_("Your name is saved."), "success")
-        return see_other(url_for("account.settings"))
+        return done(_("Your name is saved."), url_for("account.settings"))
     return _settings_page(name_form=form, status=422)
 
 
@@ -207,9 +205,7 @@ def notification_settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         current_user.email_mode = form.email_mode.data
         current_user.timezone = form.timezone.data or None
-        db.session.commit()
-        flash(_("Your email settings are saved."), "success")
-        return see_other(url_for("account.notification_settings"))
+        return done(_("Your email settings are saved."), url_for("account.notification_settings"))
     return render_form("account/notifications.html", form=form)
 
 
@@ -240,6 +236,5 @@ def revoke_key(key_id: int) -> Response:
     if key is None or key.user_id != current_user.id or key.revoked_at is not None:
         abort(404)
     revoke_api_key(current_user, key)
-    db.session.commit()
-    flash(_("The key “%(name)s” is revoked.", name=key.name), "success")
-    return see_other(url_for("account.settings", _anchor="api-keys"))
+    return done(_("The key “%(name)s” is revoked.", name=key.name),
+                url_for("account.settings", _anchor="api-keys"))

@@ -2,7 +2,7 @@
 from collections.abc import Iterable
 from datetime import date
 
-from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
@@ -22,7 +22,7 @@ from ..models import Announcement, Tag
 from ..models.types import INTEGER_MAX as ID_MAX
 from .forms import Form, _no_nul, _strip, apply_domain_errors
 from .plumbing import page_of, staff_required
-from .responses import render_form, see_other
+from .responses import done, render_form
 
 bp = Blueprint("announcements", __name__)
 
@@ -119,10 +119,9 @@ def _send(form: AnnouncementForm) -> ResponseReturnValue | None:
         db.session.rollback()
         apply_domain_errors(form, error)
         return None
-    db.session.commit()
-    flash(ngettext("Announcement sent to %(count)s member.", "Announcement sent to %(count)s members.",
-                   sent.recipient_count, count=format_count(sent.recipient_count)), "success")
-    return see_other(url_for("announcements.show", announcement_id=sent.id))
+    return done(ngettext("Announcement sent to %(count)s member.", "Announcement sent to %(count)s members.",
+                         sent.recipient_count, count=format_count(sent.recipient_count)),
+                url_for("announcements.show", announcement_id=sent.id))
 
 
 def _preview(form: AnnouncementForm) -> ResponseReturnValue | None:

@@ -2,7 +2,7 @@
 import math
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, g, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, ngettext
 from flask_limiter import RouteLimit
@@ -143,14 +143,22 @@ def forgot_password() -> ResponseReturnValue:
     return render_form("auth/forgot.html", form=form)
 
 
+def _linked_member(member: User | None, refusal: str, elsewhere: str) -> User:
+    """The member an emailed link names; a link that names nobody (expired, used, altered) ends
+    the request there: it goes `elsewhere`, saying `refusal`."""
+    if member is None:
+        flash(refusal, "error")
+        abort(see_other(elsewhere))
+    return member
+
+
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @address_limit("RATELIMIT_PASSWORD_RESET")
 def reset_password(token: str) -> ResponseReturnValue:
     """Choose a new password from an emailed link; the link works once."""
-    member = accounts.member_from_reset_token(token)
-    if member is None:
-        flash(_("This link has expired or was already used. Ask for a new one."), "error")
-        return see_other(url_for("auth.forgot_password"))
+    member = _linked_member(accounts.member_from_reset_token(token),
+                            _("This link has expired or was already used. Ask for a new one."),
+                            url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         accounts.set_password(member, form.password.data)
@@ -166,10 +174,9 @@ def reset_password(token: str) -> ResponseReturnValue:
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str) -> ResponseReturnValue:
     """Confirm an address from the emailed link: the GET shows one button, the POST confirms."""
-    member = accounts.member_from_confirmation_token(token)
-    if member is None:
-        flash(_("This confirmation link is not valid any more. Ask for a new one."), "error")
-        return see_other(url_for("board.index"))
+    member = _linked_member(accounts.member_from_confirmation_token(token),
+                            _("This confirmation link is not valid any more. Ask for a new one."),
+                            url_for("board.index"))
     form = ActionForm()
     if form.validate_on_submit():
         accounts.confirm_email(member)

@@ -11,24 +11,17 @@ from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as 
 from ..models import STATUSES, Idea
 from ..voting import voted_idea_ids
 from .fragments import versions
-from .plumbing import fetch_page, page_number
+from .plumbing import fetch_page, idea_filters, page_number, typed
 from .responses import wants_fragment
 
 bp = Blueprint("board", __name__)
+# A merged idea lives on in another: the board never lists merged ones.
+LISTED_STATUSES = tuple(status for status in STATUSES if status != "merged")
 
 
 def board_filters(args: MultiDict[str, str]) -> dict[str, str]:
     """The board's filters from the query string, unknown values dropped."""
-    sort = args.get("sort", DEFAULT_SORT)
-    status = args.get("status", "")
-    kind = args.get("kind", "")
-    return {
-        "sort": sort if sort in SORTS else DEFAULT_SORT,
-        "status": status if status in STATUSES and status != "merged" else "",
-        "kind": kind if kind in KIND_LABELS else "",
-        "tag": args.get("tag", "")[:40].replace("\x00", ""),
-        "q": args.get("q", "")[:200].replace("\x00", ""),
-    }
+    return {**idea_filters(args, SORTS, DEFAULT_SORT, LISTED_STATUSES), "q": typed(args, "q", 200)}
 
 
 @bp.get("/")

@@ -1,5 +1,5 @@
 """The branding page for admins, and the logo and accent stylesheet it makes, served to every page."""
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +13,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..site_settings import settings_snapshot
 from .forms import Form, apply_domain_errors
-from .responses import render_form, see_other
+from .responses import done, render_form
 from .plumbing import admin_required
 
 bp = Blueprint("branding", __name__)
@@ -61,9 +61,7 @@ def settings() -> ResponseReturnValue:
             db.session.rollback()
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Branding saved."), "success")
-            return see_other(url_for("branding.settings"))
+            return done(_("Branding saved."), url_for("branding.settings"))
     return render_form("staff/branding.html", form=form, stored=stored, name_max=SITE_NAME_MAX,
                        welcome_max=WELCOME_MAX)
 

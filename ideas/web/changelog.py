@@ -3,7 +3,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -22,7 +22,7 @@ from ..i18n import long_date
 from ..models import ENTRY_TITLE_MAX, ChangelogEntry
 from ..visibility import is_staff
 from .forms import Form, _no_nul, _strip, apply_domain_errors
-from .responses import render_form, see_other
+from .responses import done, render_form
 from .plumbing import page_of, staff_required
 
 bp = Blueprint("changelog", __name__)
@@ -114,33 +114,18 @@ def _entry_link(entry: ChangelogEntry) -> str:
 
 def _published_message(entry: ChangelogEntry, shipped: bool) -> str:
     if not entry.ideas:
-        return f"“{entry.title}” is published."
-    told = ("Its ideas are marked shipped and their followers are told." if shipped
-            else "The followers of its ideas are told.")
-    return f"“{entry.title}” is published. {told}"
+        return _("“%(title)s” is published.", title=entry.title)
+    if shipped:
+        return _("“%(title)s” is published. Its ideas are marked shipped and their followers are told.",
+                 title=entry.title)
+    return _("“%(title)s” is published. The followers of its ideas are told.", title=entry.title)
 
 
 @bp.route("/changelog/new", methods=["GET", "POST"])
 @staff_required
 def new() -> ResponseReturnValue:
     """Write an entry: save it as a draft, or publish it (and ship its ideas) at once."""
-    form = EntryForm()
-    if form.validate_on_submit():
-        publishing = request.form.get("action") == "publish"
-        try:
-            entry = create_entry(current_user, form.title.data, form.body.data, form.ideas.numbers)
-            if publishing:
-                publish_entry(current_user, entry, form.date.data, form.mark_shipped.data,
-                              link=_entry_link(entry))
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_domain_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_published_message(entry, form.mark_shipped.data) if publishing
-                  else f"“{entry.title}” is saved as a draft. Only staff see it.", "success")
-            return see_other(url_for("changelog.show", entry_id=entry.id))
-    return render_form("changelog/new.html", form=form)
+    return _save(EntryForm(), None, request.form.get("action") == "publish", "changelog/new.html")
 
 
 @bp.route("/changelog/<id:entry_id>/edit", methods=["GET", "POST"])
@@ -151,20 +136,31 @@ def edit(entry_id: int) -> ResponseReturnValue:
     form = EntryForm(title=entry.title, body=entry.body,
                      ideas=", ".join(str(idea.id) for idea in entry.ideas),
                      date=entry.published_at.date() if entry.published_at is not None else None)
+    publishing = not entry.is_published and request.form.get("action") == "publish"
+    return _save(form, entry, publishing, "changelog/edit.html")
+
+
+def _save(form: EntryForm, entry: ChangelogEntry | None, publishing: bool,
+          template: str) -> ResponseReturnValue:
+    """Validate `form` and write it through the domain (a new draft, or the changes to `entry`),
+    publishing the entry when asked; then show it, saying what became of it, or show the form
+    again (422) with each problem the domain named."""
     if form.validate_on_submit():
-        publishing = not entry.is_published and request.form.get("action") == "publish"
         try:
-            update_entry(current_user, entry, form.title.data, form.body.data, form.ideas.numbers,
-                         form.date.data, form.mark_shipped.data, link=_entry_link(entry))
+            if entry is None:
+                saved = create_entry(current_user, form.title.data, form.body.data, form.ideas.numbers)
+                said = _("“%(title)s” is saved as a draft. Only staff see it.", title=saved.title)
+            else:
+                saved, said = entry, _("Your changes are saved.")
+                update_entry(current_user, entry, form.title.data, form.body.data, form.ideas.numbers,
+                             form.date.data, form.mark_shipped.data, link=_entry_link(entry))
             if publishing:
-                publish_entry(current_user, entry, form.date.data, form.mark_shipped.data,
-                              link=_entry_link(entry))
+                publish_entry(current_user, saved, form.date.data, form.mark_shipped.data,
+                              link=_entry_link(saved))
+                said = _published_message(saved, form.mark_shipped.data)
         except InvalidInput as error:
             db.session.rollback()
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_published_message(entry, form.mark_shipped.data) if publishing
-                  else "Your changes are saved.", "success")
-            return see_other(url_for("changelog.show", entry_id=entry.id))
-    return render_form("changelog/edit.html", form=form, entry=entry)
+            return done(said, url_for("changelog.show", entry_id=saved.id))
+    return render_form(template, form=form, entry=entry)

@@ -1,7 +1,7 @@
 """What the product team does on an idea's page: status, merge, moderation, votes for customers."""
 from collections.abc import Callable
 
-from flask import Blueprint, flash, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,13 +18,14 @@ from ..team import vote_for_customer
 from .forms import Form, MergeForm, StatusForm, VoteForCustomerForm, apply_domain_errors
 from .ideas import idea_page_context
 from .plumbing import get_comment, get_idea, staff_required
-from .responses import see_other
+from .responses import done, see_other
 
 bp = Blueprint("idea_staff", __name__, url_prefix="/ideas")
 
 
-def _back_to(idea: Idea, anchor: str | None = None) -> Response:
-    return see_other(url_for("ideas.show", idea_id=idea.id, _anchor=anchor))
+def _idea_page(idea: Idea, anchor: str | None = None) -> str:
+    """Where a staff action on the idea leads back to: its page (at `anchor`)."""
+    return url_for("ideas.show", idea_id=idea.id, _anchor=anchor)
 
 
 def _reshow(idea: Idea, **forms: Form) -> tuple[str, int]:
@@ -44,9 +45,8 @@ def status(idea_id: int) -> ResponseReturnValue:
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Status changed to %(status)s.", status=STATUS_NAMES[idea.status]), "success")
-            return _back_to(idea, "timeline-end")
+            return done(_("Status changed to %(status)s.", status=STATUS_NAMES[idea.status]),
+                        _idea_page(idea, "timeline-end"))
     return _reshow(idea, status_form=form)
 
 
@@ -66,9 +66,8 @@ def merge(idea_id: int) -> ResponseReturnValue:
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Merged into #%(id)s. You can undo this from this page.", id=target.id), "success")
-            return _back_to(idea)
+            return done(_("Merged into #%(id)s. You can undo this from this page.", id=target.id),
+                        _idea_page(idea))
     return _reshow(idea, merge_form=form)
 
 
@@ -78,9 +77,7 @@ def unmerge(idea_id: int) -> Response:
     """Undo the merge: votes and followers go back where nothing changed since."""
     idea = get_idea(idea_id)
     undo_merge(current_user, idea)
-    db.session.commit()
-    flash(_("The merge is undone."), "success")
-    return _back_to(idea)
+    return done(_("The merge is undone."), _idea_page(idea))
 
 
 @bp.post("/<id:idea_id>/vote-for")
@@ -95,10 +92,9 @@ def vote_for(idea_id: int) -> ResponseReturnValue:
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Vote recorded for %(email)s.", email=customer.email) if added
-                  else _("%(email)s already backs this idea.", email=customer.email), "success")
-            return _back_to(idea)
+            return done(_("Vote recorded for %(email)s.", email=customer.email) if added
+                        else _("%(email)s already backs this idea.", email=customer.email),
+                        _idea_page(idea))
     return _reshow(idea, vote_for_form=form)
 
 
@@ -119,9 +115,7 @@ def unhide(idea_id: int) -> Response:
 def _moderate_idea(idea_id: int, rule: Callable[[User, Idea], object], message: str) -> Response:
     idea = get_idea(idea_id)
     rule(current_user, idea)
-    db.session.commit()
-    flash(message, "success")
-    return _back_to(idea)
+    return done(message, _idea_page(idea))
 
 
 @bp.post("/comments/<id:comment_id>/hide")

@@ -3,7 +3,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user, login_required
@@ -29,7 +29,7 @@ from .forms import (
 )
 from .fragments import versions
 from .plumbing import get_idea
-from .responses import next_url, render_form, see_other, wants_fragment
+from .responses import done, next_url, render_form, see_other, wants_fragment
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
@@ -57,9 +57,8 @@ def new() -> ResponseReturnValue:
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Thank you! Your idea is posted, and you will hear what becomes of it."), "success")
-            return see_other(url_for("ideas.show", idea_id=idea.id))
+            return done(_("Thank you! Your idea is posted, and you will hear what becomes of it."),
+                        url_for("ideas.show", idea_id=idea.id))
     similar = similar_ideas(form.title.data, current_user) if form.title.data else []
     return render_form("ideas/new.html", form=form, similar=similar)
 
@@ -168,9 +167,7 @@ def edit(idea_id: int) -> ResponseReturnValue:
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Your changes are saved."), "success")
-            return see_other(url_for("ideas.show", idea_id=idea.id))
+            return done(_("Your changes are saved."), url_for("ideas.show", idea_id=idea.id))
     return render_form("ideas/edit.html", form=form, idea=idea)
 
 
@@ -180,9 +177,7 @@ def withdraw(idea_id: int) -> Response:
     """The author withdraws their idea: it leaves the board."""
     idea = get_idea(idea_id)
     withdraw_idea(current_user, idea)
-    db.session.commit()
-    flash(_("Your idea was withdrawn."), "info")
-    return see_other(url_for("board.index"))
+    return done(_("Your idea was withdrawn."), url_for("board.index"), "info")
 
 
 # Voting and withdrawing draw on one allowance.

@@ -8,7 +8,7 @@ OFFSET, which must stay a small number too.
 """
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Container, Sequence, TypeVar
 
 from flask import abort, current_app, g, request
 from flask_login import current_user, login_required
@@ -18,8 +18,9 @@ from werkzeug.routing import IntegerConverter, Map
 
 from ..api_keys import find_api_key
 from ..extensions import db
-from ..models import ApiKey, Comment, Idea, User
+from ..models import KINDS, ApiKey, Comment, Idea, User
 from ..models.types import INTEGER_MAX as ID_MAX
+from ..tags import TAG_NAME_MAX
 from ..visibility import can_see_idea, is_staff
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -56,6 +57,32 @@ def page_number(args: MultiDict, name: str = "page") -> int:
     """
     number = args.get(name, 1, type=int) or 1
     return min(max(number, 1), PAGE_MAX)
+
+
+# -- Filters of a list --------------------------------------------------------------------------
+# A filter from the query string that the list does not know is dropped, never an error.
+
+def chosen(args: MultiDict[str, str], name: str, choices: Container[str], default: str = "") -> str:
+    """`args[name]` when it is one of `choices`, else `default`."""
+    value = args.get(name, default)
+    return value if value in choices else default
+
+
+def typed(args: MultiDict[str, str], name: str, limit: int) -> str:
+    """`args[name]` as typed, cut to `limit` characters, without NUL (which no column holds)."""
+    return args.get(name, "")[:limit].replace("\x00", "")
+
+
+def idea_filters(args: MultiDict[str, str], sorts: Container[str], default_sort: str,
+                 statuses: Container[str]) -> dict[str, str]:
+    """What every list of ideas (the board, the team's inbox) is sorted and narrowed by: one of
+    its `sorts`, one of the `statuses` it lists, a kind, a tag's name."""
+    return {
+        "sort": chosen(args, "sort", sorts, default_sort),
+        "status": chosen(args, "status", statuses),
+        "kind": chosen(args, "kind", KINDS),
+        "tag": typed(args, "tag", TAG_NAME_MAX),
+    }
 
 
 # -- Pages of rows ------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request
+from flask import flash, redirect, render_template, request
 from flask_htmx import make_response as htmx_response
 from werkzeug.wrappers import Response
 
-from ..extensions import htmx
+from ..extensions import db, htmx
 
 
 def wants_fragment(target: str) -> bool:
@@ -24,6 +24,13 @@ def see_other(url: str) -> Response:
     if htmx:
         return htmx_response("", redirect=url)
     return redirect(url, code=303)
+
+
+def done(message: str, location: str, category: str = "success") -> Response:
+    """The view's change is made: commit it, say `message` on the next page and go there (303)."""
+    db.session.commit()
+    flash(message, category)
+    return see_other(location)
 
 
 def render_invalid(template: str, **context: Any) -> tuple[str, int]:

@@ -26,7 +26,7 @@ from ..models import Identity, User
 from .auth import address_limit, start_session
 from .forms import ActionForm, Form, _no_nul, _strip, apply_domain_errors
 from .plumbing import admin_required
-from .responses import render_form, safe_next, see_other
+from .responses import done, render_form, safe_next, see_other
 from .security import allow_form_action
 
 bp = Blueprint("sso", __name__)
@@ -189,9 +189,7 @@ def unlink(identity_id: int) -> Response:
     """Stop an identity from signing in to this account."""
     if not sso.unlink_identity(current_user, identity_id):
         abort(404)
-    db.session.commit()
-    flash(_("That sign-in is unlinked from your account."), "success")
-    return see_other(url_for("account.settings", _anchor="sso"))
+    return done(_("That sign-in is unlinked from your account."), url_for("account.settings", _anchor="sso"))
 
 
 @bp.route("/admin/sso", methods=["GET", "POST"])

@@ -1,9 +1,9 @@
 """Pages for the product team: members and their history, roles, suspension, tags, settings,
 the audit log. Every view checks the role on the server; the rules live in the domain modules."""
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -16,13 +16,13 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Tag, User, idea_tags
 from ..moderation import suspend_member, unsuspend_member
-from ..site_settings import get_setting, set_setting
+from ..site_rules import SITE_RULES, site_rules, update_site_rules
 from ..i18n import COLOUR_NAMES
 from ..tags import TAG_COLOURS, TAG_NAME_MAX, create_tag, update_tag
 from ..team import customer_history, set_role
 from .forms import Form, SiteSettingsForm, apply_domain_errors
 from .plumbing import admin_required, page_of, staff_required
-from .responses import next_url, render_form, see_other
+from .responses import done, next_url, render_form
 
 bp = Blueprint("staff", __name__)
 
@@ -33,9 +33,6 @@ SEARCH_MAX = 254
 
 
 # Forms. They live here rather than in forms.py because only these pages use them.
-
-SETTINGS = ("require_confirmation", "approve_first_idea", "allow_private_webhooks")
-
 
 class AdminSettingsForm(SiteSettingsForm):
     approve_first_idea = BooleanField(_l("Hold a new member's first idea for approval"))
@@ -93,32 +90,34 @@ def change_role(member_id: int) -> Response:
     person = db.get_or_404(User, member_id)
     role = request.form.get("role", "")
     set_role(current_user, person, role)
-    db.session.commit()
-    flash(_("%(name)s is now staff.", name=person.name) if role == "staff"
-          else _("%(name)s is now a member.", name=person.name), "success")
-    return see_other(next_url(url_for("staff.members")))
+    return done(_("%(name)s is now staff.", name=person.name) if role == "staff"
+                else _("%(name)s is now a member.", name=person.name),
+                next_url(url_for("staff.members")))
 
 
 @bp.post("/staff/members/<id:member_id>/suspend")
 @staff_required
 def suspend(member_id: int) -> Response:
     """Suspend a member: they cannot sign in; their past content stays."""
-    person = db.get_or_404(User, member_id)
-    suspend_member(current_user, person)
-    db.session.commit()
-    flash(_("%(name)s is suspended and can no longer sign in.", name=person.name), "success")
-    return see_other(next_url(url_for("staff.member", member_id=person.id)))
+    return _change_member(member_id, suspend_member, lambda person: _(
+        "%(name)s is suspended and can no longer sign in.", name=person.name))
 
 
 @bp.post("/staff/members/<id:member_id>/unsuspend")
 @staff_required
 def unsuspend(member_id: int) -> Response:
     """Lift a suspension."""
+    return _change_member(member_id, unsuspend_member, lambda person: _(
+        "%(name)s may sign in again.", name=person.name))
+
+
+def _change_member(member_id: int, change: Callable[[User, User], None],
+                   said: Callable[[User], str]) -> Response:
+    """Make `change` to the member as the signed-in staff member, then go back to their page (or
+    `next`), saying what `said` says of them."""
     person = db.get_or_404(User, member_id)
-    unsuspend_member(current_user, person)
-    db.session.commit()
-    flash(_("%(name)s may sign in again.", name=person.name), "success")
-    return see_other(next_url(url_for("staff.member", member_id=person.id)))
+    change(current_user, person)
+    return done(said(person), next_url(url_for("staff.member", member_id=person.id)))
 
 
 # Tags.
@@ -160,9 +159,7 @@ def tags() -> ResponseReturnValue:
             db.session.rollback()
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Tag “%(name)s” created.", name=tag.name), "success")
-            return see_other(url_for("staff.tags"))
+            return done(_("Tag “%(name)s” created.", name=tag.name), url_for("staff.tags"))
     return _render_tags(new_form=form)
 
 
@@ -179,9 +176,7 @@ def edit_tag(tag_id: int) -> ResponseReturnValue:
             db.session.rollback()
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Tag “%(name)s” saved.", name=tag.name), "success")
-            return see_other(url_for("staff.tags"))
+            return done(_("Tag “%(name)s” saved.", name=tag.name), url_for("staff.tags"))
     return _render_tags(failed_tag_id=tag_id, failed_form=form)
 
 
@@ -193,20 +188,11 @@ def site_settings() -> ResponseReturnValue:
     """Site-wide rules admins choose; each change is kept in the audit log."""
     form = AdminSettingsForm()
     if request.method == "GET":
-        for key in SETTINGS:
-            form[key].data = get_setting(key) == "1"
+        for key, on in site_rules().items():
+            form[key].data = on
     if form.validate_on_submit():
-        before = {key: get_setting(key) == "1" for key in SETTINGS}
-        after = {key: bool(form[key].data) for key in SETTINGS}
-        changed = [key for key in SETTINGS if before[key] != after[key]]
-        for key in changed:
-            set_setting(key, "1" if after[key] else "0")
-        if changed:
-            audit.record(current_user, "settings.changed", None,
-                         {key: before[key] for key in changed}, {key: after[key] for key in changed})
-        db.session.commit()
-        flash(_("Settings saved."), "success")
-        return see_other(url_for("staff.site_settings"))
+        update_site_rules(current_user, {key: form[key].data for key in SITE_RULES})
+        return done(_("Settings saved."), url_for("staff.site_settings"))
     return render_form("staff/settings.html", form=form)
 
 

@@ -26,8 +26,8 @@ from ..moderation import approve_idea
 from ..statuses import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag
 from .forms import Form
-from .plumbing import fetch_page, page_number, staff_required
-from .responses import next_url, render_invalid, see_other, wants_fragment
+from .plumbing import fetch_page, idea_filters, page_number, staff_required
+from .responses import done, next_url, render_invalid, see_other, wants_fragment
 
 bp = Blueprint("triage", __name__, url_prefix="/staff")
 
@@ -62,15 +62,7 @@ class BulkForm(Form):
 
 def inbox_filters(args: MultiDict[str, str]) -> dict[str, str]:
     """The inbox's filters from a query string, unknown values dropped."""
-    sort = args.get("sort", DEFAULT_SORT)
-    status = args.get("status", "")
-    kind = args.get("kind", "")
-    return {
-        "sort": sort if sort in SORTS else DEFAULT_SORT,
-        "status": status if status in SETTABLE_STATUSES else "",
-        "kind": kind if kind in KIND_LABELS else "",
-        "tag": args.get("tag", "")[:TAG_NAME_MAX].replace("\x00", ""),
-    }
+    return idea_filters(args, SORTS, DEFAULT_SORT, SETTABLE_STATUSES)
 
 
 @bp.get("/")
@@ -129,10 +121,8 @@ def bulk_status() -> ResponseReturnValue:
         form, lambda idea: change_status(current_user, idea, status, form.note.data))
     if ideas is None:
         return _refuse(form, refused)
-    db.session.commit()
-    flash(ngettext("%(num)s idea moved to %(status)s.", "%(num)s ideas moved to %(status)s.", len(ideas),
-                   status=STATUS_LABELS[status]), "success")
-    return see_other(next_url(url_for("triage.inbox")))
+    return done(ngettext("%(num)s idea moved to %(status)s.", "%(num)s ideas moved to %(status)s.",
+                         len(ideas), status=STATUS_LABELS[status]), next_url(url_for("triage.inbox")))
 
 
 @bp.post("/bulk/tag")
@@ -150,11 +140,9 @@ def bulk_tag() -> ResponseReturnValue:
     ideas, refused = _apply_to_selected(form, tag_idea)
     if ideas is None:
         return _refuse(form, refused)
-    db.session.commit()
     # There is a tag: without one, tag_idea refused every idea and `ideas` is None.
-    flash(ngettext("%(num)s idea tagged #%(name)s.", "%(num)s ideas tagged #%(name)s.", len(ideas),
-                   name=tag.name), "success")  # type: ignore[union-attr]
-    return see_other(next_url(url_for("triage.inbox")))
+    return done(ngettext("%(num)s idea tagged #%(name)s.", "%(num)s ideas tagged #%(name)s.", len(ideas),
+                         name=tag.name), next_url(url_for("triage.inbox")))  # type: ignore[union-attr]
 
 
 @bp.post("/ideas/<id:idea_id>/approve")

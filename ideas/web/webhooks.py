@@ -21,7 +21,7 @@ from ..webhooks import (
     queue_test_delivery, set_endpoint_active, update_endpoint,
 )
 from .forms import Form, apply_domain_errors
-from .responses import render_form, see_other
+from .responses import done, render_form, see_other
 from .plumbing import admin_required, page_of
 
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
@@ -113,9 +113,7 @@ def _save(form: EndpointForm, endpoint: WebhookEndpoint | None, save: Callable[[
             db.session.rollback()
             apply_domain_errors(form, error)
         else:
-            db.session.commit()
-            flash(saved_message, "success")
-            return see_other(url_for("webhooks.show", endpoint_id=endpoint.id))
+            return done(saved_message, url_for("webhooks.show", endpoint_id=endpoint.id))
     return render_form("admin/webhooks/form.html", form=form, endpoint=endpoint, url_max=URL_MAX,
                        secret_max=SECRET_MAX)
 
@@ -127,9 +125,8 @@ def toggle(endpoint_id: int) -> Response:
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     active = request.form.get("active") == "1"
     set_endpoint_active(current_user, endpoint, active)
-    db.session.commit()
-    flash(_("Endpoint enabled.") if active else _("Endpoint disabled: no events are sent to it."), "success")
-    return see_other(url_for("webhooks.show", endpoint_id=endpoint.id))
+    return done(_("Endpoint enabled.") if active else _("Endpoint disabled: no events are sent to it."),
+                url_for("webhooks.show", endpoint_id=endpoint.id))
 
 
 @bp.post("/<id:endpoint_id>/delete")
@@ -138,9 +135,7 @@ def delete(endpoint_id: int) -> Response:
     """Delete an endpoint and its delivery log."""
     endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     delete_endpoint(current_user, endpoint)
-    db.session.commit()
-    flash(_("Endpoint deleted."), "success")
-    return see_other(url_for("webhooks.index"))
+    return done(_("Endpoint deleted."), url_for("webhooks.index"))
 
 
 @bp.post("/<id:endpoint_id>/test")

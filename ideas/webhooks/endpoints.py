@@ -3,7 +3,6 @@ import ipaddress
 import re
 import secrets
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
@@ -12,6 +11,13 @@ from sqlalchemy import Select, select
 from .. import audit
 from ..addresses import is_public_address, numeric_ipv4
 from ..errors import InvalidInput
+from ..events import (
+    WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookEnabled, changed_values,
+    endpoint_view,
+)
+# The module, not its function: ideas.events.publish imports this package (for its queue), so
+# whichever of the two is imported first, the function is looked up only when it is called.
+from ..events import publish as publishing
 from ..events.registry import WebhookLabels
 from ..extensions import db
 from ..models import WEBHOOK_EVENTS, Setting, User, WebhookDelivery, WebhookEndpoint, utcnow
@@ -93,11 +99,6 @@ def clean_endpoint(url: str | None, events: Iterable[str] | None,
     return url, " ".join(event for event in WEBHOOK_EVENTS if event in events), secret
 
 
-def _audit_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    """The endpoint as the audit log keeps it: never the secret itself."""
-    return audit.snapshot(endpoint, "url", "events", "active")
-
-
 def create_endpoint(actor: User, url: str | None, events: Iterable[str] | None,
                     secret: str | None = "") -> WebhookEndpoint:
     """Add an endpoint; without a typed secret one is generated. Admins only."""
@@ -106,9 +107,8 @@ def create_endpoint(actor: User, url: str | None, events: Iterable[str] | None,
     endpoint = WebhookEndpoint(url=url, events=events, secret=secret or generate_secret(), active=True,
                                created_by_id=actor.id, created_at=utcnow())
     db.session.add(endpoint)
-    db.session.flush()
-    audit.record(actor, "webhook.created", endpoint, None, _audit_view(endpoint))
     store_listened_events()
+    publishing.publish(WebhookCreated(actor, endpoint))
     return endpoint
 
 
@@ -118,17 +118,16 @@ def update_endpoint(actor: User, endpoint: WebhookEndpoint, url: str | None, eve
     Admins only."""
     audit.require_admin(actor)
     url, events, secret = clean_endpoint(url, events, secret)
-    before = _audit_view(endpoint)
+    before = endpoint_view(endpoint)
     endpoint.url, endpoint.events, endpoint.active = url, events, bool(active)
-    after = _audit_view(endpoint)
+    after = endpoint_view(endpoint)
     if secret or new_secret:
         endpoint.secret = secret or generate_secret()
         before["secret"], after["secret"] = "old", "replaced"
-    if before != after:
-        audit.record(actor, "webhook.changed", endpoint,
-                     {key: value for key, value in before.items() if after[key] != value},
-                     {key: value for key, value in after.items() if before[key] != value})
     store_listened_events()
+    before, after = changed_values(before, after)
+    if after:
+        publishing.publish(WebhookChanged(actor, endpoint, before, after))
     return endpoint
 
 
@@ -138,17 +137,17 @@ def set_endpoint_active(actor: User, endpoint: WebhookEndpoint, active: bool) ->
     if endpoint.active == bool(active):
         return
     endpoint.active = bool(active)
-    audit.record(actor, "webhook.enabled" if active else "webhook.disabled", endpoint,
-                 {"active": not endpoint.active}, {"active": endpoint.active})
     store_listened_events()
+    publishing.publish((WebhookEnabled if active else WebhookDisabled)(actor, endpoint))
 
 
 def delete_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     """Remove an endpoint and its delivery log. Admins only."""
     audit.require_admin(actor)
-    audit.record(actor, "webhook.deleted", endpoint, _audit_view(endpoint), None)
+    before = endpoint_view(endpoint)
     db.session.delete(endpoint)
     store_listened_events()
+    publishing.publish(WebhookDeleted(actor, endpoint, before))
 
 
 def store_listened_events() -> None:

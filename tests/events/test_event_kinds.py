@@ -1,25 +1,36 @@
 """Every registered event kind reads right: its summary, both email parts and its webhook
-payload, in every language, for every reader it tells, with the content it quotes hidden or not.
+payload, in every language, for every reader it tells, with the content it quotes hidden or not;
+and every kind the audit log keeps writes its entry, telling nobody unless it says so.
 
 A kind added to the registry without a sample here fails the first test, so no kind ships
-without being rendered once."""
+without being rendered (or audited) once."""
 import json
+import uuid
 
 import pytest
 from flask_babel import force_locale
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ideas.delivery import compose_notification_email
 from ideas.events import (
-    Announced, ChangelogPublished, CommentPosted, IdeaCreated, IdeaMerged, IdeaWithdrawn,
-    OfficialResponse, StatusChanged, VoteCast, registered_kinds,
+    AccessRulesChanged, Announced, BrandingChanged, ChangelogEntryCreated, ChangelogEntryPublished,
+    ChangelogEntryUpdated, ChangelogPublished, CommentHidden, CommentPosted, CommentUnhidden, CsvImported,
+    CustomerVoteRecorded, IdeaApproved, IdeaCreated, IdeaEditedByStaff, IdeaHidden, IdeaMerged, IdeaTagged,
+    IdeaUnhidden, IdeaUnmerged, IdeaUntagged, IdeaWithdrawn, InvitationRenewed, InvitationRevoked,
+    InvitationSent, MemberSuspended, MemberUnsuspended, OfficialResponse, ProductSecretCreated,
+    ProductSecretRetired, RoleChanged, SiteRulesChanged, SsoSettingsChanged, StatusChanged, TagCreated,
+    TagUpdated, VoteCast, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookEnabled,
+    registered_kinds,
 )
 from ideas.events.publish import publish
 from ideas.extensions import db
 from ideas.following import follow_idea, set_follow_level
 from ideas.links import external_url
-from ideas.models import ChangelogEntry, Comment, Idea, OutboxRow, User, utcnow
+from ideas.models import (
+    Announcement, AuditEntry, ChangelogEntry, Comment, Event, Idea, Invitation, OutboxRow, ProductSecret, Tag,
+    User, WebhookDelivery, WebhookEndpoint, utcnow,
+)
 from ideas.notifications import followers_of, hidden_from_member, payload_of, summary
 from ideas.voting import cast_vote
 from ideas.webhooks import event_body, webhook_json
@@ -54,6 +65,38 @@ def _other_idea(people):
     return other
 
 
+def _added(row):
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _announcement(people, idea):
+    return _added(Announcement(author_id=people["staff_actor"].id, message="Fixed **next week**",
+                               message_html="<p>Fixed <strong>next week</strong></p>", target="idea",
+                               idea_id=idea.id, recipient_count=2))
+
+
+def _invitation(people):
+    return _added(Invitation(email="guest@example.com", invited_by_id=people["staff_actor"].id))
+
+
+def _endpoint(people):
+    return _added(WebhookEndpoint(url="https://hooks.example.com/ideas", events="idea.created",
+                                  secret="whsec_test_secret_0123456789",
+                                  created_by_id=people["staff_actor"].id))
+
+
+def _secret(people):
+    return _added(ProductSecret(kid=f"20261205-{uuid.uuid4().hex[:6]}", secret="s3cret-value",
+                                created_by_id=people["staff_actor"].id))
+
+
+def _audited(make_event):
+    """A sample for a kind nobody is told of: it quotes no comment."""
+    return lambda p, idea: (make_event(p, idea), None)
+
+
 # One sample event of each kind: (people, idea) -> (typed event, the comment it quotes or None).
 SAMPLES = {
     "idea_created": lambda p, idea: (IdeaCreated(p["author"], idea), None),
@@ -68,10 +111,58 @@ SAMPLES = {
     "changelog": lambda p, idea: (ChangelogPublished(p["staff_actor"], idea, _entry(p),
                                                      followers_of([idea.id]), shipped=True), None),
     "announcement": lambda p, idea: (Announced(p["staff_actor"], idea, followers_of([idea.id]),
-                                               "Fixed **next week**",
-                                               "<p>Fixed <strong>next week</strong></p>"),
-                                     None),
+                                               _announcement(p, idea)), None),
+    # Staff work the audit log keeps.
+    "unmerged": _audited(lambda p, idea: IdeaUnmerged(p["staff_actor"], idea, _other_idea(p), "open", 2, 0)),
+    "idea_edited": _audited(lambda p, idea: IdeaEditedByStaff(p["staff_actor"], idea, {"title": "Old"})),
+    "changelog_created": _audited(lambda p, idea: ChangelogEntryCreated(p["staff_actor"], _entry(p))),
+    "changelog_updated": _audited(lambda p, idea: ChangelogEntryUpdated(p["staff_actor"], _entry(p),
+                                                                        {"title": "Spring", "ideas": []})),
+    "changelog_published": _audited(lambda p, idea: ChangelogEntryPublished(p["staff_actor"], _entry(p),
+                                                                            True)),
+    "idea_hidden": _audited(lambda p, idea: IdeaHidden(p["staff_actor"], idea)),
+    "idea_unhidden": _audited(lambda p, idea: IdeaUnhidden(p["staff_actor"], idea)),
+    "comment_hidden": _audited(lambda p, idea: CommentHidden(p["staff_actor"], _comment(p, idea))),
+    "comment_unhidden": _audited(lambda p, idea: CommentUnhidden(p["staff_actor"], _comment(p, idea))),
+    "member_suspended": _audited(lambda p, idea: MemberSuspended(p["staff_actor"], p["commenter"])),
+    "member_unsuspended": _audited(lambda p, idea: MemberUnsuspended(p["staff_actor"], p["commenter"])),
+    "idea_approved": _audited(lambda p, idea: IdeaApproved(p["staff_actor"], idea)),
+    "tag_created": _audited(lambda p, idea: TagCreated(p["staff_actor"], _added(Tag(name="delivery")))),
+    "tag_updated": _audited(lambda p, idea: TagUpdated(p["staff_actor"], _added(Tag(name="delivery")),
+                                                       {"name": "shipping", "colour": "grey"})),
+    "idea_tagged": _audited(lambda p, idea: IdeaTagged(p["staff_actor"], idea, {"tags": []})),
+    "idea_untagged": _audited(lambda p, idea: IdeaUntagged(p["staff_actor"], idea, {"tags": ["delivery"]})),
+    "role_changed": _audited(lambda p, idea: RoleChanged(p["staff_actor"], p["staff_reader"],
+                                                         {"role": "member"})),
+    "customer_vote": _audited(lambda p, idea: CustomerVoteRecorded(p["staff_actor"], idea, "c@example.com",
+                                                                   True, True)),
+    "invitation_sent": _audited(lambda p, idea: InvitationSent(p["staff_actor"], _invitation(p))),
+    "invitation_renewed": _audited(lambda p, idea: InvitationRenewed(p["staff_actor"], _invitation(p))),
+    "invitation_revoked": _audited(lambda p, idea: InvitationRevoked(p["staff_actor"], _invitation(p))),
+    "settings_changed": _audited(lambda p, idea: SiteRulesChanged(p["staff_actor"],
+                                                                  {"approve_first_idea": False},
+                                                                  {"approve_first_idea": True})),
+    "access_changed": _audited(lambda p, idea: AccessRulesChanged(p["staff_actor"], {"private_mode": "0"},
+                                                                  {"private_mode": "1"})),
+    "branding_changed": _audited(lambda p, idea: BrandingChanged(p["staff_actor"], {"site_name": ""},
+                                                                 {"site_name": "Acme ideas"})),
+    "webhook_created": _audited(lambda p, idea: WebhookCreated(p["staff_actor"], _endpoint(p))),
+    "webhook_changed": _audited(lambda p, idea: WebhookChanged(p["staff_actor"], _endpoint(p),
+                                                               {"active": True}, {"active": False})),
+    "webhook_enabled": _audited(lambda p, idea: WebhookEnabled(p["staff_actor"], _endpoint(p))),
+    "webhook_disabled": _audited(lambda p, idea: WebhookDisabled(p["staff_actor"], _endpoint(p))),
+    "webhook_deleted": _audited(lambda p, idea: WebhookDeleted(p["staff_actor"], _endpoint(p),
+                                                               {"url": "https://hooks.example.com/ideas"})),
+    "sso_changed": _audited(lambda p, idea: SsoSettingsChanged(p["staff_actor"], {"oidc_issuer": ""},
+                                                               {"oidc_issuer": "https://login.example"})),
+    "product_secret_created": _audited(lambda p, idea: ProductSecretCreated(p["staff_actor"], _secret(p))),
+    "product_secret_retired": _audited(lambda p, idea: ProductSecretRetired(
+        p["staff_actor"], _secret(p), {"kid": "20261205-abc123", "live": True})),
+    "csv_imported": _audited(lambda p, idea: CsvImported(p["staff_actor"], {"ideas": 2, "votes": 5})),
 }
+# What an audit entry may name as its target: a row of these tables, the site, or an import.
+AUDIT_TARGETS = {"ideas", "comments", "users", "tags", "invitations", "webhook_endpoints", "product_secrets",
+                 "changelog_entries", "announcements", "site", "csv_import"}
 READERS = ("reader", "staff_reader")
 
 
@@ -145,13 +236,19 @@ def _check_webhook(kind, event, idea_id):
     assert len(labels) == len(LANGUAGES)  # translated, not English twice
 
 
+def _sample(people, idea_id, kind):
+    """The kind's sample event, on the arranged idea, with the people as stored."""
+    return SAMPLES[kind.name]({name: db.session.get(User, person.id) for name, person in people.items()},
+                              db.session.get(Idea, idea_id))
+
+
 @pytest.mark.parametrize("hidden", ["nothing", "idea", "comment"])
-@pytest.mark.parametrize("kind", registered_kinds(), ids=lambda kind: kind.name)
+@pytest.mark.parametrize("kind", [kind for kind in registered_kinds() if kind.audience or kind.webhook],
+                         ids=lambda kind: kind.name)
 def test_kind_reads_right_for_every_reader_in_every_language(app, people, arranged, kind, hidden):
     with app.app_context(), app.test_request_context():
+        event, comment = _sample(people, arranged.id, kind)
         idea = db.session.get(Idea, arranged.id)
-        event, comment = SAMPLES[kind.name]({name: db.session.get(User, person.id)
-                                             for name, person in people.items()}, idea)
         if hidden == "idea":
             idea.hidden_at = utcnow()
         event_row = publish(event)
@@ -176,4 +273,27 @@ def test_kind_reads_right_for_every_reader_in_every_language(app, people, arrang
             assert row is not None, f"{name} was not told"
             subjects = {_check_email(kind, row, member, link, language) for language in LANGUAGES}
             assert len(subjects) == len(LANGUAGES)  # the German subject is German
+        db.session.rollback()
+
+
+def _count(model):
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+@pytest.mark.parametrize("kind", [kind for kind in registered_kinds() if kind.audit],
+                         ids=lambda kind: kind.name)
+def test_kind_writes_its_audit_entry_and_tells_only_whom_it_names(app, people, arranged, kind):
+    with app.app_context(), app.test_request_context():
+        event, _ = _sample(people, arranged.id, kind)
+        told_before = (_count(Event), _count(OutboxRow), _count(WebhookDelivery))
+        publish(event)
+        [entry] = db.session.execute(
+            select(AuditEntry).where(AuditEntry.action == kind.audit.action)).scalars()
+        target, _, _ = kind.audit.entry(event)
+        assert entry.actor_id == people["staff_actor"].id and entry.target_type in AUDIT_TARGETS
+        assert entry.target_id == getattr(target, "id", None)
+        before, after = json.loads(entry.before), json.loads(entry.after)
+        assert isinstance(before, dict) and isinstance(after, dict) and (before or after)
+        if kind.audience is None and kind.webhook is None:
+            assert (_count(Event), _count(OutboxRow), _count(WebhookDelivery)) == told_before
         db.session.rollback()

@@ -1,0 +1,50 @@
+"""The event kinds of Ideas: one typed event and one registry entry each, a module per area.
+
+Importing this package registers every kind, in this order (webhooks are listed in it); rules
+import their typed events from ideas.events. A rule builds the typed event after its flush and
+publishes it (ideas/events/publish.py). Summaries and subjects read the stored payload, in the
+reader's language at reading time. Models appear only as types: these modules must import
+without the models (see registry).
+"""
+from .common import changed_values
+from .ideas import (
+    CommentPosted, IdeaCreated, IdeaEditedByStaff, IdeaMerged, IdeaUnmerged, IdeaWithdrawn, OfficialResponse,
+    StatusChanged, VoteCast, edited_view,
+)
+from .news import (
+    Announced, ChangelogEntryCreated, ChangelogEntryPublished, ChangelogEntryUpdated, ChangelogPublished,
+    entry_view, expected_day,
+)
+from .moderation import (
+    CommentHidden, CommentUnhidden, Flagged, IdeaApproved, IdeaHidden, IdeaUnhidden, MemberSuspended,
+    MemberUnsuspended,
+)
+from .staff import (
+    CustomerVoteRecorded, IdeaTagged, IdeaUntagged, InvitationRenewed, InvitationRevoked, InvitationSent,
+    RoleChanged, TagCreated, TagUpdated, role_view, tag_view, tags_view,
+)
+from .admin import (
+    AccessRulesChanged, BrandingChanged, CsvImported, ProductSecretCreated, ProductSecretRetired,
+    SiteRulesChanged, SsoSettingsChanged, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled,
+    WebhookEnabled, endpoint_view, secret_view,
+)
+
+__all__ = [
+    "changed_values",
+    # ideas
+    "CommentPosted", "IdeaCreated", "IdeaEditedByStaff", "IdeaMerged", "IdeaUnmerged", "IdeaWithdrawn",
+    "OfficialResponse", "StatusChanged", "VoteCast", "edited_view",
+    # news
+    "Announced", "ChangelogEntryCreated", "ChangelogEntryPublished", "ChangelogEntryUpdated",
+    "ChangelogPublished", "entry_view", "expected_day",
+    # moderation
+    "CommentHidden", "CommentUnhidden", "Flagged", "IdeaApproved", "IdeaHidden", "IdeaUnhidden",
+    "MemberSuspended", "MemberUnsuspended",
+    # staff
+    "CustomerVoteRecorded", "IdeaTagged", "IdeaUntagged", "InvitationRenewed", "InvitationRevoked",
+    "InvitationSent", "RoleChanged", "TagCreated", "TagUpdated", "role_view", "tag_view", "tags_view",
+    # admin
+    "AccessRulesChanged", "BrandingChanged", "CsvImported", "ProductSecretCreated", "ProductSecretRetired",
+    "SiteRulesChanged", "SsoSettingsChanged", "WebhookChanged", "WebhookCreated", "WebhookDeleted",
+    "WebhookDisabled", "WebhookEnabled", "endpoint_view", "secret_view",
+]
