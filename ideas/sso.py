@@ -1,6 +1,6 @@
 """Single sign-on through the company's OpenID Connect provider: how it is set up, and whom a
 verified identity signs in, links or creates. Nothing here knows HTTP; the protocol is
-ideas/oidc.py and the pages ideas/web/sso.py.
+ideas/oidc/ and the pages ideas/web/sso.py.
 
 An identity is keyed by the provider's issuer and subject, never by email alone. A new identity
 joins an existing member by email only when both sides verified the address: the provider says

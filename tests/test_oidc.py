@@ -1,4 +1,4 @@
-"""Signing in through the company's OpenID Connect provider (ideas/sso.py, ideas/oidc.py,
+"""Signing in through the company's OpenID Connect provider (ideas/sso.py, ideas/oidc/,
 ideas/web/sso.py), against a real provider: npm's oidc-provider, one per test session.
 
 The app runs in the test client; the provider's pages are walked with requests, as the person's
@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from ideas import oidc
+from ideas.oidc import protocol as oidc_protocol
 from ideas.access import issue_sign_in_code
 from ideas.extensions import db
 from ideas.models import AuditEntry, Identity, User, utcnow
@@ -391,14 +391,14 @@ BAD_TOKENS = [
                          ids=[row[0] for row in BAD_TOKENS])
 def test_a_bad_id_token_is_refused(client, sso_site, sso_sign_in, monkeypatch, fetch, caplog, forge, reason,
                                    words):
-    real_exchange = oidc.exchange_code
+    real_exchange = oidc_protocol.exchange_code
 
     def exchange_in_the_middle(*args):  # the token endpoint's answer, altered on the way
         token = real_exchange(*args)
         token["id_token"] = forge(sso_site, claims_of(token["id_token"]), token["id_token"])
         return token
 
-    monkeypatch.setattr(oidc, "exchange_code", exchange_in_the_middle)
+    monkeypatch.setattr(oidc_protocol, "exchange_code", exchange_in_the_middle)
 
     with caplog.at_level(logging.WARNING, "ideas.web.sso"):
         response = sso_sign_in()

@@ -1,19 +1,9 @@
-"""OpenID Connect, the protocol: discovery, the authorization request, and the checks on what comes
-back. Authlib and joserfc do the cryptography. Nothing here knows Flask's request or session: the
-web layer (ideas/web/sso.py) keeps `Pending` in the browser's session and hands back the query.
-
-Every check the spec asks of a relying party is made here, and each failure is a `SignInFailed`
-with a short reason the page turns into words and the log keeps: the `state` (the answer belongs
-to the request this browser started), PKCE (a stolen code is useless without the verifier kept in
-that session), the `iss` of the answer (RFC 9207), and the ID token's signature (the provider's
-published keys, asymmetric algorithms only), issuer, audience, expiry and `nonce`.
-"""
+"""OpenID Connect, the protocol (see ideas/oidc/__init__.py): discovery, the authorization request,
+and the checks on what comes back, with Authlib and joserfc."""
 import hmac
 import logging
 import time
-from dataclasses import asdict, dataclass
 from typing import Any, Mapping
-from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -24,6 +14,8 @@ from joserfc import jwt
 from joserfc.errors import ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
+
+from .shapes import Pending, Provider, SignInFailed, VerifiedIdentity
 
 log = logging.getLogger(__name__)
 
@@ -37,71 +29,8 @@ LEEWAY_SECONDS = 60
 # Signatures with the provider's published keys only: never `none`, never a shared-secret HMAC
 # (which would let anyone who knows the client secret sign tokens).
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
-
-
-@dataclass(frozen=True)
-class Provider:
-    """Where to sign in, and who this site is there."""
-
-    issuer: str
-    client_id: str
-    client_secret: str
-
-
-@dataclass(frozen=True)
-class Pending:
-    """What the browser's session keeps between leaving for the provider and coming back."""
-
-    issuer: str
-    state: str
-    nonce: str
-    code_verifier: str
-    redirect_uri: str
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> "Pending | None":
-        """The pending sign-in a session kept, or None when it holds none (or something else)."""
-        if not isinstance(data, dict):
-            return None
-        try:
-            return cls(**{key: str(data[key]) for key in cls.__dataclass_fields__})
-        except KeyError:
-            return None
-
-
-@dataclass(frozen=True)
-class VerifiedIdentity:
-    """Who the provider says signed in, from a verified ID token (and its userinfo)."""
-
-    issuer: str
-    subject: str
-    email: str | None
-    email_verified: bool
-    name: str | None
-
-
-class SignInFailed(Exception):
-    """The answer cannot be trusted or used. `reason` names the check (the page words it for a
-    person); `detail` is for the log only."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-
-
-def issuer_shape_ok(issuer: str) -> bool:
-    """An issuer is an https URL with no query or fragment; plain http only on this machine."""
-    parts = urlsplit(issuer)
-    if parts.query or parts.fragment or not parts.hostname:
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
 
 
 def _get_json(url: str, what: str) -> dict[str, Any]:
