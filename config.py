@@ -40,6 +40,9 @@ class Config:
         # Run the outbox worker (account emails too) in a thread of the development server (`make run`).
         self.WORKER_IN_PROCESS = _env_bool("WORKER_IN_PROCESS", False)
         self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
+        # The currency companies' monthly revenue is given in (ISO 4217: USD, EUR, GBP…): one for
+        # the whole site, so amounts from the token, the API and CSV files add up (ideas.companies).
+        self.SITE_CURRENCY = env.get("SITE_CURRENCY", "USD").strip().upper() or "USD"
 
         self.MAIL_SERVER = env.get("MAIL_SERVER")
         self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))

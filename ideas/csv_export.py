@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from flask_login import AnonymousUserMixin
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, true
 
 from . import audit
 from .extensions import db
 from .inbox import follower_counts
-from .models import Idea, Tag, User, Vote, idea_tags
+from .models import Idea, Segment, Tag, User, Vote, idea_tags
+from .segments import backed_by, segment_clause
 from .visibility import listed_ideas
 
 IDEA_COLUMNS = (
@@ -69,12 +70,15 @@ def _lines(rows: Iterable[Iterable[object]]) -> str:
     return buffer.getvalue()
 
 
-def exported_ideas(viewer: User | AnonymousUserMixin) -> Select[Idea]:
-    """A select of the ideas the export holds: those staff find in lists (not withdrawn, not merged)."""
-    return listed_ideas(viewer)
+def exported_ideas(viewer: User | AnonymousUserMixin, segment: Segment | None = None) -> Select[Idea]:
+    """A select of the ideas the export holds: those staff find in lists (not withdrawn, not merged),
+    and with a segment, those its members proposed or back."""
+    statement = listed_ideas(viewer)
+    return statement.where(backed_by(segment)) if segment is not None else statement
 
 
-def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None) -> Iterator[list[IdeaRow]]:
+def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
+               segment: Segment | None = None) -> Iterator[list[IdeaRow]]:
     """The exported ideas as lists of rows (tuples in IDEA_COLUMNS order, url left out), a page each.
 
     Rows are plain columns, not ORM objects, so nothing piles up in the session as pages go by.
@@ -84,7 +88,7 @@ def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None) 
     last_id = 0
     while True:
         rows = db.session.execute(
-            exported_ideas(viewer)
+            exported_ideas(viewer, segment)
             .with_only_columns(Idea.id, Idea.title, Idea.description, Idea.kind, Idea.status, Idea.vote_count,
                                Idea.imported_vote_count, User.name, User.email, Idea.created_at,
                                Idea.status_changed_at)
@@ -111,20 +115,23 @@ def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None) 
         last_id = ids[-1]
 
 
-def vote_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None) -> Iterator[list[VoteRow]]:
-    """Votes on the exported ideas as lists of (idea id, email, name, date) rows, a page each."""
+def vote_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
+               segment: Segment | None = None) -> Iterator[list[VoteRow]]:
+    """Votes on the exported ideas as lists of (idea id, email, name, date) rows, a page each; with a
+    segment, only its members' votes."""
     audit.require_staff(viewer)
     page_size = page_size or PAGE_SIZE
     # The same ideas as the ideas file, as a plain join (a page of votes probes their ideas by key).
     exported = exported_ideas(viewer).whereclause
     assert exported is not None  # listed_ideas always filters
+    voters = segment_clause(segment) if segment is not None else true()
     last_id = 0
     while True:
         rows = db.session.execute(
             select(Vote.id, Vote.idea_id, User.email, User.name, Vote.created_at)
             .join(User, User.id == Vote.user_id)
             .join(Idea, Idea.id == Vote.idea_id)
-            .where(Vote.id > last_id, exported)
+            .where(Vote.id > last_id, exported, voters)
             .order_by(Vote.id).limit(page_size)
         ).all()
         if not rows:
@@ -134,18 +141,19 @@ def vote_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None) 
 
 
 def ideas_csv(viewer: User | AnonymousUserMixin, idea_url: Callable[[int], str],
-              page_size: int | None = None) -> Iterator[str]:
+              page_size: int | None = None, segment: Segment | None = None) -> Iterator[str]:
     """The ideas file as text chunks: a byte-order mark and header, then one chunk per page.
 
     `idea_url(idea_id)` gives each idea's address (the caller knows the site's URL).
     """
     yield "\ufeff" + _lines([IDEA_COLUMNS])
-    for page in idea_pages(viewer, page_size):
+    for page in idea_pages(viewer, page_size, segment):
         yield _lines(row + (idea_url(row[0]),) for row in page)
 
 
-def votes_csv(viewer: User | AnonymousUserMixin, page_size: int | None = None) -> Iterator[str]:
+def votes_csv(viewer: User | AnonymousUserMixin, page_size: int | None = None,
+              segment: Segment | None = None) -> Iterator[str]:
     """The votes file as text chunks: a byte-order mark and header, then one chunk per page."""
     yield "\ufeff" + _lines([VOTE_COLUMNS])
-    for page in vote_pages(viewer, page_size):
+    for page in vote_pages(viewer, page_size, segment):
         yield _lines(page)

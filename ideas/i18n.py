@@ -83,6 +83,9 @@ COLOUR_NAMES = {
     "red": lazy_gettext("Red"),
 }
 # Lower case, as the members list shows them; headings capitalise.
+# How much an idea matters to a backer (votes.importance).
+IMPORTANCE_NAMES = {"nice_to_have": lazy_gettext("Nice to have"), "important": lazy_gettext("Important"),
+                    "critical": lazy_gettext("Critical")}
 ROLE_NAMES = {
     "member": lazy_gettext("member"),
     "staff": lazy_gettext("staff"),
@@ -226,6 +229,7 @@ def register_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_locale=current_locale, LOCALE_NAMES=LOCALE_NAMES,
         STATUS_LABELS=STATUS_NAMES, KIND_LABELS=KIND_NAMES, ROLE_LABELS=ROLE_NAMES,
+        IMPORTANCE_LABELS=IMPORTANCE_NAMES,
     )
     app.jinja_env.filters["number"] = format_count
     # Templates ask for translations hundreds of times a page; Flask-Babel's own callables

@@ -10,7 +10,8 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import raiseload, selectinload
 
-from .models import KINDS, STATUSES, Follow, Idea, Tag, User, Vote, utcnow
+from .models import KINDS, STATUSES, Follow, Idea, Segment, Tag, User, Vote, utcnow
+from .segments import backed_by
 from .visibility import listed_ideas
 
 # A never-changed idea (no status_changed_at) has waited since before any other.
@@ -27,31 +28,36 @@ DEFAULT_SORT = "triage"
 RECENT_VOTES = timedelta(days=7)
 
 
-def _filtered(statement: Select[Idea], kind: str | None = None, tag: str | None = None) -> Select[Idea]:
+def _filtered(statement: Select[Idea], kind: str | None = None, tag: str | None = None,
+              segment: Segment | None = None) -> Select[Idea]:
     if kind in KINDS:
         statement = statement.where(Idea.kind == kind)
     if tag:
         statement = statement.where(Idea.tags.any(Tag.name == tag))
+    if segment is not None:
+        statement = statement.where(backed_by(segment))
     return statement
 
 
 def inbox_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, status: str | None = None,
-                kind: str | None = None, tag: str | None = None) -> Select[Idea]:
-    """The ideas to triage (hidden and held ones included for staff); tags in one extra query.
+                kind: str | None = None, tag: str | None = None,
+                segment: Segment | None = None) -> Select[Idea]:
+    """The ideas to triage (hidden and held ones included for staff); tags in one extra query. A
+    segment keeps the ideas its members proposed or back.
 
     Rows show no author, so none is joined (and loading one per row would raise, not go N+1).
     """
     statement = listed_ideas(viewer).options(selectinload(Idea.tags), raiseload(Idea.author))
-    statement = _filtered(statement, kind, tag)
+    statement = _filtered(statement, kind, tag, segment)
     if status in STATUSES:
         statement = statement.where(Idea.status == status)
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
-def status_counts(viewer: User | AnonymousUserMixin, kind: str | None = None,
-                  tag: str | None = None) -> Select[str, int]:
-    """(status, count) rows for the ideas `inbox_query` would list under the same kind and tag."""
-    statement = _filtered(listed_ideas(viewer), kind, tag)
+def status_counts(viewer: User | AnonymousUserMixin, kind: str | None = None, tag: str | None = None,
+                  segment: Segment | None = None) -> Select[str, int]:
+    """(status, count) rows for the ideas `inbox_query` would list under the same kind, tag and segment."""
+    statement = _filtered(listed_ideas(viewer), kind, tag, segment)
     return statement.with_only_columns(Idea.status, func.count(Idea.id)).group_by(Idea.status)
 
 

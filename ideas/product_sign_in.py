@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import accounts, sso
+from .companies import apply_token_company
 from .errors import InvalidInput
 from .extensions import db
 from .models import PRODUCT_ISSUER, Identity, User, utcnow
@@ -102,6 +103,7 @@ def _carry_out(claims: ProductClaims, outcome: Outcome) -> User:
     if outcome.member is None:
         member = sso.new_member(identity)
         sso.link(member, identity)
+        _apply_company(claims, member)
         return member
     member = outcome.member
     row = outcome.identity or sso.link(member, identity)
@@ -118,7 +120,15 @@ def _carry_out(claims: ProductClaims, outcome: Outcome) -> User:
     row.email = claims.email
     row.last_used_at = utcnow()
     db.session.flush()
+    _apply_company(claims, member)
     return member
+
+
+def _apply_company(claims: ProductClaims, member: User) -> None:
+    """The token's `company`, when it names one, is the member's company from now on, its values
+    as the product sent them (source "token"); a token without one leaves the member's alone."""
+    if claims.company is not None:
+        apply_token_company(member, claims.company)
 
 
 # The admins' test box.

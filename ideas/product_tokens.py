@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, delete, select
 
 from . import accounts, audit
+from .company_values import BadValue, attribute_values
 from .database import insert_ignore
 from .errors import Conflict
 from .events import ProductSecretCreated, ProductSecretRetired, secret_view
@@ -217,8 +218,8 @@ def _time(payload: dict[str, Any], key: str) -> float:
 
 
 def _check_company(company: Any) -> None:
-    """`company`: {"id": string or integer, "name": string, "attributes": {...}}. Kept for when
-    companies exist here; until then only its shape is checked, so a product gets it right now."""
+    """`company`: {"id": string or integer, "name": string, "attributes": {...}}, each attribute a
+    value a company may keep (ideas.company_values); the sign-in applies it (ideas.companies)."""
     if not isinstance(company, dict):
         raise TokenRejected("company", "company must be an object")
     unknown = sorted(set(company) - {"id", "name", "attributes"})
@@ -234,6 +235,10 @@ def _check_company(company: Any) -> None:
                                        "characters")
     if company.get("attributes") is not None:
         _check_attributes(company["attributes"], "company.attributes")
+        try:  # the values companies keep (ideas.company_values): monthly_revenue a number, and so on
+            attribute_values(company["attributes"])
+        except BadValue as problem:
+            raise TokenRejected("company", f"company.attributes: {problem.message}") from None
 
 
 def _check_attributes(attributes: Any, where: str) -> None:

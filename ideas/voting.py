@@ -55,20 +55,24 @@ def lock_ideas(*idea_ids: int) -> dict[int, Idea]:
     return lock_rows(Idea, idea_ids)
 
 
-def cast_vote(member: User, idea: Idea, cast_by: User | None = None) -> bool:
+def cast_vote(member: User, idea: Idea, cast_by: User | None = None, importance: str | None = None,
+              note: str = "") -> bool:
     """Back the idea (a second vote changes nothing) and follow it. True if a vote was added.
 
-    `cast_by` is the staff member recording the vote for a customer, if any.
+    `cast_by` is the staff member recording the vote for a customer, if any; `importance` and
+    `note` are stored with a new vote only (vote_importance.back_idea checks them and changes
+    an existing vote's).
     """
     if cast_by is None:
         ensure_can_participate(member)
     idea = lock_ideas(idea.id)[idea.id]
     _check_voting_open(idea)
     added = insert_ignore(Vote, user_id=member.id, idea_id=idea.id, created_at=utcnow(),
-                          cast_by_id=cast_by.id if cast_by is not None else None)
+                          cast_by_id=cast_by.id if cast_by is not None else None,
+                          importance=importance, note=note)
     if added:
         _move_count(idea, +1)
-        publish(VoteCast(member, idea, cast_by))
+        publish(VoteCast(member, idea, cast_by, importance))
     join_followers(member, idea, reason="vote")
     return added
 

@@ -219,6 +219,29 @@ def make_idea(app, make_user):
     return make
 
 
+@pytest.fixture
+def make_company(app):
+    """Create a company: make_company("Acme", members=[ada], plan="Enterprise", monthly_revenue=5000),
+    its values and memberships set by `source` ("staff" unless told)."""
+    from ideas.companies import apply_changes, changes_to, checked_values
+    from ideas.models import Company, CompanyMember
+
+    counter = iter(range(1, 10_000))
+
+    def make(name="Acme", external_id=None, members=(), source="staff", **attributes):
+        with app.app_context():
+            company = Company(external_id=external_id or f"company-{next(counter)}", name=name,
+                              name_source=source)
+            db.session.add(company)
+            apply_changes(company, changes_to(None, None, checked_values(attributes)), source)
+            for member in members:
+                db.session.add(CompanyMember(user_id=member.id, company=company, source=source))
+            db.session.commit()
+            return _detached(app, company)
+
+    return make
+
+
 class AuthActions:
     """Sign in and out through the real forms."""
 

@@ -1,5 +1,6 @@
 """Who may do what: every mutating route for every kind of person, checked on the server."""
 import io
+import json
 import re
 from typing import NamedTuple
 
@@ -13,8 +14,8 @@ from ideas.csv_import import store_upload
 from ideas.extensions import db
 from ideas.merging import merge_ideas
 from ideas.models import (
-    Announcement, AuditEntry, ChangelogEntry, Comment, Idea, Invitation, ProductSecret, Tag, User, Vote,
-    WebhookDelivery, WebhookEndpoint, utcnow,
+    Announcement, AuditEntry, ChangelogEntry, Comment, Company, CompanyMember, Idea, Invitation,
+    ProductSecret, Segment, Tag, User, Vote, WebhookDelivery, WebhookEndpoint, utcnow,
 )
 from ideas.moderation import hide_comment, hide_idea, suspend_member
 from ideas.site_settings import get_setting
@@ -131,7 +132,7 @@ def _fill(path, ids):
 
 
 @pytest.fixture
-def team_world(app, world, make_user, make_idea, make_tag, monkeypatch, tmp_path):
+def team_world(app, world, make_user, make_idea, make_tag, make_company, monkeypatch, tmp_path):
     """The world above plus everything a team route acts on, with ids for every route argument."""
     people, ids = world
     app.config["IMPORT_UPLOAD_DIR"] = str(tmp_path / "imports")
@@ -141,6 +142,7 @@ def team_world(app, world, make_user, make_idea, make_tag, monkeypatch, tmp_path
     customer = make_user(name="Cass Customer")
     other = make_idea(title="Export to PDF")
     tag = make_tag("sample")
+    company = make_company("Acme")
     with app.app_context():
         staff = db.session.get(User, people["staff"].id)
         entry = ChangelogEntry(title="Sample entry", author_id=staff.id, published_at=utcnow())
@@ -149,11 +151,14 @@ def team_world(app, world, make_user, make_idea, make_tag, monkeypatch, tmp_path
                                    "https://hooks.example.com/ideas", ["idea.created"])
         invitation = access.invite(staff, "guest@example.com")
         secret, _value = product_tokens.generate_secret(db.session.get(User, people["admin"].id))
+        segment = Segment(name="Enterprise", rules=json.dumps(SEGMENT_RULES))
+        db.session.add(segment)
         db.session.commit()
         return people, {"idea_id": ids["idea"], "comment_id": ids["comment"],
                         "member_id": customer.id, "tag_id": tag.id, "entry_id": entry.id,
                         "endpoint_id": endpoint.id, "invitation_id": invitation.id,
-                        "other_idea_id": other.id, "staff_id": staff.id, "secret_id": secret.id}
+                        "other_idea_id": other.id, "staff_id": staff.id, "secret_id": secret.id,
+                        "company_id": company.id, "segment_id": segment.id, "member_email": customer.email}
 
 
 def _get(model, key):
@@ -196,6 +201,10 @@ def _suspended_member(ids, staff, actor):
     suspend_member(staff, _member(ids))
 
 
+def _in_company(ids, staff, actor):
+    db.session.add(CompanyMember(user_id=ids["member_id"], company_id=ids["company_id"], source="staff"))
+
+
 def _dry_run_seen(ids, staff, actor):
     # The token names an upload of the signed-in person's own; nobody else's is accepted.
     ids["token"] = store_upload(current_app.config["IMPORT_UPLOAD_DIR"], actor or staff,
@@ -212,6 +221,9 @@ class Success(NamedTuple):
 
 
 CSV_FILE = b"id,title,kind,status,author_email\r\n1,Imported idea,idea,open,ada@example.com\r\n"
+SEGMENT_RULES = [{"field": "attribute.plan", "operator": "is", "value": "Enterprise"}]
+SEGMENT_FORM = {"name": "Big accounts", "match": "any", "rules-0-field": "attribute.plan",
+                "rules-0-operator": "is", "rules-0-value": "Enterprise"}
 ENTRY = {"title": "Faster exports", "body": "", "ideas": "", "date": "", "action": "publish"}
 ENDPOINT = {"url": "https://hooks.example.com/v2", "events": ["vote.created"], "secret": ""}
 
@@ -239,6 +251,15 @@ SUCCESS = {
         200, check=lambda r, ids: len(product_tokens.live_secrets()) == 2),
     ("/admin/product-sign-in/secrets/<id:secret_id>/retire", "POST"): Success(
         303, check=lambda r, ids: not db.session.get(ProductSecret, ids["secret_id"]).live),
+    ("/admin/segments/", "GET"): Success(200),
+    ("/admin/segments/new", "GET"): Success(200),
+    ("/admin/segments/new", "POST"): Success(
+        303, SEGMENT_FORM, check=lambda r, ids: _exists(Segment, Segment.name == "Big accounts")),
+    ("/admin/segments/<id:segment_id>/edit", "GET"): Success(200),
+    ("/admin/segments/<id:segment_id>/edit", "POST"): Success(
+        303, SEGMENT_FORM, check=lambda r, ids: db.session.get(Segment, ids["segment_id"]).match == "any"),
+    ("/admin/segments/<id:segment_id>/delete", "POST"): Success(
+        303, check=lambda r, ids: db.session.get(Segment, ids["segment_id"]) is None),
     ("/admin/settings", "GET"): Success(200),
     ("/admin/settings", "POST"): Success(
         303, {"require_confirmation": "y"},
@@ -305,6 +326,22 @@ SUCCESS = {
     ("/staff/bulk/tag", "POST"): Success(
         303, {"idea_ids": "{idea_id}", "tag": "sample"},
         check=lambda r, ids: [tag.id for tag in _idea(ids).tags] == [ids["tag_id"]]),
+    ("/staff/companies/", "GET"): Success(200),
+    ("/staff/companies/new", "GET"): Success(200),
+    ("/staff/companies/new", "POST"): Success(
+        303, {"external_id": "beta-1", "name": "Beta"},
+        check=lambda r, ids: _exists(Company, Company.name == "Beta")),
+    ("/staff/companies/<id:company_id>", "GET"): Success(200),
+    ("/staff/companies/<id:company_id>/edit", "GET"): Success(200),
+    ("/staff/companies/<id:company_id>/edit", "POST"): Success(
+        303, {"name": "Acme Inc"},
+        check=lambda r, ids: db.session.get(Company, ids["company_id"]).name == "Acme Inc"),
+    ("/staff/companies/<id:company_id>/members", "POST"): Success(
+        303, {"email": "{member_email}"},
+        check=lambda r, ids: _exists(CompanyMember, CompanyMember.user_id == ids["member_id"])),
+    ("/staff/companies/<id:company_id>/members/<id:member_id>/remove", "POST"): Success(
+        303, arrange=_in_company,
+        check=lambda r, ids: db.session.get(CompanyMember, ids["member_id"]) is None),
     ("/staff/csv/", "GET"): Success(200),
     ("/staff/csv/ideas.csv", "GET"): Success(200, check=_is_csv),
     ("/staff/csv/import", "POST"): Success(200, {"file": CSV_FILE},

@@ -203,7 +203,7 @@ def test_a_private_site_lets_the_product_sign_customers_in(app, client, product,
     assert client.get("/roadmap").status_code == 200
 
 
-def test_a_well_formed_company_is_accepted_and_left_for_later(product, arrive, fetch):
+def test_a_well_formed_company_claim_is_accepted(product, arrive, fetch):
     company = {"id": "acme-7", "name": "Acme", "attributes": {"plan": "pro", "seats": 40, "mrr": 1200.5,
                                                                "trial": False, "region": None}}
 

@@ -1,7 +1,7 @@
 """Ideas: the board's list, proposing, reading, the author's edits and withdrawal."""
 from typing import Any
 
-from flask import Response, current_app, jsonify, url_for
+from flask import Response, abort, current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,13 +10,14 @@ from ..board import SORTS, WITH_TAGS, board_query
 from ..comments import official_response
 from ..errors import InvalidInput
 from ..extensions import db, limiter
-from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Idea, Tag
+from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Idea, Segment, Tag
+from ..segments import backed_by, filtering_segment
 from ..proposals import change_idea, check_may_change_idea, propose_idea, withdraw_idea
 from ..statuses import history_of
 from ..tags import TAG_NAME_MAX
 from ..voting import standing, voted_idea_ids
 from ..web.plumbing import get_idea as load_idea
-from .fields import Body, Choice, Query, Text, TextList
+from .fields import MAX_INT, Body, Choice, Integer, Query, Text, TextList
 from .paging import PAGE_FIELDS, page_of
 from .responses import created, no_content
 from .serializers import idea_detail_json, idea_json
@@ -32,6 +33,8 @@ LIST_QUERY = Query(
     q=Text(SEARCH_MAX, "Full-text search: ideas matching any of the words, most words first, then the "
                        "sort; a very common word finds nothing by itself beside rarer ones."),
     sort=Choice(SORTS, "The order (default trending)."),
+    segment=Integer(1, MAX_INT, "Staff only: ideas proposed or backed by a member of this segment "
+                                "(GET /segments)."),
     **PAGE_FIELDS,
 )
 TAG_NAMES = TextList(Text(TAG_NAME_MAX), TAGS_MAX, "Tag names, from GET /tags.", example=[])
@@ -63,6 +66,15 @@ def tag_ids_named(names: list[str]) -> list[int]:
     return [tag.id for tag in tags_named(names)]
 
 
+def _segment(segment_id: int) -> Segment:
+    """The segment a staff member filters by; 401 or 403 for anyone else, whose lists it never narrows."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if not current_user.is_staff:
+        abort(403)
+    return filtering_segment(segment_id)
+
+
 def detail(idea: Idea) -> dict[str, Any]:
     """The idea as GET /ideas/{id} answers it."""
     timeline = history_of(idea)
@@ -72,12 +84,16 @@ def detail(idea: Idea) -> dict[str, Any]:
 
 
 @operation("GET", "/ideas", summary="List ideas", group="Ideas", query=LIST_QUERY, response="IdeaList",
+           errors=(403,),
            description="The board: filtered, sorted, a page at a time; follow `next` for more.")
 def list_ideas() -> Response:
     """The board's ideas this member may see."""
     args = LIST_QUERY.parse()
     filters = {name: args[name] for name in ("status", "kind", "tag", "q", "sort") if name in args}
-    ideas, next_url = page_of(board_query(current_user, **filters).options(WITH_TAGS), args)
+    statement = board_query(current_user, **filters).options(WITH_TAGS)
+    if "segment" in args:
+        statement = statement.where(backed_by(_segment(args["segment"])))
+    ideas, next_url = page_of(statement, args)
     voted = voted_idea_ids(current_user, [idea.id for idea in ideas])
     return jsonify(ideas=[idea_json(idea, idea.id in voted) for idea in ideas], next=next_url)
 

@@ -17,10 +17,12 @@ PAGE_FIELDS = {
 }
 
 
-def page_of(statement: Select[Any], args: dict[str, Any]) -> tuple[Sequence[Any], str | None]:
-    """(items, next URL or None) for the page `args` asks for; `args` are the checked query values."""
+def page_of(statement: Select, args: dict[str, Any],
+            scalars: bool = True) -> tuple[Sequence[Any], str | None]:
+    """(items, next URL or None) for the page `args` asks for; `args` are the checked query values.
+    `scalars=False` keeps whole result rows."""
     number = args.get("page", 1)
-    page = fetch_page(statement, number, args.get("per_page", PER_PAGE))
+    page = fetch_page(statement, number, args.get("per_page", PER_PAGE), scalars=scalars)
     next_url = None
     if page.has_next:
         # Only views call this, so the request matched a rule: it has an endpoint and view args.

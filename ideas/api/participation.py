@@ -9,18 +9,26 @@ from ..extensions import db, limiter
 from ..following import (
     FOLLOW_LEVELS, follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea,
 )
-from ..models import COMMENT_MAX, Idea, User
+from ..models import COMMENT_MAX, IMPORTANCES, VOTE_NOTE_MAX, Idea, User
 from ..team import vote_for_customer
-from ..voting import cast_vote, has_voted, withdraw_vote
+from ..vote_importance import importance_of, notes_on_idea, set_importance
+from ..voting import cast_vote, withdraw_vote
 from ..web.plumbing import get_idea as load_idea
 from .fields import Body, Choice, Email, Query, Text
 from .paging import PAGE_FIELDS, page_of
 from .responses import created
-from .serializers import comment_json
+from .serializers import backer_note_json, comment_json
 from .spec import operation
 
-VOTE = Body({"email": Email(EMAIL_MAX, "Staff only: record the vote of the customer with this address "
-                                       "(an account without a password is made if needed).")})
+NO_IMPORTANCE = "none"
+VOTE = Body({
+    "email": Email(EMAIL_MAX, "Staff only: record the vote of the customer with this address "
+                              "(an account without a password is made if needed)."),
+    "importance": Choice((*IMPORTANCES, NO_IMPORTANCE),
+                         "How much the idea matters to the voter (`none`: not saying). Sent again, it "
+                         "changes what was said without a second vote."),
+    "note": Text(VOTE_NOTE_MAX, "Why the voter needs this: read by the product team only."),
+})
 FOLLOW = Body({"level": Choice(FOLLOW_LEVELS, "What to hear of: status changes only, or all activity.")})
 NEW_COMMENT = Body({
     "body": Text(COMMENT_MAX, "Markdown.", required=True, example="Me too: we lose an hour a week to this."),
@@ -34,14 +42,30 @@ vote_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_VOTE"], 
 
 
 def _vote_json(idea: Idea, member: User, changed: bool) -> Response:
-    return jsonify(idea_id=idea.id, member_id=member.id, voted=has_voted(member, idea), changed=changed,
-                   vote_count=idea.vote_count)
+    """The vote of `member` (the asker, or the customer staff recorded): what they said with it too."""
+    importance, note = importance_of(member, idea) or (None, None)
+    return jsonify(idea_id=idea.id, member_id=member.id, voted=note is not None, changed=changed,
+                   vote_count=idea.vote_count, importance=importance, note=note)
+
+
+def _vote_as_asker(idea: Idea, data: dict) -> bool:
+    """Back the idea as the asker; a given importance or note changes what they said (keeping
+    what the request leaves out), never adding a second vote."""
+    changed = cast_vote(current_user, idea)
+    if "importance" in data or "note" in data:
+        importance, note = importance_of(current_user, idea) or (None, "")
+        importance = data.get("importance", importance)
+        set_importance(current_user, idea, None if importance == NO_IMPORTANCE else importance,
+                       data.get("note", note))
+    return changed
 
 
 @operation("PUT", "/ideas/<id:idea_id>/vote", summary="Back an idea", group="Votes", access="member",
            body=VOTE, response="Vote", errors=(403, 409),
-           description="Backing twice changes nothing. The member follows the idea (unless they "
-                       "unfollowed it). Closed ideas (shipped, declined, merged) answer 409.")
+           description="Backing twice changes nothing but the importance and note sent with it. The "
+                       "member follows the idea (unless they unfollowed it). Closed ideas (shipped, "
+                       "declined, merged) answer 409. The answer holds the voter's own importance and "
+                       "note; nobody but the voter and staff reads the note.")
 @vote_limit
 def vote(idea_id: int) -> Response:
     """Back the idea, as the asking member or, for staff, as a customer by email."""
@@ -50,9 +74,20 @@ def vote(idea_id: int) -> Response:
     if "email" in data:
         member, changed = vote_for_customer(current_user, idea, data["email"])
     else:
-        member, changed = current_user, cast_vote(current_user, idea)
+        member, changed = current_user, _vote_as_asker(idea, data)
     commit_writes()
     return _vote_json(idea, member, changed)
+
+
+@operation("GET", "/ideas/<id:idea_id>/notes", summary="Read backers' importance and notes", group="Votes",
+           access="staff", response="BackerNoteList",
+           description="Every backer who said how much the idea matters or left a private note, most "
+                       "critical first. Staff keys only: members never read each other's notes.")
+def backer_notes(idea_id: int) -> Response:
+    """What the idea's backers told the product team."""
+    idea = load_idea(idea_id)
+    rows = db.session.execute(notes_on_idea(idea.id)).all()
+    return jsonify(notes=[backer_note_json(vote, member) for vote, member in rows])
 
 
 @operation("DELETE", "/ideas/<id:idea_id>/vote", summary="Withdraw a vote", group="Votes",

@@ -9,7 +9,9 @@ from typing import Any
 
 from flask import url_for
 
-from ..models import KINDS, STATUSES, ApiKey, ChangelogEntry, Comment, Idea, Tag, TimelineEntry, User
+from ..models import (
+    IMPORTANCES, KINDS, STATUSES, ApiKey, ChangelogEntry, Comment, Idea, Tag, TimelineEntry, User, Vote,
+)
 
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
@@ -44,6 +46,12 @@ def _time(moment: datetime | None) -> str | None:
 
 def person_json(member: User) -> dict[str, Any]:
     return {"id": member.id, "name": member.name}
+
+
+def backer_note_json(vote: Vote, member: User) -> dict[str, Any]:
+    """A backer's importance and private note: staff answers only (api.backer_notes)."""
+    return {"member": person_json(member), "importance": vote.importance, "note": vote.note,
+            "voted_at": _time(vote.created_at)}
 
 
 def tag_json(tag: Tag) -> dict[str, Any]:
@@ -193,8 +201,17 @@ SCHEMAS = {
     "Vote": obj(
         "A member's backing of an idea after the request.",
         idea_id=INTEGER, member_id=INTEGER, voted=BOOLEAN,
-        changed={**BOOLEAN, "description": "False when the request changed nothing (already so)."},
+        changed={**BOOLEAN, "description": "False when no vote was added or removed (already so)."},
         vote_count=INTEGER,
+        importance=nullable({"type": "string", "enum": list(IMPORTANCES)})
+        | {"description": "How much the idea matters to the voter; null: not said (or no vote)."},
+        note=nullable(STRING)
+        | {"description": "The voter's private note to the product team; null: no vote."},
+    ),
+    "BackerNote": obj(
+        "How much an idea matters to one backer, and their private note (staff only).",
+        member=ref("Person"), importance=nullable({"type": "string", "enum": list(IMPORTANCES)}),
+        note=STRING, voted_at=DATE_TIME,
     ),
     "Follow": obj(
         "Whether the asking member follows the idea after the request.",
@@ -225,6 +242,7 @@ SCHEMAS.update({
     "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document: this one."},
     "IdeaList": obj("A page of ideas.", ideas=array(ref("Idea")), next=NEXT),
     "CommentList": obj("A page of comments, oldest first.", comments=array(ref("Comment")), next=NEXT),
+    "BackerNoteList": obj("What an idea's backers told the product team.", notes=array(ref("BackerNote"))),
     "TagList": obj("Every tag, by name.", tags=array(ref("Tag"))),
     "ChangelogPage": obj("A page of the changelog, newest first.", entries=array(ref("ChangelogEntry")),
                          next=NEXT),

@@ -31,7 +31,7 @@ class Format:
 
     name: str
     source: str  # ImportedRecord.source: whose ids the file's ids are
-    kind: str  # "idea" or "vote": what one row becomes
+    kind: str  # "idea", "vote" or "company": what one row becomes
     label: str
     # Our field name -> the header names that carry it (normalised: lower case, words joined by "_").
     columns: dict
@@ -78,7 +78,13 @@ CANNY_VOTES = Format("canny-votes", "canny", "vote", lazy_gettext("Canny: votes 
     "idea_id": ("post_id",), "email": ("voter_email", "email"), "name": ("voter_name", "voter", "name"),
     "created": ("created", "created_at", "date"), "post_title": ("post_title",),
 }, ("idea_id", "email"))
-FORMATS = (OWN_IDEAS, OWN_VOTES, FIDER_POSTS, CANNY_POSTS, CANNY_VOTES)
+# Companies (ideas/csv_import/companies.py): every column besides these is an attribute.
+OWN_COMPANIES = Format("ideas-companies", "ideas", "company", lazy_gettext("Ideas: companies file"), {
+    "id": ("company_id",), "name": ("company_name",), "email": ("member_email",),
+}, ("id", "name"))
+FORMATS = (OWN_IDEAS, OWN_VOTES, FIDER_POSTS, CANNY_POSTS, CANNY_VOTES, OWN_COMPANIES)
+# The position of a companies file's attribute column is kept under this prefix and its header.
+ATTRIBUTE_COLUMN = "attribute:"
 
 
 def normalise_header(name: str | None) -> str:
@@ -97,10 +103,15 @@ def detect_format(header: list[str]) -> tuple[Format, dict[str, int]]:
             if found is not None:
                 positions[name] = found
         if all(name in positions for name in candidate.required):
+            if candidate.kind == "company":
+                taken = set(positions.values())
+                positions.update({ATTRIBUTE_COLUMN + name: index for index, name in enumerate(names)
+                                  if name and index not in taken})
             return candidate, positions
     shown = ", ".join(cell.strip() for cell in header[:8] if cell.strip()) or gettext("nothing")
     raise BadFile(gettext("The columns of this file (%(columns)s) match none of the formats listed below. "
-                          "Upload an export of Ideas, Fider or Canny with its header row.", columns=shown))
+                          "Upload an export of Ideas, Fider or Canny, or a companies file, with its header "
+                          "row.", columns=shown))
 
 
 # Reading the file.

@@ -1,12 +1,13 @@
 """The walk through an import file, shared by the dry run and the import: batch by batch, it counts
-(and when writing, creates) the members, tags, ideas, votes and follows the rows bring.
+(and when writing, creates) the members, tags, ideas, votes and follows the rows bring (or, for a
+companies file, the companies and memberships: ideas/csv_import/companies.py).
 
 Members, follows and timeline steps are made by the rules that make them one at a time
 (ideas/accounts.py, ideas/following.py, ideas/statuses.py), applied to a whole batch at once.
 """
 import csv
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, cast
 
 from flask_babel import gettext
@@ -23,54 +24,12 @@ from ..models import Idea, ImportedRecord, Tag, User, Vote, idea_tags, utcnow
 from ..sanitize import render_markdown
 from ..statuses import add_timeline_rows, status_step
 from ..voting import trending_score
-from .formats import SOURCE_NAMES, BadFile, Format, csv_reader, decode_upload, detect_format
+from .companies import CompanyPass, parse_company, take_companies
+from .formats import SOURCE_NAMES, BadFile, csv_reader, decode_upload, detect_format
+from .plan import ImportPlan
 from .rows import PARSERS, IdeaRow, RowProblem, VoteRow
 
 BATCH_SIZE = 1000
-PROBLEMS_SHOWN = 500
-
-
-@dataclass
-class Problem:
-    """One bad cell: the row (the header is row 1), the column, what is wrong."""
-
-    row: int
-    column: str
-    message: str
-
-
-@dataclass
-class ImportPlan:
-    """What a file holds and what importing it does (or did)."""
-
-    format: Format
-    filename: str = ""
-    rows: int = 0
-    ideas: int = 0
-    votes: int = 0
-    members: int = 0
-    tags: int = 0
-    imported_votes: int = 0
-    already_imported: int = 0
-    problems: list = field(default_factory=list)
-    problem_count: int = 0
-
-    def add_problem(self, row: int, column: str, message: str) -> None:
-        """Count a problem; keep the first PROBLEMS_SHOWN for the page."""
-        self.problem_count += 1
-        if len(self.problems) < PROBLEMS_SHOWN:
-            self.problems.append(Problem(row, column, message))
-
-    @property
-    def source_name(self) -> str:
-        return SOURCE_NAMES[self.format.source]
-
-    def summary(self) -> dict[str, Any]:
-        """The counts, for the audit log."""
-        return {"format": self.format.name, "file": self.filename, "rows": self.rows, "ideas": self.ideas,
-                "votes": self.votes, "members": self.members, "tags": self.tags,
-                "imported_votes": self.imported_votes, "already_imported": self.already_imported,
-                "problems": self.problem_count}
 
 
 class _Run:
@@ -87,6 +46,7 @@ class _Run:
         self.new_members: dict[str, int | None] = {}  # email -> id (or None in a dry run)
         self.new_tags: dict[str, int | None] = {}  # name -> id (or None in a dry run)
         self.voted_ideas: dict[int, int] = {}  # idea id -> votes added, to fix counters at the end
+        self.companies = CompanyPass(plan, write, self.now)
 
     # Members and tags.
 
@@ -289,9 +249,11 @@ def _walk(actor: User, data: bytes, filename: str, max_bytes: int, write: bool) 
         chosen, positions = detect_format(header)
         plan = ImportPlan(chosen, filename=filename)
         run = _Run(actor, plan, write)
-        parse = PARSERS[chosen.name]
-        take = run.take_ideas if chosen.kind == "idea" else run.take_votes
-        batch: list[Any] = []  # IdeaRow or VoteRow, as `parse` and `take` go together
+        parse: Callable[..., Any] = PARSERS.get(chosen.name) or parse_company
+        takers: dict[str, Callable[[list[Any]], None]] = {
+            "idea": run.take_ideas, "vote": run.take_votes, "company": partial(take_companies, run.companies)}
+        take = takers[chosen.kind]
+        batch: list[Any] = []  # IdeaRow, VoteRow or CompanyRow, as `parse` and `take` go together
         for number, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
                 continue

@@ -1,7 +1,11 @@
 """The data model, one module per area."""
 from .account_mail import ACCOUNT_EMAIL_KINDS, AccountEmail
 from .access import Invitation, SignInCode, SiteAsset, Throttle
-from .activity import COMMENT_MAX, Comment, Follow, Vote
+from .activity import COMMENT_MAX, IMPORTANCES, VOTE_NOTE_MAX, Comment, Follow, Vote
+from .company import (
+    ATTRIBUTE_NAME_MAX, ATTRIBUTE_TEXT_MAX, COMPANY_NAME_MAX, EXTERNAL_ID_MAX, SEGMENT_MATCHES,
+    SEGMENT_NAME_MAX, SOURCES, Company, CompanyAttribute, CompanyMember, Segment,
+)
 from .changelog import (
     ANNOUNCEMENT_TARGETS, ENTRY_TITLE_MAX, Announcement, ChangelogEntry, changelog_entry_ideas,
 )
@@ -22,7 +26,8 @@ from .user import EMAIL_MODES, ROLES, SignedInSession, User
 
 __all__ = [
     "ACCOUNT_EMAIL_KINDS", "AccountEmail",
-    "COMMENT_MAX", "Comment", "Follow", "Vote", "DESCRIPTION_MAX", "KIND_LABELS", "KINDS",
+    "COMMENT_MAX", "IMPORTANCES", "VOTE_NOTE_MAX",
+    "Comment", "Follow", "Vote", "DESCRIPTION_MAX", "KIND_LABELS", "KINDS",
     "STATUS_LABELS", "STATUSES", "TITLE_MAX", "VOTING_CLOSED_STATUSES", "Idea", "Tag",
     "idea_tags", "Setting", "TIMELINE_ACTIONS", "AuditEntry", "Merge", "MergeLedgerRow",
     "TimelineEntry", "EMAIL_STATES", "EVENT_KINDS", "Event", "Notification", "OutboxRow",
@@ -31,4 +36,6 @@ __all__ = [
     "WEBHOOK_EVENTS", "ApiKey", "ImportedRecord", "WebhookDelivery", "WebhookEndpoint",
     "Invitation", "SignInCode", "SiteAsset", "Throttle", "SignedInSession", "Identity",
     "PRODUCT_ISSUER", "ProductSecret", "UsedProductToken",
+    "ATTRIBUTE_NAME_MAX", "ATTRIBUTE_TEXT_MAX", "COMPANY_NAME_MAX", "EXTERNAL_ID_MAX", "SEGMENT_MATCHES",
+    "SEGMENT_NAME_MAX", "SOURCES", "Company", "CompanyAttribute", "CompanyMember", "Segment",
 ]

@@ -1,7 +1,9 @@
 """What members do to ideas: vote, follow, comment."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ColumnElement, ForeignKey, String, Text, UniqueConstraint, and_
+from sqlalchemy import (
+    Boolean, CheckConstraint, ColumnElement, ForeignKey, String, Text, UniqueConstraint, and_,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -10,6 +12,9 @@ from .types import UTCDateTime, row_version, utcnow
 from .user import User
 
 COMMENT_MAX = 5_000
+# How much an idea matters to the member who backs it; None: they did not say.
+IMPORTANCES = ("nice_to_have", "important", "critical")
+VOTE_NOTE_MAX = 1_000
 
 
 class Vote(Model):
@@ -23,6 +28,10 @@ class Vote(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when staff recorded the vote for a customer (by email, e.g. from a sales call).
     cast_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    importance: Mapped[str | None] = mapped_column(
+        String(15), CheckConstraint(f"importance IN {IMPORTANCES!r}", name="importance_valid"))
+    # Private to the product team ("why I need this"): plain text, shown to staff only.
+    note: Mapped[str] = mapped_column(String(VOTE_NOTE_MAX), default="", server_default="")
 
 
 class Follow(Model):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from flask import (
-    Blueprint, Response, current_app, flash, render_template, request, stream_with_context, url_for,
+    Blueprint, Response, abort, current_app, flash, render_template, request, stream_with_context, url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, ngettext
@@ -19,12 +19,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..csv_export import IDEA_COLUMNS, VOTE_COLUMNS, ideas_csv, votes_csv
 from ..csv_import import (
-    CANNY_STATUSES, FIDER_STATUSES, FORMATS, BadFile, discard_upload, load_upload, plan_import,
+    CANNY_STATUSES, FIDER_STATUSES, FORMATS, BadFile, ImportPlan, discard_upload, load_upload, plan_import,
     run_import, store_upload,
 )
 from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import STATUS_NAMES as STATUS_LABELS, format_count
+from ..models import Segment
+from ..segments import segment_by_id, segment_names
 from .body_limits import accepts_body_up_to
 from .responses import render_invalid, see_other
 from .plumbing import staff_required
@@ -44,7 +46,7 @@ def _page(error: str | None = None) -> str | tuple[str, int]:
     """The export links, the upload form and the accepted formats; 422 when `error` names a problem."""
     context = dict(error=error, formats=FORMATS, max_mb=max(_max_bytes() // (1024 * 1024), 1),
                    fider_statuses=FIDER_STATUSES, canny_statuses=CANNY_STATUSES, status_labels=STATUS_LABELS,
-                   idea_columns=IDEA_COLUMNS, vote_columns=VOTE_COLUMNS)
+                   idea_columns=IDEA_COLUMNS, vote_columns=VOTE_COLUMNS, segments=segment_names())
     if error:
         db.session.rollback()
         return render_invalid("staff/csv/index.html", **context)
@@ -73,14 +75,25 @@ def export_ideas() -> Response:
     def idea_url(idea_id: int) -> str:
         return url_for("ideas.show", idea_id=idea_id, _external=True)
 
-    return _attachment(ideas_csv(current_user, idea_url), "ideas")
+    return _attachment(ideas_csv(current_user, idea_url, segment=_segment()), "ideas")
 
 
 @bp.get("/votes.csv")
 @staff_required
 def export_votes() -> Response:
-    """Every vote on a listed idea as CSV, streamed."""
-    return _attachment(votes_csv(current_user), "votes")
+    """Every vote on a listed idea as CSV, streamed; `segment`: its members' votes."""
+    return _attachment(votes_csv(current_user, segment=_segment()), "votes")
+
+
+def _segment() -> Segment | None:
+    """The segment `?segment=` names (None: everyone); 404 when it names none, rather than a file
+    of everyone's ideas that looks like the segment's."""
+    if not request.args.get("segment"):
+        return None
+    segment = segment_by_id(request.args["segment"])
+    if segment is None:
+        abort(404)
+    return segment
 
 
 @bp.post("/import")
@@ -113,6 +126,9 @@ def confirm() -> ResponseReturnValue:
         # Two confirmations of one file at the same moment: the records' unique key lets one win.
         return _page(_("This file was being imported twice at once; the board holds it once. Check it."))
     discard_upload(_upload_dir(), token)
+    if plan.format.kind == "company":
+        flash(_imported_companies(plan, filename), "success")
+        return see_other(url_for("csv.index"))
     counts = dict(
         ideas=ngettext("%(count)s idea", "%(count)s ideas", plan.ideas, count=format_count(plan.ideas)),
         votes=ngettext("%(count)s vote", "%(count)s votes", plan.votes, count=format_count(plan.votes)),
@@ -127,6 +143,24 @@ def confirm() -> ResponseReturnValue:
     else:
         flash(_("Imported from %(file)s: %(ideas)s, %(votes)s, %(members)s.", **counts), "success")
     return see_other(url_for("csv.index"))
+
+
+def _imported_companies(plan: ImportPlan, filename: str) -> str:
+    """What importing a companies file did, in words."""
+    counts = dict(
+        companies=ngettext("%(count)s new company", "%(count)s new companies", plan.companies,
+                           count=format_count(plan.companies)),
+        changed=ngettext("%(count)s company changed", "%(count)s companies changed", plan.companies_changed,
+                         count=format_count(plan.companies_changed)),
+        memberships=ngettext("%(count)s member put in a company", "%(count)s members put in a company",
+                             plan.memberships, count=format_count(plan.memberships)),
+        file=filename or _("the file"))
+    if plan.problem_count:
+        left_out = ngettext("%(count)s row", "%(count)s rows", plan.problem_count,
+                            count=format_count(plan.problem_count))
+        return _("Imported from %(file)s: %(companies)s, %(changed)s, %(memberships)s; "
+                 "%(left_out)s left out.", left_out=left_out, **counts)
+    return _("Imported from %(file)s: %(companies)s, %(changed)s, %(memberships)s.", **counts)
 
 
 def _uploaded_file() -> tuple[bytes, str]:

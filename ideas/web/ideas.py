@@ -21,7 +21,8 @@ from ..proposals import change_idea, check_may_change_idea, may_change_idea, pro
 from ..statuses import history_of
 from ..similar import similar_ideas
 from ..tags import tags_of
-from ..voting import Standing, cast_vote, standing, withdraw_vote
+from ..vote_importance import back_idea, notes_on_idea, set_importance
+from ..voting import Standing, standing, withdraw_vote
 from ..visibility import is_staff
 from .forms import (
     ActionForm, CommentForm, FollowLevelForm, Form, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm,
@@ -29,7 +30,8 @@ from .forms import (
 )
 from .fragments import versions
 from .plumbing import get_idea
-from .responses import done, next_url, render_form, see_other, wants_fragment
+from .responses import done, next_url, render_form, render_invalid, see_other, wants_fragment
+from .vote_notes import ImportanceForm, importance_context
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
@@ -88,7 +90,7 @@ def _follow_context(idea: Idea, reader: Standing) -> dict[str, Any]:
 
 
 def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
-                      **staff_forms: Form) -> dict[str, Any]:
+                      importance_form: ImportanceForm | None = None, **staff_forms: Form) -> dict[str, Any]:
     """What the idea page and its fragments need; staff get their forms and the merge record."""
     comments = thread_of(idea, current_user)
     timeline = history_of(idea)
@@ -99,6 +101,7 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
             status_form=staff_forms.get("status_form") or StatusForm(formdata=None, status=idea.status),
             merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
             vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
+            backer_notes=db.session.execute(notes_on_idea(idea.id)).all(),
         )
     thread = discussion(comments, timeline)
     viewer = current_user._get_current_object()  # not the proxy: the key asks of it per comment
@@ -117,6 +120,7 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
         new_comment_form=lambda: CommentForm(formdata=None),
         can_edit=may_change_idea(current_user, idea),
         **comment_rights(),
+        **importance_context(viewer, idea, importance_form, backed=reader.voted),
         **staff,
     )
 
@@ -188,8 +192,42 @@ vote_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_VOTE"], 
 @login_required
 @vote_limit
 def vote(idea_id: int) -> ResponseReturnValue:
-    """Back the idea; a second press changes nothing."""
-    return _change(idea_id, cast_vote, _after_vote)
+    """Back the idea, saying how much it matters if the member chose to; a second press changes
+    nothing but what they said."""
+    idea = get_idea(idea_id)
+    form = ImportanceForm()
+    if not form.validate():
+        return _importance_refused(idea, form, f"idea-{idea.id}-vote")
+    back_idea(current_user, idea, form.importance.data, form.private_note.data)
+    commit_writes()
+    return _after_vote(idea)
+
+
+@bp.post("/<id:idea_id>/importance")
+@login_required
+@vote_limit
+def importance(idea_id: int) -> ResponseReturnValue:
+    """Change how much the backed idea matters and the private note: never a new vote."""
+    idea = get_idea(idea_id)
+    form = ImportanceForm()
+    if not form.validate():
+        return _importance_refused(idea, form, f"idea-{idea.id}-importance")
+    set_importance(current_user, idea, form.importance.data, form.private_note.data)
+    commit_writes()
+    if wants_fragment(f"idea-{idea.id}-importance"):
+        return render_template("ideas/_importance.html", idea=idea, saved=True,
+                               **importance_context(current_user, idea))
+    return done(_("Saved: the product team sees how much this matters to you."),
+                next_url(url_for("ideas.show", idea_id=idea.id)))
+
+
+def _importance_refused(idea: Idea, form: ImportanceForm, target: str) -> ResponseReturnValue:
+    """422 with what was typed: the section alone for htmx (swapped out of band from the vote
+    button), else the whole idea page."""
+    if wants_fragment(target):
+        return render_invalid("ideas/_importance_refused.html", target=target, **_vote_state(idea),
+                              **importance_context(current_user, idea, form))
+    return render_invalid("ideas/show.html", **idea_page_context(idea, importance_form=form))
 
 
 @bp.post("/<id:idea_id>/unvote")
@@ -209,15 +247,20 @@ def _change(idea_id: int, rule: Callable[[User, Idea], object],
     return respond(idea)
 
 
+def _vote_state(idea: Idea) -> dict[str, Any]:
+    """The vote button's context after a change."""
+    reader = standing(current_user, idea)
+    return dict(backed=reader.voted, on_idea_page=request.form.get("on_idea_page") == "1",
+                **_follow_context(idea, reader))
+
+
 def _after_vote(idea: Idea) -> ResponseReturnValue:
     if wants_fragment(f"idea-{idea.id}-vote"):
-        reader = standing(current_user, idea)
-        return render_template(
-            "ideas/_vote_response.html",
-            backed=reader.voted,
-            on_idea_page=request.form.get("on_idea_page") == "1",
-            **_follow_context(idea, reader),
-        )
+        state = _vote_state(idea)
+        section = {}
+        if state["on_idea_page"]:  # the section below the button turns into its own form
+            section = importance_context(current_user, idea, backed=state["backed"])
+        return render_template("ideas/_vote_response.html", **state, **section)
     return see_other(next_url(url_for("ideas.show", idea_id=idea.id)))
 
 

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
 from .. import audit
+from ..companies import membership_of
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Tag, User, idea_tags
@@ -77,6 +78,7 @@ def member(member_id: int) -> str:
     return render_template(
         "staff/member.html",
         person=person,
+        membership=membership_of(person),
         ideas=page_of(ideas, HISTORY_PER_PAGE, "ideas_page"),
         votes=page_of(votes, HISTORY_PER_PAGE, "votes_page", scalars=False),
         comments=page_of(comments, HISTORY_PER_PAGE, "comments_page", scalars=False),

@@ -1,5 +1,5 @@
 """The product team's inbox at /staff: triage ideas a page at a time, and many at once."""
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,10 +23,11 @@ from ..i18n import INBOX_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as 
 from ..models import Idea
 from ..models.types import INTEGER_MAX as ID_MAX
 from ..moderation import approve_idea
+from ..segments import segment_by_id, segment_names
 from ..statuses import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag
 from .forms import Form
-from .plumbing import fetch_page, idea_filters, page_number, staff_required
+from .plumbing import chosen, fetch_page, idea_filters, page_number, staff_required
 from .responses import done, next_url, render_invalid, see_other, wants_fragment
 
 bp = Blueprint("triage", __name__, url_prefix="/staff")
@@ -60,9 +61,10 @@ class BulkForm(Form):
             raise ValidationError(_("Select ideas from the list."))
 
 
-def inbox_filters(args: MultiDict[str, str]) -> dict[str, str]:
-    """The inbox's filters from a query string, unknown values dropped."""
-    return idea_filters(args, SORTS, DEFAULT_SORT, SETTABLE_STATUSES)
+def inbox_filters(args: MultiDict[str, str], segments: Container[str] = ()) -> dict[str, str]:
+    """The inbox's filters from a query string, unknown values dropped: a segment among `segments`."""
+    return {**idea_filters(args, SORTS, DEFAULT_SORT, SETTABLE_STATUSES),
+            "segment": chosen(args, "segment", segments)}
 
 
 @bp.get("/")
@@ -78,13 +80,17 @@ def inbox() -> str:
 def inbox_context(args: MultiDict[str, str], form: BulkForm,
                   refused: RefusedIdeas | None = None) -> dict[str, Any]:
     """What the inbox and its results fragment need; the per-row counts cost two queries a page."""
-    filters, number = inbox_filters(args), page_number(args)
+    segments = segment_names()
+    filters, number = inbox_filters(args, segments), page_number(args)
+    segment = segment_by_id(filters["segment"]) if filters["segment"] else None
     tags = db.session.execute(all_tags()).scalars().all()
     form.tag.choices = [SelectChoice("", _l("Choose a tag"))] + [
         SelectChoice(tag.name, f"#{tag.name}") for tag in tags]
-    page = fetch_page(inbox_query(current_user, **filters), number, IDEAS_PER_PAGE)
+    page = fetch_page(inbox_query(current_user, filters["sort"], filters["status"], filters["kind"],
+                                  filters["tag"], segment), number, IDEAS_PER_PAGE)
     ids = [idea.id for idea in page.items]
-    counts = dict(db.session.execute(status_counts(current_user, filters["kind"], filters["tag"])).all())
+    counts = dict(db.session.execute(
+        status_counts(current_user, filters["kind"], filters["tag"], segment)).all())
 
     def inbox_url(**changes: Any) -> str:
         values = {**filters, **changes}
@@ -108,6 +114,7 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
         sort_labels=INBOX_SORT_NAMES,
         status_labels={status: STATUS_LABELS[status] for status in SETTABLE_STATUSES},
         kind_labels=KIND_LABELS,
+        segment_labels=segments,
     )
 
 

@@ -29,7 +29,7 @@ def test_a_member_backs_an_idea_once(api_as, make_user, make_idea, fetch):
     second = api.put(f"/ideas/{idea.id}/vote")
 
     assert first.get_json() == {"idea_id": idea.id, "member_id": member.id, "voted": True, "changed": True,
-                                "vote_count": 1}
+                                "vote_count": 1, "importance": None, "note": ""}
     assert second.get_json()["changed"] is False and second.get_json()["vote_count"] == 1
     assert vote_rows(fetch, idea) == [(member.id, None)]
     assert stored_count(fetch, idea) == 1

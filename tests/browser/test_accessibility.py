@@ -68,13 +68,15 @@ def staff_pages(site):
     """Addresses staff read, beyond the member's."""
     return [f"/ideas/{site.showcase_id}", "/staff/", "/staff/?status=planned", "/staff/members",
             f"/staff/members/{site.member_id}", "/changelog", "/changelog/new", "/announcements",
-            "/announcements/new", "/changelog/1/edit", "/staff/invitations", "/staff/csv/"]
+            "/announcements/new", "/changelog/1/edit", "/staff/invitations", "/staff/csv/",
+            "/staff/companies/", "/staff/companies/new"]
 
 
 def admin_pages(site):
     """Addresses only admins read."""
     return ["/admin/settings", "/admin/tags", "/admin/audit", "/staff/members", "/admin/branding",
-            "/admin/access", "/admin/webhooks", "/admin/webhooks/new"]
+            "/admin/access", "/admin/webhooks", "/admin/webhooks/new", "/admin/segments/",
+            "/admin/segments/new"]
 
 
 @pytest.fixture

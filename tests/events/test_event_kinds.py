@@ -15,21 +15,22 @@ from sqlalchemy import func, select
 from ideas.delivery import compose_notification_email
 from ideas.events import (
     AccessRulesChanged, Announced, BrandingChanged, ChangelogEntryCreated, ChangelogEntryPublished,
-    ChangelogEntryUpdated, ChangelogPublished, CommentHidden, CommentPosted, CommentUnhidden, CsvImported,
+    ChangelogEntryUpdated, ChangelogPublished, CommentHidden, CommentPosted, CommentUnhidden, CompanyCreated,
+    CompanyMembershipChanged, CompanyUpdated, CsvImported, SegmentCreated, SegmentDeleted, SegmentUpdated,
     CustomerVoteRecorded, IdeaApproved, IdeaCreated, IdeaEditedByStaff, IdeaHidden, IdeaMerged, IdeaTagged,
     IdeaUnhidden, IdeaUnmerged, IdeaUntagged, IdeaWithdrawn, InvitationRenewed, InvitationRevoked,
     InvitationSent, MemberSuspended, MemberUnsuspended, OfficialResponse, ProductSecretCreated,
     ProductSecretRetired, RoleChanged, SiteRulesChanged, SsoSettingsChanged, StatusChanged, TagCreated,
     TagUpdated, VoteCast, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookEnabled,
-    registered_kinds,
+    VoteImportanceChanged, registered_kinds,
 )
 from ideas.events.publish import publish
 from ideas.extensions import db
 from ideas.following import follow_idea, set_follow_level
 from ideas.links import external_url
 from ideas.models import (
-    Announcement, AuditEntry, ChangelogEntry, Comment, Event, Idea, Invitation, OutboxRow, ProductSecret, Tag,
-    User, WebhookDelivery, WebhookEndpoint, utcnow,
+    Announcement, AuditEntry, ChangelogEntry, Comment, Company, Event, Idea, Invitation, OutboxRow,
+    ProductSecret, Segment, Tag, User, WebhookDelivery, WebhookEndpoint, utcnow,
 )
 from ideas.notifications import followers_of, hidden_from_member, payload_of, summary
 from ideas.voting import cast_vote
@@ -92,6 +93,14 @@ def _secret(people):
                                 created_by_id=people["staff_actor"].id))
 
 
+def _company():
+    return _added(Company(external_id=f"acme-{uuid.uuid4().hex[:6]}", name="Acme", name_source="staff"))
+
+
+def _segment():
+    return _added(Segment(name=f"Enterprise {uuid.uuid4().hex[:6]}", rules="[]"))
+
+
 def _audited(make_event):
     """A sample for a kind nobody is told of: it quotes no comment."""
     return lambda p, idea: (make_event(p, idea), None)
@@ -107,6 +116,8 @@ SAMPLES = {
         _comment(p, idea, official=True)),
     "merged": lambda p, idea: (IdeaMerged(p["staff_actor"], idea, _other_idea(p), "open", 2, 0), None),
     "vote_created": lambda p, idea: (VoteCast(p["reader"], idea, p["staff_actor"]), None),
+    "vote_importance_changed": lambda p, idea: (VoteImportanceChanged(p["reader"], idea, None, "critical"),
+                                                None),
     "withdrawn": lambda p, idea: (IdeaWithdrawn(p["author"], idea), None),
     "changelog": lambda p, idea: (ChangelogPublished(p["staff_actor"], idea, _entry(p),
                                                      followers_of([idea.id]), shipped=True), None),
@@ -159,10 +170,21 @@ SAMPLES = {
     "product_secret_retired": _audited(lambda p, idea: ProductSecretRetired(
         p["staff_actor"], _secret(p), {"kid": "20261205-abc123", "live": True})),
     "csv_imported": _audited(lambda p, idea: CsvImported(p["staff_actor"], {"ideas": 2, "votes": 5})),
+    "company_created": _audited(lambda p, idea: CompanyCreated(p["staff_actor"], _company(), "staff", {},
+                                                               {"name": "Acme"})),
+    "company_updated": _audited(lambda p, idea: CompanyUpdated(p["staff_actor"], _company(), "api",
+                                                               {"plan": "Pro"}, {"plan": "Enterprise"})),
+    "company_membership": _audited(lambda p, idea: CompanyMembershipChanged(p["staff_actor"], p["commenter"],
+                                                                            "staff", None, "acme-7")),
+    "segment_created": _audited(lambda p, idea: SegmentCreated(p["staff_actor"], _segment())),
+    "segment_updated": _audited(lambda p, idea: SegmentUpdated(p["staff_actor"], _segment(),
+                                                               {"name": "Big"})),
+    "segment_deleted": _audited(lambda p, idea: SegmentDeleted(p["staff_actor"], _segment(),
+                                                               {"name": "Big"})),
 }
 # What an audit entry may name as its target: a row of these tables, the site, or an import.
 AUDIT_TARGETS = {"ideas", "comments", "users", "tags", "invitations", "webhook_endpoints", "product_secrets",
-                 "changelog_entries", "announcements", "site", "csv_import"}
+                 "changelog_entries", "announcements", "site", "csv_import", "companies", "segments"}
 READERS = ("reader", "staff_reader")
 
 

@@ -13,7 +13,8 @@ from ideas.unsubscribe import unsubscribe_token
 from ideas.comments import add_comment
 from ideas.extensions import db
 from ideas.models import (
-    AccountEmail, Announcement, ChangelogEntry, Comment, Follow, Idea, User, Vote, WebhookEndpoint, utcnow,
+    AccountEmail, Announcement, ChangelogEntry, Comment, Follow, Idea, Segment, User, Vote, WebhookEndpoint,
+    utcnow,
 )
 from ideas.web.responses import safe_next
 
@@ -343,11 +344,12 @@ def snapshot(fetch):
 
 
 @pytest.fixture
-def sample_urls(app, make_user, make_idea, make_tag, fetch):
+def sample_urls(app, make_user, make_idea, make_tag, make_company, fetch):
     """A URL for every GET route, filled with ids and tokens that exist."""
     author = make_user(confirmed=False)
     tag = make_tag("sample")
     idea = make_idea(author=author, tags=[tag])
+    company = make_company("Acme", members=[author], plan="Enterprise")
     with app.test_request_context():
         member = db.session.get(User, author.id)
         comment = add_comment(member, db.session.get(Idea, idea.id), "First!")
@@ -356,7 +358,9 @@ def sample_urls(app, make_user, make_idea, make_tag, fetch):
                                    events="idea.created")
         announcement = Announcement(author_id=author.id, message="Sample", message_html="<p>Sample</p>",
                                     target="tag", tag_id=tag.id, tag_name=tag.name)
-        db.session.add_all([entry, endpoint, announcement])
+        segment = Segment(name="Enterprise", rules='[{"field": "attribute.plan", "operator": "is", '
+                                                    '"value": "Enterprise"}]')
+        db.session.add_all([entry, endpoint, announcement, segment])
         db.session.commit()
         tokens = {"auth.reset_password": accounts.password_reset_token(member),
                   "auth.confirm": accounts.confirmation_token(member),
@@ -367,7 +371,7 @@ def sample_urls(app, make_user, make_idea, make_tag, fetch):
                 continue
             values = {"idea_id": idea.id, "comment_id": comment.id, "member_id": author.id,
                       "tag_id": tag.id, "entry_id": entry.id, "endpoint_id": endpoint.id,
-                      "announcement_id": announcement.id,
+                      "announcement_id": announcement.id, "company_id": company.id, "segment_id": segment.id,
                       "token": tokens.get(rule.endpoint)}
             missing = [name for name in rule.arguments if values.get(name) is None]
             assert not missing, f"give test_security a sample {missing} for {rule.endpoint}"

@@ -29,6 +29,7 @@ from ideas.proposals import propose_idea
 from ideas.statuses import change_status
 from ideas.site_settings import get_setting, set_setting
 from ideas.team import vote_for_customer
+from ideas.vote_importance import set_importance
 from ideas.voting import cast_vote
 from ideas.addresses import is_public_address, numeric_ipv4
 from ideas.webhooks import deliver_due_webhooks, queue_webhooks, transport, worker
@@ -242,6 +243,9 @@ def _act(event, cast):
         merge_ideas(staff, db.session.get(Idea, cast["other"]), idea)
     elif event == "vote.created":
         cast_vote(staff, idea)
+    elif event == "vote.importance_changed":
+        cast_vote(staff, idea)
+        set_importance(staff, idea, "critical", "A private note")
     db.session.commit()
 
 
@@ -258,11 +262,15 @@ EXPECTED_DATA = {
                                  "target": {"id": cast["idea"], "title": "Dark mode"}},
     "vote.created": lambda cast: {"idea": {"id": cast["idea"], "vote_count": 1},
                                   "voter": {"id": cast["staff"], "name": None}, "cast_by": None},
+    "vote.importance_changed": lambda cast: {"idea": {"id": cast["idea"], "vote_count": 1},
+                                             "voter": {"id": cast["staff"], "name": None},
+                                             "old_importance": None, "importance": "critical"},
 }
 
 
 # Proposing also casts the author's vote, which is a vote like any other.
-ALSO_QUEUED = {"idea.created": ["idea.created", "vote.created"]}
+ALSO_QUEUED = {"idea.created": ["idea.created", "vote.created"],
+               "vote.importance_changed": ["vote.created", "vote.importance_changed"]}
 
 
 def _matches(expected, actual):

@@ -9,7 +9,7 @@ without the models (see registry).
 from .common import changed_values
 from .ideas import (
     CommentPosted, IdeaCreated, IdeaEditedByStaff, IdeaMerged, IdeaUnmerged, IdeaWithdrawn, OfficialResponse,
-    StatusChanged, VoteCast, edited_view,
+    StatusChanged, VoteCast, VoteImportanceChanged, edited_view,
 )
 from .news import (
     Announced, ChangelogEntryCreated, ChangelogEntryPublished, ChangelogEntryUpdated, ChangelogPublished,
@@ -28,12 +28,16 @@ from .admin import (
     SiteRulesChanged, SsoSettingsChanged, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled,
     WebhookEnabled, endpoint_view, secret_view,
 )
+from .companies import (
+    CompanyCreated, CompanyMembershipChanged, CompanyUpdated, SegmentCreated, SegmentDeleted, SegmentUpdated,
+    segment_view,
+)
 
 __all__ = [
     "changed_values",
     # ideas
     "CommentPosted", "IdeaCreated", "IdeaEditedByStaff", "IdeaMerged", "IdeaUnmerged", "IdeaWithdrawn",
-    "OfficialResponse", "StatusChanged", "VoteCast", "edited_view",
+    "OfficialResponse", "StatusChanged", "VoteCast", "VoteImportanceChanged", "edited_view",
     # news
     "Announced", "ChangelogEntryCreated", "ChangelogEntryPublished", "ChangelogEntryUpdated",
     "ChangelogPublished", "entry_view", "expected_day",
@@ -47,4 +51,7 @@ __all__ = [
     "AccessRulesChanged", "BrandingChanged", "CsvImported", "ProductSecretCreated", "ProductSecretRetired",
     "SiteRulesChanged", "SsoSettingsChanged", "WebhookChanged", "WebhookCreated", "WebhookDeleted",
     "WebhookDisabled", "WebhookEnabled", "endpoint_view", "secret_view",
+    # companies and segments
+    "CompanyCreated", "CompanyMembershipChanged", "CompanyUpdated", "SegmentCreated", "SegmentDeleted",
+    "SegmentUpdated", "segment_view",
 ]

@@ -206,12 +206,33 @@ class VoteCast:
     actor: User
     idea: Idea
     cast_by: User | None = None
+    importance: str | None = None
 
 
 register(EventKind(
     name="vote_created", event_type=VoteCast,
     webhook=Webhook("vote.created", _l("A vote is cast"),
-                    lambda event: {"idea": event.idea, "voter": event.actor, "cast_by": event.cast_by}),
+                    lambda event: {"idea": event.idea, "voter": event.actor, "cast_by": event.cast_by,
+                                   "importance": event.importance}),
+))
+
+
+@dataclass(frozen=True)
+class VoteImportanceChanged:
+    """`actor`, who backs `idea`, changed how much it matters from `old` to `new` (None: not said).
+    Not a new vote; the private note never travels with it."""
+
+    actor: User
+    idea: Idea
+    old: str | None
+    new: str | None
+
+
+register(EventKind(
+    name="vote_importance_changed", event_type=VoteImportanceChanged,
+    webhook=Webhook("vote.importance_changed", _l("A backer changes how much an idea matters"),
+                    lambda event: {"idea": event.idea, "voter": event.actor, "old_importance": event.old,
+                                   "importance": event.new}),
 ))
 
 
