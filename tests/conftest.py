@@ -20,6 +20,9 @@ from ideas.proposals import propose_idea
 from helpers import CHROMIUM_MISSING, PASSWORD, find_chromium, recorded_statements
 from oidc.openid_provider import running_openid_provider  # noqa: F401  (the `openid_provider` fixture)
 
+# Fixtures some test modules share (a module's own fixture of the same name wins over these).
+pytest_plugins = ["staff_writing"]
+
 POSTGRES_SKIP = ("TEST_DATABASE_URL is not set, so the PostgreSQL half of the suite is skipped "
                  "(README: Testing on PostgreSQL)")
 

@@ -12,34 +12,13 @@ from ideas.announcements import announce, audience_size, choose_target
 from ideas.delivery import compose_notification_email, fill_inboxes
 from ideas.errors import InvalidInput
 from ideas.extensions import db
-from ideas.following import follow_idea
 from ideas.idea_references import link_references
 from ideas.models import Announcement, AuditEntry, Event, Idea, Notification, OutboxRow, Tag, User, utcnow
 from ideas.moderation import hide_idea
 from ideas.site_settings import set_setting
+from staff_writing import follow
 
 LATER = date.today() + timedelta(days=40)
-
-
-@pytest.fixture
-def team_member(make_user):
-    """A product manager, not signed in."""
-    return make_user(role="staff", name="Pat Product")
-
-
-@pytest.fixture
-def staff(auth, team_member):
-    """The product manager, signed in."""
-    auth.login(team_member)
-    return team_member
-
-
-def follow(app, member, *ideas):
-    """The member presses Follow on each idea."""
-    with app.app_context():
-        for idea in ideas:
-            follow_idea(db.session.get(User, member.id), db.session.get(Idea, idea.id))
-        db.session.commit()
 
 
 def told(fetch):

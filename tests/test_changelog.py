@@ -17,29 +17,9 @@ from ideas.extensions import db
 from ideas.following import follow_idea, unfollow_idea
 from ideas.models import AuditEntry, ChangelogEntry, Event, Idea, OutboxRow, TimelineEntry, User, utcnow
 from ideas.moderation import hide_idea
+from staff_writing import follow
 
 LOGIN = "login"
-
-
-@pytest.fixture
-def team_member(make_user):
-    """A product manager, not signed in."""
-    return make_user(role="staff", name="Pat Product")
-
-
-@pytest.fixture
-def staff(auth, team_member):
-    """The product manager, signed in."""
-    auth.login(team_member)
-    return team_member
-
-
-def follow(app, member, *ideas):
-    """The member presses Follow on each idea."""
-    with app.app_context():
-        for idea in ideas:
-            follow_idea(db.session.get(User, member.id), db.session.get(Idea, idea.id))
-        db.session.commit()
 
 
 def told(fetch, kind):
