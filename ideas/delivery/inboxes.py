@@ -37,7 +37,9 @@ def _fill_inboxes_chunk(limit: int, now: datetime) -> int:
                 .returning(OutboxRow.user_id, OutboxRow.event_id, OutboxRow.created_at).cte("done"))
         written = insert_from_select_ignoring_conflicts(
             Notification.__table__, _INBOX_COLUMNS,
-            select(done.c.user_id, done.c.event_id, done.c.created_at)).cte("written")
+            # In the events' order: a member's inbox lists newest first, by id among equal times.
+            select(done.c.user_id, done.c.event_id, done.c.created_at)
+            .order_by(done.c.event_id, done.c.user_id)).cte("written")
         handled = db.session.execute(select(func.count()).select_from(done).add_cte(written)).scalar_one()
     else:
         # SQLite: the INSERT takes the write lock, so the UPDATE sees the same waiting rows.
@@ -45,7 +47,7 @@ def _fill_inboxes_chunk(limit: int, now: datetime) -> int:
         db.session.execute(insert_from_select_ignoring_conflicts(
             Notification.__table__, _INBOX_COLUMNS,
             select(OutboxRow.user_id, OutboxRow.event_id, OutboxRow.created_at)
-            .where(OutboxRow.id.in_(waiting))))
+            .where(OutboxRow.id.in_(waiting)).order_by(OutboxRow.event_id, OutboxRow.user_id)))
         handled = cast(CursorResult, db.session.execute(
             update(OutboxRow).where(OutboxRow.id.in_(waiting)).values(inapp_done=True),
             execution_options={"synchronize_session": False})).rowcount
