@@ -7,13 +7,15 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ideas.companies import find_company, update_company
 from ideas.errors import InvalidInput, NotAllowed
 from ideas.extensions import db
 from ideas.models import AuditEntry, Idea, Segment, User, utcnow
-from ideas.segments import create_segment, delete_segment, in_segment, segment_clause, update_segment
+from ideas.segments import (
+    create_segment, delete_segment, in_segment, member_counts, segment_clause, update_segment,
+)
 from ideas.voting import cast_vote
 
 NOW = utcnow()
@@ -83,6 +85,25 @@ def test_the_clause_and_the_one_member_answer_agree_with_the_rules(app, matrix, 
                       if in_segment(db.session.get(User, person.id), segment, NOW)}
 
     assert by_sql == one_by_one == SEGMENTS[name][2]
+
+
+def test_the_segments_page_counts_every_segment_in_one_statement(app, client, auth, admin, matrix,
+                                                                 count_queries):
+    people, segments = matrix
+    with app.app_context():
+        stored = db.session.execute(select(Segment).order_by(Segment.id)).scalars().all()
+        counts = member_counts(stored, NOW)
+        one_by_one = {segment.id: db.session.execute(select(func.count()).select_from(User).where(
+            segment_clause(segment, NOW))).scalar_one() for segment in stored}
+    auth.login(admin)
+
+    with count_queries() as queries:
+        response = client.get("/admin/segments/")
+
+    assert counts == one_by_one
+    assert counts[segments["enterprise"]] == 3 and counts[segments["a percent sign"]] == 0
+    assert response.status_code == 200 and "3 members now" in response.get_data(as_text=True)
+    assert sum("filter (where" in statement.lower() for statement in queries) == 1
 
 
 def test_a_member_leaves_a_segment_when_their_company_changes(app, matrix, admin):

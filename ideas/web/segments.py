@@ -7,17 +7,16 @@ from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import FieldList, FormField, RadioField, SelectChoice, SelectField, StringField
 from wtforms import Form as RowForm
 
 from ..errors import InvalidInput
 from ..extensions import db
-from ..models import SEGMENT_NAME_MAX, Segment, User
+from ..models import SEGMENT_NAME_MAX, Segment
 from ..segment_rules import OPERATOR_NAMES, RULES_MAX, field_choices, field_label
 from ..segments import (
-    all_segments, attribute_names, create_segment, delete_segment, described, rules_of, segment_clause,
+    all_segments, attribute_names, create_segment, delete_segment, described, member_counts, rules_of,
     update_segment,
 )
 from .forms import ActionForm, Form
@@ -53,10 +52,8 @@ class SegmentForm(Form):
 def index() -> str:
     """Every segment in words, with how many members are in it now."""
     segments = db.session.execute(all_segments()).scalars().all()
-    counts = {segment.id: db.session.execute(
-        select(func.count()).select_from(User).where(segment_clause(segment))).scalar_one()
-        for segment in segments}
-    return render_template("segments/index.html", segments=segments, counts=counts, described=described,
+    return render_template("segments/index.html", segments=segments, counts=member_counts(segments),
+                           described=described,
                            delete_form=ActionForm())
 
 
