@@ -109,13 +109,13 @@ def register_blueprints(app: Flask) -> None:
     from . import api
     from .web import (
         access, account, announcements, auth, board, branding, changelog, comments, companies, csv_views,
-        feeds, health, idea_staff, ideas, notifications, product_sign_in, pulse, roadmap, segments, sso,
-        staff, text_length, triage, webhooks,
+        feeds, health, idea_staff, ideas, notifications, priority, product_sign_in, pulse, roadmap, segments,
+        sso, staff, text_length, triage, webhooks,
     )
 
     for module in (board, ideas, idea_staff, comments, roadmap, changelog, announcements, pulse, feeds, auth,
                    account, notifications, triage, staff, companies, segments, text_length, csv_views,
-                   webhooks, health, access, branding, sso, product_sign_in, api):
+                   priority, webhooks, health, access, branding, sso, product_sign_in, api):
         app.register_blueprint(module.bp)
     notifications.register_header_count(app)
 

@@ -7,6 +7,7 @@ change with a header it may not know it sends.
 """
 import os
 from datetime import datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -202,6 +203,11 @@ def format_count(number: float | None) -> str:
     return f"{number:,}".replace(",", group) if abs(number) >= 1000 else str(number)
 
 
+def format_amount(number: float | Decimal | None) -> str:
+    """A score or weight to at most two places, the locale's way: 1,234.5 in English, 1.234,5 in German."""
+    return format_decimal(number or 0, format="#,##0.##", locale=babel_locale())
+
+
 @lru_cache(maxsize=None)
 def _integer_grouping(locale: BabelLocale) -> str | None:
     """The locale's group separator when whole numbers are written as Python's "{:,}" with it
@@ -232,6 +238,7 @@ def register_i18n(app: Flask) -> None:
         IMPORTANCE_LABELS=IMPORTANCE_NAMES,
     )
     app.jinja_env.filters["number"] = format_count
+    app.jinja_env.filters["decimal"] = format_amount
     # Templates ask for translations hundreds of times a page; Flask-Babel's own callables
     # look the request's locale up through several proxies each time (a third of a board's CPU).
     # The i18n extension (Flask-Babel loads it) adds this method to the environment at run time.

@@ -41,6 +41,12 @@ DEFAULTS = {
     "oidc_client_secret": "",
     "oidc_label": "",
     "sso_only": "0",
+    # The priority score's weights (ideas.priority): decimals as typed, effort the power it divides by.
+    "priority_votes": "1",
+    "priority_importance": "1",
+    "priority_revenue": "1",
+    "priority_impact": "1",
+    "priority_effort": "1",
 }
 
 

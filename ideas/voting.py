@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from .accounts import ensure_can_participate
 from .database import add_to_counter, insert_ignore, lock_rows
 from .errors import VotingClosed
-from .events import VoteCast
+from .events import VoteCast, VoteWithdrawn
 from .events.publish import publish
 from .extensions import db
 from .i18n import STATUS_NAMES
@@ -88,6 +88,7 @@ def withdraw_vote(member: User, idea: Idea) -> bool:
     )).rowcount
     if removed:
         _move_count(idea, -1)
+        publish(VoteWithdrawn(member, idea))
     return bool(removed)
 
 

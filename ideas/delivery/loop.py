@@ -17,6 +17,7 @@ from ..database import writing
 from ..extensions import db
 from ..leases import Claim, LeaseTimes, stopping
 from ..models import OutboxRow, User, utcnow
+from ..priority import recompute_due
 from ..webhooks import deliver_due_webhooks
 from .collapsing import emails_to_send
 from .compose import compose_notification_email
@@ -121,7 +122,8 @@ def drain(limit: int = BATCH, stop: threading.Event | None = None) -> int:
 
 
 def run_forever(app: Flask, poll_seconds: float = 2.0, stop: threading.Event | None = None) -> None:
-    """The worker loop: deliver what is due, send due digests, sleep when idle; until `stop`.
+    """The worker loop: deliver what is due, recompute due priority scores, send due digests,
+    sleep when idle; until `stop`.
 
     A failed batch has given its rows back already (ideas/leases.py); the loop goes on."""
     times = LeaseTimes.from_config(app.config)  # refuses numbers that could double-send, at start
@@ -135,6 +137,8 @@ def run_forever(app: Flask, poll_seconds: float = 2.0, stop: threading.Event | N
                 if stopping(stop):
                     break
                 handled += deliver_due_webhooks()
+                with writing():
+                    handled += recompute_due()
                 with writing():
                     send_due_digests()
                     if pruned_at is None or time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:

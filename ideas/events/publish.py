@@ -2,8 +2,8 @@
 
 The event's kind (ideas/events/registry.py) decides every side effect, so a rule never lists
 them: the event row and one outbox row per member its audience names, its webhook, its audit
-entry, and the cached fragments it outdates. All of it is written in the rule's transaction,
-so it commits or vanishes with the change.
+entry, the cached fragments and the priority scores it outdates. All of it is written in the
+rule's transaction, so it commits or vanishes with the change.
 """
 from typing import Any
 
@@ -14,6 +14,7 @@ from .. import audit
 from ..extensions import db
 from ..models import Event, User
 from ..notifications import backers_of, followers_of, queue_event, record_event
+from ..priority_queue import mark_due
 from ..webhooks.queue import queue_webhooks
 from .registry import Audience, kind_of, mark_stale
 
@@ -31,6 +32,8 @@ def publish(event: Any) -> Event | None:
     if kind.audit is not None:
         target, before, after = kind.audit.entry(event)
         audit.record(event.actor, kind.audit.action, target, before, after)
+    if kind.priority is not None:
+        mark_due(kind.priority(event))
     db.session.flush()
     mark_stale(kind, event)
     return row

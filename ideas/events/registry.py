@@ -48,6 +48,17 @@ class AuditEntry:
     entry: Callable[[Any], tuple[Any, Payload | None, Payload | None]]
 
 
+@dataclass(frozen=True)
+class PriorityScope:
+    """The ideas whose priority score an event outdates (ideas/priority_queue.py marks them due):
+    some ideas by id, the ideas a member backs, the ideas a company's members back, or all."""
+
+    idea_ids: tuple[int, ...] = ()
+    member_id: int | None = None
+    company_id: int | None = None
+    everything: bool = False
+
+
 def _no_payload(event: Any) -> Payload:
     return {}
 
@@ -67,7 +78,9 @@ class EventKind:
     comment), its sanitised HTML kept under `<quote>_html`: the summary gives it as plain words
     (sanitize.markdown_text) and must read well without it, as an HTML email shows it as its HTML.
     `link` gives (endpoint, values) for the email's link. `stale` names cached fragments the
-    event outdates; listeners added with `on_stale` hear of them after each publish."""
+    event outdates; listeners added with `on_stale` hear of them after each publish.
+    `priority` gives the ideas whose priority score the event outdates (a vote, an importance, a
+    company's revenue, the weights): the worker recomputes them (ideas/priority.py)."""
 
     name: str
     event_type: type
@@ -81,6 +94,7 @@ class EventKind:
     webhook: Webhook | None = None
     audit: AuditEntry | None = None
     stale: tuple[str, ...] = field(default=())
+    priority: Callable[[Any], PriorityScope] | None = None
 
     @property
     def tells_members(self) -> bool:

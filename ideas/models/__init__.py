@@ -18,6 +18,7 @@ from .integration import (
     DELIVERY_STATES, IMPORT_KINDS, WEBHOOK_EVENTS, ApiKey, ImportedRecord, WebhookDelivery, WebhookEndpoint,
 )
 from .notify import EMAIL_STATES, EVENT_KINDS, Event, Notification, OutboxRow
+from .priority import SCALE, IdeaPriority
 from .product_token import PRODUCT_ISSUER, ProductSecret, UsedProductToken
 from .site import Setting
 from .staff import TIMELINE_ACTIONS, AuditEntry, Merge, MergeLedgerRow, TimelineEntry
@@ -35,7 +36,7 @@ __all__ = [
     "Announcement", "ChangelogEntry", "changelog_entry_ideas", "DELIVERY_STATES", "IMPORT_KINDS",
     "WEBHOOK_EVENTS", "ApiKey", "ImportedRecord", "WebhookDelivery", "WebhookEndpoint",
     "Invitation", "SignInCode", "SiteAsset", "Throttle", "SignedInSession", "Identity",
-    "PRODUCT_ISSUER", "ProductSecret", "UsedProductToken",
+    "PRODUCT_ISSUER", "ProductSecret", "UsedProductToken", "SCALE", "IdeaPriority",
     "ATTRIBUTE_NAME_MAX", "ATTRIBUTE_TEXT_MAX", "COMPANY_NAME_MAX", "EXTERNAL_ID_MAX", "SEGMENT_MATCHES",
     "SEGMENT_NAME_MAX", "SOURCES", "Company", "CompanyAttribute", "CompanyMember", "Segment",
 ]

@@ -1,4 +1,5 @@
-"""What the product team does on an idea's page: status, merge, moderation, votes for customers."""
+"""What the product team does on an idea's page: status, merge, moderation, votes for customers,
+impact and effort."""
 from collections.abc import Callable
 
 from flask import Blueprint, render_template, url_for
@@ -12,11 +13,13 @@ from ..extensions import db
 from ..i18n import STATUS_NAMES
 from ..merging import merge_ideas, undo_merge
 from ..models import Comment, Idea, User
+from ..priority import set_impact_effort
 from ..moderation import hide_comment, hide_idea, unhide_comment, unhide_idea
 from ..statuses import change_status
 from ..team import vote_for_customer
 from .forms import Form, MergeForm, StatusForm, VoteForCustomerForm, apply_domain_errors
 from .ideas import idea_page_context
+from .priority import ImpactEffortForm
 from .plumbing import get_comment, get_idea, staff_required
 from .responses import done, see_other
 
@@ -137,3 +140,21 @@ def _moderate_comment(comment_id: int, rule: Callable[[User, Comment], object]) 
     rule(current_user, comment)
     db.session.commit()
     return see_other(url_for("ideas.show", idea_id=comment.idea_id, _anchor=f"comment-{comment.id}"))
+
+
+@bp.post("/ideas/<id:idea_id>/priority")
+@staff_required
+def impact_effort(idea_id: int) -> ResponseReturnValue:
+    """Set the idea's impact and effort; its score is recomputed by the worker."""
+    idea = get_idea(idea_id)
+    form = ImpactEffortForm()
+    if form.validate_on_submit():
+        try:
+            changed = set_impact_effort(current_user, idea, form.impact.data, form.effort.data)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            message = _("Impact and effort saved; the priority is recomputed in a moment.") if changed \
+                else _("Impact and effort are unchanged.")
+            return done(message, url_for("ideas.show", idea_id=idea.id, _anchor="priority"))
+    return _reshow(idea, impact_effort_form=form)

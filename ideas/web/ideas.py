@@ -24,6 +24,7 @@ from ..tags import tags_of
 from ..vote_importance import back_idea, notes_on_idea, set_importance
 from ..voting import Standing, standing, withdraw_vote
 from ..visibility import is_staff
+from .priority import priority_context
 from .forms import (
     ActionForm, CommentForm, FollowLevelForm, Form, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm,
     apply_domain_errors,
@@ -102,6 +103,7 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
             merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
             vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
             backer_notes=db.session.execute(notes_on_idea(idea.id)).all(),
+            **priority_context(idea, staff_forms.get("impact_effort_form")),
         )
     thread = discussion(comments, timeline)
     viewer = current_user._get_current_object()  # not the proxy: the key asks of it per comment

@@ -22,7 +22,7 @@ from ideas.events import (
     InvitationSent, MemberSuspended, MemberUnsuspended, OfficialResponse, ProductSecretCreated,
     ProductSecretRetired, RoleChanged, SiteRulesChanged, SsoSettingsChanged, StatusChanged, TagCreated,
     TagUpdated, VoteCast, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookEnabled,
-    VoteImportanceChanged, registered_kinds,
+    VoteImportanceChanged, IdeaWeighed, PriorityWeightsChanged, VoteWithdrawn, registered_kinds,
 )
 from ideas.events.publish import publish
 from ideas.extensions import db
@@ -118,6 +118,7 @@ SAMPLES = {
     "vote_created": lambda p, idea: (VoteCast(p["reader"], idea, p["staff_actor"]), None),
     "vote_importance_changed": lambda p, idea: (VoteImportanceChanged(p["reader"], idea, None, "critical"),
                                                 None),
+    "vote_withdrawn": lambda p, idea: (VoteWithdrawn(p["reader"], idea), None),
     "withdrawn": lambda p, idea: (IdeaWithdrawn(p["author"], idea), None),
     "changelog": lambda p, idea: (ChangelogPublished(p["staff_actor"], idea, _entry(p),
                                                      followers_of([idea.id]), shipped=True), None),
@@ -125,6 +126,10 @@ SAMPLES = {
                                                _announcement(p, idea)), None),
     # Staff work the audit log keeps.
     "unmerged": _audited(lambda p, idea: IdeaUnmerged(p["staff_actor"], idea, _other_idea(p), "open", 2, 0)),
+    "idea_weighed": _audited(lambda p, idea: IdeaWeighed(p["staff_actor"], idea, {"impact": None},
+                                                         {"impact": 4})),
+    "priority_weights": _audited(lambda p, idea: PriorityWeightsChanged(
+        p["staff_actor"], {"priority_revenue": "1"}, {"priority_revenue": "2"})),
     "idea_edited": _audited(lambda p, idea: IdeaEditedByStaff(p["staff_actor"], idea, {"title": "Old"})),
     "changelog_created": _audited(lambda p, idea: ChangelogEntryCreated(p["staff_actor"], _entry(p))),
     "changelog_updated": _audited(lambda p, idea: ChangelogEntryUpdated(p["staff_actor"], _entry(p),

@@ -8,8 +8,8 @@ without the models (see registry).
 """
 from .common import changed_values
 from .ideas import (
-    CommentPosted, IdeaCreated, IdeaEditedByStaff, IdeaMerged, IdeaUnmerged, IdeaWithdrawn, OfficialResponse,
-    StatusChanged, VoteCast, VoteImportanceChanged, edited_view,
+    CommentPosted, IdeaCreated, IdeaEditedByStaff, IdeaMerged, IdeaUnmerged, IdeaWeighed, IdeaWithdrawn,
+    OfficialResponse, StatusChanged, VoteCast, VoteImportanceChanged, VoteWithdrawn, edited_view,
 )
 from .news import (
     Announced, ChangelogEntryCreated, ChangelogEntryPublished, ChangelogEntryUpdated, ChangelogPublished,
@@ -24,7 +24,8 @@ from .staff import (
     RoleChanged, TagCreated, TagUpdated, role_view, tag_view, tags_view,
 )
 from .admin import (
-    AccessRulesChanged, BrandingChanged, CsvImported, ProductSecretCreated, ProductSecretRetired,
+    AccessRulesChanged, BrandingChanged, CsvImported, PriorityWeightsChanged, ProductSecretCreated,
+    ProductSecretRetired,
     SiteRulesChanged, SsoSettingsChanged, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled,
     WebhookEnabled, endpoint_view, secret_view,
 )
@@ -37,7 +38,8 @@ __all__ = [
     "changed_values",
     # ideas
     "CommentPosted", "IdeaCreated", "IdeaEditedByStaff", "IdeaMerged", "IdeaUnmerged", "IdeaWithdrawn",
-    "OfficialResponse", "StatusChanged", "VoteCast", "VoteImportanceChanged", "edited_view",
+    "OfficialResponse", "StatusChanged", "VoteCast", "VoteImportanceChanged", "edited_view", "IdeaWeighed",
+    "VoteWithdrawn",
     # news
     "Announced", "ChangelogEntryCreated", "ChangelogEntryPublished", "ChangelogEntryUpdated",
     "ChangelogPublished", "entry_view", "expected_day",
@@ -48,7 +50,8 @@ __all__ = [
     "CustomerVoteRecorded", "IdeaTagged", "IdeaUntagged", "InvitationRenewed", "InvitationRevoked",
     "InvitationSent", "RoleChanged", "TagCreated", "TagUpdated", "role_view", "tag_view", "tags_view",
     # admin
-    "AccessRulesChanged", "BrandingChanged", "CsvImported", "ProductSecretCreated", "ProductSecretRetired",
+    "AccessRulesChanged", "BrandingChanged", "CsvImported", "PriorityWeightsChanged", "ProductSecretCreated",
+    "ProductSecretRetired",
     "SiteRulesChanged", "SsoSettingsChanged", "WebhookChanged", "WebhookCreated", "WebhookDeleted",
     "WebhookDisabled", "WebhookEnabled", "endpoint_view", "secret_view",
     # companies and segments

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..registry import Payload
-from .common import Created, Updated, register_audited, register_created, register_updated
+from .common import EVERY_SCORE, Created, Updated, register_audited, register_created, register_updated
 
 if TYPE_CHECKING:
     from ...models import ProductSecret, User, WebhookEndpoint
@@ -49,6 +49,14 @@ register_audited("settings_changed", SiteRulesChanged, "settings.changed", _site
 register_audited("access_changed", AccessRulesChanged, "settings.access_changed", _site_settings)
 register_audited("branding_changed", BrandingChanged, "settings.branding_changed", _site_settings)
 register_audited("sso_changed", SsoSettingsChanged, "settings.sso_changed", _site_settings)
+
+
+class PriorityWeightsChanged(SettingsChange):
+    """The weights of the priority score: every idea's score is recomputed."""
+
+
+register_audited("priority_weights", PriorityWeightsChanged, "settings.priority_changed", _site_settings,
+                 lambda event: EVERY_SCORE)
 
 
 # Secrets for sign-in from the company's product: the log keeps a secret's key id, never its value.
@@ -148,4 +156,4 @@ class CsvImported:
 
 
 register_audited("csv_imported", CsvImported, "csv.imported",
-                 lambda event: (ImportTarget(), {}, event.summary))
+                 lambda event: (ImportTarget(), {}, event.summary), lambda event: EVERY_SCORE)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ..registry import Audience, AuditEntry, EventKind, Payload, register
+from ..registry import Audience, AuditEntry, EventKind, Payload, PriorityScope, register
 
 if TYPE_CHECKING:
     from ...models import User
@@ -46,10 +46,26 @@ def changed_values(before: Payload, after: Payload) -> tuple[Payload, Payload]:
 
 
 def register_audited(name: str, event_type: type, action: str,
-                     entry: Callable[[Any], tuple[Any, Payload | None, Payload | None]]) -> EventKind:
+                     entry: Callable[[Any], tuple[Any, Payload | None, Payload | None]],
+                     priority: Callable[[Any], PriorityScope] | None = None) -> EventKind:
     """Register a kind nobody is told of and no webhook announces: staff work the audit log
-    keeps as `action`, with the (target, before, after) that `entry` reads from the event."""
-    return register(EventKind(name=name, event_type=event_type, audit=AuditEntry(action, entry)))
+    keeps as `action`, with the (target, before, after) that `entry` reads from the event (and
+    the priority scores it outdates, if any)."""
+    return register(EventKind(name=name, event_type=event_type, audit=AuditEntry(action, entry),
+                              priority=priority))
+
+
+def idea_scope(event: Any) -> PriorityScope:
+    """The priority of the event's idea is outdated (a vote, an importance, impact or effort)."""
+    return PriorityScope(idea_ids=(event.idea.id,))
+
+
+def both_ideas_scope(event: Any) -> PriorityScope:
+    """Votes moved between the event's idea and `into` (a merge, or its undoing)."""
+    return PriorityScope(idea_ids=(event.idea.id, event.into.id))
+
+
+EVERY_SCORE = PriorityScope(everything=True)
 
 
 # Staff made or changed a row: the audit log keeps what the kind's view shows of it.
@@ -78,7 +94,8 @@ def register_created(name: str, event_type: type[Created[Any]], action: str,
 
 
 def register_updated(name: str, event_type: type[Updated[Any]], action: str,
-                     view: Callable[[Any], Payload]) -> EventKind:
+                     view: Callable[[Any], Payload],
+                     priority: Callable[[Any], PriorityScope] | None = None) -> EventKind:
     """A kind of Updated: the log keeps the view before and `view(target)` after."""
     return register_audited(name, event_type, action,
-                            lambda event: (event.target, event.before, view(event.target)))
+                            lambda event: (event.target, event.before, view(event.target)), priority)

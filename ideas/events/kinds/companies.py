@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..registry import Payload
+from ..registry import Payload, PriorityScope
 from .common import Created, Updated, register_audited, register_created, register_updated
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ class CompanyUpdated(CompanyChanged):
 register_audited("company_created", CompanyCreated, "company.created",
                  lambda event: (event.company, {}, {**event.after, "source": event.source}))
 register_audited("company_updated", CompanyUpdated, "company.updated",
-                 lambda event: (event.company, event.before, {**event.after, "source": event.source}))
+                 lambda event: (event.company, event.before, {**event.after, "source": event.source}),
+                 lambda event: PriorityScope(company_id=event.company.id))
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class CompanyMembershipChanged:
 
 register_audited("company_membership", CompanyMembershipChanged, "member.company_changed",
                  lambda event: (event.member, {"company": event.before},
-                                {"company": event.after, "source": event.source}))
+                                {"company": event.after, "source": event.source}),
+                 lambda event: PriorityScope(member_id=event.member.id))
 
 
 def segment_view(segment: Segment) -> Payload:

@@ -11,7 +11,9 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from ...i18n import STATUS_NAMES
 from ...sanitize import markdown_text
 from ..registry import Audience, AuditEntry, EventKind, Payload, Webhook, register
-from .common import FOLLOWERS, Updated, idea_link, register_audited, register_updated, title_of
+from .common import (
+    FOLLOWERS, Updated, both_ideas_scope, idea_link, idea_scope, register_audited, register_updated, title_of,
+)
 
 if TYPE_CHECKING:
     from ...models import Comment, Idea, User
@@ -42,6 +44,7 @@ class IdeaCreated:
 register(EventKind(
     name="idea_created", event_type=IdeaCreated,
     webhook=Webhook("idea.created", _l("An idea is proposed"), lambda event: {"idea": event.idea}),
+    priority=idea_scope,
 ))
 
 
@@ -175,7 +178,7 @@ register(EventKind(
         event.idea, {"status": event.old},
         {"status": "merged", "into": event.into.id, "votes_moved": event.votes_moved,
          "votes_removed": event.votes_removed})),
-    stale=("idea", "board", "roadmap"),
+    stale=("idea", "board", "roadmap"), priority=both_ideas_scope,
 ))
 
 
@@ -194,7 +197,8 @@ class IdeaUnmerged:
 
 register_audited("unmerged", IdeaUnmerged, "idea.unmerged", lambda event: (
     event.idea, {"status": "merged", "into": event.into.id},
-    {"status": event.status, "votes_back": event.votes_back, "votes_restored": event.votes_restored}))
+    {"status": event.status, "votes_back": event.votes_back, "votes_restored": event.votes_restored}),
+    both_ideas_scope)
 
 
 # Votes: webhooks only.
@@ -214,7 +218,19 @@ register(EventKind(
     webhook=Webhook("vote.created", _l("A vote is cast"),
                     lambda event: {"idea": event.idea, "voter": event.actor, "cast_by": event.cast_by,
                                    "importance": event.importance}),
+    priority=idea_scope,
 ))
+
+
+@dataclass(frozen=True)
+class VoteWithdrawn:
+    """`actor` took back their vote for `idea`. Nobody is told; its priority is recomputed."""
+
+    actor: User
+    idea: Idea
+
+
+register(EventKind(name="vote_withdrawn", event_type=VoteWithdrawn, priority=idea_scope))
 
 
 @dataclass(frozen=True)
@@ -233,6 +249,7 @@ register(EventKind(
     webhook=Webhook("vote.importance_changed", _l("A backer changes how much an idea matters"),
                     lambda event: {"idea": event.idea, "voter": event.actor, "old_importance": event.old,
                                    "importance": event.new}),
+    priority=idea_scope,
 ))
 
 
@@ -267,3 +284,19 @@ class IdeaEditedByStaff(Updated["Idea"]):
 
 
 register_updated("idea_edited", IdeaEditedByStaff, "idea.edited", edited_view)
+
+
+# Staff weighing an idea: impact and effort (1–5), which its priority score reads.
+
+@dataclass(frozen=True)
+class IdeaWeighed:
+    """Staff set `idea`'s impact or effort: `before` and `after` hold both (None: not set)."""
+
+    actor: User
+    idea: Idea
+    before: Payload
+    after: Payload
+
+
+register_audited("idea_weighed", IdeaWeighed, "idea.weighed",
+                 lambda event: (event.idea, event.before, event.after), idea_scope)
