@@ -6,7 +6,10 @@
   fewer members, the missing accounts are added with the demo members' shared password hash),
 - one idea with 50 comments by 50 members,
 - for each member the benchmark signs in, an open idea among the most voted that the member
-  has not backed (the vote scenario backs and withdraws it in turn).
+  has not backed (the vote scenario backs and withdraws it in turn),
+- `--companies` companies (one in ten on the Enterprise plan, with a monthly revenue each), every
+  customer in one of them, the segment "Enterprise" (plan is Enterprise), and every idea's
+  priority score computed as the worker would (the inbox by priority reads them).
 
 Prints one JSON object on stdout.
 """
@@ -25,7 +28,11 @@ from ideas import create_app  # noqa: E402
 from ideas.database import sync_id_sequences, writing  # noqa: E402
 from ideas.demo import COMMENTS  # noqa: E402
 from ideas.extensions import db  # noqa: E402
-from ideas.models import Comment, Follow, Idea, User, Vote, utcnow  # noqa: E402
+from ideas.models import (  # noqa: E402
+    Comment, Company, CompanyAttribute, CompanyMember, Follow, Idea, Segment, User, Vote, utcnow,
+)
+from ideas.priority import recompute_all  # noqa: E402
+from ideas.priority_queue import start_missing  # noqa: E402
 from ideas.models.idea import VOTING_CLOSED_STATUSES  # noqa: E402
 from ideas.sanitize import render_markdown  # noqa: E402
 from ideas.voting import trending_score  # noqa: E402
@@ -76,10 +83,43 @@ def _follow_rows(idea_id, member_ids, author_id, now):
             for member_id in member_ids]
 
 
+def _add_companies(count, now):
+    """`count` companies, every member with role "member" in one of them (round robin), and the
+    Enterprise segment; returns the segment's id."""
+    plans = ("Enterprise",) + ("Pro",) * 3 + ("Starter",) * 6
+    revenue = {"Enterprise": 12_000, "Pro": 1_500, "Starter": 200}
+    rows = [dict(id=number, external_id=f"bench-{number}", name=f"Company {number}", name_source="csv",
+                 name_set_at=now, created_at=now) for number in range(1, count + 1)]
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(insert(Company), rows[start:start + CHUNK])
+    attributes = []
+    for number in range(1, count + 1):
+        plan = plans[number % len(plans)]
+        amount = revenue[plan] + number % 100
+        attributes += [dict(company_id=number, name="plan", text_value=plan, number_value=None,
+                            source="csv", set_at=now),
+                       dict(company_id=number, name="monthly_revenue", text_value=str(amount),
+                            number_value=amount, source="csv", set_at=now)]
+    for start in range(0, len(attributes), CHUNK):
+        db.session.execute(insert(CompanyAttribute), attributes[start:start + CHUNK])
+    member_ids = db.session.execute(select(User.id).where(User.role == "member").order_by(User.id)).scalars()
+    memberships = [dict(user_id=member_id, company_id=index % count + 1, source="csv", set_at=now)
+                   for index, member_id in enumerate(member_ids)]
+    for start in range(0, len(memberships), CHUNK):
+        db.session.execute(insert(CompanyMember), memberships[start:start + CHUNK])
+    sync_id_sequences(Company)
+    segment = Segment(name="Enterprise", match="all", created_at=now, updated_at=now, rules=json.dumps(
+        [{"field": "attribute.plan", "operator": "is", "value": "Enterprise"}]))
+    db.session.add(segment)
+    db.session.flush()
+    return segment.id
+
+
 @click.command()
 @click.option("--followers", default=10_000, show_default=True)
 @click.option("--signed-in", "signed_in", default=64, show_default=True)
-def main(followers, signed_in):
+@click.option("--companies", default=20_000, show_default=True)
+def main(followers, signed_in, companies):
     app = create_app()
     now = utcnow()
     with app.app_context(), writing():
@@ -131,7 +171,10 @@ def main(followers, signed_in):
             free = [idea_id for idea_id in hot if (member_id, idea_id) not in backed]
             vote_targets[email] = free[index % len(free)] if free else crowded.id
         crowded_id, discussed_id = crowded.id, discussed.id
+        segment_id = _add_companies(companies, now)
+        start_missing()
         db.session.commit()
+        scored = recompute_all(batch=CHUNK)
 
         followers_now = db.session.execute(
             select(func.count()).select_from(Follow)
@@ -149,6 +192,9 @@ def main(followers, signed_in):
         "vote_targets": vote_targets,
         "hot_ideas": hot,
         "counts": counts,
+        "companies": companies,
+        "segment": segment_id,
+        "priorities_computed": scored,
     }))
 
 

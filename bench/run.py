@@ -51,6 +51,7 @@ import report  # noqa: E402
 
 FULL = dict(ideas=100_000, votes=1_000_000, members=50_000)
 QUICK = dict(ideas=5_000, votes=50_000, members=2_000)
+COMPANIES = dict(full=20_000, quick=1_000)  # issue 19: the inbox by priority for a segment
 FOLLOWERS = 10_000
 RUNS = 3  # issue 17: judged on the median of three runs
 SIGNED_IN = 64
@@ -329,11 +330,14 @@ def sign_in_all(port, emails, password, parallel=4):
 
 # The scenarios
 
-def scenarios(prepared, sessions, members):
+def scenarios(prepared, sessions, members, staff_cookie):
     """(name, group, per-connection request lists) for every scenario, floor first."""
     def get(path, headers=None):
         return lambda member: [dict(method="GET", path=path,
                                     headers={"Cookie": sessions[member][0], **(headers or {})})]
+
+    def staff_get(path):
+        return lambda member: [dict(method="GET", path=path, headers={"Cookie": staff_cookie})]
 
     def vote(member):
         cookie, token = sessions[member]
@@ -359,6 +363,8 @@ def scenarios(prepared, sessions, members):
         (f"similar ideas ({SIMILAR_TITLE!r})", "similar",
          get("/ideas/similar?" + urllib.parse.urlencode(dict(title=SIMILAR_TITLE)), htmx_similar)),
         ("vote + withdraw (POST)", "vote", vote),
+        ("inbox by priority, Enterprise segment (staff)", "inbox-priority",
+         staff_get(f"/staff/?sort=priority&segment={prepared['segment']}")),
         # The floor again: how much the machine drifted during the run (others share it).
         ("floor again, at the end", "floor-end", get("/_floor")),
     ]
@@ -643,7 +649,8 @@ def main(argv=None):
         log(f"seeded in {seconds:.1f} s: {info['seed_output']}")
         seconds, output = run_command(
             [sys.executable, str(Path(__file__).resolve().parent / "prepare.py"),
-             "--followers", str(args.followers), "--signed-in", str(SIGNED_IN)],
+             "--followers", str(args.followers), "--signed-in", str(SIGNED_IN),
+             "--companies", str(COMPANIES["quick" if args.quick else "full"])],
             env, setup_log, timeout=600)
         prepared = json.loads(output)
         info["timings"]["prepare_s"] = seconds
@@ -680,7 +687,7 @@ def main(argv=None):
         info["timings"]["sign_in_s"] = time.monotonic() - started
         log(f"signed in {len(sessions)} members in {info['timings']['sign_in_s']:.1f} s")
 
-        listed = scenarios(prepared, sessions, members)
+        listed = scenarios(prepared, sessions, members, staff.cookie_header())
         check_scenarios(port, listed, members)
         run_load(warm_up(port, listed, members, 1.0), workdir, "warmup")
 

@@ -70,6 +70,7 @@ INBOX_SORT_NAMES = {
     "trending": lazy_gettext("Trending"),
     "newest": lazy_gettext("Newest"),
     "waiting": lazy_gettext("Waiting longest"),
+    "priority": lazy_gettext("Highest priority"),
 }
 # The colours a tag may have (ideas.tags.TAG_COLOURS).
 COLOUR_NAMES = {

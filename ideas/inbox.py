@@ -10,7 +10,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import raiseload, selectinload
 
-from .models import KINDS, STATUSES, Follow, Idea, Segment, Tag, User, Vote, utcnow
+from .models import KINDS, STATUSES, Follow, Idea, IdeaPriority, Segment, Tag, User, Vote, utcnow
 from .segments import backed_by
 from .visibility import listed_ideas
 
@@ -23,6 +23,8 @@ SORTS = {
     "trending": (Idea.trending_score.desc(), Idea.id.desc()),
     "newest": (Idea.created_at.desc(), Idea.id.desc()),
     "waiting": (_waiting_since, Idea.id.asc()),
+    # Read in the order of ix_idea_priorities_score; every idea has its row (ideas/priority_queue.py).
+    "priority": (IdeaPriority.score.desc(), IdeaPriority.idea_id.desc()),
 }
 DEFAULT_SORT = "triage"
 RECENT_VOTES = timedelta(days=7)
@@ -51,6 +53,8 @@ def inbox_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, sta
     statement = _filtered(statement, kind, tag, segment)
     if status in STATUSES:
         statement = statement.where(Idea.status == status)
+    if sort == "priority":
+        statement = statement.join(IdeaPriority, IdeaPriority.idea_id == Idea.id)
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
@@ -68,6 +72,11 @@ def follower_counts(idea_ids: Iterable[int]) -> Select[int, int]:
         .where(Follow.idea_id.in_(idea_ids), Follow.following.is_(True))
         .group_by(Follow.idea_id)
     )
+
+
+def priority_scores(idea_ids: Iterable[int]) -> Select[int, float]:
+    """(idea_id, priority score) rows for the given ideas, as the worker last stored them."""
+    return select(IdeaPriority.idea_id, IdeaPriority.score).where(IdeaPriority.idea_id.in_(idea_ids))
 
 
 def recent_vote_counts(idea_ids: Iterable[int], now: datetime | None = None) -> Select[int, int]:

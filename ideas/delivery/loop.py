@@ -18,6 +18,7 @@ from ..extensions import db
 from ..leases import Claim, LeaseTimes, stopping
 from ..models import OutboxRow, User, utcnow
 from ..priority import recompute_due
+from ..priority_queue import start_missing
 from ..webhooks import deliver_due_webhooks
 from .collapsing import emails_to_send
 from .compose import compose_notification_email
@@ -143,6 +144,7 @@ def run_forever(app: Flask, poll_seconds: float = 2.0, stop: threading.Event | N
                     send_due_digests()
                     if pruned_at is None or time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
                         prune_settled_account_emails()
+                        start_missing()  # ideas a bulk path made without their priority row
                         pruned_at = time.monotonic()
         except Exception:  # keep the worker alive; the rows stay in the outbox
             log.exception("worker batch failed")

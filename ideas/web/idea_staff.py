@@ -142,7 +142,7 @@ def _moderate_comment(comment_id: int, rule: Callable[[User, Comment], object]) 
     return see_other(url_for("ideas.show", idea_id=comment.idea_id, _anchor=f"comment-{comment.id}"))
 
 
-@bp.post("/ideas/<id:idea_id>/priority")
+@bp.post("/<id:idea_id>/priority")
 @staff_required
 def impact_effort(idea_id: int) -> ResponseReturnValue:
     """Set the idea's impact and effort; its score is recomputed by the worker."""

@@ -16,13 +16,14 @@ from ..board import all_tags
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
 from ..inbox import (
-    DEFAULT_SORT, SORTS, follower_counts, inbox_query, recent_vote_counts,
+    DEFAULT_SORT, SORTS, follower_counts, inbox_query, priority_scores, recent_vote_counts,
     selected_ideas, status_counts, tag_named,
 )
 from ..i18n import INBOX_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
 from ..models import Idea
 from ..models.types import INTEGER_MAX as ID_MAX
 from ..moderation import approve_idea
+from ..priority import current_weights, formula
 from ..segments import segment_by_id, segment_names
 from ..statuses import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag
@@ -107,6 +108,8 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
         refused=refused or {},
         followers=dict(db.session.execute(follower_counts(ids)).all()) if ids else {},
         recent_votes=dict(db.session.execute(recent_vote_counts(ids)).all()) if ids else {},
+        priorities=dict(db.session.execute(priority_scores(ids)).all()) if ids else {},
+        priority_formula=formula(current_weights()),
         counts=[(status, STATUS_LABELS[status], counts.get(status, 0)) for status in SETTABLE_STATUSES],
         total=sum(counts.values()),
         inbox_url=inbox_url,
