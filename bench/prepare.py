@@ -88,12 +88,14 @@ def _add_companies(count, now):
     Enterprise segment; returns the segment's id."""
     plans = ("Enterprise",) + ("Pro",) * 3 + ("Starter",) * 6
     revenue = {"Enterprise": 12_000, "Pro": 1_500, "Starter": 200}
+    first = (db.session.execute(select(func.max(Company.id))).scalar() or 0) + 1  # after the demo's
+    numbers = range(first, first + count)
     rows = [dict(id=number, external_id=f"bench-{number}", name=f"Company {number}", name_source="csv",
-                 name_set_at=now, created_at=now) for number in range(1, count + 1)]
+                 name_set_at=now, created_at=now) for number in numbers]
     for start in range(0, len(rows), CHUNK):
         db.session.execute(insert(Company), rows[start:start + CHUNK])
     attributes = []
-    for number in range(1, count + 1):
+    for number in numbers:
         plan = plans[number % len(plans)]
         amount = revenue[plan] + number % 100
         attributes += [dict(company_id=number, name="plan", text_value=plan, number_value=None,
@@ -103,12 +105,13 @@ def _add_companies(count, now):
     for start in range(0, len(attributes), CHUNK):
         db.session.execute(insert(CompanyAttribute), attributes[start:start + CHUNK])
     member_ids = db.session.execute(select(User.id).where(User.role == "member").order_by(User.id)).scalars()
-    memberships = [dict(user_id=member_id, company_id=index % count + 1, source="csv", set_at=now)
-                   for index, member_id in enumerate(member_ids)]
+    taken = set(db.session.execute(select(CompanyMember.user_id)).scalars())
+    memberships = [dict(user_id=member_id, company_id=first + index % count, source="csv", set_at=now)
+                   for index, member_id in enumerate(member_ids) if member_id not in taken]
     for start in range(0, len(memberships), CHUNK):
         db.session.execute(insert(CompanyMember), memberships[start:start + CHUNK])
     sync_id_sequences(Company)
-    segment = Segment(name="Enterprise", match="all", created_at=now, updated_at=now, rules=json.dumps(
+    segment = Segment(name="Benchmark: Enterprise", match="all", created_at=now, updated_at=now, rules=json.dumps(
         [{"field": "attribute.plan", "operator": "is", "value": "Enterprise"}]))
     db.session.add(segment)
     db.session.flush()

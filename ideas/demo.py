@@ -2,21 +2,30 @@
 
 Rows go in with bulk INSERTs and counts are computed while generating, so 100,000 ideas and
 1,000,000 votes load in minutes. One password hash is made once and shared by every account.
+The few companies, segments, importances and impact/effort values go through the rules staff and
+admins use (ideas/companies.py, ideas/segments.py, ideas/vote_importance.py, ideas/priority.py),
+so they read in the audit log and the priority scores as if the team had set them.
 """
 import random
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select
 
+from .companies import create_company, find_company, set_company_of
 from .database import sync_id_sequences
 from .extensions import Model, db
 from .following import follow_values, join_followers_in_bulk
-from .models import Comment, Idea, Tag, User, Vote, idea_tags, utcnow
+from .models import Comment, Idea, Segment, Tag, User, Vote, idea_tags, utcnow
 from .passwords import hash_password
+from .priority import recompute_all, set_impact_effort
+from .priority_queue import start_missing
 from .sanitize import render_markdown
+from .segments import create_segment
 from .statuses import add_timeline_rows, status_step
+from .vote_importance import set_importance
 from .voting import trending_score
 
 DEMO_PASSWORD = "demo-password"
@@ -91,6 +100,30 @@ STATUS_NOTES = {
 STATUS_WEIGHTS = (("open", 40), ("under_review", 15), ("planned", 15), ("in_progress", 10),
                   ("shipped", 12), ("declined", 8))
 CHUNK = 20_000
+# (external id, name, plan, monthly revenue) of the customers' companies, and how many of the
+# run's members (in order, the demo member first) belong to each.
+COMPANIES = (
+    ("northwind", "Northwind", "Enterprise", "12000", 4),
+    ("globex", "Globex", "Pro", "1500", 3),
+    ("initech", "Initech", "Starter", "200", 2),
+)
+SEGMENTS = (
+    ("Enterprise customers", [{"field": "attribute.plan", "operator": "is", "value": "Enterprise"}]),
+    ("Paying over 1,000 a month",
+     [{"field": "attribute.monthly_revenue", "operator": "ge", "value": "1000"}]),
+)
+# What some of the companies' members say of the ideas they back, in turn.
+IMPORTANCES = (
+    ("critical", "Our finance team cannot close the month without this."),
+    ("important", "We would roll this out to 200 more seats."),
+    ("nice_to_have", ""),
+    ("critical", "Our biggest customer asked for it twice this quarter."),
+    ("important", "It would save each of our agents about an hour a week."),
+    ("nice_to_have", "Not urgent, but our designers keep asking."),
+)
+IMPORTANCE_VOTES = 12  # how many of the companies' members' votes say how much they matter
+# (impact, effort) the team sets on the run's first ideas.
+IMPACT_EFFORT = ((5, 2), (4, 4), (2, 1), (5, 5), (3, 2))
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -231,5 +264,50 @@ def seed_demo(ideas: int = 40, votes: int | None = None, members: int = 30, comm
     _insert_chunks(Comment, comment_rows)
     sync_id_sequences(User, Idea)
     db.session.flush()
+    companies, segments = _seed_customers(member_ids, users, vote_rows, [row["id"] for row in idea_rows])
     return {"members": len(users), "ideas": len(idea_rows), "votes": len(vote_rows),
-            "comments": len(comment_rows), "follows": len(follow_rows)}
+            "comments": len(comment_rows), "follows": len(follow_rows), "companies": companies,
+            "segments": segments}
+
+
+def _first_of_role(*roles: str) -> User | None:
+    return db.session.execute(select(User).where(User.role.in_(roles)).order_by(User.id)).scalars().first()
+
+
+def _seed_customers(member_ids: list[int], users: list[dict[str, Any]], vote_rows: list[dict[str, Any]],
+                    idea_ids: list[int]) -> tuple[int, int]:
+    """Companies with plan and revenue, the run's first members in them, the two segments, what
+    some of those members say of the ideas they back, impact and effort on a few ideas; then every
+    priority score computed (recompute_all commits). Companies and segments that exist already
+    are kept. Returns how many companies and segments were made."""
+    staff, admin = _first_of_role("staff", "admin"), _first_of_role("admin")
+    if staff is None:
+        return 0, 0
+    made_companies = made_segments = 0
+    customers = iter([user_id for user_id in member_ids if user_id != staff.id])
+    in_companies: set[int] = set()
+    for external_id, name, plan, revenue, size in COMPANIES:
+        company = find_company(external_id)
+        if company is None:
+            company = create_company(staff, external_id, name, {"plan": plan, "monthly_revenue": revenue})
+            made_companies += 1
+        for user_id in islice(customers, size):
+            set_company_of(staff, db.session.get_one(User, user_id), company)
+            in_companies.add(user_id)
+    if admin is not None:
+        taken = set(db.session.execute(select(Segment.name)).scalars())
+        for name, rules in SEGMENTS:
+            if name not in taken:
+                create_segment(admin, name, "all", rules)
+                made_segments += 1
+    confirmed = {row["id"] for row in users if row.get("email_confirmed_at") is not None}
+    said = [row for row in vote_rows if row["user_id"] in in_companies and row["user_id"] in confirmed]
+    for number, row in enumerate(said[:IMPORTANCE_VOTES]):
+        importance, note = IMPORTANCES[number % len(IMPORTANCES)]
+        set_importance(db.session.get_one(User, row["user_id"]), db.session.get_one(Idea, row["idea_id"]),
+                       importance, note)
+    for idea_id, (impact, effort) in zip(idea_ids, IMPACT_EFFORT, strict=False):
+        set_impact_effort(staff, db.session.get_one(Idea, idea_id), impact, effort)
+    start_missing()  # bulk-inserted ideas published no creation event, so they have no score row yet
+    recompute_all()
+    return made_companies, made_segments

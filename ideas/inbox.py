@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask_login import AnonymousUserMixin
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import raiseload, selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from .models import KINDS, STATUSES, Follow, Idea, IdeaPriority, Segment, Tag, User, Vote, utcnow
 from .segments import backed_by
@@ -43,13 +43,15 @@ def _filtered(statement: Select[Idea], kind: str | None = None, tag: str | None 
 
 def inbox_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, status: str | None = None,
                 kind: str | None = None, tag: str | None = None,
-                segment: Segment | None = None) -> Select[Idea]:
+                segment: Segment | None = None, with_authors: bool = False) -> Select[Idea]:
     """The ideas to triage (hidden and held ones included for staff); tags in one extra query. A
     segment keeps the ideas its members proposed or back.
 
-    Rows show no author, so none is joined (and loading one per row would raise, not go N+1).
+    The inbox's rows show no author, so none is joined unless asked for (the API names them);
+    loading one per row would raise, not go N+1.
     """
-    statement = listed_ideas(viewer).options(selectinload(Idea.tags), raiseload(Idea.author))
+    authors = joinedload(Idea.author) if with_authors else raiseload(Idea.author)
+    statement = listed_ideas(viewer).options(selectinload(Idea.tags), authors)
     statement = _filtered(statement, kind, tag, segment)
     if status in STATUSES:
         statement = statement.where(Idea.status == status)

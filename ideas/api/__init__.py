@@ -5,7 +5,9 @@ cookie. The blueprint (ideas.api.blueprint) is exempt from the app-wide CSRF che
 `auth.authenticate` makes its own decision: a key needs no token, a cookie needs one on unsafe methods.
 """
 # The modules register their routes and hooks on `bp`, in the order the document lists them.
-from . import auth, errors, ideas, participation, staff, companies, site, product_sign_in, docs  # noqa: F401
+from . import (  # noqa: F401
+    auth, errors, ideas, participation, staff, demand, priority, companies, site, product_sign_in, docs,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from ..board import all_tags
 from ..comments import ThreadComment, can_delete_comment, can_edit_comment, official_in, thread_of
 from ..database import commit_writes
+from ..demand import demand_of
 from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..following import follow_idea, set_follow_level, unfollow_idea
@@ -103,6 +104,7 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
             merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
             vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
             backer_notes=db.session.execute(notes_on_idea(idea.id)).all(),
+            demand=demand_of(idea.id),
             **priority_context(idea, staff_forms.get("impact_effort_form")),
         )
     thread = discussion(comments, timeline)

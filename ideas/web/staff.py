@@ -13,15 +13,20 @@ from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
 from .. import audit
 from ..companies import membership_of
+from ..customer_view import (
+    FOLLOW_LEVEL_NAMES, FOLLOW_REASONS, customer_counts, follows_of, no_email_reason, told_to,
+)
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Tag, User, idea_tags
 from ..moderation import suspend_member, unsuspend_member
+from ..notifications import payload_of, summary
 from ..site_rules import SITE_RULES, site_rules, update_site_rules
 from ..i18n import COLOUR_NAMES
 from ..tags import TAG_COLOURS, TAG_NAME_MAX, create_tag, update_tag
 from ..team import customer_history, set_role
 from .forms import Form, SiteSettingsForm, apply_domain_errors
+from .notifications import link_of
 from .plumbing import admin_required, page_of, staff_required
 from .responses import done, next_url, render_form
 
@@ -72,7 +77,8 @@ def members() -> str:
 @bp.get("/staff/members/<id:member_id>")
 @staff_required
 def member(member_id: int) -> str:
-    """One customer's whole history: their ideas, votes and comments, with current statuses."""
+    """One customer's whole history: their company, ideas, votes with importance and notes,
+    comments, follows, and what the team told them (notifications and emails)."""
     person = db.get_or_404(User, member_id)
     ideas, votes, comments = customer_history(person)
     return render_template(
@@ -82,6 +88,11 @@ def member(member_id: int) -> str:
         ideas=page_of(ideas, HISTORY_PER_PAGE, "ideas_page"),
         votes=page_of(votes, HISTORY_PER_PAGE, "votes_page", scalars=False),
         comments=page_of(comments, HISTORY_PER_PAGE, "comments_page", scalars=False),
+        follows=page_of(follows_of(person), HISTORY_PER_PAGE, "follows_page", scalars=False),
+        told=page_of(told_to(person), HISTORY_PER_PAGE, "told_page", scalars=False),
+        counts=customer_counts(person),
+        FOLLOW_REASONS=FOLLOW_REASONS, FOLLOW_LEVEL_NAMES=FOLLOW_LEVEL_NAMES,
+        no_email_reason=no_email_reason, payload_of=payload_of, summary=summary, link_of=link_of,
     )
 
 
