@@ -8,9 +8,10 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from .extensions import db
-from .models import KINDS, STATUSES, Idea, Tag, User
+from .models import KINDS, STATUSES, Idea, Segment, Tag, User
 from .search import filter_by_text
-from .visibility import listed_ideas
+from .segments import backed_by, segment_names
+from .visibility import is_staff, listed_ideas
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "trending": (Idea.trending_score.desc(), Idea.id.desc()),
@@ -22,9 +23,11 @@ DEFAULT_SORT = "trending"
 
 
 def board_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, status: str | None = None,
-                kind: str | None = None, tag: str | None = None, q: str | None = None) -> Select[Idea]:
+                kind: str | None = None, tag: str | None = None, q: str | None = None,
+                segment: Segment | None = None) -> Select[Idea]:
     """The board's ideas for `viewer`, in the given order and filters (tags not loaded: the pages
-    ask `tags.tags_of` for a page's tags as plain rows, the API adds `WITH_TAGS`)."""
+    ask `tags.tags_of` for a page's tags as plain rows, the API adds `WITH_TAGS`). A segment keeps
+    the ideas its members proposed or back (staff's filter: `segment_choices`)."""
     statement = listed_ideas(viewer)
     if status in STATUSES:
         statement = statement.where(Idea.status == status)
@@ -34,6 +37,8 @@ def board_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, sta
         statement = statement.where(Idea.tags.any(Tag.name == tag))
     if q:
         statement = filter_by_text(statement, q)
+    if segment is not None:
+        statement = statement.where(backed_by(segment))
     return statement.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
@@ -58,6 +63,12 @@ def all_tags() -> Select[Tag]:
 def tag_names() -> Sequence[str]:
     """Every tag's name, in order: what the board's and roadmap's tag filter offers."""
     return db.session.execute(_tag_names()).scalars().all()
+
+
+def segment_choices(viewer: User | AnonymousUserMixin) -> dict[str, str]:
+    """{segment id as text: name}: the segments the board's and the roadmap's filters offer
+    `viewer`. Staff get every one; anyone else none, so their `segment=` names no filter."""
+    return segment_names() if is_staff(viewer) else {}
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,10 @@
 
 Each page is one keyset query (`id > last id ORDER BY id LIMIT n`), so a million votes are
 read in a thousand small queries that each use the primary key, and never held at once.
+
+Columns added later go at the end (`url` stays where it was), for scripts that read a file by
+position. A backer's private note is never exported: the votes file says how much an idea
+matters to them (`importance`), nothing more.
 """
 import csv
 import io
@@ -15,15 +19,16 @@ from sqlalchemy import Select, select, true
 from . import audit
 from .extensions import db
 from .inbox import follower_counts
-from .models import Idea, Segment, Tag, User, Vote, idea_tags
-from .segments import backed_by, segment_clause
+from .models import Idea, IdeaPriority, Segment, Tag, User, Vote, idea_tags
+from .segments import ideas_backed_by, segment_clause
 from .visibility import listed_ideas
 
 IDEA_COLUMNS = (
     "id", "title", "description", "kind", "status", "tags", "votes", "imported_votes", "followers",
-    "author_name", "author_email", "created", "last_status_change", "url",
+    "author_name", "author_email", "created", "last_status_change", "url", "impact", "effort", "priority",
 )
-VOTE_COLUMNS = ("idea_id", "member_email", "member_name", "date")
+URL_AT = IDEA_COLUMNS.index("url")  # the one column the caller fills in (it knows the site's URL)
+VOTE_COLUMNS = ("idea_id", "member_email", "member_name", "date", "importance")
 PAGE_SIZE = 1000
 TAG_SEPARATOR = ", "
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection, CWE-1236).
@@ -34,10 +39,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CELL_START_INSIDE = re.compile(r"(?<=[,;\t\r\n])(?=\"*[=+\-@\t\r])")
 GUARD_INSIDE = re.compile(r"(?<=[,;\t\r\n])'(?=\"*[=+\-@\t\r])")
 
-# A row of the ideas file without its url: IDEA_COLUMNS' types, in order, dates as text.
-IdeaRow = tuple[int, str, str, str, str, str, int, int, int, str, str, str, str]
-# A row of the votes file: idea id, email, name, date.
-VoteRow = tuple[int, str, str, str]
+# A row of the ideas file without its url: IDEA_COLUMNS' types, in order, dates and the
+# priority score as text, impact and effort None when nobody set them.
+IdeaRow = tuple[int, str, str, str, str, str, int, int, int, str, str, str, str, int | None, int | None, str]
+# A row of the votes file: idea id, email, name, date, importance ("" when the backer did not say).
+VoteRow = tuple[int, str, str, str, str]
 
 
 def safe_cell(value: object) -> str:
@@ -61,6 +67,11 @@ def _timestamp(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
+def _score(value: float | None) -> str:
+    """A priority score as stored (two decimals at most), without trailing zeros; none yet is 0."""
+    return f"{value or 0:.2f}".rstrip("0").rstrip(".")
+
+
 def _lines(rows: Iterable[Iterable[object]]) -> str:
     """The CSV text of `rows`, each cell made safe and quoted."""
     buffer = io.StringIO()
@@ -74,7 +85,7 @@ def exported_ideas(viewer: User | AnonymousUserMixin, segment: Segment | None = 
     """A select of the ideas the export holds: those staff find in lists (not withdrawn, not merged),
     and with a segment, those its members proposed or back."""
     statement = listed_ideas(viewer)
-    return statement.where(backed_by(segment)) if segment is not None else statement
+    return statement.where(ideas_backed_by(segment)) if segment is not None else statement
 
 
 def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
@@ -82,6 +93,8 @@ def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
     """The exported ideas as lists of rows (tuples in IDEA_COLUMNS order, url left out), a page each.
 
     Rows are plain columns, not ORM objects, so nothing piles up in the session as pages go by.
+    Impact, effort and the priority score come in the page's own query (an outer join: an idea
+    without its priority row has neither, and a score of 0).
     """
     audit.require_staff(viewer)
     page_size = page_size or PAGE_SIZE
@@ -91,8 +104,10 @@ def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
             exported_ideas(viewer, segment)
             .with_only_columns(Idea.id, Idea.title, Idea.description, Idea.kind, Idea.status, Idea.vote_count,
                                Idea.imported_vote_count, User.name, User.email, Idea.created_at,
-                               Idea.status_changed_at)
+                               Idea.status_changed_at, IdeaPriority.impact, IdeaPriority.effort,
+                               IdeaPriority.score)
             .join_from(Idea, User, User.id == Idea.author_id)
+            .outerjoin(IdeaPriority, IdeaPriority.idea_id == Idea.id)
             .where(Idea.id > last_id).order_by(Idea.id).limit(page_size)
         ).all()
         if not rows:
@@ -109,7 +124,8 @@ def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
             (row.id, row.title, row.description, row.kind, row.status,
              TAG_SEPARATOR.join(tags.get(row.id, ())), row.vote_count, row.imported_vote_count,
              followers.get(row.id, 0), row.name, row.email,
-             _timestamp(row.created_at), _timestamp(row.status_changed_at))
+             _timestamp(row.created_at), _timestamp(row.status_changed_at),
+             row.impact, row.effort, _score(row.score))
             for row in rows
         ]
         last_id = ids[-1]
@@ -117,8 +133,8 @@ def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
 
 def vote_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
                segment: Segment | None = None) -> Iterator[list[VoteRow]]:
-    """Votes on the exported ideas as lists of (idea id, email, name, date) rows, a page each; with a
-    segment, only its members' votes."""
+    """Votes on the exported ideas as lists of (idea id, email, name, date, importance) rows, a page
+    each; with a segment, only its members' votes. Never the backer's private note."""
     audit.require_staff(viewer)
     page_size = page_size or PAGE_SIZE
     # The same ideas as the ideas file, as a plain join (a page of votes probes their ideas by key).
@@ -128,7 +144,7 @@ def vote_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
     last_id = 0
     while True:
         rows = db.session.execute(
-            select(Vote.id, Vote.idea_id, User.email, User.name, Vote.created_at)
+            select(Vote.id, Vote.idea_id, User.email, User.name, Vote.created_at, Vote.importance)
             .join(User, User.id == Vote.user_id)
             .join(Idea, Idea.id == Vote.idea_id)
             .where(Vote.id > last_id, exported, voters)
@@ -136,7 +152,8 @@ def vote_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
         ).all()
         if not rows:
             return
-        yield [(idea_id, email, name, _timestamp(created_at)) for _, idea_id, email, name, created_at in rows]
+        yield [(idea_id, email, name, _timestamp(created_at), importance or "")
+               for _, idea_id, email, name, created_at, importance in rows]
         last_id = rows[-1][0]
 
 
@@ -148,7 +165,7 @@ def ideas_csv(viewer: User | AnonymousUserMixin, idea_url: Callable[[int], str],
     """
     yield "\ufeff" + _lines([IDEA_COLUMNS])
     for page in idea_pages(viewer, page_size, segment):
-        yield _lines(row + (idea_url(row[0]),) for row in page)
+        yield _lines(row[:URL_AT] + (idea_url(row[0]),) + row[URL_AT:] for row in page)
 
 
 def votes_csv(viewer: User | AnonymousUserMixin, page_size: int | None = None,

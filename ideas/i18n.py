@@ -16,7 +16,7 @@ from babel import Locale as BabelLocale
 from babel.dates import (
     format_date as babel_format_date, format_datetime as babel_format_datetime, format_timedelta,
 )
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 from babel.support import NullTranslations, Translations as BabelTranslations
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
@@ -205,8 +205,30 @@ def format_count(number: float | None) -> str:
 
 
 def format_amount(number: float | Decimal | None) -> str:
-    """A score or weight to at most two places, the locale's way: 1,234.5 in English, 1.234,5 in German."""
-    return format_decimal(number or 0, format="#,##0.##", locale=babel_locale())
+    """A score or weight to at most two places, the locale's way: 1,234.5 in English, 1.234,5 in
+    German. Fast where the locale writes numbers as Python does with its own two signs (a list of
+    fifty scores would otherwise spend milliseconds in Babel)."""
+    locale = babel_locale()
+    signs = _decimal_signs(locale)
+    if signs is None:
+        return format_decimal(number or 0, format="#,##0.##", locale=locale)
+    text = f"{float(number or 0):,.2f}".rstrip("0").rstrip(".")
+    return text.translate(signs) if text != "-0" else "0"
+
+
+@lru_cache(maxsize=None)
+def _decimal_signs(locale: BabelLocale) -> dict[int, str] | None:
+    """{ord(","): group sign, ord("."): decimal sign} when "{:,.2f}" with them writes what Babel
+    writes for this locale (checked on samples); None sends the locale through Babel each time."""
+    group, point = _integer_grouping(locale), get_decimal_symbol(locale)
+    if group is None:
+        return None
+    signs = {ord(","): group, ord("."): point}
+    for sample in (0.5, 1234.25, 1.1, 98765.43, -12.5):
+        if f"{sample:,.2f}".rstrip("0").rstrip(".").translate(signs) != format_decimal(
+                sample, format="#,##0.##", locale=locale):
+            return None
+    return signs
 
 
 @lru_cache(maxsize=None)

@@ -3,15 +3,17 @@
 Per-row counts (followers, recent votes) are grouped queries over one page's ids, so a page
 costs the same number of queries whatever its length.
 """
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_login import AnonymousUserMixin
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
+from .database import written_limit
 from .models import KINDS, STATUSES, Follow, Idea, IdeaPriority, Segment, Tag, User, Vote, utcnow
-from .segments import backed_by
+from .segments import backed_by, ideas_backed_by
 from .visibility import listed_ideas
 
 # A never-changed idea (no status_changed_at) has waited since before any other.
@@ -31,13 +33,15 @@ RECENT_VOTES = timedelta(days=7)
 
 
 def _filtered(statement: Select[Idea], kind: str | None = None, tag: str | None = None,
-              segment: Segment | None = None) -> Select[Idea]:
+              segment: Segment | None = None, whole_set: bool = False) -> Select[Idea]:
+    """`statement` narrowed to the kind, tag and segment; `whole_set` when every matching idea is
+    read (a count), not a page in sort order (ideas.segments: backed_by, ideas_backed_by)."""
     if kind in KINDS:
         statement = statement.where(Idea.kind == kind)
     if tag:
         statement = statement.where(Idea.tags.any(Tag.name == tag))
     if segment is not None:
-        statement = statement.where(backed_by(segment))
+        statement = statement.where(ideas_backed_by(segment) if whole_set else backed_by(segment))
     return statement
 
 
@@ -63,8 +67,21 @@ def inbox_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, sta
 def status_counts(viewer: User | AnonymousUserMixin, kind: str | None = None, tag: str | None = None,
                   segment: Segment | None = None) -> Select[str, int]:
     """(status, count) rows for the ideas `inbox_query` would list under the same kind, tag and segment."""
-    statement = _filtered(listed_ideas(viewer), kind, tag, segment)
+    statement = _filtered(listed_ideas(viewer), kind, tag, segment, whole_set=True)
     return statement.with_only_columns(Idea.status, func.count(Idea.id)).group_by(Idea.status)
+
+
+def capped_status_counts(viewer: User | AnonymousUserMixin, statuses: Sequence[str], cap: int,
+                         kind: str | None = None, tag: str | None = None) -> Select[Any]:
+    """One row: for each of `statuses`, how many ideas `inbox_query` would list, counting no
+    further than cap + 1 (the page says "1,000+"): counting a status of 50,000 ideas walks 50,000
+    index entries on every view of the inbox, as the roadmap's columns would."""
+    def count(status: str) -> Any:
+        ideas = _filtered(listed_ideas(viewer), kind, tag).where(Idea.status == status)
+        capped = ideas.with_only_columns(Idea.id).limit(written_limit(cap + 1)).subquery()
+        return select(func.count()).select_from(capped).scalar_subquery().label(status)
+
+    return select(*(count(status) for status in statuses))
 
 
 def follower_counts(idea_ids: Iterable[int]) -> Select[int, int]:

@@ -33,7 +33,7 @@ from .events.publish import publish
 from .extensions import db
 from .models import SCALE, Idea, IdeaPriority, User, utcnow
 from .priority_queue import start_priorities
-from .site_settings import get_settings, set_setting
+from .site_settings import set_setting, settings_snapshot
 
 WEIGHTS = ("votes", "importance", "revenue", "impact", "effort")
 WEIGHT_NAMES = {
@@ -118,8 +118,9 @@ def score(inputs: Inputs, weights: Weights) -> float:
 # The weights admins choose.
 
 def current_weights() -> Weights:
-    """The weights as stored (defaults for those never set), read afresh."""
-    stored = get_settings(*(f"priority_{name}" for name in WEIGHTS))
+    """The weights as stored (defaults for those never set), from the application context's
+    settings (one query for every setting a page reads; storing a weight refreshes them)."""
+    stored = settings_snapshot()
     return Weights(**{name: Decimal(stored[f"priority_{name}"]) for name in WEIGHTS})
 
 

@@ -1,17 +1,20 @@
 """The public roadmap: columns of the ideas under review, planned, in progress and shipped.
 
-It only reads; statuses are changed in ideas/statuses.py.
+It only reads; statuses are changed in ideas/statuses.py. Staff may narrow it to a segment: the
+ideas its members proposed or back.
 """
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any, NamedTuple
+from functools import lru_cache, wraps
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, bindparam, func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from .database import unindexed, written_limit
 from .extensions import db
-from .models import KINDS, Idea, Tag, idea_tags, utcnow
+from .models import KINDS, Idea, Segment, Tag, idea_tags, utcnow
+from .segments import backed_by
 from .tags import CardTag
 
 ROADMAP_COLUMNS = ("under_review", "planned", "in_progress", "shipped")
@@ -21,9 +24,9 @@ COLUMN_LIMIT = 20  # cards per column (the most backed); the rest are a link to 
 
 
 def _column_filters(status: str, kind: str | None = None, tag: str | None = None,
-                    by_votes: bool = False) -> list[ColumnElement[bool]]:
+                    by_votes: bool = False, segment: Segment | None = None) -> list[ColumnElement[bool]]:
     """The conditions that put a public idea in the `status` column (Shipped: since the bound
-    parameter `shipped_since`, SHIPPED_RECENT ago; see `_since`).
+    parameter `shipped_since`, SHIPPED_RECENT ago; see `_since`), and in `segment`'s roadmap.
 
     `by_votes`: for a query walking ix_ideas_status_votes; SQLite would otherwise take
     ix_ideas_triage for the Shipped date and sort every recent shipped idea by votes."""
@@ -36,6 +39,8 @@ def _column_filters(status: str, kind: str | None = None, tag: str | None = None
         conditions.append(Idea.kind == kind)
     if tag:
         conditions.append(Idea.tags.any(Tag.name == tag))
+    if segment is not None:
+        conditions.append(backed_by(segment))
     return conditions
 
 
@@ -45,31 +50,47 @@ def _since(now: datetime | None) -> dict[str, datetime]:
 
 
 def roadmap_column(status: str, kind: str | None = None, tag: str | None = None,
-                   limit: int = COLUMN_LIMIT) -> Select[int]:
+                   limit: int = COLUMN_LIMIT, segment: Segment | None = None) -> Select[int]:
     """A select of the ids of one column's first `limit` ideas, most votes first (run it with
     `_since(now)`).
 
     `status = :s … ORDER BY vote_count DESC, id DESC LIMIT n` walks ix_ideas_status_votes
     backwards and stops after `limit` matches, however many ideas the column holds (a limit
     written into the SQL: planning afresh cost PostgreSQL more than running the statement)."""
-    return (select(Idea.id).where(*_column_filters(status, kind, tag, by_votes=True))
+    return (select(Idea.id).where(*_column_filters(status, kind, tag, by_votes=True, segment=segment))
             .order_by(Idea.vote_count.desc(), Idea.id.desc()).limit(written_limit(limit)))
 
 
-# The statements are built once per filter and limit (the moment is a parameter): building
-# them cost about as much as running them.
-@lru_cache(maxsize=256)
-def _column_ids(kind: str | None, tag: str | None, limit: int) -> CompoundSelect[int]:
+Built = TypeVar("Built")
+
+
+def _built_once(build: Callable[..., Built]) -> Callable[..., Built]:
+    """`build(kind, tag, limit, segment)`, built once per filter and limit (the moment is a
+    parameter): building the statements cost about as much as running them. Not with a segment:
+    its clause holds its rules (and "the last 90 days") as they are now, and admins change them."""
+    cached = lru_cache(maxsize=256)(build)
+
+    @wraps(build)
+    def statement(kind: str | None, tag: str | None, limit: int | None, segment: Segment | None) -> Built:
+        return cached(kind, tag, limit, None) if segment is None else build(kind, tag, limit, segment)
+
+    return statement
+
+
+@_built_once
+def _column_ids(kind: str | None, tag: str | None, limit: int,
+                segment: Segment | None) -> CompoundSelect[int]:
     """One statement for the ids of every column's first `limit` ideas: each column's own index
     walk (a subquery, so it keeps its ORDER BY and LIMIT on SQLite too), glued with UNION ALL."""
     return union_all(*(select(column.c.id) for column in (
-        roadmap_column(status, kind, tag, limit).subquery() for status in ROADMAP_COLUMNS)))
+        roadmap_column(status, kind, tag, limit, segment).subquery() for status in ROADMAP_COLUMNS)))
 
 
 def roadmap_columns(kind: str | None = None, tag: str | None = None, now: datetime | None = None,
-                    limit: int = COLUMN_LIMIT) -> dict[str, list[Idea]]:
-    """{status: [ideas]} for the public roadmap, most votes first, at most `limit` per column."""
-    statement = (select(Idea).where(Idea.id.in_(_column_ids(kind, tag, limit)))
+                    limit: int = COLUMN_LIMIT, segment: Segment | None = None) -> dict[str, list[Idea]]:
+    """{status: [ideas]} for the public roadmap (or a segment's), most votes first, at most `limit`
+    per column."""
+    statement = (select(Idea).where(Idea.id.in_(_column_ids(kind, tag, limit, segment)))
                  .options(selectinload(Idea.tags)).order_by(Idea.vote_count.desc(), Idea.id.desc()))
     columns: dict[str, list[Idea]] = {status: [] for status in ROADMAP_COLUMNS}
     for idea in db.session.execute(statement, _since(now)).scalars():
@@ -89,26 +110,26 @@ class RoadmapCard(NamedTuple):
     tags: tuple
 
 
-@lru_cache(maxsize=256)
-def _card_rows(kind: str | None, tag: str | None,
-               limit: int) -> Select[int, str, str, str, int, datetime | None, str, str]:
+@_built_once
+def _card_rows(kind: str | None, tag: str | None, limit: int,
+               segment: Segment | None) -> Select[int, str, str, str, int, datetime | None, str, str]:
     """The columns' ideas with their tags, one row per (idea, tag), ideas without tags once."""
     return (select(Idea.id, Idea.title, Idea.kind, Idea.status, Idea.vote_count, Idea.status_changed_at,
                    Tag.name, Tag.colour)
             .select_from(Idea).outerjoin(idea_tags, idea_tags.c.idea_id == Idea.id)
             .outerjoin(Tag, Tag.id == idea_tags.c.tag_id)
-            .where(Idea.id.in_(_column_ids(kind, tag, limit)))
+            .where(Idea.id.in_(_column_ids(kind, tag, limit, segment)))
             .order_by(Idea.vote_count.desc(), Idea.id.desc(), Tag.name))
 
 
 def roadmap_cards(kind: str | None = None, tag: str | None = None, now: datetime | None = None,
-                  limit: int = COLUMN_LIMIT) -> dict[str, list[RoadmapCard]]:
+                  limit: int = COLUMN_LIMIT, segment: Segment | None = None) -> dict[str, list[RoadmapCard]]:
     """roadmap_columns' choice of ideas as RoadmapCards: plain rows, not whole ideas, in one statement.
 
     Turning 80 ideas and their tags into ORM objects was more than half of the page's time."""
     columns: dict[str, list[list[Any]]] = {status: [] for status in ROADMAP_COLUMNS}
     card: list[Any] | None = None
-    for row in db.session.execute(_card_rows(kind, tag, limit), _since(now)):
+    for row in db.session.execute(_card_rows(kind, tag, limit, segment), _since(now)):
         if card is None or card[0] != row[0]:
             card = [*row[:6], []]
             columns[row[3]].append(card)
@@ -119,19 +140,20 @@ def roadmap_cards(kind: str | None = None, tag: str | None = None, now: datetime
 
 
 def roadmap_totals(kind: str | None = None, tag: str | None = None, now: datetime | None = None,
-                   cap: int | None = None) -> dict[str, int]:
+                   cap: int | None = None, segment: Segment | None = None) -> dict[str, int]:
     """{status: how many ideas the column holds in all}: a count per column, in one statement.
 
     With `cap`, each count stops at cap + 1 ideas: counting a column of 30,000 walks 30,000 index
     entries (milliseconds on every roadmap view), and a page only needs to say "1,000+"."""
-    counts = db.session.execute(_totals(kind, tag, cap), _since(now)).one()
+    counts = db.session.execute(_totals(kind, tag, cap, segment), _since(now)).one()
     return dict(zip(ROADMAP_COLUMNS, counts, strict=True))
 
 
-@lru_cache(maxsize=256)
-def _totals(kind: str | None, tag: str | None, cap: int | None) -> Select[int, int, int, int]:
+@_built_once
+def _totals(kind: str | None, tag: str | None, cap: int | None,
+            segment: Segment | None) -> Select[int, int, int, int]:
     def count(status: str) -> Select[int]:
-        conditions = _column_filters(status, kind, tag)
+        conditions = _column_filters(status, kind, tag, segment=segment)
         if cap is None:
             return select(func.count()).select_from(Idea).where(*conditions)
         capped = select(Idea.id).where(*conditions).limit(written_limit(cap + 1))

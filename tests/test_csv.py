@@ -19,7 +19,7 @@ from ideas.voting import cast_vote, trending_score
 
 DATA = Path(__file__).parent / "data"
 IDEAS_HEADER = ("id,title,description,kind,status,tags,votes,imported_votes,followers,author_name,"
-                "author_email,created,last_status_change,url")
+                "author_email,created,last_status_change,url,impact,effort,priority")
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +133,7 @@ def test_votes_export_lists_each_vote_with_the_members_email(app, client, staff,
     assert response.status_code == 200
     assert 'filename="votes-' in response.headers["Content-Disposition"]
     header, row = read_csv(response)
-    assert header == ["idea_id", "member_email", "member_name", "date"]
+    assert header == ["idea_id", "member_email", "member_name", "date", "importance"]
     assert row[:3] == [str(idea.id), "vic@example.com", "Vic Voter"]
 
 

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, ColumnElement, ForeignKey, String, Text, UniqueConstraint, and_,
+    Boolean, CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -20,11 +20,15 @@ VOTE_NOTE_MAX = 1_000
 class Vote(Model):
     __tablename__ = "votes"
     # The database, not the code, guarantees one vote per member per idea.
-    __table_args__ = (UniqueConstraint("user_id", "idea_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "idea_id"),
+        # An idea's votes, and its recent ones counted from the index alone (the inbox's column).
+        Index("ix_votes_idea_created", "idea_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when staff recorded the vote for a customer (by email, e.g. from a sales call).
     cast_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -38,13 +42,13 @@ class Follow(Model):
     """A member's relation to an idea's news; `following=False` remembers an unfollow."""
 
     __tablename__ = "follows"
+    # An idea's followers, counted from the index alone (the inbox's column, the idea page).
+    __table_args__ = (Index("ix_follows_idea_following", "idea_id", "following"),)
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    idea_id: Mapped[int] = mapped_column(
-        ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True)
     following: Mapped[bool] = mapped_column(Boolean, default=True)
     reason: Mapped[str] = mapped_column(String(20), default="follow")
     # "status": status changes, responses, merges, announcements; "all": ordinary comments too.

@@ -1,17 +1,21 @@
-"""The board: every idea, sorted and filtered, a page at a time."""
+"""The board: every idea, sorted and filtered, a page at a time (staff may filter by a segment too)."""
+from collections.abc import Container
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from ..board import AS_CARDS, DEFAULT_SORT, SORTS, board_query, ideas_in_order, tag_names
+from ..board import (
+    AS_CARDS, DEFAULT_SORT, SORTS, board_query, ideas_in_order, segment_choices, tag_names,
+)
 from ..tags import tags_of
 from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
 from ..models import STATUSES, Idea
+from ..segments import segment_by_id
 from ..voting import voted_idea_ids
 from .fragments import versions
-from .plumbing import fetch_page, idea_filters, page_number, typed
+from .plumbing import chosen, fetch_page, idea_filters, page_number, typed
 from .responses import wants_fragment
 
 bp = Blueprint("board", __name__)
@@ -19,17 +23,22 @@ bp = Blueprint("board", __name__)
 LISTED_STATUSES = tuple(status for status in STATUSES if status != "merged")
 
 
-def board_filters(args: MultiDict[str, str]) -> dict[str, str]:
-    """The board's filters from the query string, unknown values dropped."""
-    return {**idea_filters(args, SORTS, DEFAULT_SORT, LISTED_STATUSES), "q": typed(args, "q", 200)}
+def board_filters(args: MultiDict[str, str], segments: Container[str] = ()) -> dict[str, str]:
+    """The board's filters from the query string, unknown values dropped: a segment among `segments`."""
+    return {**idea_filters(args, SORTS, DEFAULT_SORT, LISTED_STATUSES), "q": typed(args, "q", 200),
+            "segment": chosen(args, "segment", segments)}
 
 
 @bp.get("/")
 def index() -> str:
     """The board; htmx gets just the results, or just the next page of cards."""
-    filters = board_filters(request.args)
+    segments = segment_choices(current_user)  # none but for staff: anyone else's segment= is dropped
+    filters = board_filters(request.args, segments)
+    segment = segment_by_id(filters["segment"]) if filters["segment"] else None
     number = page_number(request.args)
-    statement, per_page = board_query(current_user, **filters), current_app.config["IDEAS_PER_PAGE"]
+    text_filters = {key: value for key, value in filters.items() if key != "segment"}
+    statement = board_query(current_user, **text_filters, segment=segment)
+    per_page = current_app.config["IDEAS_PER_PAGE"]
     if filters["q"] or number > 1:  # many rows sorted or skipped: choose the page by id first
         page = fetch_page(statement.with_only_columns(Idea.id), number, per_page, load=ideas_in_order)
     else:
@@ -55,6 +64,7 @@ def index() -> str:
         sort_labels=BOARD_SORT_NAMES,
         status_labels={k: v for k, v in STATUS_LABELS.items() if k != "merged"},
         kind_labels=KIND_LABELS,
+        segment_labels=segments,
         **context,
     )
 

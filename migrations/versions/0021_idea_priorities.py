@@ -2,7 +2,11 @@
 score never rewrites the idea's row, whose version keys cached fragments). Every existing idea
 gets its row, waiting for the worker to compute its score.
 
-A new table only: nothing is rebuilt, so no batch mode and no foreign-key pragmas are needed.
+And the inbox's per-row counts read from indexes alone: an idea's votes by (idea_id,
+created_at), replacing the index on idea_id alone, and its followers by (idea_id, following),
+replacing that on follows.idea_id (at 100,000 ideas the two counts took 27 of a page's 60 ms).
+
+New tables and indexes only: nothing is rebuilt, so no batch mode and no foreign-key pragmas.
 
 Revision ID: 0021
 Revises: 0020
@@ -39,9 +43,17 @@ def upgrade() -> None:
     op.create_index('ix_idea_priorities_due', 'idea_priorities', ['idea_id'], unique=False,
                     sqlite_where=sa.text('due IS 1'), postgresql_where=sa.text('due IS true'))
     op.execute("INSERT INTO idea_priorities (idea_id) SELECT id FROM ideas")
+    op.create_index('ix_votes_idea_created', 'votes', ['idea_id', 'created_at'], unique=False)
+    op.drop_index('ix_votes_idea_id', table_name='votes')
+    op.create_index('ix_follows_idea_following', 'follows', ['idea_id', 'following'], unique=False)
+    op.drop_index('ix_follows_idea_id', table_name='follows')
 
 
 def downgrade() -> None:
+    op.create_index('ix_follows_idea_id', 'follows', ['idea_id'], unique=False)
+    op.drop_index('ix_follows_idea_following', table_name='follows')
+    op.create_index('ix_votes_idea_id', 'votes', ['idea_id'], unique=False)
+    op.drop_index('ix_votes_idea_created', table_name='votes')
     op.drop_index('ix_idea_priorities_due', table_name='idea_priorities')
     op.drop_index('ix_idea_priorities_score', table_name='idea_priorities')
     op.drop_table('idea_priorities')

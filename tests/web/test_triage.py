@@ -211,8 +211,9 @@ def test_query_count_does_not_grow_with_rows(app, client, staff, make_user, make
 
     assert body.count('name="idea_ids"') == 16
     assert len(many) == len(few)
-    # One of them reads the site's settings (branding, private mode), one the segments the filter offers.
-    assert len(many) <= 10, many
+    # One of them reads the site's settings (branding, private mode, the priority weights), one the
+    # segments the filter offers, one the rows' priority scores.
+    assert len(many) <= 11, many
 
 
 @pytest.fixture
