@@ -28,7 +28,9 @@ from .models import KINDS, Announcement, Idea, Tag, User, idea_tags, utcnow
 from .models.types import INTEGER_MAX as ID_MAX
 from .notifications import followers_of
 from .sanitize import render_markdown
-from .visibility import can_see_idea, is_staff, listed_ideas
+from .visibility import (
+    VISITOR, can_see_idea, is_staff, listed_condition, listed_ideas, public_ideas_condition,
+)
 
 MESSAGE_MAX = 5_000
 
@@ -99,8 +101,7 @@ def check_expected_on(day: date | None, today: date | None = None) -> date | Non
 def _tagged_public_ideas(tag: Tag, kind: str | None) -> Select[Any]:
     """A select of the ids of ideas everyone sees that carry `tag` (and are of `kind`, if given)."""
     statement = (select(idea_tags.c.idea_id).join(Idea, Idea.id == idea_tags.c.idea_id)
-                 .where(idea_tags.c.tag_id == tag.id, Idea.status != "merged", Idea.withdrawn_at.is_(None),
-                        Idea.hidden_at.is_(None), Idea.awaiting_approval.is_(False)))
+                 .where(idea_tags.c.tag_id == tag.id, listed_condition(VISITOR)))
     return statement.where(Idea.kind == kind) if kind is not None else statement
 
 
@@ -127,9 +128,8 @@ def message_html(message: str) -> str:
     """The message as sanitised HTML, each "#N" of an idea everyone sees a link to its page."""
     rendered = render_markdown(message)
     numbers = [number for number in referenced_ids(rendered) if 0 < number <= ID_MAX]
-    public = set(db.session.execute(
-        select(Idea.id).where(Idea.id.in_(numbers), Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None),
-                              Idea.awaiting_approval.is_(False))).scalars()) if numbers else set()
+    public = set(db.session.execute(select(Idea.id).where(Idea.id.in_(numbers), public_ideas_condition()))
+                 .scalars()) if numbers else set()
     return link_references(rendered, lambda number: external_url("ideas.show", idea_id=number)
                            if number in public else None)
 

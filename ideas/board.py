@@ -11,7 +11,7 @@ from .extensions import db
 from .models import KINDS, STATUSES, Idea, Segment, Tag, User
 from .search import filter_by_text
 from .segments import backed_by, segment_names
-from .visibility import is_staff, listed_ideas
+from .visibility import is_staff, kept_on_authors_list, listed_ideas
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "trending": (Idea.trending_score.desc(), Idea.id.desc()),
@@ -78,5 +78,5 @@ def _tag_names() -> Select[str]:
 
 def ideas_by(member: User) -> Select[Idea]:
     """A select of the member's own ideas, newest first (withdrawn ones included)."""
-    return (select(Idea).where(Idea.author_id == member.id, Idea.hidden_at.is_(None))
+    return (select(Idea).where(Idea.author_id == member.id, kept_on_authors_list())
             .order_by(Idea.created_at.desc(), Idea.id.desc()))

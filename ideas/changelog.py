@@ -30,6 +30,7 @@ from .events.publish import publish
 from .notifications import followers_of
 from .statuses import change_status
 from .sanitize import render_markdown
+from .visibility import is_public
 
 ENTRY_BODY_MAX = 20_000
 LINKED_IDEAS_MAX = 50
@@ -74,7 +75,7 @@ def unlinkable_reason(idea: Idea | None, number: int) -> str | None:
                  into=idea.merged_into_id)
     if idea.withdrawn_at is not None:
         return _("#%(number)s was withdrawn by its author.", number=number)
-    if idea.hidden_at is not None or idea.awaiting_approval:
+    if not is_public(idea):
         # The changelog is public: it must not show an idea only staff may see.
         return _("#%(number)s is not public.", number=number)
     return None
@@ -238,4 +239,4 @@ def _withdraw_status_news(idea_ids: list[int]) -> None:
 
 def delivered_ideas(entry: ChangelogEntry) -> list[Idea]:
     """The ideas a published entry shows as delivered: public ones only, to everyone alike."""
-    return [idea for idea in entry.ideas if idea.is_public]
+    return [idea for idea in entry.ideas if is_public(idea)]

@@ -8,8 +8,7 @@ and hidden, withdrawn or unapproved ideas never reach a feed.
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_login import AnonymousUserMixin
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from .changelog import published_entries
@@ -17,10 +16,9 @@ from .comments import comments_on
 from .extensions import db
 from .models import ChangelogEntry, Comment, Idea, TimelineEntry
 from .statuses import timeline_of
-from .visibility import can_see_idea, listed_ideas
+from .visibility import VISITOR, can_see_idea, listed_ideas, visible_to
 
 FEED_LENGTH = 50
-VISITOR = AnonymousUserMixin()
 
 
 @dataclass
@@ -62,11 +60,6 @@ def visitors_see(idea: Idea) -> bool:
     return can_see_idea(VISITOR, idea)
 
 
-def _open_to_visitors() -> tuple[ColumnElement[bool], ...]:
-    """The SQL form of `can_see_idea` for a visitor; merged ideas keep their page and history."""
-    return (Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None), Idea.awaiting_approval.is_(False))
-
-
 def newest_ideas(limit: int = FEED_LENGTH) -> Select[Idea]:
     """A select of the newest ideas a visitor finds on the board, with their tags."""
     return (listed_ideas(VISITOR).options(selectinload(Idea.tags))
@@ -77,7 +70,8 @@ def status_changes(limit: int = FEED_LENGTH) -> Select[TimelineEntry, Idea]:
     """A select of (timeline entry, idea) rows: status changes of ideas visitors see, newest first."""
     return (
         select(TimelineEntry, Idea).join(Idea, Idea.id == TimelineEntry.idea_id)
-        .where(TimelineEntry.action == "status", *_open_to_visitors())
+        # Ideas whose page a visitor may open: merged ones keep their page and history.
+        .where(TimelineEntry.action == "status", visible_to(VISITOR))
         .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc()).limit(limit)
     )
 

@@ -12,6 +12,7 @@ from .database import insert_ignore, insert_many_ignoring_conflicts, inserted_ig
 from .errors import InvalidInput
 from .extensions import db
 from .models import Follow, Idea, User, utcnow
+from .visibility import kept_on_members_lists
 
 FOLLOW_LEVELS = ("status", "all")
 
@@ -124,7 +125,6 @@ def followed_ideas(member: User) -> Select[Idea]:
     return (
         select(Idea)
         .join(Follow, Follow.idea_id == Idea.id)
-        .where(Follow.user_id == member.id, Follow.following.is_(True), Idea.withdrawn_at.is_(None),
-               Idea.hidden_at.is_(None))
+        .where(Follow.user_id == member.id, Follow.following.is_(True), kept_on_members_lists())
         .order_by(Follow.updated_at.desc(), Idea.id.desc())
     )

@@ -24,6 +24,7 @@ from .events import IdeaMerged, IdeaUnmerged
 from .events.publish import publish
 from .following import carry_followers
 from .statuses import add_timeline_entry
+from .visibility import is_public
 from .voting import lock_ideas, refresh_trending
 
 # Each attempt finds the source merged into another idea than it was a moment before.
@@ -44,7 +45,7 @@ def merge_ideas(actor: User, source: Idea, target: Idea) -> Merge:
             raise InvalidInput(_("Withdrawn."), {"into": _("#%(id)s was withdrawn by its author.",
                                                            id=idea.id)})
     # The duplicate's page and its backers' notices name the survivor: it must be public.
-    if target.hidden_at is not None or target.awaiting_approval:
+    if not is_public(target):
         raise InvalidInput(_("Not public."), {"into": _(
             "#%(id)s is hidden or waiting for approval; merge into an idea everyone can see.",
             id=target.id)})

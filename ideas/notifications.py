@@ -16,6 +16,7 @@ from sqlalchemy.sql.expression import CompoundSelect
 from .events import kind_named
 from .extensions import db
 from .models import Comment, Event, Follow, Idea, Notification, OutboxRow, User, Vote, utcnow
+from .visibility import news_only_for_staff, news_only_for_staff_condition
 
 STAFF_ROLES = ("staff", "admin")
 
@@ -39,7 +40,7 @@ def queue_event(event: Event, member_ids: Select[Any] | CompoundSelect, exclude:
     chosen = select(ids.c.user_id).distinct()
     if exclude is not None:
         chosen = chosen.where(ids.c.user_id != exclude.id)
-    if event.idea_id is not None and db.session.get_one(Idea, event.idea_id).hidden_at is not None:
+    if event.idea_id is not None and news_only_for_staff(db.session.get_one(Idea, event.idea_id)):
         # What happens on a hidden idea is for the team's eyes only.
         chosen = chosen.where(ids.c.user_id.in_(select(User.id).where(User.role.in_(STAFF_ROLES))))
     now = utcnow()
@@ -72,7 +73,7 @@ def hidden_event(event_id: Any) -> ColumnElement[bool]:
     """SQL: true when the event's idea is hidden, or the comment it quotes is hidden or deleted,
     now (the payload keeps what was said at the time, so it must not outlive the moderation)."""
     idea_hidden = select(Idea.id).join(Event, Event.idea_id == Idea.id).where(
-        Event.id == event_id, Idea.hidden_at.is_not(None)).correlate_except(Event, Idea)
+        Event.id == event_id, news_only_for_staff_condition()).correlate_except(Event, Idea)
     comment_gone = select(Comment.id).join(Event, Event.comment_id == Comment.id).where(
         Event.id == event_id, or_(Comment.hidden_at.is_not(None), Comment.deleted_at.is_not(None))
     ).correlate_except(Event, Comment)

@@ -16,6 +16,7 @@ from .extensions import db
 from .models import KINDS, Idea, Segment, Tag, idea_tags, utcnow
 from .segments import backed_by
 from .tags import CardTag
+from .visibility import public_ideas_condition
 
 ROADMAP_COLUMNS = ("under_review", "planned", "in_progress", "shipped")
 SHIPPED_RECENT = timedelta(days=90)
@@ -30,8 +31,7 @@ def _column_filters(status: str, kind: str | None = None, tag: str | None = None
 
     `by_votes`: for a query walking ix_ideas_status_votes; SQLite would otherwise take
     ix_ideas_triage for the Shipped date and sort every recent shipped idea by votes."""
-    conditions = [Idea.status == status, Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None),
-                  Idea.awaiting_approval.is_(False)]
+    conditions = [Idea.status == status, public_ideas_condition()]
     if status == "shipped":
         changed = unindexed(Idea.status_changed_at) if by_votes else Idea.status_changed_at
         conditions.append(changed >= bindparam("shipped_since", type_=Idea.status_changed_at.type))

@@ -26,6 +26,7 @@ from .extensions import db
 from .i18n import STATUS_NAMES
 from .following import count_of_followers, join_followers, level_of
 from .models import Idea, User, Vote, utcnow
+from .visibility import kept_on_members_lists
 
 # Trending: log10 of votes plus age, so ten times the votes equals 12.5 hours of freshness.
 TRENDING_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -171,6 +172,6 @@ def backed_ideas(member: User) -> Select[Idea]:
     return (
         select(Idea)
         .join(Vote, Vote.idea_id == Idea.id)
-        .where(Vote.user_id == member.id, Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None))
+        .where(Vote.user_id == member.id, kept_on_members_lists())
         .order_by(Vote.created_at.desc(), Idea.id.desc())
     )

@@ -285,3 +285,51 @@ def test_the_inbox_sorts_by_priority_and_shows_the_formula(client, auth, app, ma
     assert page.index("Wanted idea") < page.index("Quiet idea")
     assert 'id="inbox-priority-formula">Priority = (votes × 1' in page
     assert f'id="inbox-{wanted.id}-priority">1.33<' in page and f'id="inbox-{quiet.id}-priority">1<' in page
+
+
+# A vote racing the worker.
+
+def test_a_vote_during_a_recompute_leaves_the_score_due_again(app, make_idea, make_user, fetch, monkeypatch):
+    """The worker has cleared the idea's flag and is reading its votes when a vote arrives: the
+    vote's mark waits for the worker's transaction and lands after it, so the score the worker
+    stored from one vote is computed again with two (on SQLite the database lock serialises it)."""
+    import threading
+
+    from ideas import priority
+    from ideas.database import writing
+
+    idea, first, second = make_idea(), make_user(), make_user()
+    act(app, back_idea, (User, first.id), (Idea, idea.id))
+    reading, go = threading.Event(), threading.Event()
+    read_inputs = priority.inputs_of
+
+    def slow_inputs(idea_ids):
+        reading.set()
+        assert go.wait(10)
+        return read_inputs(idea_ids)
+
+    monkeypatch.setattr(priority, "inputs_of", slow_inputs)
+
+    def worker():  # as the worker's loop runs it
+        with app.app_context(), writing():
+            priority.recompute_due()
+
+    def voter():  # as a POST runs it
+        with app.app_context(), writing():
+            back_idea(db.session.get(User, second.id), db.session.get(Idea, idea.id))
+            db.session.commit()
+
+    threads = [threading.Thread(target=worker)]
+    threads[0].start()
+    assert reading.wait(10)
+    threads.append(threading.Thread(target=voter))
+    threads[1].start()
+    threads[1].join(0.5)  # the vote waits for the worker's lock on the row it marks
+    go.set()
+    for thread in threads:
+        thread.join(20)
+    monkeypatch.setattr(priority, "inputs_of", read_inputs)
+
+    assert stored(fetch, idea.id) == (round(4 / 3, 2), True)  # one vote counted, due again
+    recompute(app)
+    assert stored(fetch, idea.id) == (round(5 / 3, 2), False)

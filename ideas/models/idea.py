@@ -107,8 +107,10 @@ class Idea(Model):
 
     @property
     def is_public(self) -> bool:
-        """Seen by everyone: not withdrawn, hidden or waiting for approval."""
-        return self.withdrawn_at is None and self.hidden_at is None and not self.awaiting_approval
+        """Seen by everyone (what templates filter on): `ideas.visibility.is_public` decides."""
+        from ..visibility import is_public  # visibility imports the models: import when asked
+
+        return is_public(self)
 
     @property
     def voting_open(self) -> bool:

@@ -103,6 +103,7 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
     form.next.data = form.next.data or inbox_url(page=number if number > 1 else None)
     return dict(
         filters=filters,
+        filters_key=tuple(sorted(filters.items())),
         page=page,
         form=form,
         selected=set(form.idea_ids.data or ()),
