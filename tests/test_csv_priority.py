@@ -3,7 +3,6 @@ their private note), each idea's impact, effort and stored priority score in the
 import csv
 import io
 
-import pytest
 from sqlalchemy import delete
 
 from ideas import csv_export
@@ -14,14 +13,6 @@ from ideas.segments import create_segment
 from ideas.vote_importance import back_idea
 
 NOTE = "only-the-team-reads-this"
-
-
-@pytest.fixture
-def staff(auth, make_user):
-    """A signed-in member of the product team."""
-    member = make_user(role="staff")
-    auth.login(member)
-    return member
 
 
 def rows_of(response):

@@ -51,14 +51,6 @@ def ideas(app, segment, make_idea):
     return make
 
 
-@pytest.fixture
-def staff(auth, make_user):
-    """A signed-in member of the product team."""
-    member = make_user(role="staff")
-    auth.login(member)
-    return member
-
-
 def shown(body):
     """The titles of the ideas a board or roadmap page lists."""
     return set(re.findall(r'<a href="/ideas/\d+" dir="auto"(?: autofocus)?>([^<]*)</a>', body))
