@@ -14,7 +14,7 @@ from ideas.csv_import import store_upload
 from ideas.extensions import db
 from ideas.merging import merge_ideas
 from ideas.models import (
-    Announcement, AuditEntry, ChangelogEntry, Comment, Company, CompanyMember, Idea, Invitation,
+    Announcement, AuditEntry, ChangelogEntry, Comment, Company, CompanyMember, Idea, IdeaPriority, Invitation,
     ProductSecret, Segment, Tag, User, Vote, WebhookDelivery, WebhookEndpoint, utcnow,
 )
 from ideas.moderation import hide_comment, hide_idea, suspend_member
@@ -251,6 +251,10 @@ SUCCESS = {
         200, check=lambda r, ids: len(product_tokens.live_secrets()) == 2),
     ("/admin/product-sign-in/secrets/<id:secret_id>/retire", "POST"): Success(
         303, check=lambda r, ids: not db.session.get(ProductSecret, ids["secret_id"]).live),
+    ("/admin/priority", "GET"): Success(200),
+    ("/admin/priority", "POST"): Success(
+        303, {"votes": "2", "importance": "1", "revenue": "1", "impact": "1", "effort": "1"},
+        check=lambda r, ids: get_setting("priority_votes") == "2"),
     ("/admin/segments/", "GET"): Success(200),
     ("/admin/segments/new", "GET"): Success(200),
     ("/admin/segments/new", "POST"): Success(
@@ -304,6 +308,9 @@ SUCCESS = {
     ("/ideas/<id:idea_id>/merge", "POST"): Success(
         303, {"into": "{other_idea_id}"},
         check=lambda r, ids: _idea(ids).merged_into_id == ids["other_idea_id"]),
+    ("/ideas/<id:idea_id>/priority", "POST"): Success(
+        303, {"impact": "4", "effort": "2"},
+        check=lambda r, ids: db.session.get(IdeaPriority, ids["idea_id"]).impact == 4),
     ("/ideas/<id:idea_id>/status", "POST"): Success(
         303, {"status": "planned", "note": "Next quarter."},
         check=lambda r, ids: _idea(ids).status == "planned"),
