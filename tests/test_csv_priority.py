@@ -113,3 +113,9 @@ def test_a_segments_ideas_file_carries_the_priority_too(app, client, staff, make
 
     assert [(row["title"], row["impact"], row["effort"], float(row["priority"])) for row in rows] == [
         ("Backed by Acme", "4", "1", stored)]
+
+
+def test_the_export_page_gives_the_priority_formula(client, staff):
+    page = client.get("/staff/csv/").get_data(as_text=True)
+
+    assert "The ideas file's priority is the score the inbox sorts by: Priority = (votes × 1" in page

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 import ideas
+from ideas import roadmap
 from ideas.changelog import linkable_ideas
 from ideas.errors import InvalidInput
 from ideas.extensions import db
@@ -70,6 +71,7 @@ def _idea_names(tree: ast.Module) -> set[str]:
 
 
 def _base_name(node: ast.expr) -> str:
+    """The name the attribute is read from: `comment` for `comment.hidden_at` or `self.comment.hidden_at`."""
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
         node = node.value if not isinstance(node, ast.Call) else node.func
         if isinstance(node, ast.Attribute):
@@ -294,3 +296,25 @@ def test_the_changelog_refuses_an_idea_awaiting_approval(app, every_state):
             linkable_ideas([idea_ids["public"], idea_ids["awaiting"]])
         assert [idea.id for idea in linkable_ideas([idea_ids["public"]])] == [idea_ids["public"]]
     assert refused.value.fields == {"ideas": f"#{idea_ids['awaiting']} is not public."}
+
+
+
+def test_the_roadmap_asks_visibility_once_per_filter_not_once_per_view(app, make_idea, monkeypatch):
+    """The roadmap's statements stay cached (lru_cache'd builders) with the condition inside them."""
+    make_idea(title="Planned and public", status="planned")
+    make_idea(title="Planned and hidden", status="planned", hidden_at=utcnow())
+    built = []
+
+    def counted() -> object:
+        built.append(1)
+        return public_ideas_condition()
+
+    monkeypatch.setattr(roadmap, "public_ideas_condition", counted)
+    with app.app_context():
+        first = roadmap.roadmap_cards(kind="idea"), roadmap.roadmap_totals(kind="idea")
+        built_for_first = len(built)
+        second = roadmap.roadmap_cards(kind="idea"), roadmap.roadmap_totals(kind="idea")
+    assert len(built) == built_for_first
+    assert first == second
+    assert [card.title for card in second[0]["planned"]] == ["Planned and public"]
+    assert second[1]["planned"] == 1

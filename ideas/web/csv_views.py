@@ -26,6 +26,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import STATUS_NAMES as STATUS_LABELS, format_count
 from ..models import Segment
+from ..priority import current_weights, formula
 from ..segments import segment_by_id, segment_names
 from .body_limits import accepts_body_up_to
 from .responses import render_invalid, see_other
@@ -46,7 +47,8 @@ def _page(error: str | None = None) -> str | tuple[str, int]:
     """The export links, the upload form and the accepted formats; 422 when `error` names a problem."""
     context = dict(error=error, formats=FORMATS, max_mb=max(_max_bytes() // (1024 * 1024), 1),
                    fider_statuses=FIDER_STATUSES, canny_statuses=CANNY_STATUSES, status_labels=STATUS_LABELS,
-                   idea_columns=IDEA_COLUMNS, vote_columns=VOTE_COLUMNS, segments=segment_names())
+                   idea_columns=IDEA_COLUMNS, vote_columns=VOTE_COLUMNS, segments=segment_names(),
+                   priority_formula=formula(current_weights()))
     if error:
         db.session.rollback()
         return render_invalid("staff/csv/index.html", **context)
