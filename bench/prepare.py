@@ -111,8 +111,9 @@ def _add_companies(count, now):
     for start in range(0, len(memberships), CHUNK):
         db.session.execute(insert(CompanyMember), memberships[start:start + CHUNK])
     sync_id_sequences(Company)
-    segment = Segment(name="Benchmark: Enterprise", match="all", created_at=now, updated_at=now, rules=json.dumps(
-        [{"field": "attribute.plan", "operator": "is", "value": "Enterprise"}]))
+    rules = [{"field": "attribute.plan", "operator": "is", "value": "Enterprise"}]
+    segment = Segment(name="Benchmark: Enterprise", match="all", created_at=now, updated_at=now,
+                      rules=json.dumps(rules))
     db.session.add(segment)
     db.session.flush()
     return segment.id

@@ -12,7 +12,8 @@ from ideas.errors import InvalidInput, NotAllowed
 from ideas.extensions import db
 from ideas.models import AuditEntry, Company, Idea, IdeaPriority, User
 from ideas.priority import (
-    DEFAULT_WEIGHTS, Inputs, Weights, current_weights, formula, recompute_all, score, set_impact_effort, set_weights,
+    DEFAULT_WEIGHTS, Inputs, Weights, current_weights, formula, recompute_all, score, set_impact_effort,
+    set_weights,
 )
 from ideas.vote_importance import back_idea, set_importance
 from ideas.voting import withdraw_vote
@@ -141,7 +142,8 @@ def test_impact_and_effort_set_by_staff_are_audited_and_recomputed(app, make_ide
     assert changed is True
     assert stored(fetch, idea.id) == (5.0, False)
     assert fetch(lambda: [json.loads(entry.after) for entry in db.session.execute(
-        select(AuditEntry).where(AuditEntry.action == "idea.weighed")).scalars()]) == [{"impact": 5, "effort": 1}]
+        select(AuditEntry).where(AuditEntry.action == "idea.weighed")).scalars()]) == [
+        {"impact": 5, "effort": 1}]
 
 
 @pytest.mark.parametrize("impact", ["0", "6", "three", "2.5"])
@@ -219,7 +221,8 @@ def test_staff_set_impact_and_effort_on_the_idea_page(client, auth, make_idea, t
     response = client.post(f"/ideas/{idea.id}/priority", data={"impact": "4", "effort": "2"})
 
     assert response.status_code == 303 and response.location.endswith(f"/ideas/{idea.id}#priority")
-    assert fetch(lambda: (lambda row: (row.impact, row.effort))(db.session.get(IdeaPriority, idea.id))) == (4, 2)
+    row = fetch(lambda: db.session.get(IdeaPriority, idea.id))
+    assert (row.impact, row.effort) == (4, 2)
 
 
 def test_a_bad_impact_comes_back_with_what_was_chosen(client, auth, make_idea, team_member, fetch):

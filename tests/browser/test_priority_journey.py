@@ -32,7 +32,8 @@ def enterprise_case(live_app):
             db.session.add(member)
             return member
 
-        manager, customer, small = person("Pam Manager", "staff"), person("Erin Enterprise"), person("Sam Starter")
+        manager, customer = person("Pam Manager", "staff"), person("Erin Enterprise")
+        small = person("Sam Starter")
         for name, plan, revenue, member in (("Northwind", "Enterprise", 12_000, customer),
                                             ("Tiny Shop", "Starter", 20, small)):
             company = Company(external_id=f"{name}-{tag}", name=f"{name} {tag}", name_source="staff")
