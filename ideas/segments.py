@@ -8,6 +8,7 @@ same clause for one member, so the two can never disagree. The rules themselves 
 ideas/segment_rules.py.
 """
 import json
+from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -30,8 +31,11 @@ from .segment_rules import Rule, check_rules, combined, describe
 
 def rules_of(segment: Segment) -> list[Rule]:
     """The segment's rules, as stored (checked when they were saved)."""
-    return [Rule(row["field"], row["operator"], row.get("value", ""))
-            for row in json.loads(segment.rules or "[]")]
+    return _rules(segment.rules)
+
+
+def _rules(stored: str | None) -> list[Rule]:
+    return [Rule(row["field"], row["operator"], row.get("value", "")) for row in json.loads(stored or "[]")]
 
 
 def described(segment: Segment) -> list[str]:
@@ -58,15 +62,12 @@ def backed_by(segment: Segment, now: datetime | None = None) -> ColumnElement[bo
 
     Asked idea by idea (correlated), so a list read in its sort order stops at its page: the
     inbox by priority walks the score's index and checks a few ideas' backers. For a count or an
-    export of every matching idea, ideas_backed_by builds the set once instead."""
-    # Aliases of users: a statement around this may join users itself (the ideas export joins the
-    # author), and the subqueries must not be correlated to that row.
-    voter, author = aliased(User), aliased(User)
-    voted = (select(Vote.id).join(voter, voter.id == Vote.user_id)
-             .where(Vote.idea_id == Idea.id, segment_clause(segment, now, voter)).exists())
-    proposed = (select(author.id)
-                .where(author.id == Idea.author_id, segment_clause(segment, now, author)).exists())
-    return or_(voted, proposed)
+    export of every matching idea, ideas_backed_by builds the set once instead. Without `now`,
+    the condition is built once a minute per segment (its rules' "last 90 days" counted from the
+    minute's start): building it, aliases and all, cost a page more than running it."""
+    if now is not None:
+        return _backed_by(segment.rules, segment.match, now)
+    return _backed_by_this_minute(segment.rules, segment.match, _this_minute())
 
 
 def ideas_backed_by(segment: Segment, now: datetime | None = None) -> ColumnElement[bool]:
@@ -74,11 +75,37 @@ def ideas_backed_by(segment: Segment, now: datetime | None = None) -> ColumnElem
     members (their votes through the votes' member index, their ideas through the author
     index): what counts and exports of every matching idea use. Asking the segment's rules for
     every backer of every idea instead would cost a count of 100,000 ideas a million checks."""
+    if now is not None:
+        return _ideas_backed_by(segment.rules, segment.match, now)
+    return _ideas_backed_by_this_minute(segment.rules, segment.match, _this_minute())
+
+
+def _this_minute() -> datetime:
+    return utcnow().replace(second=0, microsecond=0)
+
+
+def _backed_by(rules: str, match: str, now: datetime) -> ColumnElement[bool]:
+    # Aliases of users: a statement around this may join users itself (the ideas export joins the
+    # author), and the subqueries must not be correlated to that row.
+    voter, author = aliased(User), aliased(User)
+    voted = (select(Vote.id).join(voter, voter.id == Vote.user_id)
+             .where(Vote.idea_id == Idea.id, combined(_rules(rules), match, now, voter)).exists())
+    proposed = (select(author.id)
+                .where(author.id == Idea.author_id, combined(_rules(rules), match, now, author)).exists())
+    return or_(voted, proposed)
+
+
+def _ideas_backed_by(rules: str, match: str, now: datetime) -> ColumnElement[bool]:
     member, proposal = aliased(User), aliased(Idea)
-    members = select(member.id).where(segment_clause(segment, now, member))
+    members = select(member.id).where(combined(_rules(rules), match, now, member))
     ideas = union(select(Vote.idea_id).where(Vote.user_id.in_(members)),
                   select(proposal.id).where(proposal.author_id.in_(members)))
     return Idea.id.in_(ideas)
+
+
+# A segment's conditions for this minute, by its rules: statements are immutable and shared.
+_backed_by_this_minute = lru_cache(maxsize=64)(_backed_by)
+_ideas_backed_by_this_minute = lru_cache(maxsize=64)(_ideas_backed_by)
 
 
 # Which segments there are.

@@ -108,8 +108,7 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
         form=form,
         selected=set(form.idea_ids.data or ()),
         refused=refused or {},
-        followers=dict(db.session.execute(follower_counts(ids)).all()) if ids else {},
-        recent_votes=dict(db.session.execute(recent_vote_counts(ids)).all()) if ids else {},
+        **_row_figures(ids),
         priorities=dict(db.session.execute(priority_scores(ids)).all()) if ids else {},
         priority_formula=formula(current_weights()),
         counts=[(status, STATUS_LABELS[status], counts.get(status, 0)) for status in SETTABLE_STATUSES],
@@ -124,6 +123,19 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
     )
 
 
+def _row_figures(ids: list[int]) -> dict[str, dict[int, int]]:
+    """Each row's followers and votes of the last 7 days, kept for the rest of the minute for the
+    same page of ideas: the most wanted ideas have thousands of followers each, and counting
+    them for fifty rows took 13 ms at 100,000 ideas, more than the rest of the page's queries."""
+    def count() -> dict[str, dict[int, int]]:
+        if not ids:
+            return {"followers": {}, "recent_votes": {}}
+        return {"followers": dict(db.session.execute(follower_counts(ids)).all()),
+                "recent_votes": dict(db.session.execute(recent_vote_counts(ids)).all())}
+
+    return for_a_minute(("inbox-row-figures", tuple(ids)), count)
+
+
 def _status_counts(filters: dict[str, str], segment: Segment | None) -> dict[str, int]:
     """{status: ideas} under the filters, each stopping at COUNT_CAP + 1. With a segment the set
     of its ideas is built anew for each count (100 ms at 100,000 ideas), so those counts are
@@ -135,7 +147,7 @@ def _status_counts(filters: dict[str, str], segment: Segment | None) -> dict[str
 
     def count() -> dict[str, int]:
         return dict(db.session.execute(
-            status_counts(current_user, filters["kind"], filters["tag"], segment)).tuples().all())
+            status_counts(current_user, filters["kind"], filters["tag"], segment)).all())
 
     key = ("inbox-counts", segment.id, segment.updated_at, filters["kind"], filters["tag"])
     return for_a_minute(key, count)
