@@ -8,7 +8,7 @@ lands after, and the score is computed again with what the mark's change added.
 """
 from sqlalchemy import Select, exists, insert, select, true, update
 
-from .database import insert_many_ignoring_conflicts
+from .database import insert_many_ignoring_conflicts, upsert
 from .events.registry import PriorityScope
 from .extensions import db
 from .models import CompanyMember, Idea, IdeaPriority, Vote
@@ -26,13 +26,12 @@ def mark_due(scope: PriorityScope) -> None:
         db.session.execute(update(IdeaPriority).values(due=True),
                            execution_options={"synchronize_session": False})
         return
+    for idea_id in scope.idea_ids:  # one statement a vote: the row made or marked
+        upsert(IdeaPriority, ["idea_id"], {"idea_id": idea_id, "due": True}, {"due": True})
     ideas = _ideas_in(scope)
-    if ideas is None:
-        return
-    if scope.idea_ids:
-        start_priorities(list(scope.idea_ids))
-    db.session.execute(update(IdeaPriority).where(IdeaPriority.idea_id.in_(ideas)).values(due=True),
-                       execution_options={"synchronize_session": False})
+    if ideas is not None:
+        db.session.execute(update(IdeaPriority).where(IdeaPriority.idea_id.in_(ideas)).values(due=True),
+                           execution_options={"synchronize_session": False})
 
 
 def start_missing() -> None:
@@ -42,9 +41,8 @@ def start_missing() -> None:
     db.session.execute(insert(IdeaPriority).from_select(["idea_id"], missing))
 
 
-def _ideas_in(scope: PriorityScope) -> list[int] | Select[int] | None:
-    if scope.idea_ids:
-        return list(scope.idea_ids)
+def _ideas_in(scope: PriorityScope) -> Select[int] | None:
+    """The ideas a member's or a company's change outdates: those its members back."""
     if scope.member_id is not None:
         return select(Vote.idea_id).where(Vote.user_id == scope.member_id)
     if scope.company_id is not None:
