@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_login import AnonymousUserMixin
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import joinedload, raiseload, selectinload
+from sqlalchemy.orm import defer, joinedload, raiseload, selectinload
 
 from .database import written_limit
 from .models import KINDS, STATUSES, Follow, Idea, IdeaPriority, Segment, Tag, User, Vote, utcnow
@@ -47,15 +47,21 @@ def _filtered(statement: Select[Idea], kind: str | None = None, tag: str | None 
 
 def inbox_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, status: str | None = None,
                 kind: str | None = None, tag: str | None = None,
-                segment: Segment | None = None, with_authors: bool = False) -> Select[Idea]:
-    """The ideas to triage (hidden and held ones included for staff); tags in one extra query. A
+                segment: Segment | None = None, whole: bool = False) -> Select[Idea]:
+    """The ideas to triage (hidden and held ones included for staff). A
     segment keeps the ideas its members proposed or back.
 
-    The inbox's rows show no author, so none is joined unless asked for (the API names them);
-    loading one per row would raise, not go N+1.
+    `whole` loads each idea's tags and author as the API's answers show them. The inbox's rows
+    show no author and read their tags as plain rows (tags.tags_of), so neither is loaded, nor
+    the descriptions (loading one per row would raise, not go N+1).
     """
-    authors = joinedload(Idea.author) if with_authors else raiseload(Idea.author)
-    statement = listed_ideas(viewer).options(selectinload(Idea.tags), authors)
+    loading: tuple[Any, ...]
+    if whole:
+        loading = (selectinload(Idea.tags), joinedload(Idea.author))
+    else:
+        loading = (raiseload(Idea.tags), raiseload(Idea.author), defer(Idea.description),
+                   defer(Idea.description_html))
+    statement = listed_ideas(viewer).options(*loading)
     statement = _filtered(statement, kind, tag, segment)
     if status in STATUSES:
         statement = statement.where(Idea.status == status)

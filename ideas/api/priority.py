@@ -123,7 +123,7 @@ def list_priorities() -> Response:
     """Ideas, highest priority first."""
     args = LIST_QUERY.parse()
     segment = filtering_segment(args["segment"]) if "segment" in args else None
-    statement = inbox_query(current_user, "priority", args.get("status"), segment=segment, with_authors=True)
+    statement = inbox_query(current_user, "priority", args.get("status"), segment=segment, whole=True)
     ideas, next_url = page_of(statement, args)
     rows = {row.idea_id: row for row in db.session.execute(
         select(IdeaPriority).where(IdeaPriority.idea_id.in_([idea.id for idea in ideas]))).scalars()}

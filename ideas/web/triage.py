@@ -25,6 +25,7 @@ from ..models.types import INTEGER_MAX as ID_MAX
 from ..moderation import approve_idea
 from ..priority import current_weights, formula
 from ..roadmap import COUNT_CAP
+from ..tags import tags_of
 from ..segments import segment_by_id, segment_names
 from ..statuses import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag
@@ -109,6 +110,7 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
         selected=set(form.idea_ids.data or ()),
         refused=refused or {},
         **_row_figures(ids),
+        row_tags=tags_of(ids),
         priorities=dict(db.session.execute(priority_scores(ids)).all()) if ids else {},
         priority_formula=formula(current_weights()),
         counts=[(status, STATUS_LABELS[status], counts.get(status, 0)) for status in SETTABLE_STATUSES],
