@@ -106,13 +106,6 @@ class Idea(Model):
         return KIND_LABELS[self.kind]
 
     @property
-    def is_public(self) -> bool:
-        """Seen by everyone (what templates filter on): `ideas.visibility.is_public` decides."""
-        from ..visibility import is_public  # visibility imports the models: import when asked
-
-        return is_public(self)
-
-    @property
     def voting_open(self) -> bool:
         return self.status not in VOTING_CLOSED_STATUSES and self.withdrawn_at is None
 

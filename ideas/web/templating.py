@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from ..i18n import exact_time, reader_zone, relative_time
 from ..sanitize import plain_text
+from ..visibility import is_public
 from ..branding import current_brand
 from .fragments import register_fragment_cache
 
@@ -28,6 +29,7 @@ def register_template_helpers(app: Flask) -> None:
     register_fragment_cache(app)
     app.jinja_env.filters["excerpt"] = lambda html, limit=180: plain_text(html, limit)
     app.jinja_env.filters["time"] = time_tag
+    app.jinja_env.tests["public"] = is_public  # `idea is public`: ideas.visibility decides
 
     @app.context_processor
     def site() -> dict[str, Any]:
