@@ -1,6 +1,7 @@
 """Which ideas' priority scores wait for the worker. Events mark them (their kind's `priority`
 scope, read by ideas/events/publish.py), in the transaction of the change; the worker takes
-them (ideas/priority.py). Nothing here knows HTTP or the events.
+them (ideas/priority.py). Nothing here knows HTTP; of the events it knows only the scope they
+name.
 
 Marking always writes `due = true`, even on a row that is due already: a worker that cleared
 the flag and is reading the idea's votes holds that row's lock, so the mark waits for it and
@@ -15,7 +16,7 @@ from .models import CompanyMember, Idea, IdeaPriority, Vote
 
 
 def start_priorities(idea_ids: list[int]) -> None:
-    """Give new ideas their row, due (the kind of an idea's creation names them)."""
+    """Give these ideas their row, due, unless they have one (an idea a bulk path left without)."""
     insert_many_ignoring_conflicts(IdeaPriority.__table__, [{"idea_id": idea_id} for idea_id in idea_ids])
 
 

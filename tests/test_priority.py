@@ -336,3 +336,23 @@ def test_a_vote_during_a_recompute_leaves_the_score_due_again(app, make_idea, ma
     assert stored(fetch, idea.id) == (round(4 / 3, 2), True)  # one vote counted, due again
     recompute(app)
     assert stored(fetch, idea.id) == (round(5 / 3, 2), False)
+
+
+def test_the_worker_loop_recomputes_due_scores(app, make_idea, fetch):
+    import threading
+    import time
+
+    from ideas.delivery import run_forever
+
+    idea = make_idea()
+    stop = threading.Event()
+    loop = threading.Thread(target=run_forever, args=(app, 0.05, stop), daemon=True)
+
+    loop.start()
+    deadline = time.monotonic() + 10
+    while stored(fetch, idea.id)[1] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    loop.join(10)
+
+    assert stored(fetch, idea.id) == (1.0, False)
