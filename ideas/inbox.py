@@ -8,19 +8,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_login import AnonymousUserMixin
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnClause, Select, func, literal_column, select
 from sqlalchemy.orm import defer, joinedload, raiseload, selectinload
 
 from .database import written_limit
 from .models import KINDS, STATUSES, Follow, Idea, IdeaPriority, Segment, Tag, User, Vote, utcnow
+from .models.idea import NEW_FIRST
 from .segments import backed_by, ideas_backed_by
 from .visibility import listed_ideas
 
 # A never-changed idea (no status_changed_at) has waited since before any other.
 _waiting_since = Idea.status_changed_at.asc().nulls_first()
 
+# Written out, not bound, so it matches the expression of ix_ideas_triage_order.
+_new_first: ColumnClause[int] = literal_column(NEW_FIRST.replace("status", "ideas.status"))
+
 SORTS = {
-    "triage": (case((Idea.status == "open", 0), else_=1), _waiting_since, Idea.id.asc()),
+    "triage": (_new_first, _waiting_since, Idea.id.asc()),
     "votes": (Idea.vote_count.desc(), Idea.id.desc()),
     "trending": (Idea.trending_score.desc(), Idea.id.desc()),
     "newest": (Idea.created_at.desc(), Idea.id.desc()),

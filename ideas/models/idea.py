@@ -25,6 +25,9 @@ STATUS_LABELS = {
 VOTING_CLOSED_STATUSES = ("shipped", "declined", "merged")
 
 PUBLIC_CONDITION = "withdrawn_at IS NULL AND hidden_at IS NULL"
+# The inbox's default order puts New ideas first: this expression, word for word in the ORDER BY
+# (ideas.inbox) and in ix_ideas_triage_order, so the database reads the order from the index.
+NEW_FIRST = "CASE WHEN status = 'open' THEN 0 ELSE 1 END"
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 10_000
@@ -64,6 +67,13 @@ class Idea(Model):
         Index("ix_ideas_roadmap_public", "status", "status_changed_at",
               sqlite_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS 0"),
               postgresql_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS false")),
+        # The inbox's default order: New first, then the longest waiting (never changed first). An
+        # SQLite index cannot say NULLS FIRST (its ascending order already puts them first), so
+        # each database has its own.
+        Index("ix_ideas_triage_order", text(f"({NEW_FIRST})"), text("status_changed_at NULLS FIRST"),
+              "id").ddl_if(dialect="postgresql"),
+        Index("ix_ideas_triage_order_sqlite", text(f"({NEW_FIRST})"), "status_changed_at",
+              "id").ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

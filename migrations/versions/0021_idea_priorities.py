@@ -4,7 +4,10 @@ gets its row, waiting for the worker to compute its score.
 
 And the inbox's per-row counts read from indexes alone: an idea's votes by (idea_id,
 created_at), replacing the index on idea_id alone, and its followers by (idea_id, following),
-replacing that on follows.idea_id (at 100,000 ideas the two counts took 27 of a page's 60 ms).
+replacing that on follows.idea_id (at 100,000 ideas the two counts took 27 of a page's 60 ms),
+and its default order (New first, the longest waiting next) from an index of its own instead of
+sorting every idea (35 ms at 100,000): PostgreSQL's says NULLS FIRST, which SQLite's index
+cannot say and its ascending order does anyway.
 
 New tables and indexes only: nothing is rebuilt, so no batch mode and no foreign-key pragmas.
 
@@ -17,6 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from ideas.models.types import UTCDateTime
+
+NEW_FIRST = "CASE WHEN status = 'open' THEN 0 ELSE 1 END"  # ideas.models.idea.NEW_FIRST, as it was
 
 revision = '0021'
 down_revision = '0020'
@@ -47,9 +52,19 @@ def upgrade() -> None:
     op.drop_index('ix_votes_idea_id', table_name='votes')
     op.create_index('ix_follows_idea_following', 'follows', ['idea_id', 'following'], unique=False)
     op.drop_index('ix_follows_idea_id', table_name='follows')
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(f"CREATE INDEX ix_ideas_triage_order ON ideas (({NEW_FIRST}), "
+                   "status_changed_at NULLS FIRST, id)")
+    else:
+        op.execute(f"CREATE INDEX ix_ideas_triage_order_sqlite ON ideas (({NEW_FIRST}), "
+                   "status_changed_at, id)")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.drop_index('ix_ideas_triage_order', table_name='ideas')
+    else:
+        op.drop_index('ix_ideas_triage_order_sqlite', table_name='ideas')
     op.create_index('ix_follows_idea_id', 'follows', ['idea_id'], unique=False)
     op.drop_index('ix_follows_idea_following', table_name='follows')
     op.create_index('ix_votes_idea_id', 'votes', ['idea_id'], unique=False)
