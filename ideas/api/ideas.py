@@ -66,7 +66,7 @@ def tag_ids_named(names: list[str]) -> list[int]:
     return [tag.id for tag in tags_named(names)]
 
 
-def _segment(segment_id: int) -> Segment:
+def staff_segment(segment_id: int) -> Segment:
     """The segment a staff member filters by; 401 or 403 for anyone else, whose lists it never narrows."""
     if not current_user.is_authenticated:
         abort(401)
@@ -92,7 +92,7 @@ def list_ideas() -> Response:
     filters = {name: args[name] for name in ("status", "kind", "tag", "q", "sort") if name in args}
     statement = board_query(current_user, **filters).options(WITH_TAGS)
     if "segment" in args:
-        statement = statement.where(backed_by(_segment(args["segment"])))
+        statement = statement.where(backed_by(staff_segment(args["segment"])))
     ideas, next_url = page_of(statement, args)
     voted = voted_idea_ids(current_user, [idea.id for idea in ideas])
     return jsonify(ideas=[idea_json(idea, idea.id in voted) for idea in ideas], next=next_url)

@@ -12,7 +12,8 @@ from ..pulse import DEFAULT_WINDOW, WINDOWS, Topic, recent_pulse
 from ..roadmap import SHIPPED_RECENT, roadmap_columns, roadmap_totals
 from ..tags import TAG_NAME_MAX
 from ..voting import voted_idea_ids
-from .fields import Choice, Integer, Invalid, Query, Text
+from .fields import MAX_INT, Choice, Integer, Invalid, Query, Text
+from .ideas import staff_segment
 from .paging import PAGE_FIELDS, page_of
 from .serializers import (
     BOOLEAN, DATE_TIME, INTEGER, SCHEMAS, STRING, URL, array, entry_json, idea_json, member_json, nullable,
@@ -21,7 +22,9 @@ from .serializers import (
 from .spec import operation
 
 ROADMAP_QUERY = Query(kind=Choice(KINDS, "Only ideas of this kind."),
-                      tag=Text(TAG_NAME_MAX, "Only ideas with the tag of this name."))
+                      tag=Text(TAG_NAME_MAX, "Only ideas with the tag of this name."),
+                      segment=Integer(1, MAX_INT, "Staff only: ideas proposed or backed by a member of "
+                                                  "this segment (GET /segments)."))
 CHANGELOG_QUERY = Query(**PAGE_FIELDS)
 
 
@@ -69,11 +72,15 @@ def list_tags() -> Response:
 
 @operation("GET", "/roadmap", summary="Read the roadmap", group="Site", query=ROADMAP_QUERY,
            response="Roadmap",
+           errors=(403,),
            description="Under review, Planned, In progress and recently Shipped, most votes first, "
-                       "at most 50 ideas per column (`total` says how many there are).")
+                       "at most 50 ideas per column (`total` says how many there are). Staff may narrow "
+                       "it to what a segment proposed or backs.")
 def roadmap() -> Response:
     """The public roadmap's columns."""
     filters = ROADMAP_QUERY.parse()
+    if "segment" in filters:
+        filters["segment"] = staff_segment(filters["segment"])
     columns = roadmap_columns(**filters)
     totals = roadmap_totals(**filters)
     voted = voted_idea_ids(current_user, [idea.id for ideas in columns.values() for idea in ideas])

@@ -43,6 +43,47 @@ def test_the_roadmap_filters_by_kind(api_as, make_idea):
     assert api_as(None).get("/roadmap?kind=wish").status_code == 422
 
 
+@pytest.fixture
+def enterprise_roadmap(app, make_user, make_idea, make_company):
+    """A planned idea an Enterprise customer backs, another nobody in it backs, and the segment."""
+    from ideas.segments import create_segment
+    from ideas.vote_importance import back_idea
+
+    erin, admin = make_user(), make_user(role="admin")
+    make_company("Northwind", members=[erin], plan="Enterprise")
+    wanted, other = make_idea(title="Audit log", status="planned"), make_idea(title="Emoji", status="planned")
+    with app.app_context():
+        back_idea(db.session.get(User, erin.id), db.session.get(Idea, wanted.id))
+        segment = create_segment(db.session.get(User, admin.id), "Enterprise", "all",
+                                 [{"field": "attribute.plan", "operator": "is", "value": "Enterprise"}])
+        db.session.commit()
+        return segment.id, wanted.id, other.id
+
+
+def test_staff_narrow_the_roadmap_to_a_segment(api_as, make_user, enterprise_roadmap):
+    segment_id, wanted_id, _ = enterprise_roadmap
+
+    body = api_as(make_user(role="staff")).get(f"/roadmap?segment={segment_id}").get_json()
+
+    planned = body["columns"][1]
+    assert (planned["total"], [idea["id"] for idea in planned["ideas"]]) == (1, [wanted_id])
+
+
+@pytest.mark.parametrize("who, status", [("member", 403), ("anonymous", 401)])
+def test_only_staff_narrow_the_roadmap_to_a_segment(api_as, make_user, enterprise_roadmap, who, status):
+    segment_id, _, _ = enterprise_roadmap
+    api = api_as(make_user() if who == "member" else None)
+
+    assert api.get(f"/roadmap?segment={segment_id}").status_code == status
+
+
+def test_an_unknown_segment_on_the_roadmap_is_refused(api_as, make_user, enterprise_roadmap):
+    response = api_as(make_user(role="staff")).get("/roadmap?segment=9999")
+
+    assert response.status_code == 422
+    assert "segment" in error_of(response)["fields"]
+
+
 def test_the_changelog_lists_published_entries_only(api_as, app, make_user, make_idea):
     staff = make_user(role="staff")
     idea = make_idea(title="Dark mode")
