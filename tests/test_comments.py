@@ -252,3 +252,22 @@ def test_the_page_finds_the_same_official_response_in_its_thread_as_official_res
             found, expected = official_in(thread_of(stored, reader)), official_response(stored)
             assert (found.id, found.body_html) == (expected.id, expected.body_html)
             assert "The answer" in found.body_html
+
+
+def test_a_staff_comment_swapped_in_place_reads_nothing_of_the_staff_panel(client, auth, make_user, make_idea,
+                                                                           monkeypatch):
+    """The fragment holds the discussion only: demand and priority are read for the whole page."""
+    from ideas.web import ideas as idea_pages
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the staff panel was read for a fragment")
+
+    monkeypatch.setattr(idea_pages, "staff_panel_context", not_here)
+    idea = make_idea()
+    auth.login(make_user(role="staff"))
+
+    response = client.post(f"/ideas/{idea.id}/comments", data={"body": "On it.", "visibility": "public"},
+                           headers=htmx_headers("comments"))
+
+    assert response.status_code == 200
+    assert "On it." in response.get_data(as_text=True)

@@ -103,9 +103,8 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
             status_form=staff_forms.get("status_form") or StatusForm(formdata=None, status=idea.status),
             merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
             vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
-            backer_notes=db.session.execute(notes_on_idea(idea.id)).all(),
-            demand=demand_of(idea.id),
-            **priority_context(idea, staff_forms.get("impact_effort_form")),
+            # Read only when the page shows the panel, not for a fragment (a comment posted).
+            staff_panel=lambda: staff_panel_context(idea, staff_forms.get("impact_effort_form")),
         )
     thread = discussion(comments, timeline)
     viewer = current_user._get_current_object()  # not the proxy: the key asks of it per comment
@@ -127,6 +126,12 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
         **importance_context(viewer, idea, importance_form, backed=reader.voted),
         **staff,
     )
+
+
+def staff_panel_context(idea: Idea, impact_effort_form: Form | None = None) -> dict[str, Any]:
+    """What the staff panel shows besides its forms: backers' notes, demand, priority."""
+    return dict(backer_notes=db.session.execute(notes_on_idea(idea.id)).all(), demand=demand_of(idea.id),
+                **priority_context(idea, impact_effort_form))
 
 
 def comment_rights() -> dict[str, Callable[[Comment | ThreadComment], object]]:
