@@ -53,7 +53,11 @@ def decide(claims: ProductClaims) -> Outcome:
         sso.ensure_may_join(claims.email)
         return Outcome()
     _ensure_may_use(member)
-    if any(identity.issuer == PRODUCT_ISSUER for identity in _identities(member)):
+    linked = next((identity for identity in _identities(member) if identity.issuer == PRODUCT_ISSUER), None)
+    if linked is not None and linked.subject == claims.subject:
+        # The same customer's first sign-in, in another tab, linked them between our two reads.
+        return Outcome(member, linked)
+    if linked is not None:
         raise sso.SignInRefused("identity_taken", _(
             "The account here with your email address belongs to another account at the app you came "
             "from, so we did not sign you in to it. Ask the site's team for help."))

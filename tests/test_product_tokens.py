@@ -715,3 +715,19 @@ def test_the_account_page_does_not_offer_to_unlink_the_products_identity(client,
     assert f"identity-{identity.id}" not in page
     assert client.post(f"/account/sso/{identity.id}/unlink").status_code == 404
     assert _product_identity(fetch, ADA["sub"]) is not None
+
+
+def test_a_first_sign_in_that_linked_the_customer_between_two_reads_signs_them_in(app, product, monkeypatch):
+    """Another tab's first sign-in committed after this one looked the identity up and before it
+    looked the address up: the member it finds holds this very customer's identity."""
+    with app.app_context(), writing():
+        first = product_sign_in.sign_in_with_token(product_tokens.read_token(product.token()))
+        db.session.commit()
+        member_id = first.id
+    monkeypatch.setattr(sso, "find_identity", lambda issuer, subject: None)  # the earlier read
+
+    with app.app_context():
+        outcome = product_sign_in.decide(product_tokens.read_token(product.token()))
+
+        assert outcome.member is not None and outcome.member.id == member_id
+        assert outcome.identity is not None and outcome.identity.subject == ADA["sub"]
