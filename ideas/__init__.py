@@ -108,13 +108,13 @@ def register_blueprints(app: Flask) -> None:
     """Every blueprint of the app, pages first, then the JSON API."""
     from . import api
     from .web import (
-        access, account, announcements, auth, board, branding, changelog, comments, companies, csv_views,
-        feeds, health, idea_staff, ideas, notifications, priority, product_sign_in, pulse, roadmap, segments,
-        sso, staff, text_length, triage, webhooks,
+        access, account, announcements, auth, board, boards, branding, changelog, comments, companies,
+        csv_views, feeds, health, idea_staff, ideas, notifications, priority, product_sign_in, pulse, roadmap,
+        segments, sso, staff, text_length, triage, webhooks,
     )
 
     for module in (board, ideas, idea_staff, comments, roadmap, changelog, announcements, pulse, feeds, auth,
-                   account, notifications, triage, staff, companies, segments, text_length, csv_views,
+                   account, notifications, triage, staff, companies, segments, boards, text_length, csv_views,
                    priority, webhooks, health, access, branding, sso, product_sign_in, api):
         app.register_blueprint(module.bp)
     notifications.register_header_count(app)

@@ -9,12 +9,19 @@ from flask_babel import gettext as _
 from .errors import NotAllowed
 from .extensions import db
 from .models import AuditEntry, utcnow
+from .visibility import moderates
 
 
 def require_staff(actor: Any) -> None:
     """Raise unless `actor` is staff or an admin."""
     if not (actor.is_authenticated and actor.is_staff):
         raise NotAllowed(_("Only the product team may do that."))
+
+
+def require_moderator(actor: Any, *ideas: Any) -> None:
+    """Raise unless `actor` is staff or moderates the board of every one of `ideas`."""
+    if not (actor.is_authenticated and all(moderates(actor, idea) for idea in ideas)):
+        raise NotAllowed(_("Only the product team or this board's moderators may do that."))
 
 
 def require_admin(actor: Any) -> None:

@@ -1,17 +1,19 @@
 """Read-side queries for the board: builders return select() so views paginate or count."""
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from flask_login import AnonymousUserMixin
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import lazyload, selectinload
 
+from .board_access import MAIN, board_accesses
+from .boards import MAIN_SLUG, all_boards, board_by_slug
 from .extensions import db
-from .models import KINDS, STATUSES, Idea, Segment, Tag, User
+from .models import KINDS, STATUSES, Board, Idea, Segment, Tag, User
 from .search import filter_by_text
 from .segments import backed_by, segment_names
-from .visibility import is_staff, kept_on_authors_list, listed_ideas
+from .visibility import can_see_board, is_staff, kept_on_authors_list, listed_ideas, on_boards
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "trending": (Idea.trending_score.desc(), Idea.id.desc()),
@@ -24,11 +26,14 @@ DEFAULT_SORT = "trending"
 
 def board_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, status: str | None = None,
                 kind: str | None = None, tag: str | None = None, q: str | None = None,
-                segment: Segment | None = None) -> Select[Idea]:
+                segment: Segment | None = None, board: int | None = None) -> Select[Idea]:
     """The board's ideas for `viewer`, in the given order and filters (tags not loaded: the pages
     ask `tags.tags_of` for a page's tags as plain rows, the API adds `WITH_TAGS`). A segment keeps
-    the ideas its members proposed or back (staff's filter: `segment_choices`)."""
+    the ideas its members proposed or back (staff's filter: `segment_choices`); `board` keeps one
+    board's (MAIN: the main board's; None: every board `viewer` may see)."""
     statement = listed_ideas(viewer)
+    if board is not None:
+        statement = statement.where(on_boards(frozenset({board})))
     if status in STATUSES:
         statement = statement.where(Idea.status == status)
     if kind in KINDS:
@@ -76,7 +81,32 @@ def _tag_names() -> Select[str]:
     return select(Tag.name).order_by(Tag.name)
 
 
+def boards_seen_by(viewer: User | AnonymousUserMixin) -> list[Board]:
+    """The boards besides the main one that `viewer` may see, in the admins' order (none: the
+    site has one board and shows no list of boards)."""
+    if not board_accesses():
+        return []
+    return [board for board in all_boards() if can_see_board(viewer, board.id)]
+
+
+def board_seen_at(viewer: User | AnonymousUserMixin, slug: str) -> Board | Literal["main"] | None:
+    """The board at `slug` if `viewer` may see it ("main": the main board, once there are others),
+    else None: a reader is never told that a board they may not see exists."""
+    if slug == MAIN_SLUG:
+        return MAIN_SLUG if board_accesses() else None
+    board = board_by_slug(slug)
+    return board if board is not None and can_see_board(viewer, board.id) else None
+
+
+def board_filter(board: Board | str | None) -> int | None:
+    """The `board_query` filter of a board's page: a board's id, MAIN for the main board (any
+    text: its slug), None for every board."""
+    if board is None:
+        return None
+    return MAIN if isinstance(board, str) else board.id
+
+
 def ideas_by(member: User) -> Select[Idea]:
     """A select of the member's own ideas, newest first (withdrawn ones included)."""
-    return (select(Idea).where(Idea.author_id == member.id, kept_on_authors_list())
+    return (select(Idea).where(Idea.author_id == member.id, kept_on_authors_list(member))
             .order_by(Idea.created_at.desc(), Idea.id.desc()))

@@ -20,7 +20,7 @@ from .events.publish import publish
 from .following import join_followers
 from .models import COMMENT_MAX, Comment, Idea, User, utcnow
 from .sanitize import render_markdown
-from .visibility import is_staff
+from .visibility import is_staff, moderates
 
 EDIT_WINDOW = timedelta(minutes=15)
 
@@ -111,13 +111,23 @@ def delete_comment(member: User | AnonymousUserMixin, comment: Comment) -> None:
         add_to_counter(db.session.get(Idea, comment.idea_id), "comment_count", -1)
 
 
-def _visible_on(idea_id: int | BindParameter[int], staff: bool) -> list[ColumnElement[bool]]:
-    """The conditions for the idea's comments a reader may see: internal notes and hidden
-    comments exist only for staff. `idea_id` may be a bound parameter."""
+def _visible_on(idea_id: int | BindParameter[int], reading: str) -> list[ColumnElement[bool]]:
+    """The conditions for the idea's comments a reader may see: internal notes exist only for
+    staff, hidden comments for staff and the board's moderators (`reading`: "staff",
+    "moderator" or "public"). `idea_id` may be a bound parameter."""
     conditions = [Comment.idea_id == idea_id]
-    if not staff:
-        conditions += [Comment.internal.is_(False), Comment.hidden_at.is_(None)]
+    if reading != "staff":
+        conditions.append(Comment.internal.is_(False))
+    if reading == "public":
+        conditions.append(Comment.hidden_at.is_(None))
     return conditions
+
+
+def _reading(viewer: User | AnonymousUserMixin, idea: Idea) -> str:
+    """How much of a discussion `viewer` reads: "staff", "moderator" (of the idea's board) or "public"."""
+    if is_staff(viewer):
+        return "staff"
+    return "moderator" if moderates(viewer, idea) else "public"
 
 
 THREAD_ORDER = (Comment.created_at, Comment.id)
@@ -127,7 +137,7 @@ def comments_on(idea: Idea, viewer: User | AnonymousUserMixin) -> Select[Comment
     """A select of the idea's comments `viewer` may see, oldest first.
 
     Of the authors only the names are loaded (what a thread shows)."""
-    return (select(Comment).where(*_visible_on(idea.id, is_staff(viewer)))
+    return (select(Comment).where(*_visible_on(idea.id, _reading(viewer, idea)))
             .options(joinedload(Comment.author, innerjoin=True).load_only(User.id, User.name))
             .order_by(*THREAD_ORDER))
 
@@ -157,18 +167,18 @@ class ThreadComment(NamedTuple):
 def thread_of(idea: Idea, viewer: User | AnonymousUserMixin) -> list[ThreadComment]:
     """comments_on's comments as ThreadComments: plain rows, not ORM objects (loading fifty
     comments and their authors as objects was about a fifth of an idea page's time)."""
-    rows = db.session.execute(_thread(is_staff(viewer)), {"idea_id": idea.id})
+    rows = db.session.execute(_thread(_reading(viewer, idea)), {"idea_id": idea.id})
     return [ThreadComment(*row[:-1], CommentAuthor(row[2], row[-1])) for row in rows]
 
 
 @lru_cache(maxsize=None)
-def _thread(staff: bool) -> Select[int, int, int, str, datetime, datetime | None, datetime | None,
+def _thread(reading: str) -> Select[int, int, int, str, datetime, datetime | None, datetime | None,
                                   datetime | None, bool, bool, str]:
-    """thread_of's statement for staff or other readers, built once."""
+    """thread_of's statement for each way of reading (`_reading`), built once."""
     return (select(Comment.id, Comment.idea_id, Comment.author_id, Comment.body_html, Comment.created_at,
                    Comment.edited_at, Comment.deleted_at, Comment.hidden_at, Comment.internal,
                    Comment.official, User.name)
-            .join(User, User.id == Comment.author_id).where(*_visible_on(bindparam("idea_id"), staff))
+            .join(User, User.id == Comment.author_id).where(*_visible_on(bindparam("idea_id"), reading))
             .order_by(*THREAD_ORDER))
 
 

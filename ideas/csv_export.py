@@ -4,8 +4,9 @@ Each page is one keyset query (`id > last id ORDER BY id LIMIT n`), so a million
 read in a thousand small queries that each use the primary key, and never held at once.
 
 Columns added later go at the end (`url` stays where it was), for scripts that read a file by
-position. A backer's private note is never exported: the votes file says how much an idea
-matters to them (`importance`), nothing more.
+position: so `board` (the idea's board by slug, "main" for the main board) comes last. A
+backer's private note is never exported: the votes file says how much an idea matters to them
+(`importance`), nothing more.
 """
 import csv
 import io
@@ -14,18 +15,20 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from flask_login import AnonymousUserMixin
-from sqlalchemy import Select, select, true
+from sqlalchemy import Select, func, select, true
 
 from . import audit
+from .boards import MAIN_SLUG
 from .extensions import db
 from .inbox import follower_counts
-from .models import Idea, IdeaPriority, Segment, Tag, User, Vote, idea_tags
+from .models import Board, Idea, IdeaPriority, Segment, Tag, User, Vote, idea_tags
 from .segments import ideas_backed_by, segment_clause
 from .visibility import listed_ideas
 
 IDEA_COLUMNS = (
     "id", "title", "description", "kind", "status", "tags", "votes", "imported_votes", "followers",
     "author_name", "author_email", "created", "last_status_change", "url", "impact", "effort", "priority",
+    "board",
 )
 URL_AT = IDEA_COLUMNS.index("url")  # the one column the caller fills in (it knows the site's URL)
 VOTE_COLUMNS = ("idea_id", "member_email", "member_name", "date", "importance")
@@ -41,7 +44,8 @@ GUARD_INSIDE = re.compile(r"(?<=[,;\t\r\n])'(?=\"*[=+\-@\t\r])")
 
 # A row of the ideas file without its url: IDEA_COLUMNS' types, in order, dates and the
 # priority score as text, impact and effort None when nobody set them.
-IdeaRow = tuple[int, str, str, str, str, str, int, int, int, str, str, str, str, int | None, int | None, str]
+IdeaRow = tuple[int, str, str, str, str, str, int, int, int, str, str, str, str, int | None, int | None, str,
+                str]
 # A row of the votes file: idea id, email, name, date, importance ("" when the backer did not say).
 VoteRow = tuple[int, str, str, str, str]
 
@@ -94,7 +98,7 @@ def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
 
     Rows are plain columns, not ORM objects, so nothing piles up in the session as pages go by.
     Impact, effort and the priority score come in the page's own query (an outer join: an idea
-    without its priority row has neither, and a score of 0).
+    without its priority row has neither, and a score of 0), and so does the board's slug.
     """
     audit.require_staff(viewer)
     page_size = page_size or PAGE_SIZE
@@ -105,9 +109,10 @@ def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
             .with_only_columns(Idea.id, Idea.title, Idea.description, Idea.kind, Idea.status, Idea.vote_count,
                                Idea.imported_vote_count, User.name, User.email, Idea.created_at,
                                Idea.status_changed_at, IdeaPriority.impact, IdeaPriority.effort,
-                               IdeaPriority.score)
+                               IdeaPriority.score, func.coalesce(Board.slug, MAIN_SLUG).label("board"))
             .join_from(Idea, User, User.id == Idea.author_id)
             .outerjoin(IdeaPriority, IdeaPriority.idea_id == Idea.id)
+            .outerjoin(Board, Board.id == Idea.board_id)
             .where(Idea.id > last_id).order_by(Idea.id).limit(page_size)
         ).all()
         if not rows:
@@ -125,7 +130,7 @@ def idea_pages(viewer: User | AnonymousUserMixin, page_size: int | None = None,
              TAG_SEPARATOR.join(tags.get(row.id, ())), row.vote_count, row.imported_vote_count,
              followers.get(row.id, 0), row.name, row.email,
              _timestamp(row.created_at), _timestamp(row.status_changed_at),
-             row.impact, row.effort, _score(row.score))
+             row.impact, row.effort, _score(row.score), row.board)
             for row in rows
         ]
         last_id = ids[-1]

@@ -1,5 +1,5 @@
-"""What the Atom feeds carry: the board's new ideas, the roadmap's status changes, one idea's story,
-the changelog.
+"""What the Atom feeds carry: the board's new ideas, the roadmap's status changes (of every board a
+visitor may see, or of one), one idea's story, the changelog.
 
 A feed is the same for everyone who fetches it (feed readers carry no session), so every query here
 asks as a signed-out visitor, whoever makes the request. Internal notes, hidden and deleted comments,
@@ -16,7 +16,7 @@ from .comments import comments_on
 from .extensions import db
 from .models import ChangelogEntry, Comment, Idea, TimelineEntry
 from .statuses import timeline_of
-from .visibility import VISITOR, can_see_idea, listed_ideas, visible_to
+from .visibility import VISITOR, can_see_idea, listed_ideas, on_boards, visible_to
 
 FEED_LENGTH = 50
 
@@ -60,20 +60,26 @@ def visitors_see(idea: Idea) -> bool:
     return can_see_idea(VISITOR, idea)
 
 
-def newest_ideas(limit: int = FEED_LENGTH) -> Select[Idea]:
-    """A select of the newest ideas a visitor finds on the board, with their tags."""
-    return (listed_ideas(VISITOR).options(selectinload(Idea.tags))
-            .order_by(Idea.created_at.desc(), Idea.id.desc()).limit(limit))
+def newest_ideas(limit: int = FEED_LENGTH, board: int | None = None) -> Select[Idea]:
+    """A select of the newest ideas a visitor finds on the board (one board's: `board`, as
+    board.board_query takes it), with their tags."""
+    statement = listed_ideas(VISITOR).options(selectinload(Idea.tags))
+    if board is not None:
+        statement = statement.where(on_boards(frozenset({board})))
+    return statement.order_by(Idea.created_at.desc(), Idea.id.desc()).limit(limit)
 
 
-def status_changes(limit: int = FEED_LENGTH) -> Select[TimelineEntry, Idea]:
-    """A select of (timeline entry, idea) rows: status changes of ideas visitors see, newest first."""
-    return (
+def status_changes(limit: int = FEED_LENGTH, board: int | None = None) -> Select[TimelineEntry, Idea]:
+    """A select of (timeline entry, idea) rows: status changes of ideas visitors see (on one board:
+    `board`), newest first."""
+    statement = (
         select(TimelineEntry, Idea).join(Idea, Idea.id == TimelineEntry.idea_id)
         # Ideas whose page a visitor may open: merged ones keep their page and history.
         .where(TimelineEntry.action == "status", visible_to(VISITOR))
-        .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc()).limit(limit)
     )
+    if board is not None:
+        statement = statement.where(on_boards(frozenset({board})))
+    return statement.order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc()).limit(limit)
 
 
 def public_timeline(idea: Idea, limit: int = FEED_LENGTH) -> Select[TimelineEntry]:
@@ -88,14 +94,14 @@ def public_comments(idea: Idea, limit: int = FEED_LENGTH) -> Select[Comment]:
             .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit))
 
 
-def board_feed(limit: int = FEED_LENGTH) -> list[FeedItem]:
+def board_feed(limit: int = FEED_LENGTH, board: int | None = None) -> list[FeedItem]:
     """The board feed's items: new ideas, newest first."""
-    return [idea_item(idea) for idea in db.session.execute(newest_ideas(limit)).scalars()]
+    return [idea_item(idea) for idea in db.session.execute(newest_ideas(limit, board)).scalars()]
 
 
-def roadmap_feed(limit: int = FEED_LENGTH) -> list[FeedItem]:
+def roadmap_feed(limit: int = FEED_LENGTH, board: int | None = None) -> list[FeedItem]:
     """The roadmap feed's items: status changes, newest first, in one query."""
-    return [event_item(entry, idea) for entry, idea in db.session.execute(status_changes(limit))]
+    return [event_item(entry, idea) for entry, idea in db.session.execute(status_changes(limit, board))]
 
 
 def idea_feed(idea: Idea, limit: int = FEED_LENGTH) -> list[FeedItem]:

@@ -125,6 +125,6 @@ def followed_ideas(member: User) -> Select[Idea]:
     return (
         select(Idea)
         .join(Follow, Follow.idea_id == Idea.id)
-        .where(Follow.user_id == member.id, Follow.following.is_(True), kept_on_members_lists())
+        .where(Follow.user_id == member.id, Follow.following.is_(True), kept_on_members_lists(member))
         .order_by(Follow.updated_at.desc(), Idea.id.desc())
     )

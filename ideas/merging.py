@@ -24,7 +24,7 @@ from .events import IdeaMerged, IdeaUnmerged
 from .events.publish import publish
 from .following import carry_followers
 from .statuses import add_timeline_entry
-from .visibility import is_public
+from .visibility import may_stand_for
 from .voting import lock_ideas, refresh_trending
 
 # Each attempt finds the source merged into another idea than it was a moment before.
@@ -32,8 +32,8 @@ UNDO_LOCK_ATTEMPTS = 5
 
 
 def merge_ideas(actor: User, source: Idea, target: Idea) -> Merge:
-    """Merge idea `source` into idea `target`. Staff only."""
-    audit.require_staff(actor)
+    """Merge idea `source` into idea `target`. Staff, or a moderator of both ideas' board."""
+    audit.require_moderator(actor, source, target)
     if source.id == target.id:
         raise InvalidInput(_("Choose another idea."), {"into": _("An idea cannot be merged into itself.")})
     source, target = lock_pair(source.id, target.id)
@@ -44,8 +44,9 @@ def merge_ideas(actor: User, source: Idea, target: Idea) -> Merge:
         if idea.withdrawn_at is not None:
             raise InvalidInput(_("Withdrawn."), {"into": _("#%(id)s was withdrawn by its author.",
                                                            id=idea.id)})
-    # The duplicate's page and its backers' notices name the survivor: it must be public.
-    if not is_public(target):
+    # The duplicate's page and its backers' notices name the survivor: whoever saw the duplicate
+    # must see it.
+    if not may_stand_for(target, source):
         raise InvalidInput(_("Not public."), {"into": _(
             "#%(id)s is hidden or waiting for approval; merge into an idea everyone can see.",
             id=target.id)})
@@ -145,12 +146,14 @@ def latest_merge(source: Idea) -> Merge | None:
 
 
 def undo_merge(actor: User, source: Idea) -> None:
-    """Undo the merge of `source`: its rows go back as they were where nothing changed since."""
-    audit.require_staff(actor)
+    """Undo the merge of `source`: its rows go back as they were where nothing changed since. Staff,
+    or a moderator of both ideas' board."""
+    audit.require_moderator(actor, source)
     source, merge, locked = _lock_for_undo(source)
     if source.status != "merged" or merge is None:
         raise Conflict(_("This idea is not merged."))
     target = locked[merge.target_id]
+    audit.require_moderator(actor, target)
     if target.status == "merged":
         raise Conflict(_("Undo the merge of #%(id)s first: it is merged into another idea.", id=target.id))
     back_to_source = restored = 0

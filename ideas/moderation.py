@@ -20,8 +20,13 @@ from .statuses import add_timeline_entry
 def _set_flag(actor: User, target: Idea | Comment | User, column: str, on: bool,
               event_type: type[Flagged]) -> bool:
     """Set or clear a timestamp flag (hidden_at, suspended_at) once, and publish `event_type`
-    (its kind says what the audit log keeps). True if changed."""
-    audit.require_staff(actor)
+    (its kind says what the audit log keeps). True if changed. Staff; for an idea or a comment,
+    a moderator of the idea's board too."""
+    if isinstance(target, User):
+        audit.require_staff(actor)
+    else:
+        idea = target if isinstance(target, Idea) else db.session.get_one(Idea, target.idea_id)
+        audit.require_moderator(actor, idea)
     if (getattr(target, column) is not None) == on:
         return False
     setattr(target, column, utcnow() if on else None)

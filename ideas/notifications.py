@@ -11,14 +11,15 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import false
 from sqlalchemy.sql.expression import CompoundSelect
 
 from .events import kind_named
 from .extensions import db
 from .models import Comment, Event, Follow, Idea, Notification, OutboxRow, User, Vote, utcnow
-from .visibility import news_only_for_staff, news_only_for_staff_condition
-
-STAFF_ROLES = ("staff", "admin")
+from .board_access import BoardAccess, board_accesses
+from .visibility import STAFF_ROLES, news_only_for_staff_condition, on_boards_unseen_by, told_of
 
 
 def record_event(kind: str, actor: User | None, idea: Idea | None = None, **payload: Any) -> Event:
@@ -40,9 +41,12 @@ def queue_event(event: Event, member_ids: Select[Any] | CompoundSelect, exclude:
     chosen = select(ids.c.user_id).distinct()
     if exclude is not None:
         chosen = chosen.where(ids.c.user_id != exclude.id)
-    if event.idea_id is not None and news_only_for_staff(db.session.get_one(Idea, event.idea_id)):
-        # What happens on a hidden idea is for the team's eyes only.
-        chosen = chosen.where(ids.c.user_id.in_(select(User.id).where(User.role.in_(STAFF_ROLES))))
+    if event.idea_id is not None:
+        # Hidden ideas' news is for the team; a board's, for those who may see it (the idea may
+        # have moved since they followed it).
+        readers = told_of(db.session.get_one(Idea, event.idea_id))
+        if readers is not None:
+            chosen = chosen.where(ids.c.user_id.in_(select(User.id).where(readers)))
     now = utcnow()
     rows = select(
         literal(event.id), chosen.subquery().c.user_id, literal(False), literal("pending"),
@@ -80,11 +84,24 @@ def hidden_event(event_id: Any) -> ColumnElement[bool]:
     return or_(idea_hidden.exists(), comment_gone.exists())
 
 
+def out_of_sight(event_id: Any, user_id: Any,
+                 boards: tuple[BoardAccess, ...] | None = None) -> ColumnElement[bool]:
+    """SQL: true when the event's idea is now on a board the member may not see (it moved there,
+    or the board's access changed, since they were told); `boards`: every board's access."""
+    member = aliased(User)
+    unseen = on_boards_unseen_by(member, board_accesses() if boards is None else boards)
+    if unseen is None:
+        return false()
+    return (select(Idea.id).join(Event, Event.idea_id == Idea.id).join(member, member.id == user_id)
+            .where(Event.id == event_id, unseen).correlate_except(Event, Idea, member).exists())
+
+
 def hidden_from_member(event_id: Any, user_id: Any) -> ColumnElement[bool]:
-    """SQL: true when the event is hidden and the member is not staff, who see everything."""
+    """SQL: true when the event is hidden and the member is not staff, who see everything, or its
+    idea is on a board the member may no longer see."""
     staff = (select(User.id).where(User.id == user_id, User.role.in_(STAFF_ROLES))
              .correlate_except(User).exists())
-    return ~staff & hidden_event(event_id)
+    return (~staff & hidden_event(event_id)) | out_of_sight(event_id, user_id)
 
 
 # The in-app inbox
@@ -93,22 +110,27 @@ def inbox(member: User) -> Select[Any]:
     """A select of the member's notifications they may still read, newest first."""
     statement = select(Notification).where(Notification.user_id == member.id)
     if not member.is_staff:
-        statement = statement.where(~hidden_event(Notification.event_id))
+        statement = statement.where(~hidden_event(Notification.event_id),
+                                    ~out_of_sight(Notification.event_id, Notification.user_id))
     return statement.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
 def unread_count(member: User) -> int:
     """How many of the member's notifications are unread (every page's header asks)."""
-    return db.session.execute(_unread_count(member.is_staff), {"member_id": member.id}).scalar_one()
+    boards = board_accesses()
+    # Built once per set of boards, but afresh while a board opens to segments (their rules change).
+    build = _unread_count.__wrapped__ if any(board.segment_ids for board in boards) else _unread_count
+    return db.session.execute(build(member.is_staff, boards), {"member_id": member.id}).scalar_one()
 
 
-@lru_cache(maxsize=None)
-def _unread_count(sees_everything: bool) -> Select[Any]:
+@lru_cache(maxsize=64)
+def _unread_count(sees_everything: bool, boards: tuple[BoardAccess, ...]) -> Select[Any]:
     """unread_count's statement for staff or for members, built once."""
     statement = select(func.count()).where(Notification.user_id == bindparam("member_id"),
                                            Notification.read_at.is_(None))
     if not sees_everything:
-        statement = statement.where(~hidden_event(Notification.event_id))
+        statement = statement.where(~hidden_event(Notification.event_id),
+                                    ~out_of_sight(Notification.event_id, Notification.user_id, boards))
     return statement
 
 

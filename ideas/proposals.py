@@ -12,13 +12,13 @@ from .accounts import ensure_can_participate
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
 from .following import join_followers
-from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Idea, Tag, User, utcnow
+from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Board, Idea, Tag, User, utcnow
 from . import audit
 from .events import IdeaCreated, IdeaEditedByStaff, IdeaWithdrawn, edited_view
 from .events.publish import publish
 from .sanitize import render_markdown
 from .site_settings import get_setting
-from .visibility import is_staff
+from .visibility import can_see_board, is_staff
 from .statuses import add_timeline_entry
 from .voting import cast_vote, trending_score
 
@@ -54,8 +54,9 @@ def clean_fields(title: str | None, description: str | None, kind: str,
 
 
 def propose_idea(author: User, title: str, description: str = "", kind: str = "idea",
-                 tag_ids: Iterable[int] = (), *, backed: bool = True) -> Idea:
-    """Post a new idea; the author follows it and, unless `backed` is False, backs it.
+                 tag_ids: Iterable[int] = (), *, backed: bool = True, board: Board | None = None) -> Idea:
+    """Post a new idea on `board` (None: the main board), which the author must be able to see;
+    the author follows it and, unless `backed` is False, backs it.
 
     The author's vote is cast through the one voting rule, so it counts, moves on a merge and can be
     withdrawn like any other: otherwise an author's demand would vanish when their idea is merged.
@@ -64,8 +65,12 @@ def propose_idea(author: User, title: str, description: str = "", kind: str = "i
     """
     ensure_can_participate(author)
     title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
+    if board is not None and not can_see_board(author, board.id):
+        raise InvalidInput(_("Please correct the fields marked below."),
+                           {"board": _("Choose a board from the list.")})
     now = utcnow()
     idea = Idea(
+        board_id=board.id if board is not None else None,
         title=title,
         description=description,
         description_html=render_markdown(description),

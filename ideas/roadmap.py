@@ -1,7 +1,8 @@
 """The public roadmap: columns of the ideas under review, planned, in progress and shipped.
 
-It only reads; statuses are changed in ideas/statuses.py. Staff may narrow it to a segment: the
-ideas its members proposed or back.
+It only reads; statuses are changed in ideas/statuses.py. Each reader sees the boards they may see
+(a board filter narrows it to one); staff may narrow it to a segment: the ideas its members
+proposed or back.
 """
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from .extensions import db
 from .models import KINDS, Idea, Segment, Tag, idea_tags, utcnow
 from .segments import backed_by
 from .tags import CardTag
-from .visibility import public_ideas_condition
+from .visibility import VISITOR, BoardScope, Viewer, board_scope, narrowed, public_on_boards
 
 ROADMAP_COLUMNS = ("under_review", "planned", "in_progress", "shipped")
 SHIPPED_RECENT = timedelta(days=90)
@@ -25,13 +26,14 @@ COLUMN_LIMIT = 20  # cards per column (the most backed); the rest are a link to 
 
 
 def _column_filters(status: str, kind: str | None = None, tag: str | None = None,
-                    by_votes: bool = False, segment: Segment | None = None) -> list[ColumnElement[bool]]:
+                    by_votes: bool = False, segment: Segment | None = None,
+                    boards: BoardScope = None) -> list[ColumnElement[bool]]:
     """The conditions that put a public idea in the `status` column (Shipped: since the bound
     parameter `shipped_since`, SHIPPED_RECENT ago; see `_since`), and in `segment`'s roadmap.
 
     `by_votes`: for a query walking ix_ideas_status_votes; SQLite would otherwise take
     ix_ideas_triage for the Shipped date and sort every recent shipped idea by votes."""
-    conditions = [Idea.status == status, public_ideas_condition()]
+    conditions = [Idea.status == status, public_on_boards(boards)]
     if status == "shipped":
         changed = unindexed(Idea.status_changed_at) if by_votes else Idea.status_changed_at
         conditions.append(changed >= bindparam("shipped_since", type_=Idea.status_changed_at.type))
@@ -50,14 +52,15 @@ def _since(now: datetime | None) -> dict[str, datetime]:
 
 
 def roadmap_column(status: str, kind: str | None = None, tag: str | None = None,
-                   limit: int = COLUMN_LIMIT, segment: Segment | None = None) -> Select[int]:
+                   limit: int = COLUMN_LIMIT, segment: Segment | None = None,
+                   boards: BoardScope = None) -> Select[int]:
     """A select of the ids of one column's first `limit` ideas, most votes first (run it with
     `_since(now)`).
 
     `status = :s … ORDER BY vote_count DESC, id DESC LIMIT n` walks ix_ideas_status_votes
     backwards and stops after `limit` matches, however many ideas the column holds (a limit
     written into the SQL: planning afresh cost PostgreSQL more than running the statement)."""
-    return (select(Idea.id).where(*_column_filters(status, kind, tag, by_votes=True, segment=segment))
+    return (select(Idea.id).where(*_column_filters(status, kind, tag, True, segment, boards))
             .order_by(Idea.vote_count.desc(), Idea.id.desc()).limit(written_limit(limit)))
 
 
@@ -65,32 +68,43 @@ Built = TypeVar("Built")
 
 
 def _built_once(build: Callable[..., Built]) -> Callable[..., Built]:
-    """`build(kind, tag, limit, segment)`, built once per filter and limit (the moment is a
-    parameter): building the statements cost about as much as running them. Not with a segment:
-    its clause holds its rules (and "the last 90 days") as they are now, and admins change them."""
+    """`build(kind, tag, limit, segment, boards)`, built once per filter, limit and boards seen (the
+    moment is a parameter): building the statements cost about as much as running them. Not with
+    a segment: its clause holds its rules (and "the last 90 days") as they are now, and admins
+    change them."""
     cached = lru_cache(maxsize=256)(build)
 
     @wraps(build)
-    def statement(kind: str | None, tag: str | None, limit: int | None, segment: Segment | None) -> Built:
-        return cached(kind, tag, limit, None) if segment is None else build(kind, tag, limit, segment)
+    def statement(kind: str | None, tag: str | None, limit: int | None, segment: Segment | None,
+                  boards: BoardScope) -> Built:
+        if segment is None:
+            return cached(kind, tag, limit, None, boards)
+        return build(kind, tag, limit, segment, boards)
 
     return statement
 
 
+def _boards(reader: Viewer, board: int | None) -> BoardScope:
+    """The boards the roadmap shows `reader`: those they may see, or one of them (`board`)."""
+    return narrowed(board_scope(reader), board)
+
+
 @_built_once
 def _column_ids(kind: str | None, tag: str | None, limit: int,
-                segment: Segment | None) -> CompoundSelect[int]:
+                segment: Segment | None, boards: BoardScope) -> CompoundSelect[int]:
     """One statement for the ids of every column's first `limit` ideas: each column's own index
     walk (a subquery, so it keeps its ORDER BY and LIMIT on SQLite too), glued with UNION ALL."""
     return union_all(*(select(column.c.id) for column in (
-        roadmap_column(status, kind, tag, limit, segment).subquery() for status in ROADMAP_COLUMNS)))
+        roadmap_column(status, kind, tag, limit, segment, boards).subquery() for status in ROADMAP_COLUMNS)))
 
 
 def roadmap_columns(kind: str | None = None, tag: str | None = None, now: datetime | None = None,
-                    limit: int = COLUMN_LIMIT, segment: Segment | None = None) -> dict[str, list[Idea]]:
-    """{status: [ideas]} for the public roadmap (or a segment's), most votes first, at most `limit`
-    per column."""
-    statement = (select(Idea).where(Idea.id.in_(_column_ids(kind, tag, limit, segment)))
+                    limit: int = COLUMN_LIMIT, segment: Segment | None = None, reader: Viewer = VISITOR,
+                    board: int | None = None) -> dict[str, list[Idea]]:
+    """{status: [ideas]} for the roadmap `reader` sees (or a segment's, or one board's), most votes
+    first, at most `limit` per column."""
+    boards = _boards(reader, board)
+    statement = (select(Idea).where(Idea.id.in_(_column_ids(kind, tag, limit, segment, boards)))
                  .options(selectinload(Idea.tags)).order_by(Idea.vote_count.desc(), Idea.id.desc()))
     columns: dict[str, list[Idea]] = {status: [] for status in ROADMAP_COLUMNS}
     for idea in db.session.execute(statement, _since(now)).scalars():
@@ -111,25 +125,26 @@ class RoadmapCard(NamedTuple):
 
 
 @_built_once
-def _card_rows(kind: str | None, tag: str | None, limit: int,
-               segment: Segment | None) -> Select[int, str, str, str, int, datetime | None, str, str]:
+def _card_rows(kind: str | None, tag: str | None, limit: int, segment: Segment | None,
+               boards: BoardScope) -> Select[int, str, str, str, int, datetime | None, str, str]:
     """The columns' ideas with their tags, one row per (idea, tag), ideas without tags once."""
     return (select(Idea.id, Idea.title, Idea.kind, Idea.status, Idea.vote_count, Idea.status_changed_at,
                    Tag.name, Tag.colour)
             .select_from(Idea).outerjoin(idea_tags, idea_tags.c.idea_id == Idea.id)
             .outerjoin(Tag, Tag.id == idea_tags.c.tag_id)
-            .where(Idea.id.in_(_column_ids(kind, tag, limit, segment)))
+            .where(Idea.id.in_(_column_ids(kind, tag, limit, segment, boards)))
             .order_by(Idea.vote_count.desc(), Idea.id.desc(), Tag.name))
 
 
 def roadmap_cards(kind: str | None = None, tag: str | None = None, now: datetime | None = None,
-                  limit: int = COLUMN_LIMIT, segment: Segment | None = None) -> dict[str, list[RoadmapCard]]:
+                  limit: int = COLUMN_LIMIT, segment: Segment | None = None, reader: Viewer = VISITOR,
+                  board: int | None = None) -> dict[str, list[RoadmapCard]]:
     """roadmap_columns' choice of ideas as RoadmapCards: plain rows, not whole ideas, in one statement.
 
     Turning 80 ideas and their tags into ORM objects was more than half of the page's time."""
     columns: dict[str, list[list[Any]]] = {status: [] for status in ROADMAP_COLUMNS}
     card: list[Any] | None = None
-    for row in db.session.execute(_card_rows(kind, tag, limit, segment), _since(now)):
+    for row in db.session.execute(_card_rows(kind, tag, limit, segment, _boards(reader, board)), _since(now)):
         if card is None or card[0] != row[0]:
             card = [*row[:6], []]
             columns[row[3]].append(card)
@@ -140,20 +155,21 @@ def roadmap_cards(kind: str | None = None, tag: str | None = None, now: datetime
 
 
 def roadmap_totals(kind: str | None = None, tag: str | None = None, now: datetime | None = None,
-                   cap: int | None = None, segment: Segment | None = None) -> dict[str, int]:
+                   cap: int | None = None, segment: Segment | None = None, reader: Viewer = VISITOR,
+                   board: int | None = None) -> dict[str, int]:
     """{status: how many ideas the column holds in all}: a count per column, in one statement.
 
     With `cap`, each count stops at cap + 1 ideas: counting a column of 30,000 walks 30,000 index
     entries (milliseconds on every roadmap view), and a page only needs to say "1,000+"."""
-    counts = db.session.execute(_totals(kind, tag, cap, segment), _since(now)).one()
+    counts = db.session.execute(_totals(kind, tag, cap, segment, _boards(reader, board)), _since(now)).one()
     return dict(zip(ROADMAP_COLUMNS, counts, strict=True))
 
 
 @_built_once
-def _totals(kind: str | None, tag: str | None, cap: int | None,
-            segment: Segment | None) -> Select[int, int, int, int]:
+def _totals(kind: str | None, tag: str | None, cap: int | None, segment: Segment | None,
+            boards: BoardScope) -> Select[int, int, int, int]:
     def count(status: str) -> Select[int]:
-        conditions = _column_filters(status, kind, tag, segment=segment)
+        conditions = _column_filters(status, kind, tag, segment=segment, boards=boards)
         if cap is None:
             return select(func.count()).select_from(Idea).where(*conditions)
         capped = select(Idea.id).where(*conditions).limit(written_limit(cap + 1))

@@ -7,6 +7,7 @@ attributes), so one segment's clause filters members, votes and ideas alike, and
 member in it" for one member (ideas.segments). Text compares without case, through the database's
 own lower() on both sides, so a check and a filter never disagree.
 """
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy import ColumnElement, Exists, and_, false, func, literal, not_, 
 
 from .company_values import PLAN, REVENUE, BadValue, attribute_name, to_number
 from .errors import InvalidInput
-from .models import ATTRIBUTE_TEXT_MAX, Company, CompanyAttribute, CompanyMember, User
+from .models import ATTRIBUTE_TEXT_MAX, Company, CompanyAttribute, CompanyMember, Segment, User, utcnow
 
 SIGNED_UP = "member.signed_up"
 EMAIL_DOMAIN = "member.email_domain"
@@ -237,3 +238,21 @@ def combined(rules: Iterable[Rule], match: str, now: datetime, member: Any = Use
     if not clauses:  # a stored segment always has rules; an empty one holds for nobody
         return false()
     return and_(*clauses) if match == "all" else or_(*clauses)
+
+
+# A saved segment's rules (ideas/segments.py keeps the segments themselves)
+
+def rules_of(segment: Segment) -> list[Rule]:
+    """The segment's rules, as stored (checked when they were saved)."""
+    return stored_rules(segment.rules)
+
+
+def stored_rules(stored: str | None) -> list[Rule]:
+    return [Rule(row["field"], row["operator"], row.get("value", "")) for row in json.loads(stored or "[]")]
+
+
+def segment_clause(segment: Segment, now: datetime | None = None, member: Any = User) -> ColumnElement[bool]:
+    """The condition on `users` that holds for exactly the members in `segment` (at `now`, for
+    rules such as "signed up in the last 90 days"). `member` names the users row: User, or an
+    alias of it in a statement that joins users for another reason too."""
+    return combined(rules_of(segment), segment.match, now or utcnow(), member)

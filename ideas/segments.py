@@ -18,36 +18,26 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from . import audit
-from .errors import InvalidInput
+from .errors import InvalidInput, NotAllowed
 from .events import SegmentCreated, SegmentDeleted, SegmentUpdated, segment_view
 from .events.publish import publish
 from .extensions import db
-from .models import SEGMENT_MATCHES, SEGMENT_NAME_MAX, CompanyAttribute, Idea, Segment, User, Vote, utcnow
+from .models import (
+    SEGMENT_MATCHES, SEGMENT_NAME_MAX, Board, CompanyAttribute, Idea, Segment, User, Vote, board_segments,
+    utcnow,
+)
 from .models.types import INTEGER_MAX
-from .segment_rules import Rule, check_rules, combined, describe
+from .segment_rules import (
+    Rule, check_rules, combined, describe, rules_of, segment_clause, stored_rules,
+)
 
 
 # What a segment says.
-
-def rules_of(segment: Segment) -> list[Rule]:
-    """The segment's rules, as stored (checked when they were saved)."""
-    return _rules(segment.rules)
-
-
-def _rules(stored: str | None) -> list[Rule]:
-    return [Rule(row["field"], row["operator"], row.get("value", "")) for row in json.loads(stored or "[]")]
 
 
 def described(segment: Segment) -> list[str]:
     """Each rule of the segment in words."""
     return [describe(rule) for rule in rules_of(segment)]
-
-
-def segment_clause(segment: Segment, now: datetime | None = None, member: Any = User) -> ColumnElement[bool]:
-    """The condition on `users` that holds for exactly the members in `segment` (at `now`, for
-    rules such as "signed up in the last 90 days"). `member` names the users row: User, or an
-    alias of it in a statement that joins users for another reason too."""
-    return combined(rules_of(segment), segment.match, now or utcnow(), member)
 
 
 def in_segment(member: User, segment: Segment, now: datetime | None = None) -> bool:
@@ -89,15 +79,15 @@ def _backed_by(rules: str, match: str, now: datetime) -> ColumnElement[bool]:
     # author), and the subqueries must not be correlated to that row.
     voter, author = aliased(User), aliased(User)
     voted = (select(Vote.id).join(voter, voter.id == Vote.user_id)
-             .where(Vote.idea_id == Idea.id, combined(_rules(rules), match, now, voter)).exists())
-    proposed = (select(author.id)
-                .where(author.id == Idea.author_id, combined(_rules(rules), match, now, author)).exists())
+             .where(Vote.idea_id == Idea.id, combined(stored_rules(rules), match, now, voter)).exists())
+    proposed = (select(author.id).where(author.id == Idea.author_id,
+                                        combined(stored_rules(rules), match, now, author)).exists())
     return or_(voted, proposed)
 
 
 def _ideas_backed_by(rules: str, match: str, now: datetime) -> ColumnElement[bool]:
     member, proposal = aliased(User), aliased(Idea)
-    members = select(member.id).where(combined(_rules(rules), match, now, member))
+    members = select(member.id).where(combined(stored_rules(rules), match, now, member))
     ideas = union(select(Vote.idea_id).where(Vote.user_id.in_(members)),
                   select(proposal.id).where(proposal.author_id.in_(members)))
     return Idea.id.in_(ideas)
@@ -188,6 +178,9 @@ def update_segment(actor: User, segment: Segment, name: Any, match: Any,
 def delete_segment(actor: User, segment: Segment) -> None:
     """Remove a segment (admins only); lists filtered by it show everyone again."""
     audit.require_admin(actor)
+    if board := segment_in_use(segment):
+        raise NotAllowed(_("The board “%(board)s” opens to this segment: take the segment off the board "
+                           "first.", board=board))
     before = segment_view(segment)
     db.session.delete(segment)
     db.session.flush()
@@ -222,3 +215,9 @@ def _ensure_name_free(name: str, own_id: int | None = None) -> None:
 
 def _stored(rules: Iterable[Rule]) -> str:
     return json.dumps([rule.as_json() for rule in rules], ensure_ascii=False)
+
+
+def segment_in_use(segment: Segment) -> str | None:
+    """The name of a board that opens to `segment`, if one does (the segment cannot go then)."""
+    return db.session.execute(select(Board.name).join(board_segments, board_segments.c.board_id == Board.id)
+                              .where(board_segments.c.segment_id == segment.id).limit(1)).scalar()

@@ -47,6 +47,11 @@ DEFAULTS = {
     "priority_revenue": "1",
     "priority_impact": "1",
     "priority_effort": "1",
+    # What the main board (ideas.boards) is called once other boards exist ("" = "General").
+    "main_board_name": "",
+    # Who may see each board, as JSON [[id, access, [segment ids], [company ids]], …], rewritten by
+    # ideas.board_access whenever a board changes ("" = the site has no board but the main one).
+    "board_access": "",
 }
 
 

@@ -82,8 +82,8 @@ def update_tag(actor: User, tag: Tag, name: str, colour: str) -> None:
 
 
 def add_tag(actor: User, idea: Idea, tag: Tag) -> None:
-    """Put a tag on an idea. Staff only."""
-    audit.require_staff(actor)
+    """Put a tag on an idea. Staff, or a moderator of its board."""
+    audit.require_moderator(actor, idea)
     if tag not in idea.tags:
         before = tags_view(idea)
         idea.tags.append(tag)
@@ -92,8 +92,8 @@ def add_tag(actor: User, idea: Idea, tag: Tag) -> None:
 
 
 def remove_tag(actor: User, idea: Idea, tag: Tag) -> None:
-    """Take a tag off an idea. Staff only."""
-    audit.require_staff(actor)
+    """Take a tag off an idea. Staff, or a moderator of its board."""
+    audit.require_moderator(actor, idea)
     if tag in idea.tags:
         before = tags_view(idea)
         idea.tags.remove(tag)

@@ -172,6 +172,6 @@ def backed_ideas(member: User) -> Select[Idea]:
     return (
         select(Idea)
         .join(Vote, Vote.idea_id == Idea.id)
-        .where(Vote.user_id == member.id, kept_on_members_lists())
+        .where(Vote.user_id == member.id, kept_on_members_lists(member))
         .order_by(Vote.created_at.desc(), Idea.id.desc())
     )

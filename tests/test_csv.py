@@ -19,7 +19,7 @@ from ideas.voting import cast_vote, trending_score
 
 DATA = Path(__file__).parent / "data"
 IDEAS_HEADER = ("id,title,description,kind,status,tags,votes,imported_votes,followers,author_name,"
-                "author_email,created,last_status_change,url,impact,effort,priority")
+                "author_email,created,last_status_change,url,impact,effort,priority,board")
 
 
 @pytest.fixture(autouse=True)

@@ -163,7 +163,8 @@ def test_the_pulse_costs_the_same_few_statements_however_much_was_said(app, make
         talk(make_idea(title=f"Topic {number}", tags=[tag]), votes=2, comments=["More words here"])
     with count_queries() as statements:
         compute(app)
-    assert len(statements) == 2
+    # Besides the site's settings (which boards a visitor sees), read once per request anyway.
+    assert len([sql for sql in statements if "FROM settings" not in sql]) == 2
 
 
 # The page.

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from helpers import PASSWORD, htmx_headers
 from ideas.accounts import change_name, sign_up
 from ideas.announcements import announce
+from ideas.boards import create_board, move_idea
 from ideas.changelog import create_entry, publish_entry
 from ideas.comments import add_comment
 from ideas.delivery import drain
@@ -159,7 +160,8 @@ MALLORY = f"Mallory {RLO}ffats"
 INVOICE = f"Invoice {RLO}gpj.exe"
 RELEASE = f"Release {RLO}sdrawkcab"
 TAG = f"{RLO}gat"
-HOSTILE = (EVE, MALLORY, INVOICE, RELEASE, TAG)
+BOARD = f"Partners {RLO}srentrap"
+HOSTILE = (EVE, MALLORY, INVOICE, RELEASE, TAG, BOARD)
 
 
 class IsolationCheck(HTMLParser):
@@ -226,9 +228,12 @@ def hostile(app, make_user, make_tag):
         entry = create_entry(staff, RELEASE, "Things got better.", [idea.id])
         publish_entry(staff, entry)
         announce(staff, "A word to the followers.", tag=db.session.get(Tag, tag.id))
+        board = create_board(staff, {"name": BOARD, "slug": "partners", "access": "public",
+                                     "moderators": author.email})
+        move_idea(staff, idea, board)
         db.session.commit()
         drain()
-        ids = dict(idea=idea.id, entry=entry.id, tag=tag.id)
+        ids = dict(idea=idea.id, entry=entry.id, tag=tag.id, board=board.id)
     return dict(eve=eve, mallory=mallory, reader=reader, **ids)
 
 
@@ -236,12 +241,12 @@ def test_every_page_isolates_the_names_and_titles_it_shows(app, hostile):
     idea, entry = hostile["idea"], hostile["entry"]
     pages = {
         None: ["/", f"/ideas/{idea}", "/roadmap", "/changelog", f"/changelog/{entry}", "/pulse",
-               f"/?tag={quote(TAG)}"],
+               f"/?tag={quote(TAG)}", "/boards/partners"],
         "eve": ["/account/activity", "/account/settings", f"/ideas/{idea}"],
         "reader": ["/notifications", f"/ideas/{idea}"],
         "mallory": ["/staff/", f"/staff/members/{hostile['eve'].id}", "/staff/members", "/announcements",
                     "/admin/audit", "/admin/tags", f"/ideas/{idea}", "/changelog",
-                    f"/changelog/{entry}/edit"],
+                    f"/changelog/{entry}/edit", "/admin/boards/"],
     }
     exposed = {}
     for who, urls in pages.items():

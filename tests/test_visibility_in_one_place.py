@@ -25,16 +25,17 @@ from ideas.extensions import db
 from ideas.following import follow_idea
 from ideas.models import Idea, User, utcnow
 from ideas.visibility import (
-    can_see_idea, is_public, listed_condition, listed_ideas, public_ideas_condition, visible_to,
+    can_see_idea, is_public, listed_condition, listed_ideas, public_ideas_condition, public_on_boards,
+    visible_to,
 )
 from ideas.voting import cast_vote
 
 PACKAGE = Path(ideas.__file__).parent
 TEMPLATES = PACKAGE.parent / "templates"
-FLAGS = ("withdrawn_at", "hidden_at", "awaiting_approval")
+FLAGS = ("withdrawn_at", "hidden_at", "awaiting_approval", "board_id")
 # A Python test of these decides who sees an idea; withdrawn_at is also the state that closes
 # voting, comments and status changes (statuses.py, voting.py, comments.py), so it may be tested.
-DECIDING_FLAGS = ("hidden_at", "awaiting_approval")
+DECIDING_FLAGS = ("hidden_at", "awaiting_approval", "board_id")
 
 # Where the columns may be named in a condition: the rule itself, the models that declare them
 # (and the partial index on them), and the rules that set them.
@@ -42,6 +43,11 @@ ALLOWED_FILES = ("visibility.py", "models/", "moderation.py")
 ALLOWED_FUNCTIONS = {
     # Whether an author still needs approval: they have an approved idea. Not who sees what.
     ("proposals.py", "needs_approval"),
+    # Which board an idea is on, for the admins' counts, moving and removing boards; the boards'
+    # admin routes and a segment's boards: not who sees what.
+    ("boards.py", "idea_counts"), ("boards.py", "delete_board"), ("boards.py", "move_idea"),
+    ("web/boards.py", "edit"), ("web/boards.py", "delete"), ("segments.py", "segment_in_use"),
+    ("csv_export.py", "idea_pages"),  # the export names each idea's board
 }
 SQL_WORDING = re.compile(rf"\b({'|'.join(FLAGS)})\b\s*(IS\b|=|!=|<>|<|>|IN\b)", re.IGNORECASE)
 
@@ -306,11 +312,11 @@ def test_the_roadmap_asks_visibility_once_per_filter_not_once_per_view(app, make
     make_idea(title="Planned and hidden", status="planned", hidden_at=utcnow())
     built = []
 
-    def counted() -> object:
+    def counted(scope, ideas=roadmap.Idea) -> object:
         built.append(1)
-        return public_ideas_condition()
+        return public_on_boards(scope, ideas)
 
-    monkeypatch.setattr(roadmap, "public_ideas_condition", counted)
+    monkeypatch.setattr(roadmap, "public_on_boards", counted)
     with app.app_context():
         first = roadmap.roadmap_cards(kind="idea"), roadmap.roadmap_totals(kind="idea")
         built_for_first = len(built)

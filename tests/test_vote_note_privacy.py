@@ -8,6 +8,7 @@ from sqlalchemy import String, Text, select
 from ideas import accounts, webhooks
 from ideas.access.feed_tokens import feed_token
 from ideas.api_keys import create_api_key
+from ideas.boards import create_board
 from ideas.comments import add_comment
 from ideas.extensions import db
 from ideas.models import (
@@ -26,7 +27,7 @@ def noted(app, make_user, make_idea, make_tag, make_company):
     idea around it: comments, a status change that tells followers, webhooks listening to all,
     a company, a segment, a changelog entry and an announcement. Returns ids and people."""
     author, backer = make_user(name="Ann Author"), make_user(name="Bea Backer")
-    staff = make_user(role="staff")
+    staff, admin = make_user(role="staff"), make_user(role="admin")
     tag = make_tag("sample")
     idea = make_idea(author=author, tags=[tag])
     company = make_company("Acme", members=[backer])
@@ -44,10 +45,12 @@ def noted(app, make_user, make_idea, make_tag, make_company):
                                     target="tag", tag_id=tag.id, tag_name=tag.name)
         segment = Segment(name="Everyone", rules="[]")
         db.session.add_all([entry, announcement, segment])
+        board = create_board(db.session.get(User, admin.id), {"name": "Mobile", "access": "public"})
         db.session.commit()
         ids = {"idea_id": idea.id, "comment_id": comment.id, "member_id": backer.id, "tag_id": tag.id,
                "entry_id": entry.id, "announcement_id": announcement.id, "company_id": company.id,
-               "segment_id": segment.id, "endpoint_id": db.session.execute(
+               "segment_id": segment.id, "board_id": board.id, "slug": board.slug,
+               "endpoint_id": db.session.execute(
                    select(WebhookEndpoint.id)).scalar_one()}
     return ids, {"author": author, "backer": backer, "staff": staff}
 

@@ -6,11 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..board import SORTS, WITH_TAGS, board_query
+from ..board import SORTS, WITH_TAGS, board_query, board_seen_at
+from ..board_access import MAIN
+from ..boards import MAIN_SLUG, board_by_slug
 from ..comments import official_response
 from ..errors import InvalidInput
 from ..extensions import db, limiter
-from ..models import DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Idea, Segment, Tag
+from ..models import BOARD_SLUG_MAX, DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Board, Idea, Segment, Tag
 from ..segments import backed_by, filtering_segment
 from ..proposals import change_idea, check_may_change_idea, propose_idea, withdraw_idea
 from ..statuses import history_of
@@ -25,6 +27,8 @@ from .spec import operation
 
 TAGS_MAX = 20
 SEARCH_MAX = 200
+BOARD_FILTER = Text(BOARD_SLUG_MAX, "Only the ideas of the board with this slug (GET /boards; main: the "
+                                    "main board). A board the reader may not see is not found (404).")
 
 LIST_QUERY = Query(
     status=Choice([status for status in STATUSES if status != "merged"], "Only ideas in this status."),
@@ -35,6 +39,7 @@ LIST_QUERY = Query(
     sort=Choice(SORTS, "The order (default trending)."),
     segment=Integer(1, MAX_INT, "Staff only: ideas proposed or backed by a member of this segment "
                                 "(GET /segments)."),
+    board=BOARD_FILTER,
     **PAGE_FIELDS,
 )
 TAG_NAMES = TextList(Text(TAG_NAME_MAX), TAGS_MAX, "Tag names, from GET /tags.", example=[])
@@ -45,7 +50,10 @@ IDEA_FIELDS = dict(
     tags=TAG_NAMES,
 )
 NEW_IDEA = Body({**IDEA_FIELDS, "title": Text(TITLE_MAX, "A short title.", required=True,
-                                               example="Add a dark mode")})
+                                               example="Add a dark mode"),
+                 "board": Text(BOARD_SLUG_MAX, "The slug of the board to post it on, one the member may "
+                                               "see (GET /boards); main (the default): the main board.",
+                               example=MAIN_SLUG)})
 IDEA_CHANGES = Body(IDEA_FIELDS, min_properties=1)
 
 
@@ -75,6 +83,29 @@ def staff_segment(segment_id: int) -> Segment:
     return filtering_segment(segment_id)
 
 
+def board_named(slug: str) -> int:
+    """The `board_query` filter of the board at `slug` (main: the main board, even on a site with
+    one board); 404 when the reader may not see it or there is none, which are not told apart."""
+    if slug == MAIN_SLUG:
+        return MAIN
+    board = board_seen_at(current_user, slug)
+    if not isinstance(board, Board):
+        abort(404)
+    return board.id
+
+
+def board_in_body(slug: str | None) -> Board | None:
+    """The board a body's `board` names (None: the main board); InvalidInput on `board` when there
+    is none, in the words `propose_idea` uses for a board the member may not see."""
+    if slug is None or slug == MAIN_SLUG:
+        return None
+    board = board_by_slug(slug)
+    if board is None:
+        raise InvalidInput(_("Please correct the fields marked below."),
+                           {"board": _("Choose a board from the list.")})
+    return board
+
+
 def detail(idea: Idea) -> dict[str, Any]:
     """The idea as GET /ideas/{id} answers it."""
     timeline = history_of(idea)
@@ -84,13 +115,15 @@ def detail(idea: Idea) -> dict[str, Any]:
 
 
 @operation("GET", "/ideas", summary="List ideas", group="Ideas", query=LIST_QUERY, response="IdeaList",
-           errors=(403,),
-           description="The board: filtered, sorted, a page at a time; follow `next` for more.")
+           errors=(403, 404),
+           description="The ideas of the boards the reader may see (or of one board): filtered, "
+                       "sorted, a page at a time; follow `next` for more.")
 def list_ideas() -> Response:
     """The board's ideas this member may see."""
     args = LIST_QUERY.parse()
     filters = {name: args[name] for name in ("status", "kind", "tag", "q", "sort") if name in args}
-    statement = board_query(current_user, **filters).options(WITH_TAGS)
+    board = board_named(args["board"]) if "board" in args else None
+    statement = board_query(current_user, **filters, board=board).options(WITH_TAGS)
     if "segment" in args:
         statement = statement.where(backed_by(staff_segment(args["segment"])))
     ideas, next_url = page_of(statement, args)
@@ -100,14 +133,15 @@ def list_ideas() -> Response:
 
 @operation("POST", "/ideas", summary="Propose an idea", group="Ideas", access="member", body=NEW_IDEA,
            response="IdeaDetail", status=201, errors=(403,), headers={"Location": "The new idea."},
-           description="The author follows and backs it (one vote, which they may withdraw). "
+           description="On the main board unless `board` names another the member may see. The "
+                       "author follows and backs it (one vote, which they may withdraw). "
                        "Rate limited like the page.")
 @limiter.limit(lambda: current_app.config["RATELIMIT_PROPOSE"])
 def create_idea() -> Response:
     """Post a new idea as the asking member."""
     data = NEW_IDEA.parse()
     idea = propose_idea(current_user, data["title"], data.get("description", ""), data.get("kind", "idea"),
-                        tag_ids_named(data.get("tags", [])))
+                        tag_ids_named(data.get("tags", [])), board=board_in_body(data.get("board")))
     db.session.commit()
     return created(detail(idea), url_for("api.get_idea", idea_id=idea.id, _external=True))
 

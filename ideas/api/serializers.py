@@ -9,8 +9,10 @@ from typing import Any
 
 from flask import url_for
 
+from ..board_access import board_slugs
 from ..models import (
-    IMPORTANCES, KINDS, STATUSES, ApiKey, ChangelogEntry, Comment, Idea, Tag, TimelineEntry, User, Vote,
+    BOARD_ACCESS, IMPORTANCES, KINDS, STATUSES, ApiKey, ChangelogEntry, Comment, Idea, Tag, TimelineEntry,
+    User, Vote,
 )
 
 STRING = {"type": "string"}
@@ -58,8 +60,15 @@ def tag_json(tag: Tag) -> dict[str, Any]:
     return {"id": tag.id, "name": tag.name, "colour": tag.colour}
 
 
+def board_json(slug: str, name: str, description: str, access: str | None) -> dict[str, Any]:
+    """A board a reader may see; who may see it (`access`) only for staff, else None (left out)."""
+    board = {"slug": slug, "name": name, "description": description}
+    return board if access is None else {**board, "access": access}
+
+
 def idea_json(idea: Idea, voted: bool = False) -> dict[str, Any]:
-    """An idea as lists show it; `voted` is whether the asking member backs it."""
+    """An idea as lists show it; `voted` is whether the asking member backs it. Its board by slug,
+    from every board's slug read once per request (no query per idea)."""
     return {
         "id": idea.id,
         "title": idea.title,
@@ -68,6 +77,7 @@ def idea_json(idea: Idea, voted: bool = False) -> dict[str, Any]:
         "kind": idea.kind,
         "status": idea.status,
         "status_label": idea.status_label,
+        "board": board_slugs()[idea.board_id],
         "vote_count": idea.vote_count,
         "imported_vote_count": idea.imported_vote_count,
         "comment_count": idea.comment_count,
@@ -108,6 +118,7 @@ def timeline_json(entry: TimelineEntry) -> dict[str, Any]:
         "note": entry.note,
         "note_html": entry.note_html,
         "related_idea": entry.related_idea_id,
+        "board_name": entry.board_name,
         "actor": person_json(entry.actor),
         "created_at": _time(entry.created_at),
     }
@@ -165,7 +176,10 @@ SCHEMAS = {
         description_html={**STRING, "description": "The description rendered and sanitised."},
         kind={"type": "string", "enum": list(KINDS)},
         status={"type": "string", "enum": list(STATUSES)},
-        status_label=STRING, vote_count=INTEGER,
+        status_label=STRING,
+        board={**STRING, "description": "The slug of the board the idea is on (GET /boards); "
+                                        "main for the main board."},
+        vote_count=INTEGER,
         imported_vote_count={**INTEGER,
                              "description": "Votes carried over from another tool without voters."},
         comment_count=INTEGER, tags=array(STRING), author=ref("Person"),
@@ -178,7 +192,10 @@ SCHEMAS = {
     "TimelineEntry": obj(
         "One step of an idea's history.",
         action=STRING, from_status=nullable(STRING), to_status=nullable(STRING), note=STRING,
-        note_html=STRING, related_idea=nullable(INTEGER), actor=ref("Person"), created_at=DATE_TIME,
+        note_html=STRING, related_idea=nullable(INTEGER),
+        board_name=nullable(STRING) | {"description": "moved: the name the board it went to had then "
+                                                 "(empty: the main board); null for other steps."},
+        actor=ref("Person"), created_at=DATE_TIME,
     ),
     "Comment": obj(
         "A comment; internal notes and hidden comments reach staff only.",
@@ -225,6 +242,17 @@ SCHEMAS = {
                           "description": "A problem per field, for 422."}),
     ),
 }
+SCHEMAS["Board"] = obj(
+    "A board: a community of its own, with its ideas and roadmap.",
+    slug={**STRING, "description": "What `board` names it by (filters, new ideas, moves); main for "
+                                   "the main board."},
+    name=STRING, description={**STRING, "description": "As admins wrote it (plain text)."},
+    access={"type": "string", "enum": list(BOARD_ACCESS),
+            "description": "Staff only: who may see the board (public: whoever may use the site; "
+                           "members: signed-in members; chosen: members of its segments or companies; "
+                           "staff: the team)."},
+)
+SCHEMAS["Board"]["required"] = ["slug", "name", "description"]
 SCHEMAS["IdeaDetail"] = {
     **SCHEMAS["Idea"],
     "description": "An idea with its followers, official response and timeline.",
@@ -244,6 +272,8 @@ SCHEMAS.update({
     "CommentList": obj("A page of comments, oldest first.", comments=array(ref("Comment")), next=NEXT),
     "BackerNoteList": obj("What an idea's backers told the product team.", notes=array(ref("BackerNote"))),
     "TagList": obj("Every tag, by name.", tags=array(ref("Tag"))),
+    "BoardList": obj("The boards the asking reader may see: the main board first, then the others in "
+                     "the admins' order.", boards=array(ref("Board"))),
     "ChangelogPage": obj("A page of the changelog, newest first.", entries=array(ref("ChangelogEntry")),
                          next=NEXT),
     "Roadmap": obj(

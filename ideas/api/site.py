@@ -1,30 +1,33 @@
-"""What the whole site shows: tags, the roadmap, the changelog; and who is asking."""
+"""What the whole site shows: boards, tags, the roadmap, the changelog; and who is asking."""
 from typing import Any
 
 from flask import Response, g, jsonify, url_for
 from flask_login import current_user
 
-from ..board import all_tags
+from ..board import all_tags, boards_seen_by
+from ..boards import MAIN_SLUG, main_board_name
 from ..changelog import delivered_ideas, published_entries
 from ..extensions import db
 from ..models import KINDS, STATUS_LABELS
 from ..pulse import DEFAULT_WINDOW, WINDOWS, Topic, recent_pulse
-from ..roadmap import SHIPPED_RECENT, roadmap_columns, roadmap_totals
+from ..roadmap import COLUMN_LIMIT, SHIPPED_RECENT, roadmap_columns, roadmap_totals
 from ..tags import TAG_NAME_MAX
+from ..visibility import is_staff
 from ..voting import voted_idea_ids
 from .fields import MAX_INT, Choice, Integer, Invalid, Query, Text
-from .ideas import staff_segment
+from .ideas import BOARD_FILTER, board_named, staff_segment
 from .paging import PAGE_FIELDS, page_of
 from .serializers import (
-    BOOLEAN, DATE_TIME, INTEGER, SCHEMAS, STRING, URL, array, entry_json, idea_json, member_json, nullable,
-    obj, ref, tag_json,
+    BOOLEAN, DATE_TIME, INTEGER, SCHEMAS, STRING, URL, array, board_json, entry_json, idea_json, member_json,
+    nullable, obj, ref, tag_json,
 )
 from .spec import operation
 
 ROADMAP_QUERY = Query(kind=Choice(KINDS, "Only ideas of this kind."),
                       tag=Text(TAG_NAME_MAX, "Only ideas with the tag of this name."),
                       segment=Integer(1, MAX_INT, "Staff only: ideas proposed or backed by a member of "
-                                                  "this segment (GET /segments)."))
+                                                  "this segment (GET /segments)."),
+                      board=BOARD_FILTER)
 CHANGELOG_QUERY = Query(**PAGE_FIELDS)
 
 
@@ -64,6 +67,19 @@ SCHEMAS.update({
 })
 
 
+@operation("GET", "/boards", summary="List boards", group="Site", response="BoardList",
+           description="The boards the asking reader may see, the main board (`main`) first; a site "
+                       "with one board lists just that one. Staff also read who may see each board.")
+def list_boards() -> Response:
+    """The boards this reader may see, main first."""
+    access = is_staff(current_user)
+    return jsonify(boards=[
+        board_json(MAIN_SLUG, main_board_name(), "", "public" if access else None),
+        *(board_json(board.slug, board.name, board.description, board.access if access else None)
+          for board in boards_seen_by(current_user)),
+    ])
+
+
 @operation("GET", "/tags", summary="List tags", group="Site", response="TagList")
 def list_tags() -> Response:
     """Every tag, by name."""
@@ -72,15 +88,19 @@ def list_tags() -> Response:
 
 @operation("GET", "/roadmap", summary="Read the roadmap", group="Site", query=ROADMAP_QUERY,
            response="Roadmap",
-           errors=(403,),
-           description="Under review, Planned, In progress and recently Shipped, most votes first, "
-                       "at most 50 ideas per column (`total` says how many there are). Staff may narrow "
-                       "it to what a segment proposed or backs.")
+           errors=(403, 404),
+           description="Under review, Planned, In progress and recently Shipped of the boards the "
+                       f"reader may see (or of one board), most votes first, at most {COLUMN_LIMIT} "
+                       "ideas per column (`total` says how many there are). Staff may narrow it to "
+                       "what a segment proposed or backs.")
 def roadmap() -> Response:
-    """The public roadmap's columns."""
+    """The roadmap's columns, as this reader sees them."""
     filters = ROADMAP_QUERY.parse()
     if "segment" in filters:
         filters["segment"] = staff_segment(filters["segment"])
+    if "board" in filters:
+        filters["board"] = board_named(filters["board"])
+    filters["reader"] = current_user
     columns = roadmap_columns(**filters)
     totals = roadmap_totals(**filters)
     voted = voted_idea_ids(current_user, [idea.id for ideas in columns.values() for idea in ideas])

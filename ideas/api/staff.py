@@ -1,17 +1,19 @@
-"""The product team's work on an idea: status with a public note, merging duplicates, tags."""
+"""The product team's work on an idea: status with a public note, merging duplicates, tags, the
+board it is on."""
 from flask import Response, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..boards import MAIN_SLUG, move_idea
 from ..errors import InvalidInput
 from ..extensions import db
 from ..merging import merge_ideas, undo_merge
-from ..models import Idea
+from ..models import BOARD_SLUG_MAX, Idea
 from ..statuses import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag, remove_tag
 from ..web.plumbing import get_idea as load_idea
 from .fields import MAX_INT, Body, Choice, Integer, Text, TextList
-from .ideas import TAGS_MAX, detail, tags_named
+from .ideas import TAGS_MAX, board_in_body, detail, tags_named
 from .spec import operation
 
 STATUS_CHANGE = Body({
@@ -20,6 +22,8 @@ STATUS_CHANGE = Body({
     "note": Text(NOTE_MAX, "The public note followers read; required when declining."),
 })
 MERGE = Body({"into": Integer(1, MAX_INT, "The surviving idea's id.", required=True, example=2)})
+MOVE = Body({"board": Text(BOARD_SLUG_MAX, "The slug of the board to move it to (GET /boards; main: "
+                                          "the main board).", required=True, example=MAIN_SLUG)})
 TAGGING = Body({"tags": TextList(Text(TAG_NAME_MAX), TAGS_MAX, "Every tag the idea should carry, by name.",
                                  required=True, example=[])})
 
@@ -78,3 +82,16 @@ def set_tags(idea_id: int) -> Response:
         add_tag(current_user, idea, tag)
     db.session.commit()
     return jsonify(detail(idea))
+
+
+@operation("PUT", "/ideas/<id:idea_id>/board", summary="Move an idea to another board", group="Staff",
+           access="staff", body=MOVE, response="IdeaDetail",
+           description="The board's access holds at once; followers keep following, and the timeline "
+                       "keeps the step. Moving it where it is changes nothing.")
+def set_board(idea_id: int) -> Response:
+    """Put the idea on the named board."""
+    idea = load_idea(idea_id)
+    move_idea(current_user, idea, board_in_body(MOVE.parse()["board"]))
+    db.session.commit()
+    return jsonify(detail(idea))
+

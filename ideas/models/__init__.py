@@ -6,6 +6,10 @@ from .company import (
     ATTRIBUTE_NAME_MAX, ATTRIBUTE_TEXT_MAX, COMPANY_NAME_MAX, EXTERNAL_ID_MAX, SEGMENT_MATCHES,
     SEGMENT_NAME_MAX, SOURCES, Company, CompanyAttribute, CompanyMember, Segment,
 )
+from .board import (
+    BOARD_ACCESS, BOARD_DESCRIPTION_MAX, BOARD_NAME_MAX, BOARD_SLUG_MAX, Board, board_companies,
+    board_moderators, board_segments,
+)
 from .changelog import (
     ANNOUNCEMENT_TARGETS, ENTRY_TITLE_MAX, Announcement, ChangelogEntry, changelog_entry_ideas,
 )
@@ -39,4 +43,6 @@ __all__ = [
     "PRODUCT_ISSUER", "ProductSecret", "UsedProductToken", "SCALE", "IdeaPriority",
     "ATTRIBUTE_NAME_MAX", "ATTRIBUTE_TEXT_MAX", "COMPANY_NAME_MAX", "EXTERNAL_ID_MAX", "SEGMENT_MATCHES",
     "SEGMENT_NAME_MAX", "SOURCES", "Company", "CompanyAttribute", "CompanyMember", "Segment",
+    "BOARD_ACCESS", "BOARD_DESCRIPTION_MAX", "BOARD_NAME_MAX", "BOARD_SLUG_MAX", "Board", "board_companies",
+    "board_moderators", "board_segments",
 ]

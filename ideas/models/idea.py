@@ -59,6 +59,8 @@ class Idea(Model):
         Index("ix_ideas_board_trending", "trending_score", "id"),
         Index("ix_ideas_board_updated", "updated_at", "id"),
         Index("ix_ideas_triage", "status", "status_changed_at", "id"),
+        # A board's page (the main board's: board_id IS NULL), its default order.
+        Index("ix_ideas_board_id_trending", "board_id", "trending_score", "id"),
         # The roadmap: each column is one status, most votes first.
         Index("ix_ideas_status_votes", "status", "vote_count", "id"),
         # The roadmap's totals count public ideas per status without reading hidden ones' rows.
@@ -100,6 +102,8 @@ class Idea(Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     awaiting_approval: Mapped[bool] = mapped_column(default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"), index=True)
+    # NULL: the main board (ideas.models.board).
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"))
     # Changes with every write of the row: what cached fragments showing it are keyed by.
     version: Mapped[int] = row_version()
 

@@ -8,7 +8,7 @@ from ..extensions import Model
 from .types import UTCDateTime, row_version, utcnow
 from .user import User
 
-TIMELINE_ACTIONS = ("status", "staff_edit", "merged_into", "merged_from", "unmerged", "approved")
+TIMELINE_ACTIONS = ("status", "staff_edit", "merged_into", "merged_from", "unmerged", "approved", "moved")
 
 
 class TimelineEntry(Model):
@@ -25,6 +25,8 @@ class TimelineEntry(Model):
     note: Mapped[str] = mapped_column(Text, default="")
     note_html: Mapped[str] = mapped_column(Text, default="")
     related_idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
+    # "moved": the board's name as it was then ("" for the main board).
+    board_name: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Changes with every write of the row: what cached fragments showing it are keyed by.
     version: Mapped[int] = row_version()

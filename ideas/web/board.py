@@ -1,17 +1,20 @@
-"""The board: every idea, sorted and filtered, a page at a time (staff may filter by a segment too)."""
+"""The board: at `/` every idea the reader may see, at /boards/<slug> one board's (`main`: the main
+board's), sorted and filtered, a page at a time (staff may filter by a segment too). A board the
+reader may not see is a 404, as if it did not exist."""
 from collections.abc import Container
-from typing import Any
+from typing import Any, Literal
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..board import (
-    AS_CARDS, DEFAULT_SORT, SORTS, board_query, ideas_in_order, segment_choices, tag_names,
+    AS_CARDS, DEFAULT_SORT, SORTS, board_filter, board_query, board_seen_at, boards_seen_by, ideas_in_order,
+    segment_choices, tag_names,
 )
 from ..tags import tags_of
 from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
-from ..models import STATUSES, Idea
+from ..models import STATUSES, Board, Idea
 from ..segments import segment_by_id
 from ..voting import voted_idea_ids
 from .fragments import versions
@@ -31,13 +34,32 @@ def board_filters(args: MultiDict[str, str], segments: Container[str] = ()) -> d
 
 @bp.get("/")
 def index() -> str:
-    """The board; htmx gets just the results, or just the next page of cards."""
+    """Every board the reader may see (on a site with one board, that board); htmx gets just the
+    results, or just the next page of cards."""
+    return _board_page(None)
+
+
+@bp.get("/boards/<slug>")
+def show(slug: str) -> str:
+    """One board, for those who may see it (404 for anyone else)."""
+    return _board_page(shown_board(slug))
+
+
+def shown_board(slug: str) -> Board | Literal["main"]:
+    """The board at `slug` (MAIN_SLUG: the main board), or 404 when the reader may not see it."""
+    board = board_seen_at(current_user, slug)
+    if board is None:
+        abort(404)
+    return board
+
+
+def _board_page(board: Board | Literal["main"] | None) -> str:
     segments = segment_choices(current_user)  # none but for staff: anyone else's segment= is dropped
     filters = board_filters(request.args, segments)
     segment = segment_by_id(filters["segment"]) if filters["segment"] else None
     number = page_number(request.args)
     text_filters = {key: value for key, value in filters.items() if key != "segment"}
-    statement = board_query(current_user, **text_filters, segment=segment)
+    statement = board_query(current_user, **text_filters, segment=segment, board=board_filter(board))
     per_page = current_app.config["IDEAS_PER_PAGE"]
     if filters["q"] or number > 1:  # many rows sorted or skipped: choose the page by id first
         page = fetch_page(statement.with_only_columns(Idea.id), number, per_page, load=ideas_in_order)
@@ -51,8 +73,11 @@ def index() -> str:
         voted=voted,
         card_tags=card_tags,
         cards_key=cards_key(page.items, voted, card_tags),
-        next_page_url=url_for("board.index", **_non_empty(filters), page=number + 1),
-        prev_page_url=url_for("board.index", **_non_empty(filters), page=number - 1),
+        next_page_url=board_url(board, **_non_empty(filters), page=number + 1),
+        prev_page_url=board_url(board, **_non_empty(filters), page=number - 1),
+        board=board,
+        board_slug=board if isinstance(board, str) else board.slug if board else None,
+        here=board_url(board),
     )
     if wants_fragment("show-more"):
         return render_template("board/_cards.html", **context)
@@ -65,8 +90,17 @@ def index() -> str:
         status_labels={k: v for k, v in STATUS_LABELS.items() if k != "merged"},
         kind_labels=KIND_LABELS,
         segment_labels=segments,
+        boards=boards_seen_by(current_user),
+        tab_url=board_url,
         **context,
     )
+
+
+def board_url(board: Board | Literal["main"] | None, **args: Any) -> str:
+    """The address of `board`'s page (None: every board's), with `args` as its query."""
+    if board is None:
+        return url_for("board.index", **args)
+    return url_for("board.show", slug=board if isinstance(board, str) else board.slug, **args)
 
 
 def cards_key(ideas: list[Idea], voted: set[int], card_tags: dict[int, tuple]) -> tuple:

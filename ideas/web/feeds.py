@@ -2,15 +2,19 @@
 import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import Literal
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from ..board import board_filter, board_seen_at
+from ..boards import main_board_name
 from ..extensions import db
 from ..feeds import FeedItem, board_feed, changelog_feed, idea_feed, roadmap_feed, visitors_see
-from ..models import Idea, utcnow
+from ..models import Board, Idea, utcnow
+from ..visibility import VISITOR
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -37,6 +41,36 @@ def ideas() -> Response:
 def roadmap() -> Response:
     """Status changes of the ideas everyone sees, newest first."""
     return atom_response(roadmap_feed(), "roadmap", _("Roadmap"), url_for("roadmap.index", _external=True))
+
+
+@bp.get("/boards/<slug>/ideas.atom")
+def board_ideas(slug: str) -> Response:
+    """One board's newest ideas: a board visitors may see (404 for any other)."""
+    board = _visitors_board(slug)
+    return atom_response(board_feed(board=board_filter(board)), f"ideas-{slug}",
+                         _("New ideas on %(board)s", board=board_name_of(board)),
+                         url_for("board.show", slug=slug, _external=True))
+
+
+@bp.get("/boards/<slug>/roadmap.atom")
+def board_roadmap(slug: str) -> Response:
+    """Status changes on one board visitors may see."""
+    board = _visitors_board(slug)
+    return atom_response(roadmap_feed(board=board_filter(board)), f"roadmap-{slug}",
+                         _("Roadmap of %(board)s", board=board_name_of(board)),
+                         url_for("roadmap.index", board=slug, _external=True))
+
+
+def _visitors_board(slug: str) -> Board | Literal["main"]:
+    """A feed is the same for everyone: only a board a signed-out visitor may see has one."""
+    board = board_seen_at(VISITOR, slug)
+    if board is None:
+        abort(404)
+    return board
+
+
+def board_name_of(board: Board | Literal["main"]) -> str:
+    return main_board_name() if isinstance(board, str) else board.name
 
 
 @bp.get("/changelog.atom")

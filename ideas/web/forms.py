@@ -158,6 +158,27 @@ class IdeaForm(Form):
         self.tags.choices = [SelectChoice(tag.id, tag.name) for tag in tags]
 
 
+class TagIdeaForm(Form):
+    """The tags on one idea (a board moderator's form on the idea page)."""
+
+    tags = TagsField(_l("Tags"), coerce=int, validators=[Optional()])
+
+    def set_tag_choices(self, tags: Iterable[Tag]) -> None:
+        self.tags.choices = [SelectChoice(tag.id, tag.name) for tag in tags]
+
+
+class MoveForm(Form):
+    """Staff move an idea to another board (choices: every board, by slug; "main" the main one)."""
+
+    board = SelectField(_l("Board"), choices=[], validate_choice=False)
+
+
+class ProposeForm(IdeaForm):
+    """A new idea, and the board it goes on (offered when the member may see more than one)."""
+
+    board = SelectField(_l("Board"), default="", choices=[], validate_choice=False)
+
+
 class CommentForm(Form):
     body = TextAreaField(_l("Comment"), [DataRequired(_l("Write something first.")),
                                      Length(max=COMMENT_MAX), _no_nul], filters=[_strip])

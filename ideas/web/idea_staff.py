@@ -1,5 +1,5 @@
 """What the product team does on an idea's page: status, merge, moderation, votes for customers,
-impact and effort."""
+impact and effort, the board it is on."""
 from collections.abc import Callable
 
 from flask import Blueprint, render_template, url_for
@@ -8,7 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..errors import InvalidInput
+from ..boards import MAIN_SLUG, board_by_slug, main_board_name, move_idea
+from .. import audit
+from ..board import all_tags
+from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
 from ..i18n import STATUS_NAMES
 from ..merging import merge_ideas, undo_merge
@@ -16,11 +19,15 @@ from ..models import Comment, Idea, User
 from ..priority import set_impact_effort
 from ..moderation import hide_comment, hide_idea, unhide_comment, unhide_idea
 from ..statuses import change_status
+from ..tags import add_tag, remove_tag
+from ..visibility import can_see_idea
 from ..team import vote_for_customer
-from .forms import Form, MergeForm, StatusForm, VoteForCustomerForm, apply_domain_errors
-from .ideas import idea_page_context
+from .forms import (
+    Form, MergeForm, MoveForm, StatusForm, TagIdeaForm, VoteForCustomerForm, apply_domain_errors,
+)
+from .ideas import idea_page_context, tag_form
 from .priority import ImpactEffortForm
-from .plumbing import get_comment, get_idea, staff_required
+from .plumbing import get_comment, get_idea, moderator_required, staff_required
 from .responses import done, see_other
 
 bp = Blueprint("idea_staff", __name__, url_prefix="/ideas")
@@ -54,20 +61,23 @@ def status(idea_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<id:idea_id>/merge")
-@staff_required
+@moderator_required
 def merge(idea_id: int) -> ResponseReturnValue:
     """Merge this idea into another: its votes and followers move there."""
     idea = get_idea(idea_id)
+    audit.require_moderator(current_user, idea)  # 403 before any form: not this member's idea
     form = MergeForm()
     if form.validate_on_submit():
         target = db.session.get(Idea, form.into.data)
         try:
-            if target is None:
+            if target is None or not can_see_idea(current_user, target):
                 raise InvalidInput(_("No such idea."), {"into": _("There is no idea #%(number)s.",
                                                                   number=form.into.data)})
             merge_ideas(current_user, idea, target)
         except InvalidInput as error:
             apply_domain_errors(form, error)
+        except NotAllowed as error:  # a moderator merging into another board's idea
+            form.into.errors = [error.message]
         else:
             return done(_("Merged into #%(id)s. You can undo this from this page.", id=target.id),
                         _idea_page(idea))
@@ -75,7 +85,7 @@ def merge(idea_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<id:idea_id>/unmerge")
-@staff_required
+@moderator_required
 def unmerge(idea_id: int) -> Response:
     """Undo the merge: votes and followers go back where nothing changed since."""
     idea = get_idea(idea_id)
@@ -101,15 +111,50 @@ def vote_for(idea_id: int) -> ResponseReturnValue:
     return _reshow(idea, vote_for_form=form)
 
 
-@bp.post("/<id:idea_id>/hide")
+@bp.post("/<id:idea_id>/board")
 @staff_required
+def move(idea_id: int) -> ResponseReturnValue:
+    """Move the idea to another board: its access holds at once, followers keep following."""
+    idea = get_idea(idea_id)
+    form = MoveForm()
+    slug = form.board.data or ""
+    board = board_by_slug(slug) if slug != MAIN_SLUG else None
+    if form.validate_on_submit() and (board is not None or slug == MAIN_SLUG):
+        name = board.name if board is not None else main_board_name()
+        if move_idea(current_user, idea, board):
+            return done(_("Moved to the board “%(name)s”.", name=name), _idea_page(idea))
+        return done(_("The idea is on the board “%(name)s” already.", name=name), _idea_page(idea))
+    form.board.errors = [_("Choose a board from the list.")]
+    return _reshow(idea, move_form=form)
+
+
+@bp.post("/<id:idea_id>/tags")
+@moderator_required
+def tags(idea_id: int) -> ResponseReturnValue:
+    """Put exactly the ticked tags on the idea (a board moderator's form)."""
+    idea = get_idea(idea_id)
+    audit.require_moderator(current_user, idea)
+    form = tag_form(idea, TagIdeaForm())
+    if form.validate_on_submit():
+        wanted = {tag.id: tag for tag in db.session.execute(all_tags()).scalars() if tag.id in form.tags.data}
+        for tag in list(idea.tags):
+            if tag.id not in wanted:
+                remove_tag(current_user, idea, tag)
+        for tag in wanted.values():
+            add_tag(current_user, idea, tag)
+        return done(_("The tags are saved."), _idea_page(idea))
+    return _reshow(idea, tag_form=form)
+
+
+@bp.post("/<id:idea_id>/hide")
+@moderator_required
 def hide(idea_id: int) -> Response:
     """Hide the idea from everyone but staff."""
     return _moderate_idea(idea_id, hide_idea, _("Hidden: only staff see this idea now."))
 
 
 @bp.post("/<id:idea_id>/unhide")
-@staff_required
+@moderator_required
 def unhide(idea_id: int) -> Response:
     """Show a hidden idea again."""
     return _moderate_idea(idea_id, unhide_idea, _("Visible to everyone again."))
@@ -122,14 +167,14 @@ def _moderate_idea(idea_id: int, rule: Callable[[User, Idea], object], message: 
 
 
 @bp.post("/comments/<id:comment_id>/hide")
-@staff_required
+@moderator_required
 def hide_a_comment(comment_id: int) -> Response:
     """Hide a comment from everyone but staff."""
     return _moderate_comment(comment_id, hide_comment)
 
 
 @bp.post("/comments/<id:comment_id>/unhide")
-@staff_required
+@moderator_required
 def unhide_a_comment(comment_id: int) -> Response:
     """Show a hidden comment again."""
     return _moderate_comment(comment_id, unhide_comment)

@@ -8,8 +8,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
-from ..board import all_tags
+from ..board import all_tags, boards_seen_by
+from ..boards import MAIN_SLUG, all_boards, board_by_slug, main_board_name
 from ..comments import ThreadComment, can_delete_comment, can_edit_comment, official_in, thread_of
 from ..database import commit_writes
 from ..demand import demand_of
@@ -17,18 +19,18 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..following import follow_idea, set_follow_level, unfollow_idea
 from ..merging import ideas_merged_into
-from ..models import Comment, Idea, TimelineEntry, User
+from ..models import BOARD_SLUG_MAX, Comment, Idea, TimelineEntry, User
 from ..proposals import change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea
 from ..statuses import history_of
 from ..similar import similar_ideas
 from ..tags import tags_of
 from ..vote_importance import back_idea, notes_on_idea, set_importance
 from ..voting import Standing, standing, withdraw_vote
-from ..visibility import is_staff
+from ..visibility import is_staff, moderates
 from .priority import priority_context
 from .forms import (
-    ActionForm, CommentForm, FollowLevelForm, Form, IdeaForm, MergeForm, StatusForm, VoteForCustomerForm,
-    apply_domain_errors,
+    ActionForm, CommentForm, FollowLevelForm, Form, IdeaForm, MergeForm, MoveForm, ProposeForm, StatusForm,
+    TagIdeaForm, VoteForCustomerForm, apply_domain_errors,
 )
 from .fragments import versions
 from .plumbing import get_idea
@@ -38,9 +40,21 @@ from .vote_notes import ImportanceForm, importance_context
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
 
-def _idea_form(**kwargs: Any) -> IdeaForm:
-    form = IdeaForm(**kwargs)
+def _idea_form(form_class: type[IdeaForm] = IdeaForm, **kwargs: Any) -> IdeaForm:
+    form = form_class(**kwargs)
     form.set_tag_choices(db.session.execute(all_tags()).scalars())
+    return form
+
+
+def _propose_form() -> ProposeForm:
+    """The form for a new idea, on the board its `board=` names (or the main board), offering the
+    boards the member may see."""
+    form = _idea_form(ProposeForm, title=request.args.get("title", "")[:200],
+                      board=request.args.get("board", "")[:BOARD_SLUG_MAX])
+    boards = boards_seen_by(current_user)
+    assert isinstance(form, ProposeForm)
+    others = [SelectChoice(board.slug, board.name) for board in boards]
+    form.board.choices = [SelectChoice(MAIN_SLUG, main_board_name()), *others]
     return form
 
 
@@ -49,15 +63,20 @@ def _idea_form(**kwargs: Any) -> IdeaForm:
 @limiter.limit(lambda: current_app.config["RATELIMIT_PROPOSE"], methods=["POST"])
 def new() -> ResponseReturnValue:
     """Propose an idea; similar ones appear while the title is typed."""
-    form = _idea_form(title=request.args.get("title", "")[:200])
+    form = _propose_form()
     if request.form.get("check"):
         # "Check for similar ideas": the no-JavaScript way to see them before posting.
         return render_template("ideas/new.html", form=form, checked=True,
                                similar=similar_ideas(form.title.data or "", current_user))
     if form.validate_on_submit():
         try:
+            chosen_board = form.board.data or MAIN_SLUG
+            board = board_by_slug(chosen_board) if chosen_board != MAIN_SLUG else None
+            if chosen_board != MAIN_SLUG and board is None:
+                raise InvalidInput(_("Please correct the fields marked below."),
+                                   {"board": _("Choose a board from the list.")})
             idea = propose_idea(current_user, form.title.data, form.description.data,
-                                form.kind.data, form.tags.data)
+                                form.kind.data, form.tags.data, board=board)
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
@@ -104,8 +123,13 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
             merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
             vote_for_form=staff_forms.get("vote_for_form") or VoteForCustomerForm(formdata=None),
             # Read only when the page shows the panel, not for a fragment (a comment posted).
-            staff_panel=lambda: staff_panel_context(idea, staff_forms.get("impact_effort_form")),
+            staff_panel=lambda: staff_panel_context(idea, staff_forms.get("impact_effort_form"),
+                                                    staff_forms.get("move_form")),
         )
+    elif moderates(current_user, idea):  # a moderator of the idea's board: hide, tag, merge
+        staff = dict(action_form=ActionForm(),
+                     merge_form=staff_forms.get("merge_form") or MergeForm(formdata=None),
+                     tag_form=staff_forms.get("tag_form") or tag_form(idea))
     thread = discussion(comments, timeline)
     viewer = current_user._get_current_object()  # not the proxy: the key asks of it per comment
     reader = standing(viewer, idea)
@@ -128,17 +152,47 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
     )
 
 
-def staff_panel_context(idea: Idea, impact_effort_form: Form | None = None) -> dict[str, Any]:
-    """What the staff panel shows besides its forms: backers' notes, demand, priority."""
+def staff_panel_context(idea: Idea, impact_effort_form: Form | None = None,
+                        refused_move: Form | None = None) -> dict[str, Any]:
+    """What the staff panel shows besides its forms: backers' notes, demand, priority, and the
+    boards the idea may move to (none on a site with one board)."""
     return dict(backer_notes=db.session.execute(notes_on_idea(idea.id)).all(), demand=demand_of(idea.id),
-                **priority_context(idea, impact_effort_form))
+                move_form=move_form(idea, refused_move), **priority_context(idea, impact_effort_form))
+
+
+def tag_form(idea: Idea, form: Form | None = None) -> Form:
+    """The form putting tags on `idea` (a board moderator's, on the idea page): every tag, the
+    idea's ticked."""
+    form = form or TagIdeaForm(formdata=None, tags=[tag.id for tag in idea.tags])
+    assert isinstance(form, TagIdeaForm)
+    form.set_tag_choices(db.session.execute(all_tags()).scalars())
+    return form
+
+
+def move_form(idea: Idea, form: Form | None = None) -> Form | None:
+    """The form moving `idea` to another board, on its board now; None with no other board."""
+    boards = all_boards()
+    if not boards:
+        return None
+    here = next((board.slug for board in boards if board.id == idea.board_id), MAIN_SLUG)
+    form = form or MoveForm(formdata=None, board=here)
+    assert isinstance(form, MoveForm)
+    form.board.choices = [SelectChoice(MAIN_SLUG, main_board_name()),
+                          *(SelectChoice(board.slug, board.name) for board in boards)]
+    return form
 
 
 def comment_rights() -> dict[str, Callable[[Comment | ThreadComment], object]]:
     """What comment templates ask of the signed-in member's rights, and the key of a rendered comment."""
     return dict(can_edit_comment=lambda c: can_edit_comment(current_user, c),
                 can_delete_comment=lambda c: can_delete_comment(current_user, c),
+                moderates_comment=lambda c: moderates_comments(current_user, c.idea_id),
                 comment_key=lambda c: comment_key(current_user, c))
+
+
+def moderates_comments(viewer: User | AnonymousUserMixin, idea_id: int) -> bool:
+    """True when `viewer` may hide the idea's comments: staff, or a moderator of its board."""
+    return moderates(viewer, db.session.get_one(Idea, idea_id))
 
 
 def comment_key(viewer: User | AnonymousUserMixin, comment: Comment | ThreadComment) -> tuple:
@@ -146,8 +200,8 @@ def comment_key(viewer: User | AnonymousUserMixin, comment: Comment | ThreadComm
     (a thread's plain rows are their own key), and what `viewer` may do to it (staff moderate; the
     author deletes, and edits for a while)."""
     may_delete = can_delete_comment(viewer, comment)
-    return (versions(comment, comment.author),
-            is_staff(viewer), may_delete, may_delete and can_edit_comment(viewer, comment))
+    return (versions(comment, comment.author), moderates_comments(viewer, comment.idea_id),
+            may_delete, may_delete and can_edit_comment(viewer, comment))
 
 
 def discussion_key(viewer: User | AnonymousUserMixin, thread: list[tuple[str, Any]]) -> tuple:

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import KINDS, ApiKey, Comment, Idea, User
 from ..models.types import INTEGER_MAX as ID_MAX
 from ..tags import TAG_NAME_MAX
-from ..visibility import can_see_idea, is_staff
+from ..visibility import can_see_idea, is_staff, moderated_boards
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -150,6 +150,9 @@ def role_required(role: str, allowed: Callable[[User], bool]) -> Callable[[View]
 
 staff_required = role_required("staff", lambda member: member.is_staff)
 admin_required = role_required("admin", lambda member: member.is_admin)
+# Staff, and members who moderate a board (the rule checks it is the idea's board).
+moderator_required = role_required("moderator",
+                                   lambda member: member.is_staff or bool(moderated_boards(member)))
 
 
 # -- One loader per object: 404 when it is missing or hidden from this person --------------------

@@ -3,11 +3,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask
+from flask_login import current_user
 from markupsafe import Markup
 
 from ..i18n import exact_time, reader_zone, relative_time
 from ..sanitize import plain_text
-from ..visibility import is_public
+from ..boards import main_board_name
+from ..visibility import can_see_idea, is_public
 from ..branding import current_brand
 from .fragments import register_fragment_cache
 
@@ -30,6 +32,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["excerpt"] = lambda html, limit=180: plain_text(html, limit)
     app.jinja_env.filters["time"] = time_tag
     app.jinja_env.tests["public"] = is_public  # `idea is public`: ideas.visibility decides
+    app.jinja_env.tests["seen"] = lambda idea: can_see_idea(current_user, idea)  # by the reader
+    app.jinja_env.globals["main_board_name"] = main_board_name
 
     @app.context_processor
     def site() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from ..board_access import board_slugs
 from ..database import insert_ignore
 from ..extensions import db
 from ..models import WEBHOOK_EVENTS, Comment, Idea, Setting, User, WebhookDelivery, WebhookEndpoint, utcnow
@@ -81,7 +82,8 @@ def idea_data(idea: Idea) -> dict[str, Any]:
     return {"id": idea.id, "title": idea.title, "url": idea_url(idea.id), "kind": idea.kind,
             "status": idea.status, "vote_count": idea.vote_count, "comment_count": idea.comment_count,
             "tags": sorted(tag.name for tag in idea.tags), "author": member_data(idea.author),
-            "awaiting_approval": idea.awaiting_approval, "created_at": idea.created_at.isoformat()}
+            "awaiting_approval": idea.awaiting_approval, "created_at": idea.created_at.isoformat(),
+            "board": board_slugs()[idea.board_id]}
 
 
 def comment_data(comment: Comment) -> dict[str, Any]:

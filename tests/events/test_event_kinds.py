@@ -23,13 +23,14 @@ from ideas.events import (
     ProductSecretRetired, RoleChanged, SiteRulesChanged, SsoSettingsChanged, StatusChanged, TagCreated,
     TagUpdated, VoteCast, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookEnabled,
     VoteImportanceChanged, IdeaWeighed, PriorityWeightsChanged, VoteWithdrawn, registered_kinds,
+    BoardCreated, BoardDeleted, BoardUpdated, IdeaMoved,
 )
 from ideas.events.publish import publish
 from ideas.extensions import db
 from ideas.following import follow_idea, set_follow_level
 from ideas.links import external_url
 from ideas.models import (
-    Announcement, AuditEntry, ChangelogEntry, Comment, Company, Event, Idea, Invitation, OutboxRow,
+    Announcement, AuditEntry, Board, ChangelogEntry, Comment, Company, Event, Idea, Invitation, OutboxRow,
     ProductSecret, Segment, Tag, User, WebhookDelivery, WebhookEndpoint, utcnow,
 )
 from ideas.notifications import followers_of, hidden_from_member, payload_of, summary
@@ -99,6 +100,11 @@ def _company():
 
 def _segment():
     return _added(Segment(name=f"Enterprise {uuid.uuid4().hex[:6]}", rules="[]"))
+
+
+def _board():
+    return _added(Board(name=f"Partners {uuid.uuid4().hex[:6]}", slug=f"partners-{uuid.uuid4().hex[:6]}",
+                        access="members"))
 
 
 def _audited(make_event):
@@ -186,10 +192,17 @@ SAMPLES = {
                                                                {"name": "Big"})),
     "segment_deleted": _audited(lambda p, idea: SegmentDeleted(p["staff_actor"], _segment(),
                                                                {"name": "Big"})),
+    "board_created": _audited(lambda p, idea: BoardCreated(p["staff_actor"], _board())),
+    "board_updated": _audited(lambda p, idea: BoardUpdated(p["staff_actor"], _board(),
+                                                           {"access": "public"})),
+    "board_deleted": _audited(lambda p, idea: BoardDeleted(p["staff_actor"], _board(),
+                                                           {"name": "Partners"})),
+    "idea_moved": _audited(lambda p, idea: IdeaMoved(p["staff_actor"], idea, "", "Partners")),
 }
 # What an audit entry may name as its target: a row of these tables, the site, or an import.
 AUDIT_TARGETS = {"ideas", "comments", "users", "tags", "invitations", "webhook_endpoints", "product_secrets",
-                 "changelog_entries", "announcements", "site", "csv_import", "companies", "segments"}
+                 "changelog_entries", "announcements", "site", "csv_import", "companies", "segments",
+                 "boards"}
 READERS = ("reader", "staff_reader")
 
 

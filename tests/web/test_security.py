@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from helpers import htmx_headers, recorded_statements, run_worker
 from ideas import accounts, create_app
+from ideas.boards import create_board
 from ideas.unsubscribe import unsubscribe_token
 from ideas.comments import add_comment
 from ideas.extensions import db
@@ -350,6 +351,7 @@ def sample_urls(app, make_user, make_idea, make_tag, make_company, fetch):
     tag = make_tag("sample")
     idea = make_idea(author=author, tags=[tag])
     company = make_company("Acme", members=[author], plan="Enterprise")
+    admin = make_user(role="admin")
     with app.test_request_context():
         member = db.session.get(User, author.id)
         comment = add_comment(member, db.session.get(Idea, idea.id), "First!")
@@ -361,6 +363,7 @@ def sample_urls(app, make_user, make_idea, make_tag, make_company, fetch):
         segment = Segment(name="Enterprise", rules='[{"field": "attribute.plan", "operator": "is", '
                                                     '"value": "Enterprise"}]')
         db.session.add_all([entry, endpoint, announcement, segment])
+        board = create_board(db.session.get(User, admin.id), {"name": "Partners", "access": "public"})
         db.session.commit()
         tokens = {"auth.reset_password": accounts.password_reset_token(member),
                   "auth.confirm": accounts.confirmation_token(member),
@@ -372,7 +375,7 @@ def sample_urls(app, make_user, make_idea, make_tag, make_company, fetch):
             values = {"idea_id": idea.id, "comment_id": comment.id, "member_id": author.id,
                       "tag_id": tag.id, "entry_id": entry.id, "endpoint_id": endpoint.id,
                       "announcement_id": announcement.id, "company_id": company.id, "segment_id": segment.id,
-                      "token": tokens.get(rule.endpoint)}
+                      "board_id": board.id, "slug": board.slug, "token": tokens.get(rule.endpoint)}
             missing = [name for name in rule.arguments if values.get(name) is None]
             assert not missing, f"give test_security a sample {missing} for {rule.endpoint}"
             urls.append(url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}))

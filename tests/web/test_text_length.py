@@ -252,7 +252,7 @@ def test_the_title_note_asks_for_the_count_as_one_types_and_keeps_its_words(clie
 
     note = re.search(r'<p class="help field-limit" id="title-limit"[^>]*>[^<]*</p>', body).group(0)
     assert 'aria-live="polite"' in note
-    assert f'hx-post="{TITLE_COUNT}"' in note
+    assert 'hx-post="/text-length/propose/title?lang=en"' in note  # the new-idea form (ProposeForm)
     assert 'hx-trigger="input changed delay:300ms from:#title"' in note
     assert 'hx-params="title"' in note and 'hx-target="this"' in note
     assert note.endswith(f">At most {TITLE_MAX} characters.</p>")

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ideas import create_app, webhooks
+from ideas.boards import create_board, move_idea
 from ideas.comments import add_comment
 from ideas.delivery import run_forever
 from ideas.errors import InvalidInput
@@ -226,7 +227,7 @@ def cast(app, make_user, make_idea, people):
     author = make_user(name="Ada Author", email="ada@example.com")
     idea = make_idea(title="Dark mode", author=author)
     return {"idea": idea.id, "author": author.id, "staff": people["staff"].id,
-            "other": make_idea(title="Night theme").id}
+            "other": make_idea(title="Night theme").id, "admin": make_user(role="admin").id}
 
 
 def _act(event, cast):
@@ -246,6 +247,9 @@ def _act(event, cast):
     elif event == "vote.importance_changed":
         cast_vote(staff, idea)
         set_importance(staff, idea, "critical", "A private note")
+    elif event == "idea.moved":
+        board = create_board(db.session.get(User, cast["admin"]), {"name": "Mobile app", "access": "public"})
+        move_idea(staff, idea, board)
     db.session.commit()
 
 
@@ -262,6 +266,8 @@ EXPECTED_DATA = {
                                  "target": {"id": cast["idea"], "title": "Dark mode"}},
     "vote.created": lambda cast: {"idea": {"id": cast["idea"], "vote_count": 1},
                                   "voter": {"id": cast["staff"], "name": None}, "cast_by": None},
+    "idea.moved": lambda cast: {"old_board": "General", "new_board": "Mobile app",
+                                "idea": {"id": cast["idea"], "board": "mobile-app"}},
     "vote.importance_changed": lambda cast: {"idea": {"id": cast["idea"], "vote_count": 1},
                                              "voter": {"id": cast["staff"], "name": None},
                                              "old_importance": None, "importance": "critical"},

@@ -29,6 +29,7 @@ from .admin import (
     SiteRulesChanged, SsoSettingsChanged, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled,
     WebhookEnabled, endpoint_view, secret_view,
 )
+from .boards import BoardCreated, BoardDeleted, BoardUpdated, IdeaMoved, board_view
 from .companies import (
     CompanyCreated, CompanyMembershipChanged, CompanyUpdated, SegmentCreated, SegmentDeleted, SegmentUpdated,
     segment_view,
@@ -57,4 +58,6 @@ __all__ = [
     # companies and segments
     "CompanyCreated", "CompanyMembershipChanged", "CompanyUpdated", "SegmentCreated", "SegmentDeleted",
     "SegmentUpdated", "segment_view",
+    # boards
+    "BoardCreated", "BoardDeleted", "BoardUpdated", "IdeaMoved", "board_view",
 ]
