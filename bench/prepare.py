@@ -9,7 +9,9 @@
   has not backed (the vote scenario backs and withdraws it in turn),
 - `--companies` companies (one in ten on the Enterprise plan, with a monthly revenue each), every
   customer in one of them, the segment "Enterprise" (plan is Enterprise), and every idea's
-  priority score computed as the worker would (the inbox by priority reads them).
+  priority score computed as the worker would (the inbox by priority reads them),
+- `--boards` public boards besides the main one, the ideas spread evenly over all of them (the
+  board page of one of 20 boards, issue 20).
 
 Prints one JSON object on stdout.
 """
@@ -22,14 +24,15 @@ from datetime import timedelta
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import click  # noqa: E402
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import case, func, insert, select, update  # noqa: E402
 
 from ideas import create_app  # noqa: E402
+from ideas.board_access import store_board_accesses  # noqa: E402
 from ideas.database import sync_id_sequences, writing  # noqa: E402
 from ideas.demo import COMMENTS  # noqa: E402
 from ideas.extensions import db  # noqa: E402
 from ideas.models import (  # noqa: E402
-    Comment, Company, CompanyAttribute, CompanyMember, Follow, Idea, Segment, User, Vote, utcnow,
+    Board, Comment, Company, CompanyAttribute, CompanyMember, Follow, Idea, Segment, User, Vote, utcnow,
 )
 from ideas.priority import recompute_all  # noqa: E402
 from ideas.priority_queue import start_missing  # noqa: E402
@@ -119,11 +122,32 @@ def _add_companies(count, now):
     return segment.id
 
 
+def _add_boards(count, now):
+    """`count` public boards, and every idea spread over them and the main board by its id (the
+    demo's own boards keep theirs); returns the slug of the board the benchmark reads."""
+    first = (db.session.execute(select(func.max(Board.id))).scalar() or 0) + 1
+    rows = [dict(id=first + number, slug=f"bench-board-{number + 1}", name=f"Benchmark board {number + 1}",
+                 description="", position=100 + number, access="public", created_at=now, updated_at=now)
+            for number in range(count)]
+    if not rows:
+        return None
+    db.session.execute(insert(Board), rows)
+    sync_id_sequences(Board)
+    # Idea n goes to board n mod (count + 1), the remainder 0 staying on the main board.
+    spread = case(*((Idea.id % (count + 1) == number + 1, first + number) for number in range(count)),
+                  else_=None)
+    db.session.execute(update(Idea).where(Idea.board_id.is_(None)).values(board_id=spread),
+                       execution_options={"synchronize_session": False})
+    store_board_accesses()
+    return rows[count // 2]["slug"]
+
+
 @click.command()
 @click.option("--followers", default=10_000, show_default=True)
 @click.option("--signed-in", "signed_in", default=64, show_default=True)
 @click.option("--companies", default=20_000, show_default=True)
-def main(followers, signed_in, companies):
+@click.option("--boards", default=19, show_default=True, help="Boards besides the main one.")
+def main(followers, signed_in, companies, boards):
     app = create_app()
     now = utcnow()
     with app.app_context(), writing():
@@ -176,6 +200,7 @@ def main(followers, signed_in, companies):
             vote_targets[email] = free[index % len(free)] if free else crowded.id
         crowded_id, discussed_id = crowded.id, discussed.id
         segment_id = _add_companies(companies, now)
+        board_slug = _add_boards(boards, now)
         start_missing()
         db.session.commit()
         scored = recompute_all(batch=CHUNK)
@@ -198,6 +223,7 @@ def main(followers, signed_in, companies):
         "counts": counts,
         "companies": companies,
         "segment": segment_id,
+        "board": board_slug,
         "priorities_computed": scored,
     }))
 

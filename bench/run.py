@@ -365,6 +365,8 @@ def scenarios(prepared, sessions, members, staff_cookie):
         ("vote + withdraw (POST)", "vote", vote),
         ("inbox by priority, Enterprise segment (staff)", "inbox-priority",
          staff_get(f"/staff/?sort=priority&segment={prepared['segment']}")),
+        *([("one board's page, of 20 boards", "board-of-20", get(f"/boards/{prepared['board']}"))]
+          if prepared.get("board") else []),
         # The floor again: how much the machine drifted during the run (others share it).
         ("floor again, at the end", "floor-end", get("/_floor")),
     ]

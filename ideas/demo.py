@@ -18,7 +18,8 @@ from .companies import create_company, find_company, set_company_of
 from .database import sync_id_sequences
 from .extensions import Model, db
 from .following import follow_values, join_followers_in_bulk
-from .models import Comment, Idea, Segment, Tag, User, Vote, idea_tags, utcnow
+from .boards import create_board, move_idea
+from .models import Board, Comment, Idea, Segment, Tag, User, Vote, idea_tags, utcnow
 from .passwords import hash_password
 from .priority import recompute_all, set_impact_effort
 from .priority_queue import start_missing
@@ -111,6 +112,11 @@ SEGMENTS = (
     ("Enterprise customers", [{"field": "attribute.plan", "operator": "is", "value": "Enterprise"}]),
     ("Paying over 1,000 a month",
      [{"field": "attribute.monthly_revenue", "operator": "ge", "value": "1000"}]),
+)
+# Two boards besides the main one: (name, access, segment it opens to, how many demo ideas move there).
+BOARDS = (
+    ("Mobile app", "public", None, 4),
+    ("Enterprise programme", "chosen", "Enterprise customers", 2),
 )
 # What some of the companies' members say of the ideas they back, in turn.
 IMPORTANCES = (
@@ -265,9 +271,30 @@ def seed_demo(ideas: int = 40, votes: int | None = None, members: int = 30, comm
     sync_id_sequences(User, Idea)
     db.session.flush()
     companies, segments = _seed_customers(member_ids, users, vote_rows, [row["id"] for row in idea_rows])
+    boards = _seed_boards([row["id"] for row in idea_rows])
     return {"members": len(users), "ideas": len(idea_rows), "votes": len(vote_rows),
             "comments": len(comment_rows), "follows": len(follow_rows), "companies": companies,
-            "segments": segments}
+            "segments": segments, "boards": boards}
+
+
+def _seed_boards(idea_ids: list[int]) -> int:
+    """The demo's boards (through the admins' rule), and a few of the run's last ideas moved onto
+    them by staff (so the most backed stay on the main board). Boards that exist already are kept.
+    Returns how many boards were made."""
+    staff, admin = _first_of_role("staff", "admin"), _first_of_role("admin")
+    if staff is None or admin is None:
+        return 0
+    made = 0
+    moving = iter(reversed(idea_ids))
+    for name, access, segment_name, count in BOARDS:
+        if db.session.execute(select(Board.id).where(Board.name == name)).first() is not None:
+            continue
+        segments = db.session.execute(select(Segment.id).where(Segment.name == segment_name)).scalars().all()
+        board = create_board(admin, {"name": name, "access": access, "segment_ids": segments})
+        made += 1
+        for idea_id in islice(moving, count):
+            move_idea(staff, db.session.get_one(Idea, idea_id), board)
+    return made
 
 
 def _first_of_role(*roles: str) -> User | None:
