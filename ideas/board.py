@@ -13,7 +13,8 @@ from .extensions import db
 from .models import KINDS, STATUSES, Board, Idea, Segment, Tag, User
 from .search import filter_by_text
 from .segments import backed_by, segment_names
-from .visibility import can_see_board, is_staff, kept_on_authors_list, listed_ideas, on_boards
+from .tags import tags_for
+from .visibility import board_scope, can_see_board, is_staff, kept_on_authors_list, listed_ideas, on_boards
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "trending": (Idea.trending_score.desc(), Idea.id.desc()),
@@ -65,9 +66,20 @@ def all_tags() -> Select[Tag]:
     return select(Tag).order_by(Tag.name)
 
 
-def tag_names() -> Sequence[str]:
-    """Every tag's name, in order: what the board's and roadmap's tag filter offers."""
-    return db.session.execute(_tag_names()).scalars().all()
+def tag_boards(viewer: User | AnonymousUserMixin, board: int | None = None) -> frozenset[int] | None:
+    """The boards whose own tags a list shows `viewer` besides the shared ones: one board's
+    (`board`, as board_query takes it; none for the main board), else every board `viewer` may
+    see (None: every tag)."""
+    if board is not None:
+        return frozenset() if board == MAIN else frozenset({board})
+    scope = board_scope(viewer)
+    return None if scope is None else scope - {MAIN}
+
+
+def tag_names(boards: frozenset[int] | None = None) -> Sequence[str]:
+    """The names of the shared tags and those of `boards` (None: every tag), in order: what the
+    board's and roadmap's tag filter offers (`tag_boards` says which)."""
+    return db.session.execute(_tag_names(boards)).scalars().all()
 
 
 def segment_choices(viewer: User | AnonymousUserMixin) -> dict[str, str]:
@@ -76,9 +88,9 @@ def segment_choices(viewer: User | AnonymousUserMixin) -> dict[str, str]:
     return segment_names() if is_staff(viewer) else {}
 
 
-@lru_cache(maxsize=1)
-def _tag_names() -> Select[str]:
-    return select(Tag.name).order_by(Tag.name)
+@lru_cache(maxsize=64)
+def _tag_names(boards: frozenset[int] | None) -> Select[str]:
+    return tags_for(boards).with_only_columns(Tag.name)
 
 
 def boards_seen_by(viewer: User | AnonymousUserMixin) -> list[Board]:
@@ -96,6 +108,11 @@ def board_seen_at(viewer: User | AnonymousUserMixin, slug: str) -> Board | Liter
         return MAIN_SLUG if board_accesses() else None
     board = board_by_slug(slug)
     return board if board is not None and can_see_board(viewer, board.id) else None
+
+
+def board_filter_of(idea: Idea) -> int:
+    """The `board_query` filter of the board `idea` is on."""
+    return MAIN if idea.board_id is None else idea.board_id
 
 
 def board_filter(board: Board | str | None) -> int | None:

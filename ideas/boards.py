@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from . import audit
 from .board_access import MAIN, MAIN_SLUG, store_board_accesses
@@ -19,8 +19,8 @@ from .events import BoardCreated, BoardDeleted, BoardUpdated, IdeaMoved, board_v
 from .events.publish import publish
 from .extensions import db
 from .models import (
-    BOARD_ACCESS, BOARD_DESCRIPTION_MAX, BOARD_NAME_MAX, BOARD_SLUG_MAX, Board, Company, Idea, Segment, User,
-    utcnow,
+    BOARD_ACCESS, BOARD_DESCRIPTION_MAX, BOARD_NAME_MAX, BOARD_SLUG_MAX, Board, Company, Idea, Segment, Tag,
+    User, utcnow,
 )
 from .site_settings import get_setting, set_setting
 from .statuses import add_timeline_entry
@@ -96,6 +96,7 @@ def delete_board(actor: User, board: Board) -> None:
     if db.session.execute(select(Idea.id).where(Idea.board_id == board.id).limit(1)).scalar() is not None:
         raise NotAllowed(_("Move this board's ideas to another board before removing it."))
     before = board_view(board)
+    db.session.execute(update(Tag).where(Tag.board_id == board.id).values(board_id=None))  # shared again
     db.session.delete(board)
     db.session.flush()
     store_board_accesses()
@@ -235,6 +236,8 @@ def move_idea(actor: User, idea: Idea, board: Board | None) -> bool:
     before = board_name(db.session.get(Board, idea.board_id) if idea.board_id is not None else None)
     idea.board_id = target
     idea.updated_at = utcnow()
+    # The old board's own tags stay with that board.
+    idea.tags = [tag for tag in idea.tags if tag.board_id is None or tag.board_id == target]
     entry = add_timeline_entry(actor, idea, "moved")
     entry.board_name = board.name if board is not None else ""
     db.session.flush()

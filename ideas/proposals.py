@@ -20,6 +20,7 @@ from .sanitize import render_markdown
 from .site_settings import get_setting
 from .visibility import can_see_board, is_staff
 from .statuses import add_timeline_entry
+from .tags import check_tags_fit
 from .voting import cast_vote, trending_score
 
 EDIT_WINDOW = timedelta(hours=1)
@@ -68,6 +69,7 @@ def propose_idea(author: User, title: str, description: str = "", kind: str = "i
     if board is not None and not can_see_board(author, board.id):
         raise InvalidInput(_("Please correct the fields marked below."),
                            {"board": _("Choose a board from the list.")})
+    check_tags_fit(tags, board.id if board is not None else None)
     now = utcnow()
     idea = Idea(
         board_id=board.id if board is not None else None,
@@ -129,6 +131,7 @@ def edit_idea(member: User, idea: Idea, title: str, description: str, kind: str,
     """The author corrects their idea."""
     _check_author_may_change(member, idea)
     title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
+    check_tags_fit(tags, idea.board_id)
     idea.title = title
     idea.description = description
     idea.description_html = render_markdown(description)
@@ -143,6 +146,7 @@ def edit_idea_as_staff(actor: User, idea: Idea, title: str, description: str, ki
     """Staff clarify an idea; the page says so and the audit log keeps before and after."""
     audit.require_staff(actor)
     title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
+    check_tags_fit(tags, idea.board_id)
     before = edited_view(idea)
     idea.title, idea.description, idea.kind, idea.tags = title, description, kind, tags
     idea.description_html = render_markdown(description)

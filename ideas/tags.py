@@ -1,9 +1,10 @@
-"""Tags: admins create, rename and colour them; staff put them on ideas."""
+"""Tags: admins create, rename and colour them, shared by every board or belonging to one; staff
+(and a board's moderators) put them on ideas: a board's tag only on that board's ideas."""
 from collections.abc import Collection
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from flask_babel import gettext as _
 
@@ -12,7 +13,7 @@ from .errors import InvalidInput
 from .events import IdeaTagged, IdeaUntagged, TagCreated, TagUpdated, tag_view, tags_view
 from .events.publish import publish
 from .extensions import db
-from .models import Idea, Tag, User, idea_tags
+from .models import Board, Idea, Tag, User, idea_tags
 
 TAG_COLOURS = ("grey", "blue", "purple", "teal", "indigo", "brown", "green", "orange", "red")
 TAG_NAME_MAX = 40
@@ -58,32 +59,59 @@ def _check_colour(colour: str) -> None:
         raise InvalidInput(_("Unknown colour."), {"colour": _("Choose a colour from the list.")})
 
 
-def create_tag(actor: User, name: str, colour: str = "grey") -> Tag:
-    """A new tag. Admins only."""
+def _check_board(board_id: int | None) -> None:
+    if board_id is not None and db.session.get(Board, board_id) is None:
+        raise InvalidInput(_("Unknown board."), {"board": _("Choose a board from the list.")})
+
+
+def check_tags_fit(tags: Collection[Tag], board_id: int | None) -> None:
+    """InvalidInput (on "tags") unless every one of `tags` is shared or belongs to the board
+    `board_id` (None: the main board)."""
+    strangers = sorted(tag.name for tag in tags if tag.board_id is not None and tag.board_id != board_id)
+    if strangers:
+        raise InvalidInput(_("Choose tags of this board."), {"tags": _(
+            "%(names)s belongs to another board.", names=", ".join(f"#{name}" for name in strangers))})
+
+
+def tags_for(board_ids: Collection[int] | None) -> Select[Tag]:
+    """A select of the shared tags and those of the boards `board_ids` (None: every tag), by name:
+    what a board's filter, an idea's form and a reader's lists offer."""
+    statement = select(Tag).order_by(Tag.name)
+    if board_ids is not None:
+        statement = statement.where(or_(Tag.board_id.is_(None), Tag.board_id.in_(sorted(board_ids))))
+    return statement
+
+
+def create_tag(actor: User, name: str, colour: str = "grey", board_id: int | None = None) -> Tag:
+    """A new tag, shared or for the board `board_id`. Admins only."""
     audit.require_admin(actor)
     name = _clean_name(name)
     _check_colour(colour)
-    tag = Tag(name=name, colour=colour)
+    _check_board(board_id)
+    tag = Tag(name=name, colour=colour, board_id=board_id)
     db.session.add(tag)
     db.session.flush()
     publish(TagCreated(actor, tag))
     return tag
 
 
-def update_tag(actor: User, tag: Tag, name: str, colour: str) -> None:
-    """Rename or recolour a tag. Admins only."""
+def update_tag(actor: User, tag: Tag, name: str, colour: str, board_id: int | None = None) -> None:
+    """Rename or recolour a tag, or give it to one board (None: shared). Admins only. A tag given
+    to one board stays on the ideas of other boards it is on until staff take it off."""
     audit.require_admin(actor)
     name = _clean_name(name, tag)
     _check_colour(colour)
+    _check_board(board_id)
     before = tag_view(tag)
-    tag.name, tag.colour = name, colour
+    tag.name, tag.colour, tag.board_id = name, colour, board_id
     db.session.flush()
     publish(TagUpdated(actor, tag, before))
 
 
 def add_tag(actor: User, idea: Idea, tag: Tag) -> None:
-    """Put a tag on an idea. Staff, or a moderator of its board."""
+    """Put a tag (shared, or of the idea's board) on an idea. Staff, or a moderator of its board."""
     audit.require_moderator(actor, idea)
+    check_tags_fit([tag], idea.board_id)
     if tag not in idea.tags:
         before = tags_view(idea)
         idea.tags.append(tag)

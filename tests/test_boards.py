@@ -8,7 +8,7 @@ from ideas.boards import create_board, delete_board, move_idea, update_board
 from ideas.errors import InvalidInput, NotAllowed
 from ideas.extensions import db
 from ideas.following import follow_idea
-from ideas.models import Board, Follow, Idea, OutboxRow, Segment, TimelineEntry, User
+from ideas.models import Board, Follow, Idea, OutboxRow, Segment, Tag, TimelineEntry, User
 from ideas.notifications import inbox
 from ideas.segments import create_segment, delete_segment
 from ideas.statuses import change_status
@@ -281,3 +281,80 @@ def test_a_move_to_an_unknown_board_comes_back_with_an_error(client, auth, app, 
     assert response.status_code == 422 and "Choose a board from the list." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Idea, idea.id).board_id is None
+
+
+# Tags: shared by every board, or one board's own.
+
+def _board_tag(app, admin, board_id, name="sso"):
+    from ideas.tags import create_tag
+    with app.test_request_context():
+        tag = create_tag(db.session.get(User, admin.id), name, "blue", board_id)
+        db.session.commit()
+        return tag.id
+
+
+def test_a_boards_tag_is_offered_on_that_board_only(client, app, admin, make_idea, make_tag):
+    board_id, slug = _board(app, admin, name="Mobile app")
+    make_tag("shared")
+    _board_tag(app, admin, board_id, "offline")
+    board_page = client.get(f"/boards/{slug}").get_data(as_text=True)
+    main_page = client.get("/boards/main").get_data(as_text=True)
+    assert 'value="offline"' in board_page and 'value="shared"' in board_page
+    assert 'value="offline"' not in main_page and 'value="shared"' in main_page
+
+
+def test_a_restricted_boards_tag_is_not_offered_to_outsiders(client, auth, app, people, enterprise_board,
+                                                               admin):
+    board_id, _slug = enterprise_board
+    _board_tag(app, admin, board_id, "audit-trail")
+    auth.login(people["free"])
+    tags = client.get("/api/v1/tags")
+    assert tags.status_code == 200 and "audit-trail" not in tags.get_data(as_text=True)
+    assert 'value="audit-trail"' not in client.get("/").get_data(as_text=True)
+    assert "audit-trail" not in client.get("/ideas/new").get_data(as_text=True)
+    auth.logout()
+    auth.login(people["enterprise"])
+    assert "audit-trail" in client.get("/api/v1/tags").get_data(as_text=True)
+
+
+def test_an_idea_may_not_carry_another_boards_tag(client, auth, app, admin, make_user):
+    board_id, _slug = _board(app, admin, name="Mobile app")
+    tag_id = _board_tag(app, admin, board_id, "offline")
+    auth.login(make_user())
+    response = client.post("/ideas/new", data={"title": "Sync later", "kind": "idea", "board": "main",
+                                               "tags": str(tag_id)})
+    assert response.status_code == 422
+    assert "#offline belongs to another board." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(Idea.id).where(Idea.title == "Sync later")).scalar() is None
+
+
+def test_moving_an_idea_leaves_the_old_boards_tags_behind(app, admin, make_idea, make_tag):
+    board_id, _slug = _board(app, admin, name="Mobile app")
+    shared = make_tag("shared")
+    own = _board_tag(app, admin, board_id, "offline")
+    idea = make_idea(board_id=board_id)
+    with app.test_request_context():
+        moving = db.session.get(Idea, idea.id)
+        moving.tags = [db.session.get(Tag, shared.id), db.session.get(Tag, own)]
+        move_idea(db.session.get(User, admin.id), moving, None)
+        db.session.commit()
+        assert [tag.name for tag in db.session.get(Idea, idea.id).tags] == ["shared"]
+
+
+def test_removing_a_board_shares_its_tags(app, admin):
+    board_id, _slug = _board(app, admin, name="Mobile app")
+    tag_id = _board_tag(app, admin, board_id, "offline")
+    with app.test_request_context():
+        delete_board(db.session.get(User, admin.id), db.session.get(Board, board_id))
+        db.session.commit()
+        assert db.session.get(Tag, tag_id).board_id is None
+
+
+def test_admins_give_a_tag_to_one_board(client, auth, app, admin):
+    board_id, _slug = _board(app, admin, name="Mobile app")
+    auth.login(admin)
+    response = client.post("/admin/tags", data={"name": "offline", "colour": "blue", "board": str(board_id)})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.execute(select(Tag.board_id).where(Tag.name == "offline")).scalar() == board_id

@@ -57,7 +57,9 @@ def backer_note_json(vote: Vote, member: User) -> dict[str, Any]:
 
 
 def tag_json(tag: Tag) -> dict[str, Any]:
-    return {"id": tag.id, "name": tag.name, "colour": tag.colour}
+    """A tag, with the slug of the one board it belongs to (None: shared by every board)."""
+    return {"id": tag.id, "name": tag.name, "colour": tag.colour,
+            "board": board_slugs()[tag.board_id] if tag.board_id is not None else None}
 
 
 def board_json(slug: str, name: str, description: str, access: str | None) -> dict[str, Any]:
@@ -169,7 +171,9 @@ PERSON = obj("A member, as others see them.", id=INTEGER, name=STRING)
 NEXT = nullable(URL) | {"description": "The next page, or null on the last one."}
 SCHEMAS = {
     "Person": PERSON,
-    "Tag": obj("A tag staff put on ideas.", id=INTEGER, name=STRING, colour=STRING),
+    "Tag": obj("A tag staff put on ideas.", id=INTEGER, name=STRING, colour=STRING,
+               board=nullable(STRING) | {"description": "The slug of the one board whose ideas it is for; "
+                                                        "null: shared by every board."}),
     "Idea": obj(
         "An idea, a problem or praise.",
         id=INTEGER, title=STRING, description={**STRING, "description": "Markdown, as written."},

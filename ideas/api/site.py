@@ -4,14 +4,14 @@ from typing import Any
 from flask import Response, g, jsonify, url_for
 from flask_login import current_user
 
-from ..board import all_tags, boards_seen_by
+from ..board import boards_seen_by, tag_boards
 from ..boards import MAIN_SLUG, main_board_name
 from ..changelog import delivered_ideas, published_entries
 from ..extensions import db
 from ..models import KINDS, STATUS_LABELS
 from ..pulse import DEFAULT_WINDOW, WINDOWS, Topic, recent_pulse
 from ..roadmap import COLUMN_LIMIT, SHIPPED_RECENT, roadmap_columns, roadmap_totals
-from ..tags import TAG_NAME_MAX
+from ..tags import TAG_NAME_MAX, tags_for
 from ..visibility import is_staff
 from ..voting import voted_idea_ids
 from .fields import MAX_INT, Choice, Integer, Invalid, Query, Text
@@ -82,8 +82,9 @@ def list_boards() -> Response:
 
 @operation("GET", "/tags", summary="List tags", group="Site", response="TagList")
 def list_tags() -> Response:
-    """Every tag, by name."""
-    return jsonify(tags=[tag_json(tag) for tag in db.session.execute(all_tags()).scalars()])
+    """The shared tags and those of the boards the reader may see, by name."""
+    offered = tags_for(tag_boards(current_user))
+    return jsonify(tags=[tag_json(tag) for tag in db.session.execute(offered).scalars()])
 
 
 @operation("GET", "/roadmap", summary="Read the roadmap", group="Site", query=ROADMAP_QUERY,

@@ -42,6 +42,8 @@ class Tag(Model):
     name: Mapped[str] = mapped_column(String(40), unique=True)
     # One of a fixed palette of CSS classes: the CSP allows no inline style.
     colour: Mapped[str] = mapped_column(String(20), default="grey")
+    # The one board whose ideas it is for; NULL: shared by every board (and again once it goes).
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"), index=True)
 
     def __repr__(self) -> str:
         return f"<Tag {self.name}>"

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..board import (
     AS_CARDS, DEFAULT_SORT, SORTS, board_filter, board_query, board_seen_at, boards_seen_by, ideas_in_order,
-    segment_choices, tag_names,
+    segment_choices, tag_boards, tag_names,
 )
 from ..tags import tags_of
 from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
@@ -85,7 +85,7 @@ def _board_page(board: Board | Literal["main"] | None) -> str:
         return render_template("board/_results.html", **context)
     return render_template(
         "board/index.html",
-        tag_labels={name: name for name in tag_names()},
+        tag_labels={name: name for name in tag_names(tag_boards(current_user, board_filter(board)))},
         sort_labels=BOARD_SORT_NAMES,
         status_labels={k: v for k, v in STATUS_LABELS.items() if k != "merged"},
         kind_labels=KIND_LABELS,

@@ -135,7 +135,7 @@ def tags(idea_id: int) -> ResponseReturnValue:
     idea = get_idea(idea_id)
     audit.require_moderator(current_user, idea)
     form = tag_form(idea, TagIdeaForm())
-    if form.validate_on_submit():
+    if form.validate_on_submit():  # the choices: the shared tags and the idea's board's
         wanted = {tag.id: tag for tag in db.session.execute(all_tags()).scalars() if tag.id in form.tags.data}
         for tag in list(idea.tags):
             if tag.id not in wanted:

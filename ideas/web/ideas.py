@@ -10,7 +10,7 @@ from flask_login import AnonymousUserMixin, current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ..board import all_tags, boards_seen_by
+from ..board import board_filter_of, boards_seen_by, tag_boards
 from ..boards import MAIN_SLUG, all_boards, board_by_slug, main_board_name
 from ..comments import ThreadComment, can_delete_comment, can_edit_comment, official_in, thread_of
 from ..database import commit_writes
@@ -23,7 +23,7 @@ from ..models import BOARD_SLUG_MAX, Comment, Idea, TimelineEntry, User
 from ..proposals import change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea
 from ..statuses import history_of
 from ..similar import similar_ideas
-from ..tags import tags_of
+from ..tags import tags_for, tags_of
 from ..vote_importance import back_idea, notes_on_idea, set_importance
 from ..voting import Standing, standing, withdraw_vote
 from ..visibility import is_staff, moderates
@@ -40,16 +40,18 @@ from .vote_notes import ImportanceForm, importance_context
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
 
 
-def _idea_form(form_class: type[IdeaForm] = IdeaForm, **kwargs: Any) -> IdeaForm:
+def _idea_form(tag_boards_shown: frozenset[int] | None, form_class: type[IdeaForm] = IdeaForm,
+               **kwargs: Any) -> IdeaForm:
+    """The idea's form, offering the shared tags and those of `tag_boards_shown` (None: every tag)."""
     form = form_class(**kwargs)
-    form.set_tag_choices(db.session.execute(all_tags()).scalars())
+    form.set_tag_choices(db.session.execute(tags_for(tag_boards_shown)).scalars())
     return form
 
 
 def _propose_form() -> ProposeForm:
     """The form for a new idea, on the board its `board=` names (or the main board), offering the
     boards the member may see."""
-    form = _idea_form(ProposeForm, title=request.args.get("title", "")[:200],
+    form = _idea_form(tag_boards(current_user), ProposeForm, title=request.args.get("title", "")[:200],
                       board=request.args.get("board", "")[:BOARD_SLUG_MAX])
     boards = boards_seen_by(current_user)
     assert isinstance(form, ProposeForm)
@@ -165,7 +167,8 @@ def tag_form(idea: Idea, form: Form | None = None) -> Form:
     idea's ticked."""
     form = form or TagIdeaForm(formdata=None, tags=[tag.id for tag in idea.tags])
     assert isinstance(form, TagIdeaForm)
-    form.set_tag_choices(db.session.execute(all_tags()).scalars())
+    offered = tags_for(tag_boards(current_user, board_filter_of(idea)))
+    form.set_tag_choices(db.session.execute(offered).scalars())
     return form
 
 
@@ -225,8 +228,8 @@ def edit(idea_id: int) -> ResponseReturnValue:
     """The author corrects their idea while it is New, within an hour; staff clarify it any time."""
     idea = get_idea(idea_id)
     check_may_change_idea(current_user, idea)
-    form = _idea_form(title=idea.title, description=idea.description, kind=idea.kind,
-                      tags=[tag.id for tag in idea.tags])
+    form = _idea_form(tag_boards(current_user, board_filter_of(idea)), title=idea.title,
+                      description=idea.description, kind=idea.kind, tags=[tag.id for tag in idea.tags])
     if form.validate_on_submit():
         try:
             change_idea(current_user, idea, title=form.title.data, description=form.description.data,

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from ..board import board_filter, boards_seen_by, segment_choices, tag_names
+from ..board import board_filter, boards_seen_by, segment_choices, tag_boards, tag_names
 from ..boards import MAIN_SLUG, main_board_name
 from ..i18n import KIND_NAMES as KIND_LABELS
 from ..models import Board
@@ -67,7 +67,7 @@ def index() -> str:
         return render_template("roadmap/_columns.html", announce=True, **context)
     return render_template(
         "roadmap/index.html",
-        tag_labels={name: name for name in tag_names()},
+        tag_labels={name: name for name in tag_names(tag_boards(current_user, board_filter(board)))},
         kind_labels=KIND_LABELS,
         **context,
     )

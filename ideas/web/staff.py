@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 
 from .. import audit
+from ..boards import all_boards
 from ..companies import membership_of
 from ..customer_view import (
     FOLLOW_LEVEL_NAMES, FOLLOW_REASONS, customer_counts, follows_of, no_email_reason, told_to,
@@ -51,6 +52,13 @@ class TagForm(Form):
     colour = SelectField(_l("Colour"), choices=[SelectChoice(colour, COLOUR_NAMES[colour])
                                             for colour in TAG_COLOURS],
                          default="grey", validate_choice=False)
+    # "" for a tag every board shares, else the id of the one board it belongs to.
+    board = SelectField(_l("Board"), choices=[], default="", validate_choice=False,
+                        description=_l("A board's own tag is offered only on that board."))
+
+    def board_id(self) -> int | None:
+        """The chosen board's id (None: shared); an id of no board is refused by the rule."""
+        return int(self.board.data) if (self.board.data or "").isdigit() else None
 
 
 # Members, roles and suspension.
@@ -147,15 +155,21 @@ def _tags_with_use() -> Sequence[Row[Tag, int]]:
 def _render_tags(new_form: TagForm | None = None, failed_tag_id: int | None = None,
                  failed_form: TagForm | None = None) -> str | tuple[str, int]:
     """The tags page; a refused form is shown with what was typed and the problem named."""
+    boards = all_boards()
+    choices = [SelectChoice("", _("Every board")),
+               *(SelectChoice(str(board.id), board.name) for board in boards)]
     rows = []
     for tag, uses in _tags_with_use():
-        if tag.id == failed_tag_id:
+        if tag.id == failed_tag_id and failed_form is not None:
             form = failed_form
         else:
-            form = TagForm(formdata=None, obj=tag, prefix=f"tag-{tag.id}")
+            form = TagForm(formdata=None, obj=tag, prefix=f"tag-{tag.id}", board=str(tag.board_id or ""))
+        form.board.choices = choices
         rows.append((tag, uses, form))
-    return render_form("staff/tags.html", rows=rows,
-                       new_form=new_form or TagForm(formdata=None), name_max=TAG_NAME_MAX)
+    new_form = new_form or TagForm(formdata=None)
+    new_form.board.choices = choices
+    return render_form("staff/tags.html", rows=rows, new_form=new_form, name_max=TAG_NAME_MAX,
+                       has_boards=bool(boards), board_names={board.id: board.name for board in boards})
 
 
 @bp.route("/admin/tags", methods=["GET", "POST"])
@@ -167,7 +181,7 @@ def tags() -> ResponseReturnValue:
     form = TagForm()
     if form.validate_on_submit():
         try:
-            tag = create_tag(current_user, form.name.data, form.colour.data)
+            tag = create_tag(current_user, form.name.data, form.colour.data, form.board_id())
         except InvalidInput as error:
             db.session.rollback()
             apply_domain_errors(form, error)
@@ -184,7 +198,7 @@ def edit_tag(tag_id: int) -> ResponseReturnValue:
     form = TagForm(prefix=f"tag-{tag.id}")
     if form.validate_on_submit():
         try:
-            update_tag(current_user, tag, form.name.data, form.colour.data)
+            update_tag(current_user, tag, form.name.data, form.colour.data, form.board_id())
         except InvalidInput as error:
             db.session.rollback()
             apply_domain_errors(form, error)

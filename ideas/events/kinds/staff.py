@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 # Tags, and putting them on ideas
 
 def tag_view(tag: Tag) -> Payload:
-    """What the audit log keeps of a tag."""
-    return {"name": tag.name, "colour": tag.colour}
+    """What the audit log keeps of a tag (its board, if it belongs to one)."""
+    return {"name": tag.name, "colour": tag.colour, **({"board_id": tag.board_id} if tag.board_id else {})}
 
 
 class TagCreated(Created["Tag"]):
