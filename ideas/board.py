@@ -10,7 +10,8 @@ from sqlalchemy.orm import lazyload, selectinload
 from .board_access import MAIN, board_accesses
 from .boards import MAIN_SLUG, all_boards, board_by_slug
 from .extensions import db
-from .models import KINDS, STATUSES, Board, Idea, Segment, Tag, User
+from .models import KINDS, Board, Idea, Segment, Tag, User
+from .status_list import LISTED_STATUSES
 from .search import filter_by_text
 from .segments import backed_by, segment_names
 from .tags import tags_for
@@ -35,7 +36,7 @@ def board_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, sta
     statement = listed_ideas(viewer)
     if board is not None:
         statement = statement.where(on_boards(frozenset({board})))
-    if status in STATUSES:
+    if status in LISTED_STATUSES:
         statement = statement.where(Idea.status == status)
     if kind in KINDS:
         statement = statement.where(Idea.kind == kind)

@@ -28,6 +28,7 @@ from .events import (
 )
 from .events.publish import publish
 from .notifications import followers_of
+from .status_list import category_of, first_of
 from .statuses import change_status
 from .sanitize import render_markdown
 from .visibility import is_public
@@ -53,8 +54,9 @@ def draft_entries() -> Select[ChangelogEntry]:
 
 
 def shipped_in(idea: Idea) -> ChangelogEntry | None:
-    """The published entry that shipped the idea (the newest linking it), or None."""
-    if idea.status != "shipped":
+    """The published entry that shipped the idea (the newest linking it), or None: ideas in a done
+    status only."""
+    if category_of(idea.status) != "done":
         return None
     return db.session.execute(
         select(ChangelogEntry)
@@ -206,10 +208,11 @@ def _deliver(actor: User, entry: ChangelogEntry, ideas: list[Idea], told_idea_id
     are withdrawn before commit. The event itself stays on record.
     """
     shipped = []
-    if mark_shipped:
+    done = first_of("done")  # the admins' first done status: shipped, by default
+    if mark_shipped and done is not None:
         for idea in ideas:
-            if idea.status != "shipped":
-                change_status(actor, idea, "shipped", shipped_note(entry, link))
+            if category_of(idea.status) != "done":
+                change_status(actor, idea, done, shipped_note(entry, link))
                 shipped.append(idea.id)
     if shipped:
         _withdraw_status_news(shipped)

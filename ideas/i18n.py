@@ -40,17 +40,7 @@ SUPPORTED_LOCALES = ("en", "de")
 # Each language named in itself, as people look for their own: never translated.
 LOCALE_NAMES = {"en": "English", "de": "Deutsch"}
 
-# The words pages show for each status and kind. The models keep the English labels for the
-# API, CSV and webhooks; these follow the reader's language.
-STATUS_NAMES = {
-    "open": lazy_gettext("New"),
-    "under_review": lazy_gettext("Under review"),
-    "planned": lazy_gettext("Planned"),
-    "in_progress": lazy_gettext("In progress"),
-    "shipped": lazy_gettext("Shipped"),
-    "declined": lazy_gettext("Declined"),
-    "merged": lazy_gettext("Merged"),
-}
+# The words pages show for each kind in the reader's language (a status's: ideas/status_list.py).
 KIND_NAMES = {
     "idea": lazy_gettext("Idea"),
     "problem": lazy_gettext("Problem"),
@@ -257,7 +247,7 @@ def register_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(
         current_locale=current_locale, LOCALE_NAMES=LOCALE_NAMES,
-        STATUS_LABELS=STATUS_NAMES, KIND_LABELS=KIND_NAMES, ROLE_LABELS=ROLE_NAMES,
+        KIND_LABELS=KIND_NAMES, ROLE_LABELS=ROLE_NAMES,
         IMPORTANCE_LABELS=IMPORTANCE_NAMES,
     )
     app.jinja_env.filters["number"] = format_count
@@ -308,3 +298,4 @@ class WTFormsTranslations:
 
 
 wtforms_translations = WTFormsTranslations()
+

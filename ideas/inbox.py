@@ -12,8 +12,9 @@ from sqlalchemy import ColumnClause, Select, func, literal_column, select
 from sqlalchemy.orm import defer, joinedload, raiseload, selectinload
 
 from .database import written_limit
-from .models import KINDS, STATUSES, Follow, Idea, IdeaPriority, Segment, Tag, User, Vote, utcnow
+from .models import KINDS, Follow, Idea, IdeaPriority, Segment, Tag, User, Vote, utcnow
 from .models.idea import NEW_FIRST
+from .status_list import LISTED_STATUSES
 from .segments import backed_by, ideas_backed_by
 from .visibility import listed_ideas
 
@@ -67,7 +68,7 @@ def inbox_query(viewer: User | AnonymousUserMixin, sort: str = DEFAULT_SORT, sta
                    defer(Idea.description_html))
     statement = listed_ideas(viewer).options(*loading)
     statement = _filtered(statement, kind, tag, segment)
-    if status in STATUSES:
+    if status in LISTED_STATUSES:
         statement = statement.where(Idea.status == status)
     if sort == "priority":
         statement = statement.join(IdeaPriority, IdeaPriority.idea_id == Idea.id)

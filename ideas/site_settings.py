@@ -52,6 +52,8 @@ DEFAULTS = {
     # Who may see each board, as JSON [[id, access, [segment ids], [company ids]], …], rewritten by
     # ideas.board_access whenever a board changes ("" = the site has no board but the main one).
     "board_access": "",
+    # The statuses admins defined (ideas.workflow), as JSON ("" = the six default ones).
+    "statuses": "",
 }
 
 

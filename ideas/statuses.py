@@ -16,12 +16,13 @@ from .errors import InvalidInput, NotAllowed
 from .events import StatusChanged
 from .events.publish import publish
 from .extensions import db
-from .i18n import STATUS_NAMES, format_count
-from .models import STATUSES, Idea, TimelineEntry, User, utcnow
+from .i18n import format_count
+from .models import Idea, TimelineEntry, User, utcnow
 from .sanitize import render_markdown
+from .status_list import STATUS_NAMES, StatusKeys, category_of
 
 NOTE_MAX = 5_000
-SETTABLE_STATUSES = tuple(status for status in STATUSES if status != "merged")
+SETTABLE_STATUSES = StatusKeys("settable")  # the admins' statuses, not archived (merged is not one)
 
 
 def add_timeline_entry(actor: User, idea: Idea, action: str, from_status: str | None = None,
@@ -67,8 +68,9 @@ def _status_problems(idea: Idea, status: str, note: str) -> dict[str, str]:
         if note:  # a note alone would tell every follower that nothing changed
             problems["note"] = _("To say something without changing the status, post an official "
                                  "response or an internal note.")
-    if status == "declined" and not note:
-        problems["note"] = _("Say why the idea is declined: customers will read this reason.")
+    if category_of(status) == "closed" and not note:
+        problems["note"] = _("Say why the idea is %(status)s: customers will read this reason.",
+                             status=STATUS_NAMES[status].lower())
     if len(note) > NOTE_MAX or "\x00" in note:
         problems["note"] = _("Keep the note to %(limit)s characters of plain text.",
                              limit=format_count(NOTE_MAX))

@@ -23,9 +23,9 @@ from .errors import VotingClosed
 from .events import VoteCast, VoteWithdrawn
 from .events.publish import publish
 from .extensions import db
-from .i18n import STATUS_NAMES
 from .following import count_of_followers, join_followers, level_of
 from .models import Idea, User, Vote, utcnow
+from .status_list import STATUS_NAMES, voting_open
 from .visibility import kept_on_members_lists
 
 # Trending: log10 of votes plus age, so ten times the votes equals 12.5 hours of freshness.
@@ -42,7 +42,7 @@ def trending_score(vote_count: int, created_at: datetime) -> float:
 def _check_voting_open(idea: Idea) -> None:
     if idea.withdrawn_at is not None:
         raise VotingClosed(_("This idea was withdrawn by its author."))
-    if not idea.voting_open:
+    if not voting_open(idea):
         raise VotingClosed(_("Voting is closed: this idea is %(status)s.",
                              status=STATUS_NAMES[idea.status].lower()))
 

@@ -1,5 +1,5 @@
-"""What the changelog and announcement tests share: a product manager who writes them, and members
-who follow ideas. Test modules import the fixtures by name."""
+"""What many tests share: a product manager who writes the changelog and announcements, an admin
+(signed in or not), and members who follow ideas. Test modules import the fixtures by name."""
 import pytest
 
 from ideas.extensions import db
@@ -11,6 +11,19 @@ from ideas.models import Idea, User
 def team_member(make_user):
     """A product manager, not signed in."""
     return make_user(role="staff", name="Pat Product")
+
+
+@pytest.fixture
+def admin(make_user):
+    """An admin, not signed in."""
+    return make_user(role="admin", name="Avery Admin")
+
+
+@pytest.fixture
+def signed_in_admin(auth, admin):
+    """The admin, signed in."""
+    auth.login(admin)
+    return admin
 
 
 @pytest.fixture

@@ -18,11 +18,6 @@ from helpers import run_worker
 
 
 @pytest.fixture
-def admin(make_user):
-    return make_user(role="admin", name="Ada Admin")
-
-
-@pytest.fixture
 def people(make_user, make_company):
     """An Enterprise customer, a Free one, and a member of no company."""
     enterprise, free, loner = make_user(name="Erin"), make_user(name="Finn"), make_user(name="Lou")

@@ -21,11 +21,6 @@ def rule(field, operator, value=""):
 
 
 @pytest.fixture
-def admin(make_user):
-    return make_user(name="Avery Admin", role="admin")
-
-
-@pytest.fixture
 def backed(app, admin, make_user, make_idea, make_company):
     """An idea backed by Ada and Bob (Acme, 5,000 a month), Cy (Beta, 999.99), Di (Gamma, revenue not
     known) and Fay (no company); another idea only Ed backs; three segments. Returns

@@ -20,7 +20,9 @@ from ideas.models import (
 )
 from ideas.moderation import hide_comment, hide_idea, suspend_member
 from ideas.site_settings import get_setting
+from ideas.status_list import keys, status_of
 from ideas.webhooks import create_endpoint
+from ideas.workflow import create_status
 
 # The rules checked here live in code, not in the database: one database is enough.
 pytestmark = pytest.mark.sqlite_only
@@ -156,13 +158,14 @@ def team_world(app, world, make_user, make_idea, make_tag, make_company, monkeyp
         db.session.add(segment)
         board = create_board(db.session.get(User, people["admin"].id),
                              {"name": "Partners", "access": "public"})
+        create_status(db.session.get(User, people["admin"].id), STATUS_FORM)
         db.session.commit()
         return people, {"idea_id": ids["idea"], "comment_id": ids["comment"],
                         "member_id": customer.id, "tag_id": tag.id, "entry_id": entry.id,
                         "endpoint_id": endpoint.id, "invitation_id": invitation.id,
                         "other_idea_id": other.id, "staff_id": staff.id, "secret_id": secret.id,
                         "company_id": company.id, "segment_id": segment.id, "member_email": customer.email,
-                        "board_id": board.id}
+                        "board_id": board.id, "key": "beta"}
 
 
 def _get(model, key):
@@ -237,6 +240,8 @@ def _is_csv(response, ids):
 
 
 BOARD_FORM = {"name": "Mobile app", "slug": "mobile", "description": "", "position": "1", "access": "members"}
+STATUS_FORM = {"key": "beta", "label_en": "Beta", "label_de": "", "category": "in_progress", "colour": "",
+               "symbol": ""}
 
 SUCCESS = {
     ("/admin/boards/", "GET"): Success(200),
@@ -294,6 +299,21 @@ SUCCESS = {
     ("/admin/sso", "GET"): Success(200),
     ("/admin/sso", "POST"): Success(303, {"issuer": "", "client_id": "", "label": "Acme account"},
                                     check=lambda r, ids: get_setting("oidc_label") == "Acme account"),
+    ("/admin/statuses/", "GET"): Success(200),
+    ("/admin/statuses/new", "GET"): Success(200),
+    ("/admin/statuses/new", "POST"): Success(
+        303, {**STATUS_FORM, "key": "gamma", "label_en": "Gamma"},
+        check=lambda r, ids: status_of("gamma") is not None),
+    ("/admin/statuses/<string:key>/edit", "GET"): Success(200),
+    ("/admin/statuses/<string:key>/edit", "POST"): Success(
+        303, {**STATUS_FORM, "label_en": "Public beta"},
+        check=lambda r, ids: status_of(ids["key"]).labels["en"] == "Public beta"),
+    ("/admin/statuses/<string:key>/move", "POST"): Success(
+        303, {"offset": "-1"}, check=lambda r, ids: keys()[-2] == ids["key"]),
+    ("/admin/statuses/<string:key>/archive", "POST"): Success(
+        303, {"archived": "1"}, check=lambda r, ids: status_of(ids["key"]).archived),
+    ("/admin/statuses/<string:key>/delete", "POST"): Success(
+        303, check=lambda r, ids: status_of(ids["key"]) is None),
     ("/admin/tags", "GET"): Success(200),
     ("/admin/tags", "POST"): Success(303, {"name": "mobile", "colour": "green"},
                                      check=lambda r, ids: _exists(Tag, Tag.name == "mobile")),

@@ -52,12 +52,6 @@ class Product:
         return jwt.encode(payload, self.secret if key is None else key, algorithm=algorithm, headers=headers)
 
 
-@pytest.fixture
-def admin(make_user):
-    """An admin of the site."""
-    return make_user(name="Avery Admin", role="admin")
-
-
 def _generate(app, admin):
     with app.app_context():
         row, value = product_tokens.generate_secret(db.session.get(User, admin.id))

@@ -20,7 +20,7 @@ def vote_for(app, idea, voters):
 
 def column(body, status):
     """The HTML of one roadmap column."""
-    match = re.search(rf'<section class="roadmap-column roadmap-column-{status}".*?</section>', body, re.S)
+    match = re.search(rf'<section class="roadmap-column roadmap-column-{status}[ "].*?</section>', body, re.S)
     assert match, f"no {status} column"
     return match.group(0)
 
@@ -253,15 +253,15 @@ def recently(days=1):
 
 
 def test_each_column_has_its_own_limit_whatever_the_votes_elsewhere(app, make_idea):
-    from ideas.roadmap import ROADMAP_COLUMNS
+    columns = ("under_review", "planned", "in_progress", "shipped")  # the default statuses' columns
 
-    for rank, status in enumerate(ROADMAP_COLUMNS):
+    for rank, status in enumerate(columns):
         for votes in range(3):  # each column's ideas outvote every idea of the columns before it
             make_idea(title=f"{status} {votes}", status=status, vote_count=100 * rank + votes,
                       status_changed_at=recently())
 
     assert roadmap_titles(app, limit=2) == {status: [f"{status} 2", f"{status} 1"]
-                                            for status in ROADMAP_COLUMNS}
+                                            for status in columns}
 
 
 def test_ideas_with_equal_votes_show_the_newer_first(app, make_idea):

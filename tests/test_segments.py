@@ -50,11 +50,6 @@ MEMBERS = {"ada": ("ada@acme.example", 10), "bob": ("bob@acme.example", 200), "c
 
 
 @pytest.fixture
-def admin(make_user):
-    return make_user(role="admin")
-
-
-@pytest.fixture
 def matrix(app, admin, make_user, make_company):
     """The members of MEMBERS in four companies (fay in none), and every segment of SEGMENTS."""
     people = {name: make_user(name=name, email=email) for name, (email, _days) in MEMBERS.items()}

@@ -28,6 +28,7 @@ from ideas.visibility import (
     can_see_idea, is_public, listed_condition, listed_ideas, public_ideas_condition, public_on_boards,
     visible_to,
 )
+from ideas.status_list import voting_open
 from ideas.voting import cast_vote
 
 PACKAGE = Path(ideas.__file__).parent
@@ -48,6 +49,7 @@ ALLOWED_FUNCTIONS = {
     ("boards.py", "idea_counts"), ("boards.py", "delete_board"), ("boards.py", "move_idea"),
     ("web/boards.py", "edit"), ("web/boards.py", "delete"), ("segments.py", "segment_in_use"),
     ("csv_export.py", "idea_pages"),  # the export names each idea's board
+    ("board.py", "board_filter_of"),  # the board filter of the board an idea is on
 }
 SQL_WORDING = re.compile(rf"\b({'|'.join(FLAGS)})\b\s*(IS\b|=|!=|<>|<|>|IN\b)", re.IGNORECASE)
 
@@ -127,7 +129,8 @@ def source_findings(source: str, where: str) -> list[Finding]:
             elif isinstance(base, ast.Attribute) and base.attr == "c":
                 findings.append(Finding(where, node.lineno, f"SQL on a table's column .c.{node.attr}"))
             elif (node.attr in DECIDING_FLAGS and isinstance(node.ctx, ast.Load)
-                  and "comment" not in _base_name(node).lower() and _deciding(node, parents)):
+                  and not any(other in _base_name(node).lower() for other in ("comment", "tag"))
+                  and _deciding(node, parents)):
                 findings.append(Finding(where, node.lineno, f"a Python test of .{node.attr}"))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
                 and SQL_WORDING.search(node.value):
@@ -276,7 +279,7 @@ def test_my_activity_keeps_my_withdrawn_and_unapproved_ideas_but_no_hidden_ones(
         reader = db.session.get(User, member.id)
         for idea_id in backed.values():
             idea = db.session.get_one(Idea, idea_id)
-            if idea.voting_open:
+            if voting_open(idea):
                 cast_vote(reader, idea)
             follow_idea(reader, idea)
         db.session.commit()

@@ -7,7 +7,7 @@ encoded, lengths beyond the columns, numbers beyond PostgreSQL's 32-bit integers
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import abort, request
@@ -122,7 +122,8 @@ class Choice(Field):
 
     def __init__(self, values: Iterable[str], description: str = "", **options: Any) -> None:
         super().__init__(description, **options)
-        self.values = tuple(values)
+        # A sequence that reads itself afresh (the admins' statuses) is kept as it is.
+        self.values = values if isinstance(values, Sequence) else tuple(values)
 
     def check(self, value: Any) -> str:
         if value not in self.values:

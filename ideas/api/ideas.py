@@ -12,7 +12,8 @@ from ..boards import MAIN_SLUG, board_by_slug
 from ..comments import official_response
 from ..errors import InvalidInput
 from ..extensions import db, limiter
-from ..models import BOARD_SLUG_MAX, DESCRIPTION_MAX, KINDS, STATUSES, TITLE_MAX, Board, Idea, Segment, Tag
+from ..models import BOARD_SLUG_MAX, DESCRIPTION_MAX, KINDS, TITLE_MAX, Board, Idea, Segment, Tag
+from ..status_list import LISTED_STATUSES
 from ..segments import backed_by, filtering_segment
 from ..proposals import change_idea, check_may_change_idea, propose_idea, withdraw_idea
 from ..statuses import history_of
@@ -31,7 +32,7 @@ BOARD_FILTER = Text(BOARD_SLUG_MAX, "Only the ideas of the board with this slug 
                                     "main board). A board the reader may not see is not found (404).")
 
 LIST_QUERY = Query(
-    status=Choice([status for status in STATUSES if status != "merged"], "Only ideas in this status."),
+    status=Choice(LISTED_STATUSES, "Only ideas in this status (GET /statuses lists them)."),
     kind=Choice(KINDS, "Only ideas of this kind."),
     tag=Text(TAG_NAME_MAX, "Only ideas with the tag of this name."),
     q=Text(SEARCH_MAX, "Full-text search: ideas matching any of the words, most words first, then the "

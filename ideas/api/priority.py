@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..inbox import inbox_query
-from ..models import SCALE, STATUSES, IdeaPriority
+from ..models import SCALE, IdeaPriority
+from ..status_list import LISTED_STATUSES
 from ..priority import (
     EFFORT_WEIGHT_MAX, WEIGHT_MAX, WEIGHTS, Explanation, Weights, current_weights, explain, formula,
     set_impact_effort, set_weights,
@@ -68,7 +69,7 @@ WEIGHTS_BODY = Body({name: Weight(EFFORT_WEIGHT_MAX if name == "effort" else WEI
                      for name in WEIGHTS}, min_properties=1)
 LIST_QUERY = Query(
     segment=Integer(1, MAX_INT, "Ideas proposed or backed by a member of this segment (GET /segments)."),
-    status=Choice([status for status in STATUSES if status != "merged"], "Ideas of this status."),
+    status=Choice(LISTED_STATUSES, "Ideas of this status."),
     **PAGE_FIELDS,
 )
 

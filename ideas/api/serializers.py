@@ -10,8 +10,9 @@ from typing import Any
 from flask import url_for
 
 from ..board_access import board_slugs
+from ..status_list import CATEGORIES, Status, StatusKeys, label, voting_open
 from ..models import (
-    BOARD_ACCESS, IMPORTANCES, KINDS, STATUSES, ApiKey, ChangelogEntry, Comment, Idea, Tag, TimelineEntry,
+    BOARD_ACCESS, IMPORTANCES, KINDS, ApiKey, ChangelogEntry, Comment, Idea, Tag, TimelineEntry,
     User, Vote,
 )
 
@@ -56,6 +57,13 @@ def backer_note_json(vote: Vote, member: User) -> dict[str, Any]:
             "voted_at": _time(vote.created_at)}
 
 
+def status_json(status: Status) -> dict[str, Any]:
+    """A status as admins defined it (its label in English, the API's language, and per language)."""
+    return {"key": status.key, "label": status.label, "labels": dict(status.labels),
+            "category": status.category, "colour": status.colour or None, "symbol": status.symbol or None,
+            "on_roadmap": status.on_roadmap, "archived": status.archived}
+
+
 def tag_json(tag: Tag) -> dict[str, Any]:
     """A tag, with the slug of the one board it belongs to (None: shared by every board)."""
     return {"id": tag.id, "name": tag.name, "colour": tag.colour,
@@ -78,7 +86,7 @@ def idea_json(idea: Idea, voted: bool = False) -> dict[str, Any]:
         "description_html": idea.description_html,
         "kind": idea.kind,
         "status": idea.status,
-        "status_label": idea.status_label,
+        "status_label": label(idea.status),
         "board": board_slugs()[idea.board_id],
         "vote_count": idea.vote_count,
         "imported_vote_count": idea.imported_vote_count,
@@ -90,7 +98,7 @@ def idea_json(idea: Idea, voted: bool = False) -> dict[str, Any]:
         "status_changed_at": _time(idea.status_changed_at),
         "edited_at": _time(idea.edited_at),
         "merged_into": idea.merged_into_id,
-        "voting_open": idea.voting_open,
+        "voting_open": voting_open(idea),
         "awaiting_approval": idea.awaiting_approval,
         "hidden": idea.hidden_at is not None,
         "withdrawn": idea.withdrawn_at is not None,
@@ -169,6 +177,9 @@ def entry_json(entry: ChangelogEntry, ideas: Iterable[Idea]) -> dict[str, Any]:
 
 PERSON = obj("A member, as others see them.", id=INTEGER, name=STRING)
 NEXT = nullable(URL) | {"description": "The next page, or null on the last one."}
+# The admins' statuses, merged too: read when the OpenAPI document is made (spec.openapi_document).
+ALL_STATUSES = StatusKeys("all")
+
 SCHEMAS = {
     "Person": PERSON,
     "Tag": obj("A tag staff put on ideas.", id=INTEGER, name=STRING, colour=STRING,
@@ -179,7 +190,7 @@ SCHEMAS = {
         id=INTEGER, title=STRING, description={**STRING, "description": "Markdown, as written."},
         description_html={**STRING, "description": "The description rendered and sanitised."},
         kind={"type": "string", "enum": list(KINDS)},
-        status={"type": "string", "enum": list(STATUSES)},
+        status={"type": "string", "enum": ALL_STATUSES},
         status_label=STRING,
         board={**STRING, "description": "The slug of the board the idea is on (GET /boards); "
                                         "main for the main board."},
@@ -217,7 +228,7 @@ SCHEMAS = {
         "A published note on what shipped.",
         id=INTEGER, title=STRING, body=STRING, body_html=STRING, published_at=DATE_TIME,
         ideas=array(obj("A delivered idea.", id=INTEGER, title=STRING,
-                        status={"type": "string", "enum": list(STATUSES)})),
+                        status={"type": "string", "enum": ALL_STATUSES})),
     ),
     "Vote": obj(
         "A member's backing of an idea after the request.",
@@ -276,6 +287,17 @@ SCHEMAS.update({
     "CommentList": obj("A page of comments, oldest first.", comments=array(ref("Comment")), next=NEXT),
     "BackerNoteList": obj("What an idea's backers told the product team.", notes=array(ref("BackerNote"))),
     "TagList": obj("Every tag, by name.", tags=array(ref("Tag"))),
+    "Status": obj(
+        "A status admins defined.",
+        key={**STRING, "description": "Never changes: what ideas, filters, webhooks, feeds and CSV carry."},
+        label=STRING,
+        labels={"type": "object", "additionalProperties": STRING,
+                "description": "The admins' label per language; empty for a default status's built-in one."},
+        category={"type": "string", "enum": list(CATEGORIES)},
+        colour=nullable(STRING), symbol=nullable(STRING), on_roadmap=BOOLEAN,
+        archived={**BOOLEAN, "description": "No longer offered to staff; ideas in it keep it."},
+    ),
+    "StatusList": obj("The statuses, in the admins' order.", statuses=array(ref("Status"))),
     "BoardList": obj("The boards the asking reader may see: the main board first, then the others in "
                      "the admins' order.", boards=array(ref("Board"))),
     "ChangelogPage": obj("A page of the changelog, newest first.", entries=array(ref("ChangelogEntry")),

@@ -8,7 +8,8 @@ from ..board import boards_seen_by, tag_boards
 from ..boards import MAIN_SLUG, main_board_name
 from ..changelog import delivered_ideas, published_entries
 from ..extensions import db
-from ..models import KINDS, STATUS_LABELS
+from ..models import KINDS
+from ..status_list import label, statuses
 from ..pulse import DEFAULT_WINDOW, WINDOWS, Topic, recent_pulse
 from ..roadmap import COLUMN_LIMIT, SHIPPED_RECENT, roadmap_columns, roadmap_totals
 from ..tags import TAG_NAME_MAX, tags_for
@@ -19,7 +20,7 @@ from .ideas import BOARD_FILTER, board_named, staff_segment
 from .paging import PAGE_FIELDS, page_of
 from .serializers import (
     BOOLEAN, DATE_TIME, INTEGER, SCHEMAS, STRING, URL, array, board_json, entry_json, idea_json, member_json,
-    nullable, obj, ref, tag_json,
+    nullable, obj, ref, status_json, tag_json,
 )
 from .spec import operation
 
@@ -80,6 +81,16 @@ def list_boards() -> Response:
     ])
 
 
+@operation("GET", "/statuses", summary="List statuses", group="Site", response="StatusList",
+           description="The statuses admins defined, in their order (archived ones too, which staff no "
+                       "longer choose). Ideas, filters, webhooks, feeds and CSV name a status by its `key`; "
+                       "its `category` carries the rules: voting closes in `done` and `closed`, moving into "
+                       "`closed` needs a public note. `merged` is a system status, not listed.")
+def list_statuses() -> Response:
+    """Every status, in the admins' order."""
+    return jsonify(statuses=[status_json(status) for status in statuses()])
+
+
 @operation("GET", "/tags", summary="List tags", group="Site", response="TagList")
 def list_tags() -> Response:
     """The shared tags and those of the boards the reader may see, by name."""
@@ -106,7 +117,7 @@ def roadmap() -> Response:
     totals = roadmap_totals(**filters)
     voted = voted_idea_ids(current_user, [idea.id for ideas in columns.values() for idea in ideas])
     return jsonify(
-        columns=[{"status": status, "label": STATUS_LABELS[status], "total": totals[status],
+        columns=[{"status": status, "label": label(status), "total": totals[status],
                   "ideas": [idea_json(idea, idea.id in voted) for idea in ideas]}
                  for status, ideas in columns.items()],
         shipped_days=SHIPPED_RECENT.days,

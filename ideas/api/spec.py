@@ -2,7 +2,7 @@
 blueprint and records what it takes and answers, and `openapi_document()` is built from those
 records, so the document cannot describe a route that does not exist, or miss one."""
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
@@ -187,6 +187,17 @@ def _error_responses() -> dict[str, Any]:
     return responses
 
 
+def _read_now(value: Any) -> Any:
+    """`value` with every list that reads itself afresh (the admins' statuses) as it is now."""
+    if isinstance(value, dict):
+        return {key: _read_now(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_read_now(item) for item in value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return value
+
+
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of every registered operation."""
     paths: dict[str, dict[str, Any]] = {}
@@ -210,7 +221,7 @@ def openapi_document() -> dict[str, Any]:
         "tags": [{"name": group} for group in groups],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": _read_now(SCHEMAS),
             "responses": _error_responses(),
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer",

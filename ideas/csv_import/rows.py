@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal, overload
 
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
 from ..accounts import EMAIL_MAX, EMAIL_SHAPE, NAME_MAX, name_from_address, normalise_email
 from ..csv_export import unguard_cell
 from ..i18n import format_count
-from ..models import DESCRIPTION_MAX, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX
+from ..models import DESCRIPTION_MAX, KINDS, TITLE_MAX
 from ..models.types import INTEGER_MAX
+from ..status_list import MERGED, MERGED_STATUS, keys, statuses
 from ..statuses import NOTE_MAX
 from ..tags import TAG_NAME_MAX
 
@@ -29,11 +30,22 @@ CANNY_STATUSES = {
     "open": "open", "under review": "under_review", "planned": "planned", "in progress": "in_progress",
     "complete": "shipped", "completed": "shipped", "closed": "declined",
 }
-OWN_STATUSES = {
-    **{status: status for status in STATUSES},
-    **{label.lower(): status for status, label in STATUS_LABELS.items()},
-    **{status.replace("_", " "): status for status in STATUSES},
-}
+
+
+def own_statuses() -> dict[str, str]:
+    """Our statuses (the admins' list, and merged) by key, by English label (built-in or the
+    admins'), and by every label the admins wrote, as _status reads names."""
+    mapping: dict[str, str] = {}
+    with force_locale("en"):
+        for status in (*statuses(), MERGED_STATUS):
+            for name in (status.key, status.label, *status.labels.values()):
+                mapping.setdefault(_status_name(name), status.key)
+    return mapping
+
+
+def _status_name(value: str) -> str:
+    """A status name as _status compares them: lower case, "_" and "-" read as spaces."""
+    return " ".join(value.lower().replace("_", " ").replace("-", " ").split())
 
 
 class RowProblem(Exception):
@@ -151,9 +163,9 @@ def _tags(value: str, column: str, *extra: str) -> list[str]:
 
 def _status(value: str, column: str, mapping: Mapping[str, str], tool: str) -> str:
     """Our status for another tool's status name."""
-    key = " ".join(value.lower().replace("_", " ").replace("-", " ").split())
+    key = _status_name(value)
     if key not in mapping:
-        known = ", ".join(STATUSES if tool == "Ideas" else mapping)
+        known = ", ".join([*keys(), MERGED] if tool == "Ideas" else mapping)
         raise RowProblem(column, gettext("“%(value)s” is not a %(tool)s status we know (%(known)s).",
                                          value=value[:40], tool=tool, known=known))
     return mapping[key]
@@ -215,7 +227,7 @@ def parse_own_idea(number: int, cells: list[str], positions: dict[str, int], now
     if kind not in KINDS:
         raise RowProblem("kind", gettext("“%(value)s” is not a kind: use idea, problem or praise.",
                                          value=kind[:40]))
-    status = _status(text("status"), "status", OWN_STATUSES, "Ideas")
+    status = _status(text("status"), "status", own_statuses(), "Ideas")
     if status == "merged":
         raise RowProblem("status", gettext("Merged ideas are not imported: "
                                            "their votes moved to the surviving idea."))

@@ -155,6 +155,20 @@ def webhooks() -> dict[str, Webhook]:
     return found
 
 
+_STATUS_NAMES: list[Callable[[str | None], str]] = []
+
+
+def name_statuses_with(name: Callable[[str | None], str]) -> None:
+    """How summaries and subjects call a status: the admins' label in the reader's language
+    (ideas/status_list.py hands it over when imported, which every app does)."""
+    _STATUS_NAMES[:] = [name]
+
+
+def status_name(key: str | None) -> str:
+    """What the reader calls the status `key` (its key, before the list is known)."""
+    return _STATUS_NAMES[0](key) if _STATUS_NAMES else str(key)
+
+
 def on_stale(listener: Callable[[tuple[str, ...], Any], None]) -> None:
     """Call `listener(fragments, event)` after each publish of a kind that makes fragments stale."""
     _STALE_LISTENERS.append(listener)

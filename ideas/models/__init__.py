@@ -14,8 +14,7 @@ from .changelog import (
     ANNOUNCEMENT_TARGETS, ENTRY_TITLE_MAX, Announcement, ChangelogEntry, changelog_entry_ideas,
 )
 from .idea import (
-    DESCRIPTION_MAX, KIND_LABELS, KINDS, STATUS_LABELS, STATUSES, TITLE_MAX,
-    VOTING_CLOSED_STATUSES, Idea, Tag, idea_tags,
+    DESCRIPTION_MAX, KIND_LABELS, KINDS, STATUS_MAX, TITLE_MAX, Idea, Tag, idea_tags,
 )
 from .identity import Identity
 from .integration import (
@@ -33,7 +32,7 @@ __all__ = [
     "ACCOUNT_EMAIL_KINDS", "AccountEmail",
     "COMMENT_MAX", "IMPORTANCES", "VOTE_NOTE_MAX",
     "Comment", "Follow", "Vote", "DESCRIPTION_MAX", "KIND_LABELS", "KINDS",
-    "STATUS_LABELS", "STATUSES", "TITLE_MAX", "VOTING_CLOSED_STATUSES", "Idea", "Tag",
+    "STATUS_MAX", "TITLE_MAX", "Idea", "Tag",
     "idea_tags", "Setting", "TIMELINE_ACTIONS", "AuditEntry", "Merge", "MergeLedgerRow",
     "TimelineEntry", "EMAIL_STATES", "EVENT_KINDS", "Event", "Notification", "OutboxRow",
     "EMAIL_MODES", "utcnow", "ROLES", "User", "ANNOUNCEMENT_TARGETS", "ENTRY_TITLE_MAX",

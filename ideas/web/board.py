@@ -13,17 +13,17 @@ from ..board import (
     segment_choices, tag_boards, tag_names,
 )
 from ..tags import tags_of
-from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
-from ..models import STATUSES, Board, Idea
+from ..i18n import BOARD_SORT_NAMES, KIND_NAMES as KIND_LABELS
+from ..models import Board, Idea
 from ..segments import segment_by_id
+# Lists never show merged ideas: each lives on in another.
+from ..status_list import LISTED_STATUSES, STATUS_NAMES as STATUS_LABELS
 from ..voting import voted_idea_ids
 from .fragments import versions
 from .plumbing import chosen, fetch_page, idea_filters, page_number, typed
 from .responses import wants_fragment
 
 bp = Blueprint("board", __name__)
-# A merged idea lives on in another: the board never lists merged ones.
-LISTED_STATUSES = tuple(status for status in STATUSES if status != "merged")
 
 
 def board_filters(args: MultiDict[str, str], segments: Container[str] = ()) -> dict[str, str]:
@@ -87,7 +87,7 @@ def _board_page(board: Board | Literal["main"] | None) -> str:
         "board/index.html",
         tag_labels={name: name for name in tag_names(tag_boards(current_user, board_filter(board)))},
         sort_labels=BOARD_SORT_NAMES,
-        status_labels={k: v for k, v in STATUS_LABELS.items() if k != "merged"},
+        status_labels={key: STATUS_LABELS[key] for key in LISTED_STATUSES},
         kind_labels=KIND_LABELS,
         segment_labels=segments,
         boards=boards_seen_by(current_user),

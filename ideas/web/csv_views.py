@@ -24,7 +24,8 @@ from ..csv_import import (
 )
 from ..errors import InvalidInput
 from ..extensions import db
-from ..i18n import STATUS_NAMES as STATUS_LABELS, format_count
+from ..i18n import format_count
+from ..status_list import STATUS_NAMES as STATUS_LABELS
 from ..models import Segment
 from ..priority import current_weights, formula
 from ..segments import segment_by_id, segment_names

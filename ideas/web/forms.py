@@ -16,10 +16,11 @@ from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
 from ..accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
 from ..errors import InvalidInput
-from ..i18n import KIND_NAMES, STATUS_NAMES, WTFormsTranslations, format_count, wtforms_translations
+from ..i18n import KIND_NAMES, WTFormsTranslations, format_count, wtforms_translations
 from ..models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX, Tag
 from ..models.types import INTEGER_MAX
-from ..statuses import NOTE_MAX
+from ..status_list import STATUS_NAMES
+from ..statuses import NOTE_MAX, SETTABLE_STATUSES
 
 
 def _strip(value: object) -> object:
@@ -191,11 +192,15 @@ class CommentForm(Form):
 
 
 class StatusForm(Form):
-    status = SelectField(_l("New status"), choices=[
-        SelectChoice(value, label) for value, label in STATUS_NAMES.items() if value != "merged"
-    ])
+    # The admins' statuses, read when the form is shown (archived ones and merged are not offered).
+    status = SelectField(_l("New status"), choices=lambda: status_choices())
     note = TextAreaField(_l("Public note"), [Optional(), Length(max=NOTE_MAX), _no_nul], filters=[_strip],
-                         description=_l("Followers of the idea read this. Required when declining."))
+                         description=_l("Followers of the idea read this. Required when closing it."))
+
+
+def status_choices() -> list[SelectChoice]:
+    """The statuses staff may move an idea to, as select choices in the admins' order."""
+    return [SelectChoice(key, STATUS_NAMES[key]) for key in SETTABLE_STATUSES]
 
 
 class MergeForm(Form):

@@ -8,7 +8,8 @@ of a page's work. A cached block is rendered once per key and reused, like Djang
   or bulk `update()` alike, so a field added to a template needs no key edit. Plain value rows
   (a RoadmapCard, a CardTag) are their own key. What is not a row comes by value: the reader's own
   vote or rights, a count, `site_key()` for the site's settings. The tag adds what every block
-  depends on: the reader's language and time zone, the app's URL prefix, and the current minute, so
+  depends on: the reader's language and time zone, the app's URL prefix, the admins' statuses
+  (ideas/status_list.py: a badge anywhere may show one), and the current minute, so
   relative times ("3 minutes ago") stay right and nothing outlives a minute even if a key forgot
   something.
 - Nothing per member or per request may be rendered inside a block except through `slot()`: it
@@ -159,12 +160,14 @@ def _check_no_token(html: str) -> None:
         raise RuntimeError("A cached block holds this request's CSRF token: write slot('csrf_token') instead")
 
 
-def _reader_key() -> tuple[Locale, tzinfo, str]:
-    """The reader's part of every key, worked out once per request."""
+def _reader_key() -> tuple[Locale, tzinfo, str, str]:
+    """The reader's part of every key, worked out once per request, with the admins' statuses (any
+    badge may show one: a label, colour or symbol changed shows at once)."""
     try:
         return g._fragment_reader_key
     except AttributeError:
-        key = g._fragment_reader_key = (babel_locale(), reader_zone(), request.script_root)
+        key = g._fragment_reader_key = (babel_locale(), reader_zone(), request.script_root,
+                                        settings_snapshot()["statuses"])
         return key
 
 

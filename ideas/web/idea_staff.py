@@ -13,11 +13,11 @@ from .. import audit
 from ..board import all_tags
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db
-from ..i18n import STATUS_NAMES
 from ..merging import merge_ideas, undo_merge
 from ..models import Comment, Idea, User
 from ..priority import set_impact_effort
 from ..moderation import hide_comment, hide_idea, unhide_comment, unhide_idea
+from ..status_list import STATUS_NAMES
 from ..statuses import change_status
 from ..tags import add_tag, remove_tag
 from ..visibility import can_see_idea

@@ -19,7 +19,7 @@ from ..inbox import (
     DEFAULT_SORT, SORTS, capped_status_counts, follower_counts, inbox_query, priority_scores,
     recent_vote_counts, selected_ideas, status_counts, tag_named,
 )
-from ..i18n import INBOX_SORT_NAMES, KIND_NAMES as KIND_LABELS, STATUS_NAMES as STATUS_LABELS
+from ..i18n import INBOX_SORT_NAMES, KIND_NAMES as KIND_LABELS
 from ..models import Idea, Segment
 from ..models.types import INTEGER_MAX as ID_MAX
 from ..moderation import approve_idea
@@ -27,9 +27,10 @@ from ..priority import current_weights, formula
 from ..roadmap import COUNT_CAP
 from ..tags import tags_of
 from ..segments import segment_by_id, segment_names
-from ..statuses import NOTE_MAX, SETTABLE_STATUSES, change_status
+from ..status_list import LISTED_STATUSES, STATUS_NAMES as STATUS_LABELS  # archived ones too
+from ..statuses import NOTE_MAX, change_status
 from ..tags import TAG_NAME_MAX, add_tag
-from .forms import Form
+from .forms import Form, status_choices
 from .plumbing import chosen, fetch_page, idea_filters, page_number, staff_required
 from .fragments import for_a_minute
 from .responses import done, next_url, render_invalid, see_other, wants_fragment
@@ -46,12 +47,10 @@ class BulkForm(Form):
 
     idea_ids = SelectMultipleField(_l("Selected ideas"), coerce=int, validate_choice=False)
     # The rules (change_status, add_tag) judge the choices, so single and bulk changes agree.
-    status = SelectField(_l("New status"), validate_choice=False, choices=[
-        SelectChoice("", _l("Choose a status")),
-        *(SelectChoice(status, STATUS_LABELS[status]) for status in SETTABLE_STATUSES),
-    ])
+    status = SelectField(_l("New status"), validate_choice=False,
+                         choices=lambda: [SelectChoice("", _l("Choose a status")), *status_choices()])
     note = TextAreaField(_l("Public note"), render_kw={"maxlength": NOTE_MAX},
-                         description=_l("Customers following the ideas read it. Required to decline."))
+                         description=_l("Customers following the ideas read it. Required to close them."))
     tag = SelectField(_l("Tag"), validate_choice=False)
     next = HiddenField()
 
@@ -67,7 +66,7 @@ class BulkForm(Form):
 
 def inbox_filters(args: MultiDict[str, str], segments: Container[str] = ()) -> dict[str, str]:
     """The inbox's filters from a query string, unknown values dropped: a segment among `segments`."""
-    return {**idea_filters(args, SORTS, DEFAULT_SORT, SETTABLE_STATUSES),
+    return {**idea_filters(args, SORTS, DEFAULT_SORT, LISTED_STATUSES),
             "segment": chosen(args, "segment", segments)}
 
 
@@ -113,13 +112,13 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
         row_tags=tags_of(ids),
         priorities=dict(db.session.execute(priority_scores(ids)).all()) if ids else {},
         priority_formula=formula(current_weights()),
-        counts=[(status, STATUS_LABELS[status], counts.get(status, 0)) for status in SETTABLE_STATUSES],
+        counts=[(status, STATUS_LABELS[status], counts.get(status, 0)) for status in LISTED_STATUSES],
         total=sum(min(count, COUNT_CAP) for count in counts.values()),
         count_cap=COUNT_CAP,
         inbox_url=inbox_url,
         tag_labels={tag.name: f"#{tag.name}" for tag in tags},
         sort_labels=INBOX_SORT_NAMES,
-        status_labels={status: STATUS_LABELS[status] for status in SETTABLE_STATUSES},
+        status_labels={status: STATUS_LABELS[status] for status in LISTED_STATUSES},
         kind_labels=KIND_LABELS,
         segment_labels=segments,
     )
@@ -144,8 +143,8 @@ def _status_counts(filters: dict[str, str], segment: Segment | None) -> dict[str
     exact and kept for the rest of the minute."""
     if segment is None:
         row = db.session.execute(capped_status_counts(
-            current_user, SETTABLE_STATUSES, COUNT_CAP, filters["kind"], filters["tag"])).one()
-        return dict(zip(SETTABLE_STATUSES, row, strict=True))
+            current_user, LISTED_STATUSES, COUNT_CAP, filters["kind"], filters["tag"])).one()
+        return dict(zip(LISTED_STATUSES, row, strict=True))
 
     def count() -> dict[str, int]:
         return dict(db.session.execute(

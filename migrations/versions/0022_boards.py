@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from ideas.models.types import UTCDateTime
+from ideas.search_schema import create_sqlite_triggers
 
 NEW_FIRST = "CASE WHEN status = 'open' THEN 0 ELSE 1 END"  # ideas.models.idea.NEW_FIRST, as it was
 
@@ -81,6 +82,7 @@ def downgrade() -> None:
         batch_op.drop_column('board_id')
     if sqlite:
         op.execute(f"CREATE INDEX ix_ideas_triage_order_sqlite ON ideas (({NEW_FIRST}), status_changed_at, id)")
+    create_sqlite_triggers(op)  # SQLite's rebuild of ideas dropped the search triggers
     for name, column in (('board_moderators', 'user_id'), ('board_companies', 'company_id'),
                          ('board_segments', 'segment_id')):
         op.drop_index(op.f(f'ix_{name}_{column}'), table_name=name)

@@ -203,10 +203,10 @@ def test_a_method_a_route_does_not_take_answers_json_405(client):
 def test_an_unexpected_failure_answers_json_500(app, client, monkeypatch):
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
-    def broken():
+    def broken(*args):
         raise RuntimeError("the database fell over")
 
-    monkeypatch.setattr("ideas.api.site.all_tags", broken)
+    monkeypatch.setattr("ideas.api.site.tags_for", broken)
 
     response = client.get(f"{API}/tags")
 

@@ -17,12 +17,6 @@ from conftest import error_of
 
 
 @pytest.fixture
-def admin(make_user):
-    """An admin, who makes the boards."""
-    return make_user(role="admin", name="Ada Admin")
-
-
-@pytest.fixture
 def make_board(app, admin):
     """make_board(name, access="public", segments=[plan, ...]): a board made through the admins'
     rule (a segment per plan named), committed; returns (id, slug)."""

@@ -76,7 +76,8 @@ def admin_pages(site):
     """Addresses only admins read."""
     return ["/admin/settings", "/admin/tags", "/admin/audit", "/staff/members", "/admin/branding",
             "/admin/access", "/admin/webhooks", "/admin/webhooks/new", "/admin/segments/",
-            "/admin/segments/new", "/admin/boards/", "/admin/boards/new", "/admin/boards/1/edit"]
+            "/admin/segments/new", "/admin/boards/", "/admin/boards/new", "/admin/boards/1/edit",
+            "/admin/statuses/", "/admin/statuses/new", "/admin/statuses/planned/edit"]
 
 
 @pytest.fixture

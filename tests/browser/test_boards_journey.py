@@ -1,7 +1,8 @@
-"""Boards in a real browser: an admin opens a board to the Enterprise segment; an Enterprise customer
-proposes an idea on it; a Free customer finds no trace of it (board, idea, tab bar, board list,
-search, similar ideas, roadmap); staff put it in progress and its author is told; staff move it to the
-main board and the Free customer may read it at last.
+"""Boards and statuses in a real browser: an admin opens a board to the Enterprise segment and adds
+a status "Beta" (in progress, on the roadmap); an Enterprise customer proposes an idea on the board;
+a Free customer finds no trace of it (board, idea, tab bar, board list, search, similar ideas,
+roadmap); staff move it to Beta and its author is told; staff move it to the main board and the
+Free customer may read it at last.
 
 Its own SQLite file and server, apart from `live_server`: a board open to a segment would give the
 other journeys' staff a tab bar and a board select they do not expect."""
@@ -113,6 +114,15 @@ def test_a_board_for_one_segment_stays_out_of_sight_until_its_idea_moves(page, p
     page.get_by_label("Enterprise", exact=True).check()
     page.get_by_role("button", name="Save the board").click()
     expect(page.locator("#notices")).to_contain_text(f"The board {BOARD} is saved.")
+    # …and a status of the company's own process: Beta, in progress, on the roadmap.
+    page.goto(f"{base}/admin/statuses/new")
+    page.get_by_label("Key", exact=True).fill("beta")
+    page.get_by_label("English label", exact=True).fill("Beta")
+    page.get_by_label("German label", exact=True).fill("Beta")
+    page.get_by_label("Category", exact=True).select_option(label="In progress")
+    page.get_by_label("Show it as a column of the roadmap").check()
+    page.get_by_role("button", name="Save the status").click()
+    expect(page.locator("#notices")).to_contain_text("The status Beta is saved.")
 
     # The Enterprise customer proposes an idea on it, and follows it as its author.
     sign_in(page, base, site["enterprise"])
@@ -136,23 +146,24 @@ def test_a_board_for_one_segment_stays_out_of_sight_until_its_idea_moves(page, p
     page.goto(similar_url)
     expect(page.locator("#similar-ideas")).to_contain_text(TITLE)
 
-    # Staff put it in progress, with a note; the roadmap shows it to them.
+    # Staff move it to Beta, with a note; the roadmap's Beta column shows it to them.
     sign_in(page, base, site["staff"])
     page.goto(idea_url)
     status_form = page.locator("#status-form")
-    status_form.get_by_label("New status").select_option(label="In progress")
+    status_form.get_by_label("New status").select_option(label="Beta")
     status_form.get_by_label("Public note").fill("Building it for the spring audit.")
     status_form.get_by_role("button", name="Change status").click()
-    expect(page.locator("#notices")).to_contain_text("In progress")
+    expect(page.locator("#notices")).to_contain_text("Beta")
     page.goto(f"{base}/roadmap")
-    expect(page.locator("#roadmap-columns")).to_contain_text(TITLE)
+    expect(page.locator("#roadmap-beta-heading")).to_contain_text("Beta")
+    expect(page.locator(".roadmap-column-beta")).to_contain_text(TITLE)
     run_worker(site["app"])
 
     # Its author is told.
     sign_in(page, base, site["enterprise"])
     page.goto(f"{base}/notifications")
     note = page.locator(".notification", has_text=TITLE)
-    expect(note).to_contain_text("In progress")
+    expect(note).to_contain_text("Beta")
     expect(note).to_contain_text("Building it for the spring audit.")
 
     # The Free customer finds no trace of the board or its idea.

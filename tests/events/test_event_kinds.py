@@ -23,7 +23,7 @@ from ideas.events import (
     ProductSecretRetired, RoleChanged, SiteRulesChanged, SsoSettingsChanged, StatusChanged, TagCreated,
     TagUpdated, VoteCast, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookEnabled,
     VoteImportanceChanged, IdeaWeighed, PriorityWeightsChanged, VoteWithdrawn, registered_kinds,
-    BoardCreated, BoardDeleted, BoardUpdated, IdeaMoved,
+    BoardCreated, BoardDeleted, BoardUpdated, IdeaMoved, StatusesChanged,
 )
 from ideas.events.publish import publish
 from ideas.extensions import db
@@ -198,6 +198,8 @@ SAMPLES = {
     "board_deleted": _audited(lambda p, idea: BoardDeleted(p["staff_actor"], _board(),
                                                            {"name": "Partners"})),
     "idea_moved": _audited(lambda p, idea: IdeaMoved(p["staff_actor"], idea, "", "Partners")),
+    "statuses_changed": _audited(lambda p, idea: StatusesChanged(p["staff_actor"], {"statuses": "[]"},
+                                                                 {"statuses": "[]", "order": False})),
 }
 # What an audit entry may name as its target: a row of these tables, the site, or an import.
 AUDIT_TARGETS = {"ideas", "comments", "users", "tags", "invitations", "webhook_endpoints", "product_secrets",

@@ -17,19 +17,6 @@ BOARD_FORM = {"name": "Mobile app", "slug": "", "description": "Ideas for the ph
 
 
 @pytest.fixture
-def admin(make_user):
-    """An admin, not signed in."""
-    return make_user(role="admin")
-
-
-@pytest.fixture
-def signed_in(auth, admin):
-    """The client, signed in as the admin."""
-    auth.login(admin)
-    return admin
-
-
-@pytest.fixture
 def make_board(app, admin):
     """Make a board through the rule: make_board(name="Mobile app", access="public", ...) -> its id."""
     def make(**fields):
@@ -73,7 +60,7 @@ def text_of(response):
 
 # Making a board
 
-def test_admin_makes_a_board_and_finds_it_listed(client, signed_in, fetch):
+def test_admin_makes_a_board_and_finds_it_listed(client, signed_in_admin, fetch):
     response = client.post("/admin/boards/new", data=BOARD_FORM)
 
     assert response.status_code == 303
@@ -94,7 +81,7 @@ def test_admin_makes_a_board_and_finds_it_listed(client, signed_in, fetch):
     ({"name": "mobile APP", "slug": "another"}, "name", "Another board has this name."),
     ({"position": "first"}, "position", "Give the order as a whole number."),
 ], ids=["empty name", "bad slug", "reserved slug", "duplicate name", "bad order"])
-def test_refused_input_comes_back_as_typed_with_the_fields_problem(client, signed_in, make_board, fetch,
+def test_refused_input_comes_back_as_typed_with_the_fields_problem(client, signed_in_admin, make_board, fetch,
                                                                    typed, field, problem):
     make_board(name="Mobile app")
     form = {**BOARD_FORM, "description": "Typed with care.", "position": "7", **typed}
@@ -110,7 +97,7 @@ def test_refused_input_comes_back_as_typed_with_the_fields_problem(client, signe
     assert fetch(lambda: db.session.execute(select(Board.name)).scalars().all()) == ["Mobile app"]
 
 
-def test_a_board_for_chosen_members_needs_a_segment_or_a_company(client, signed_in, fetch):
+def test_a_board_for_chosen_members_needs_a_segment_or_a_company(client, signed_in_admin, fetch):
     response = client.post("/admin/boards/new", data={**BOARD_FORM, "access": "chosen"})
 
     assert response.status_code == 422
@@ -121,7 +108,7 @@ def test_a_board_for_chosen_members_needs_a_segment_or_a_company(client, signed_
 
 
 def test_a_board_for_chosen_members_opens_to_the_segments_and_companies_ticked(
-        app, client, signed_in, admin, make_company, fetch):
+        app, client, signed_in_admin, admin, make_company, fetch):
     make_company("Acme", "acme-1")
     with app.app_context():
         segment = create_segment(db.session.get(User, admin.id), "Enterprise", "all",
@@ -140,7 +127,7 @@ def test_a_board_for_chosen_members_opens_to_the_segments_and_companies_ticked(
 
 # Changing a board
 
-def test_the_edit_form_shows_the_board_as_stored(client, signed_in, make_board):
+def test_the_edit_form_shows_the_board_as_stored(client, signed_in_admin, make_board):
     board_id = make_board(name="Mobile app", slug="phones", position="3")
 
     response = client.get(f"/admin/boards/{board_id}/edit")
@@ -150,7 +137,7 @@ def test_the_edit_form_shows_the_board_as_stored(client, signed_in, make_board):
     assert 'value="Mobile app"' in page and 'value="phones"' in page and 'value="3"' in page
 
 
-def test_admin_changes_who_may_see_a_board(client, signed_in, make_board, fetch):
+def test_admin_changes_who_may_see_a_board(client, signed_in_admin, make_board, fetch):
     board_id = make_board(name="Mobile app", access="public")
 
     response = client.post(f"/admin/boards/{board_id}/edit", data={**BOARD_FORM, "access": "staff"})
@@ -159,13 +146,13 @@ def test_admin_changes_who_may_see_a_board(client, signed_in, make_board, fetch)
     assert stored_board(fetch, id=board_id)["access"] == "staff"
 
 
-def test_editing_a_missing_board_is_404(client, signed_in):
+def test_editing_a_missing_board_is_404(client, signed_in_admin):
     assert client.get("/admin/boards/999/edit").status_code == 404
 
 
 # Removing a board
 
-def test_admin_removes_an_empty_board(client, signed_in, make_board, fetch):
+def test_admin_removes_an_empty_board(client, signed_in_admin, make_board, fetch):
     board_id = make_board()
 
     response = client.post(f"/admin/boards/{board_id}/delete")
@@ -174,7 +161,7 @@ def test_admin_removes_an_empty_board(client, signed_in, make_board, fetch):
     assert stored_board(fetch, id=board_id) is None
 
 
-def test_a_board_holding_an_idea_is_not_removed_and_the_list_says_why(client, signed_in, make_board,
+def test_a_board_holding_an_idea_is_not_removed_and_the_list_says_why(client, signed_in_admin, make_board,
                                                                      make_idea, fetch):
     board_id = make_board()
     make_idea(board_id=board_id)
@@ -188,7 +175,7 @@ def test_a_board_holding_an_idea_is_not_removed_and_the_list_says_why(client, si
 
 # The main board
 
-def test_a_new_name_for_the_main_board_shows_on_the_list(client, signed_in):
+def test_a_new_name_for_the_main_board_shows_on_the_list(client, signed_in_admin):
     response = client.post("/admin/boards/main", data={"main_board_name": "Everything else"})
 
     assert response.status_code == 303
@@ -196,7 +183,7 @@ def test_a_new_name_for_the_main_board_shows_on_the_list(client, signed_in):
     assert '<h2 dir="auto">Everything else</h2>' in page
 
 
-def test_a_main_board_name_too_long_comes_back_as_typed(client, signed_in):
+def test_a_main_board_name_too_long_comes_back_as_typed(client, signed_in_admin):
     typed = "x" * 61
 
     response = client.post("/admin/boards/main", data={"main_board_name": typed})

@@ -17,11 +17,6 @@ def staff(make_user):
     return make_user(name="Sam Staff", role="staff")
 
 
-@pytest.fixture
-def admin(make_user):
-    return make_user(name="Avery Admin", role="admin")
-
-
 def _text(response):
     return html.unescape(response.get_data(as_text=True))
 

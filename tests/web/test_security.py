@@ -375,7 +375,8 @@ def sample_urls(app, make_user, make_idea, make_tag, make_company, fetch):
             values = {"idea_id": idea.id, "comment_id": comment.id, "member_id": author.id,
                       "tag_id": tag.id, "entry_id": entry.id, "endpoint_id": endpoint.id,
                       "announcement_id": announcement.id, "company_id": company.id, "segment_id": segment.id,
-                      "board_id": board.id, "slug": board.slug, "token": tokens.get(rule.endpoint)}
+                      "board_id": board.id, "slug": board.slug, "key": "open",
+                      "token": tokens.get(rule.endpoint)}
             missing = [name for name in rule.arguments if values.get(name) is None]
             assert not missing, f"give test_security a sample {missing} for {rule.endpoint}"
             urls.append(url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}))

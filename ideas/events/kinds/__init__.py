@@ -25,7 +25,7 @@ from .staff import (
 )
 from .admin import (
     AccessRulesChanged, BrandingChanged, CsvImported, PriorityWeightsChanged, ProductSecretCreated,
-    ProductSecretRetired,
+    ProductSecretRetired, StatusesChanged,
     SiteRulesChanged, SsoSettingsChanged, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled,
     WebhookEnabled, endpoint_view, secret_view,
 )
@@ -52,7 +52,7 @@ __all__ = [
     "InvitationSent", "RoleChanged", "TagCreated", "TagUpdated", "role_view", "tag_view", "tags_view",
     # admin
     "AccessRulesChanged", "BrandingChanged", "CsvImported", "PriorityWeightsChanged", "ProductSecretCreated",
-    "ProductSecretRetired",
+    "ProductSecretRetired", "StatusesChanged",
     "SiteRulesChanged", "SsoSettingsChanged", "WebhookChanged", "WebhookCreated", "WebhookDeleted",
     "WebhookDisabled", "WebhookEnabled", "endpoint_view", "secret_view",
     # companies and segments

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..registry import Payload
+from ..registry import AuditEntry, EventKind, Payload, register
 from .common import EVERY_SCORE, Created, Updated, register_audited, register_created, register_updated
 
 if TYPE_CHECKING:
@@ -57,6 +57,16 @@ class PriorityWeightsChanged(SettingsChange):
 
 register_audited("priority_weights", PriorityWeightsChanged, "settings.priority_changed", _site_settings,
                  lambda event: EVERY_SCORE)
+
+
+class StatusesChanged(SettingsChange):
+    """Admins added, changed, reordered, archived or removed statuses: pages that list statuses
+    (the board's filters, the roadmap's columns) read them afresh."""
+
+
+register(EventKind(name="statuses_changed", event_type=StatusesChanged,
+                   audit=AuditEntry("settings.statuses_changed", _site_settings),
+                   stale=("idea", "board", "roadmap")))
 
 
 # Secrets for sign-in from the company's product: the log keeps a secret's key id, never its value.

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from ...i18n import STATUS_NAMES
 from ...sanitize import markdown_text
-from ..registry import Audience, AuditEntry, EventKind, Payload, Webhook, register
+from ..registry import Audience, AuditEntry, EventKind, Payload, Webhook, register, status_name
 from .common import (
     FOLLOWERS, Updated, both_ideas_scope, idea_link, idea_scope, register_audited, register_updated, title_of,
 )
@@ -64,8 +63,7 @@ class StatusChanged:
 
 def _status_summary(data: Payload) -> str:
     """The move, quoting the note as plain words (its Markdown read, not shown)."""
-    statuses = dict(old=STATUS_NAMES.get(data.get("old_status", ""), "?"),
-                    new=STATUS_NAMES.get(data.get("new_status", ""), "?"))
+    statuses = dict(old=status_name(data.get("old_status")), new=status_name(data.get("new_status")))
     if note := markdown_text(data.get("note")):
         return _("moved from %(old)s to %(new)s: “%(note)s”", note=note, **statuses)
     return _("moved from %(old)s to %(new)s", **statuses)
@@ -73,7 +71,7 @@ def _status_summary(data: Payload) -> str:
 
 def _status_subject(data: Payload) -> str:
     return _("“%(title)s” is now %(status)s", title=title_of(data),
-             status=STATUS_NAMES.get(data.get("new_status", ""), "?"))
+             status=status_name(data.get("new_status")))
 
 
 register(EventKind(
