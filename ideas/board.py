@@ -7,8 +7,8 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import lazyload, selectinload
 
-from .board_access import MAIN, board_accesses
-from .boards import MAIN_SLUG, all_boards, board_by_slug
+from .board_access import MAIN, board_accesses, per_request
+from .boards import MAIN_SLUG, all_boards, board_by_slug, main_board_name
 from .extensions import db
 from .models import KINDS, Board, Idea, Segment, Tag, User
 from .status_list import LISTED_STATUSES
@@ -109,6 +109,17 @@ def board_seen_at(viewer: User | AnonymousUserMixin, slug: str) -> Board | Liter
         return MAIN_SLUG if board_accesses() else None
     board = board_by_slug(slug)
     return board if board is not None and can_see_board(viewer, board.id) else None
+
+
+def board_of(idea: Idea) -> tuple[str, str] | None:
+    """(slug, name) of the board `idea` is on, for its page's breadcrumbs; None on a site with one
+    board (the boards are read once per request)."""
+    if not board_accesses():
+        return None
+    if idea.board_id is None:
+        return MAIN_SLUG, main_board_name()
+    names = per_request("board_names", lambda: {board.id: (board.slug, board.name) for board in all_boards()})
+    return names.get(idea.board_id)
 
 
 def board_filter_of(idea: Idea) -> int:

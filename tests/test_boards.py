@@ -353,3 +353,10 @@ def test_admins_give_a_tag_to_one_board(client, auth, app, admin):
     assert response.status_code == 303
     with app.app_context():
         assert db.session.execute(select(Tag.board_id).where(Tag.name == "offline")).scalar() == board_id
+
+
+def test_an_ideas_page_names_its_board_once_there_are_several(client, app, admin, make_idea):
+    board_id, slug = _board(app, admin, name="Mobile app")
+    idea = make_idea(board_id=board_id)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert f'<a href="/boards/{slug}" dir="auto">Mobile app</a>' in page

@@ -49,7 +49,7 @@ ALLOWED_FUNCTIONS = {
     ("boards.py", "idea_counts"), ("boards.py", "delete_board"), ("boards.py", "move_idea"),
     ("web/boards.py", "edit"), ("web/boards.py", "delete"), ("segments.py", "segment_in_use"),
     ("csv_export.py", "idea_pages"),  # the export names each idea's board
-    ("board.py", "board_filter_of"),  # the board filter of the board an idea is on
+    ("board.py", "board_filter_of"), ("board.py", "board_of"),  # which board an idea is on
 }
 SQL_WORDING = re.compile(rf"\b({'|'.join(FLAGS)})\b\s*(IS\b|=|!=|<>|<|>|IN\b)", re.IGNORECASE)
 

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from ..i18n import exact_time, reader_zone, relative_time
 from ..sanitize import plain_text
+from ..board import board_of
 from ..boards import main_board_name
 from ..status_list import STATUS_NAMES, category_of, look, voting_open
 from ..visibility import can_see_idea, is_public
@@ -35,6 +36,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.tests["public"] = is_public  # `idea is public`: ideas.visibility decides
     app.jinja_env.tests["seen"] = lambda idea: can_see_idea(current_user, idea)  # by the reader
     app.jinja_env.globals["main_board_name"] = main_board_name
+    app.jinja_env.globals["board_of"] = board_of  # (slug, name) of an idea's board, or None
     app.jinja_env.globals["status_look"] = look  # a status badge's classes and symbol
     app.jinja_env.globals["STATUS_LABELS"] = STATUS_NAMES  # {key: label}, the admins' list, read afresh
     app.jinja_env.tests["open_for_votes"] = voting_open  # `idea is open_for_votes`
