@@ -36,7 +36,7 @@ from ideas.models import (  # noqa: E402
 )
 from ideas.priority import recompute_all  # noqa: E402
 from ideas.priority_queue import start_missing  # noqa: E402
-from ideas.models.idea import VOTING_CLOSED_STATUSES  # noqa: E402
+from ideas.status_list import MERGED, keys, voting_closes  # noqa: E402
 from ideas.sanitize import render_markdown  # noqa: E402
 from ideas.voting import trending_score  # noqa: E402
 
@@ -186,8 +186,9 @@ def main(followers, signed_in, companies, boards):
                                               User.email_confirmed_at.is_not(None),
                                               User.email.like("customer%"))
             .order_by(User.id).offset(1).limit(signed_in)).all()
+        closed = [key for key in [*keys(), MERGED] if voting_closes(key)]
         hot = db.session.execute(
-            select(Idea.id).where(Idea.status.not_in(VOTING_CLOSED_STATUSES),
+            select(Idea.id).where(Idea.status.not_in(closed),
                                   Idea.withdrawn_at.is_(None), Idea.hidden_at.is_(None),
                                   Idea.awaiting_approval.is_(False))
             .order_by(Idea.vote_count.desc(), Idea.id).limit(HOT_IDEAS)).scalars().all()
