@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from .database import unindexed, written_limit
 from .extensions import db
 from .models import KINDS, Idea, Segment, Tag, idea_tags, utcnow
+from .board_access import board_accesses
 from .segments import backed_by
 from .status_list import category_of, roadmap_keys
 from .tags import CardTag
@@ -81,13 +82,18 @@ def _built_once(build: Callable[..., Built]) -> Callable[..., Built]:
     seen and columns (the moment is a parameter): building the statements cost about as much as
     running them. Not with a segment: its clause holds its rules (and "the last 90 days") as they
     are now, and admins change them."""
-    cached = lru_cache(maxsize=256)(build)
+    @lru_cache(maxsize=256)
+    def cached(kind: str | None, tag: str | None, limit: int | None, boards: BoardScope, columns: Columns,
+               every_board: tuple[int, ...]) -> Built:
+        # `every_board`: the key only. A scope may be said as the boards it leaves out
+        # (visibility.on_boards), which is right only while the site has the same boards.
+        return build(kind, tag, limit, None, boards, columns)
 
     @wraps(build)
     def statement(kind: str | None, tag: str | None, limit: int | None, segment: Segment | None,
                   boards: BoardScope, columns: Columns) -> Built:
         if segment is None:
-            return cached(kind, tag, limit, None, boards, columns)
+            return cached(kind, tag, limit, boards, columns, tuple(board.id for board in board_accesses()))
         return build(kind, tag, limit, segment, boards, columns)
 
     return statement

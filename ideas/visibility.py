@@ -18,7 +18,7 @@ from typing import Any, TypeAlias
 
 from flask import g, has_request_context
 from flask_login import AnonymousUserMixin
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm.util import AliasedClass
 
 from .board_access import (
@@ -101,9 +101,18 @@ def narrowed(scope: BoardScope, board: int | None) -> BoardScope:
 
 
 def on_boards(scope: BoardScope, ideas: IdeaSource = Idea) -> ColumnElement[bool]:
-    """SQL: the idea is on one of the boards of `scope` (nothing to say when it is every board)."""
+    """SQL: the idea is on one of the boards of `scope` (nothing to say when it is every board).
+
+    Said as the boards it is on when they are fewer than the others (one board's page walks its
+    own index), else as the boards it is not on, in words no index serves: a reader who sees
+    most boards keeps the list's own order index (said as "board_id IS NULL OR board_id IN
+    (…)", both databases gathered every idea of those boards through the board index, then
+    sorted 100,000 of them for a page of 20)."""
     if scope is None:
         return true()
+    unseen = sorted({MAIN, *(board.id for board in board_accesses())} - scope)
+    if len(unseen) < len(scope):
+        return func.coalesce(ideas.board_id, MAIN).not_in(unseen) if unseen else true()
     ids = sorted(scope - {MAIN})
     conditions = [ideas.board_id.is_(None)] if MAIN in scope else []
     if ids:
