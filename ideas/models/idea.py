@@ -55,10 +55,11 @@ class Idea(Model):
         Index("ix_ideas_board_id_trending", "board_id", "trending_score", "id"),
         # The roadmap: each column is one status, most votes first.
         Index("ix_ideas_status_votes", "status", "vote_count", "id"),
-        # The roadmap's totals count public ideas per status without reading hidden ones' rows.
+        # The roadmap's totals count public ideas per status from this index alone, without reading
+        # any idea's row, also when a board the reader may not see is left out (board_id is in it).
         # SQLite uses a partial index only when the query states its condition word for word:
         # this is what visibility's `.is_(None)` / `.is_(False)` render to.
-        Index("ix_ideas_roadmap_public", "status", "status_changed_at",
+        Index("ix_ideas_roadmap_public", "status", "status_changed_at", "board_id",
               sqlite_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS 0"),
               postgresql_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS false")),
         # The inbox's default order: New first, then the longest waiting (never changed first). An
