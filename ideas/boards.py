@@ -42,6 +42,18 @@ def board_by_slug(slug: Any) -> Board | None:
     return db.session.execute(select(Board).where(Board.slug == slug)).scalar()
 
 
+def board_chosen(slug: str | None) -> Board | None:
+    """The board a form or a body names by slug (None or main: the main board); InvalidInput on
+    `board` when there is none. Whether the writer may post there is the rule's to say."""
+    if slug is None or slug == MAIN_SLUG:
+        return None
+    board = board_by_slug(slug)
+    if board is None:
+        raise InvalidInput(_("Please correct the fields marked below."),
+                           {"board": _("Choose a board from the list.")})
+    return board
+
+
 def main_board_name() -> str:
     """What the main board is called (admins may name it)."""
     return get_setting("main_board_name") or _("General")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..board import SORTS, WITH_TAGS, board_query, board_seen_at
 from ..board_access import MAIN
-from ..boards import MAIN_SLUG, board_by_slug
+from ..boards import MAIN_SLUG, board_chosen
 from ..comments import official_response
 from ..errors import InvalidInput
 from ..extensions import db, limiter
@@ -95,17 +95,6 @@ def board_named(slug: str) -> int:
     return board.id
 
 
-def board_in_body(slug: str | None) -> Board | None:
-    """The board a body's `board` names (None: the main board); InvalidInput on `board` when there
-    is none, in the words `propose_idea` uses for a board the member may not see."""
-    if slug is None or slug == MAIN_SLUG:
-        return None
-    board = board_by_slug(slug)
-    if board is None:
-        raise InvalidInput(_("Please correct the fields marked below."),
-                           {"board": _("Choose a board from the list.")})
-    return board
-
 
 def detail(idea: Idea) -> dict[str, Any]:
     """The idea as GET /ideas/{id} answers it."""
@@ -142,7 +131,7 @@ def create_idea() -> Response:
     """Post a new idea as the asking member."""
     data = NEW_IDEA.parse()
     idea = propose_idea(current_user, data["title"], data.get("description", ""), data.get("kind", "idea"),
-                        tag_ids_named(data.get("tags", [])), board=board_in_body(data.get("board")))
+                        tag_ids_named(data.get("tags", [])), board=board_chosen(data.get("board")))
     db.session.commit()
     return created(detail(idea), url_for("api.get_idea", idea_id=idea.id, _external=True))
 

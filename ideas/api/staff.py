@@ -4,7 +4,7 @@ from flask import Response, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..boards import MAIN_SLUG, move_idea
+from ..boards import MAIN_SLUG, board_chosen, move_idea
 from ..errors import InvalidInput
 from ..extensions import db
 from ..merging import merge_ideas, undo_merge
@@ -13,7 +13,7 @@ from ..statuses import NOTE_MAX, SETTABLE_STATUSES, change_status
 from ..tags import TAG_NAME_MAX, add_tag, remove_tag
 from ..web.plumbing import get_idea as load_idea
 from .fields import MAX_INT, Body, Choice, Integer, Text, TextList
-from .ideas import TAGS_MAX, board_in_body, detail, tags_named
+from .ideas import TAGS_MAX, detail, tags_named
 from .spec import operation
 
 STATUS_CHANGE = Body({
@@ -91,7 +91,7 @@ def set_tags(idea_id: int) -> Response:
 def set_board(idea_id: int) -> Response:
     """Put the idea on the named board."""
     idea = load_idea(idea_id)
-    move_idea(current_user, idea, board_in_body(MOVE.parse()["board"]))
+    move_idea(current_user, idea, board_chosen(MOVE.parse()["board"]))
     db.session.commit()
     return jsonify(detail(idea))
 

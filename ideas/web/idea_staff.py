@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..boards import MAIN_SLUG, board_by_slug, main_board_name, move_idea
+from ..boards import board_chosen, board_name, move_idea
 from .. import audit
 from ..board import all_tags
 from ..errors import InvalidInput, NotAllowed
@@ -117,14 +117,16 @@ def move(idea_id: int) -> ResponseReturnValue:
     """Move the idea to another board: its access holds at once, followers keep following."""
     idea = get_idea(idea_id)
     form = MoveForm()
-    slug = form.board.data or ""
-    board = board_by_slug(slug) if slug != MAIN_SLUG else None
-    if form.validate_on_submit() and (board is not None or slug == MAIN_SLUG):
-        name = board.name if board is not None else main_board_name()
-        if move_idea(current_user, idea, board):
-            return done(_("Moved to the board “%(name)s”.", name=name), _idea_page(idea))
-        return done(_("The idea is on the board “%(name)s” already.", name=name), _idea_page(idea))
-    form.board.errors = [_("Choose a board from the list.")]
+    if form.validate_on_submit():
+        try:
+            board = board_chosen(form.board.data or "")
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            name = board_name(board)
+            if move_idea(current_user, idea, board):
+                return done(_("Moved to the board “%(name)s”.", name=name), _idea_page(idea))
+            return done(_("The idea is on the board “%(name)s” already.", name=name), _idea_page(idea))
     return _reshow(idea, move_form=form)
 
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..board import board_filter_of, boards_seen_by, tag_boards
-from ..boards import MAIN_SLUG, all_boards, board_by_slug, main_board_name
+from ..boards import MAIN_SLUG, all_boards, board_chosen, main_board_name
 from ..comments import ThreadComment, can_delete_comment, can_edit_comment, official_in, thread_of
 from ..database import commit_writes
 from ..demand import demand_of
@@ -72,13 +72,8 @@ def new() -> ResponseReturnValue:
                                similar=similar_ideas(form.title.data or "", current_user))
     if form.validate_on_submit():
         try:
-            chosen_board = form.board.data or MAIN_SLUG
-            board = board_by_slug(chosen_board) if chosen_board != MAIN_SLUG else None
-            if chosen_board != MAIN_SLUG and board is None:
-                raise InvalidInput(_("Please correct the fields marked below."),
-                                   {"board": _("Choose a board from the list.")})
             idea = propose_idea(current_user, form.title.data, form.description.data,
-                                form.kind.data, form.tags.data, board=board)
+                                form.kind.data, form.tags.data, board=board_chosen(form.board.data or None))
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
