@@ -28,7 +28,8 @@ from .models import (
 )
 from .models.types import INTEGER_MAX
 from .segment_rules import (
-    Rule, check_rules, combined, describe, rules_of, segment_clause, stored_rules,
+    MemberId, Rule, check_rules, combined, describe, reads_only_companies, rules_of, segment_clause,
+    stored_rules,
 )
 
 
@@ -76,12 +77,19 @@ def _this_minute() -> datetime:
 
 def _backed_by(rules: str, match: str, now: datetime) -> ColumnElement[bool]:
     # Aliases of users: a statement around this may join users itself (the ideas export joins the
-    # author), and the subqueries must not be correlated to that row.
+    # author), and the subqueries must not be correlated to that row. Rules about companies only
+    # need the member's id, which votes and ideas hold: no users row is read for them (a quarter
+    # of the inbox's time when filtered to a segment).
+    read = stored_rules(rules)
+    if reads_only_companies(read):
+        voted = select(Vote.id).where(Vote.idea_id == Idea.id,
+                                      combined(read, match, now, MemberId(Vote.user_id))).exists()
+        return or_(voted, combined(read, match, now, MemberId(Idea.author_id)))
     voter, author = aliased(User), aliased(User)
     voted = (select(Vote.id).join(voter, voter.id == Vote.user_id)
-             .where(Vote.idea_id == Idea.id, combined(stored_rules(rules), match, now, voter)).exists())
+             .where(Vote.idea_id == Idea.id, combined(read, match, now, voter)).exists())
     proposed = (select(author.id).where(author.id == Idea.author_id,
-                                        combined(stored_rules(rules), match, now, author)).exists())
+                                        combined(read, match, now, author)).exists())
     return or_(voted, proposed)
 
 

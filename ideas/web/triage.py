@@ -32,7 +32,7 @@ from ..statuses import NOTE_MAX, change_status
 from ..tags import TAG_NAME_MAX, add_tag
 from .forms import Form, status_choices
 from .plumbing import chosen, fetch_page, idea_filters, page_number, staff_required
-from .fragments import for_a_minute
+from .fragments import for_a_minute, versions
 from .responses import done, next_url, render_invalid, see_other, wants_fragment
 
 bp = Blueprint("triage", __name__, url_prefix="/staff")
@@ -93,6 +93,9 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
                                   filters["tag"], segment), number, IDEAS_PER_PAGE)
     ids = [idea.id for idea in page.items]
     counts = _status_counts(filters, segment)
+    figures, row_tags = _row_figures(ids), tags_of(ids)
+    priorities = dict(db.session.execute(priority_scores(ids)).all()) if ids else {}
+    selected = set(form.idea_ids.data or ())
 
     def inbox_url(**changes: Any) -> str:
         values = {**filters, **changes}
@@ -104,13 +107,15 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
     return dict(
         filters=filters,
         filters_key=tuple(sorted(filters.items())),
+        rows_key=_rows_key(page.items, row_tags, figures, priorities, selected, refused or {}),
         page=page,
         form=form,
-        selected=set(form.idea_ids.data or ()),
+        pristine=not (form.errors or form.status.data or form.note.data or form.tag.data),
+        selected=selected,
         refused=refused or {},
-        **_row_figures(ids),
-        row_tags=tags_of(ids),
-        priorities=dict(db.session.execute(priority_scores(ids)).all()) if ids else {},
+        **figures,
+        row_tags=row_tags,
+        priorities=priorities,
         priority_formula=formula(current_weights()),
         counts=[(status, STATUS_LABELS[status], counts.get(status, 0)) for status in LISTED_STATUSES],
         total=sum(min(count, COUNT_CAP) for count in counts.values()),
@@ -122,6 +127,16 @@ def inbox_context(args: MultiDict[str, str], form: BulkForm,
         kind_labels=KIND_LABELS,
         segment_labels=segments,
     )
+
+
+def _rows_key(ideas: Sequence[Idea], row_tags: dict[int, Any], figures: dict[str, dict[int, int]],
+              priorities: dict[int, Any], selected: set[int], refused: RefusedIdeas) -> tuple:
+    """The key of the table's rows as one block: what each row's own block is keyed by, for all
+    fifty (asking each row's key in the template cost more than rendering the rest of the page)."""
+    return tuple((versions(idea), row_tags.get(idea.id, ()), figures["followers"].get(idea.id, 0),
+                  figures["recent_votes"].get(idea.id, 0), priorities.get(idea.id, 0),
+                  idea.id in selected, tuple(refused[idea.id][1]) if idea.id in refused else None)
+                 for idea in ideas)
 
 
 def _row_figures(ids: list[int]) -> dict[str, dict[int, int]]:
