@@ -1,6 +1,7 @@
 """The data model, one module per area."""
 from .account_mail import ACCOUNT_EMAIL_KINDS, AccountEmail
 from .access import Invitation, SignInCode, SiteAsset, Throttle
+from .attachment import ATTACHMENT_TYPES, STORAGE_KEY_MAX, Attachment, StoredFile
 from .activity import COMMENT_MAX, IMPORTANCES, VOTE_NOTE_MAX, Comment, Follow, Vote
 from .company import (
     ATTRIBUTE_NAME_MAX, ATTRIBUTE_TEXT_MAX, COMPANY_NAME_MAX, EXTERNAL_ID_MAX, SEGMENT_MATCHES,
@@ -26,7 +27,7 @@ from .product_token import PRODUCT_ISSUER, ProductSecret, UsedProductToken
 from .site import Setting
 from .staff import TIMELINE_ACTIONS, AuditEntry, Merge, MergeLedgerRow, TimelineEntry
 from .types import utcnow
-from .user import EMAIL_MODES, ROLES, SignedInSession, User
+from .user import EMAIL_MODES, HANDLE_MAX, ROLES, SignedInSession, User
 
 __all__ = [
     "ACCOUNT_EMAIL_KINDS", "AccountEmail",
@@ -43,5 +44,6 @@ __all__ = [
     "ATTRIBUTE_NAME_MAX", "ATTRIBUTE_TEXT_MAX", "COMPANY_NAME_MAX", "EXTERNAL_ID_MAX", "SEGMENT_MATCHES",
     "SEGMENT_NAME_MAX", "SOURCES", "Company", "CompanyAttribute", "CompanyMember", "Segment",
     "BOARD_ACCESS", "BOARD_DESCRIPTION_MAX", "BOARD_NAME_MAX", "BOARD_SLUG_MAX", "Board", "board_companies",
-    "board_moderators", "board_segments",
+    "board_moderators", "board_segments", "ATTACHMENT_TYPES", "STORAGE_KEY_MAX", "Attachment", "StoredFile",
+    "HANDLE_MAX",
 ]

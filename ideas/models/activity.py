@@ -73,6 +73,9 @@ class Comment(Model):
     internal: Mapped[bool] = mapped_column(default=False)
     # A staff comment pinned under the idea's description.
     official: Mapped[bool] = mapped_column(default=False)
+    # The comment this one replies to (one level: a reply's parent is never a reply itself). Both
+    # are on the same idea, so deleting the idea takes both; comments themselves are never deleted.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
     # Changes with every write of the row: what cached fragments showing it are keyed by.
     version: Mapped[int] = row_version()
 

@@ -2,13 +2,14 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
 from .types import UTCDateTime, row_version, utcnow
 
 ROLES = ("member", "staff", "admin")
+HANDLE_MAX = 30
 EMAIL_MODES = ("immediate", "digest", "never")
 
 
@@ -17,11 +18,16 @@ class User(UserMixin, Model):
     __table_args__ = (
         CheckConstraint(f"role IN {ROLES!r}", name="role_valid"),
         CheckConstraint(f"email_mode IN {EMAIL_MODES!r}", name="email_mode_valid"),
+        # An index, not a constraint: SQLite adds an index without rebuilding the table.
+        Index("uq_users_handle", "handle", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(80))
+    # What @mentions call the member: lower case letters, digits and "_", unique (ideas/handles.py).
+    # NULL only until one is derived from the name for an account made in bulk.
+    handle: Mapped[str | None] = mapped_column(String(HANDLE_MAX))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10), default="member")
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
