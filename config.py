@@ -66,6 +66,8 @@ class Config:
         self.RATELIMIT_PROPOSE = env.get("RATELIMIT_PROPOSE", "20 per hour")
         self.RATELIMIT_COMMENT = env.get("RATELIMIT_COMMENT", "60 per hour")
         self.RATELIMIT_VOTE = env.get("RATELIMIT_VOTE", "120 per minute")
+        # Screenshot uploads (POST /attachments, page and API), per member.
+        self.RATELIMIT_UPLOAD = env.get("RATELIMIT_UPLOAD", "30 per hour")
         # Every request to the JSON API, per key (per member or address without one).
         self.RATELIMIT_API = env.get("RATELIMIT_API", "600 per minute")
 
@@ -115,10 +117,13 @@ class Config:
         self.IMPORT_MAX_BYTES = int(env.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
         self.IMPORT_UPLOAD_DIR = env.get("IMPORT_UPLOAD_DIR")
         # The largest request body: a bigger one is refused (413) before anything is read. Forms
-        # need far less than this; only the CSV import takes more (ideas/web/body_limits.py):
-        # its file, and 1 MiB for the form around it.
+        # need far less than this; only the CSV import and screenshot uploads take more
+        # (ideas/web/body_limits.py): the import's file, and 1 MiB for the form around it.
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", 1024 * 1024))
         self.IMPORT_MAX_CONTENT_LENGTH = self.IMPORT_MAX_BYTES + 1024 * 1024
+        # A screenshot upload: the image (at most 5 MB, ideas/images.py MAX_BYTES) and its form.
+        self.UPLOAD_MAX_CONTENT_LENGTH = int(env.get("UPLOAD_MAX_CONTENT_LENGTH",
+                                                     5 * 1024 * 1024 + 64 * 1024))
         # Sign-in through an OpenID Connect provider (ideas.sso), for the first admin: what an admin
         # saves on the "Single sign-on" page takes their place. The issuer is the provider's address
         # (its discovery document is at ISSUER/.well-known/openid-configuration).

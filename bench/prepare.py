@@ -28,6 +28,7 @@ from sqlalchemy import case, func, insert, select, update  # noqa: E402
 
 from ideas import create_app  # noqa: E402
 from ideas.board_access import store_board_accesses  # noqa: E402
+from ideas.handles import fill_missing_handles  # noqa: E402
 from ideas.database import sync_id_sequences, writing  # noqa: E402
 from ideas.demo import COMMENTS  # noqa: E402
 from ideas.extensions import db  # noqa: E402
@@ -65,6 +66,7 @@ def _add_members(count, now):
     for start in range(0, len(rows), CHUNK):
         db.session.execute(insert(User), rows[start:start + CHUNK])
     sync_id_sequences(User)
+    fill_missing_handles()
 
 
 def _new_idea(title, description, author_id, now, comment_count=0):

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from . import signins
 from .errors import ConfirmationRequired, EmailTaken, InvalidInput, NotAllowed
 from .extensions import db
+from .handles import check_handle, fill_missing_handles
 from .i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from .models import User, utcnow
 from .passwords import hash_password, needs_rehash, verify_password
@@ -63,11 +64,14 @@ def add_passwordless_accounts(people: Mapping[str, str], now: datetime) -> dict[
         return {}
     ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True),
                              [passwordless_account(email, people[email], now) for email in emails]).scalars()
-    return dict(zip(emails, ids, strict=True))
+    made = dict(zip(emails, ids, strict=True))
+    fill_missing_handles()  # past the ORM, which names new members as it inserts them
+    return made
 
 
-def sign_up(name: str | None, email: str | None, password: str) -> User:
-    """Create a member account with an argon2id password hash."""
+def sign_up(name: str | None, email: str | None, password: str, handle: str | None = None) -> User:
+    """Create a member account with an argon2id password hash, and the @handle chosen (blank:
+    one derived from the name)."""
     name = _clean_name(name)
     email = normalise_email(email)
     if not EMAIL_SHAPE.fullmatch(email) or len(email) > EMAIL_MAX:
@@ -75,7 +79,8 @@ def sign_up(name: str | None, email: str | None, password: str) -> User:
     if find_member_by_email(email) is not None:
         raise EmailTaken()
     _check_password(password)
-    member = User(name=name, email=email, password_hash=hash_password(password))
+    chosen = check_handle(handle) if handle and handle.strip() else None
+    member = User(name=name, email=email, password_hash=hash_password(password), handle=chosen)
     db.session.add(member)
     db.session.flush()
     return member

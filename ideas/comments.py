@@ -12,12 +12,15 @@ from flask_babel import gettext as _
 
 from .i18n import format_count
 from .accounts import ensure_can_participate
+from .attachments import attach, check_attachable
 from .database import add_to_counter
 from .errors import InvalidInput, NotAllowed
 from .extensions import db
-from .events import CommentPosted, OfficialResponse
+from .events import CommentPosted, OfficialResponse, ReplyPosted
 from .events.publish import publish
-from .following import join_followers
+from .following import follow_for_reply, join_followers
+from .links import external_url
+from .mentions import notify_mentions
 from .models import COMMENT_MAX, Comment, Idea, User, utcnow
 from .sanitize import render_markdown
 from .visibility import is_staff, moderates
@@ -39,13 +42,20 @@ def _clean_body(body: str | None) -> str:
 
 
 def add_comment(author: User, idea: Idea, body: str, internal: bool = False,
-                official: bool = False) -> Comment:
+                official: bool = False, parent: Comment | None = None,
+                attachment_ids: Sequence[int] = ()) -> Comment:
     """Comment on an idea; the author of the comment follows the idea.
 
     Staff may instead write an internal note (staff-only, not counted, follows nothing) or an
-    official response (public, pinned under the description).
+    official response (public, pinned under the description). With `parent` it is a reply, one
+    level deep (replying to a reply answers its comment): a reply to an internal note is one
+    too, and the one replying follows the idea's activity unless they chose otherwise.
+    `attachment_ids` are the author's screenshots waiting for a post, posted with it.
     """
     ensure_can_participate(author)
+    if parent is not None:
+        parent = replied_to(author, idea, parent)
+        internal = internal or parent.internal
     if (internal or official) and not author.is_staff:
         raise NotAllowed(_("Only the product team writes internal notes and official responses."))
     if internal and official:
@@ -54,20 +64,55 @@ def add_comment(author: User, idea: Idea, body: str, internal: bool = False,
     if not internal and (idea.withdrawn_at is not None or idea.status == "merged"):
         raise NotAllowed(_("This idea no longer takes comments."))
     body = _clean_body(body)
+    check_attachable(author, attachment_ids)
     now = utcnow()
     comment = Comment(
         idea_id=idea.id, author=author, body=body, body_html=render_markdown(body), created_at=now,
-        internal=internal, official=official,
+        internal=internal, official=official, parent_id=parent.id if parent is not None else None,
     )
     db.session.add(comment)
+    db.session.flush()
+    images = tuple(external_url("attachments.image", attachment_id=image.id)
+                   for image in attach(author, attachment_ids, comment=comment)) if attachment_ids else ()
     if internal:
-        db.session.flush()
+        notify_mentions(author, idea, comment, images)  # staff only: the notice quotes the note
         return comment
     add_to_counter(idea, "comment_count", +1, updated_at=now)
-    join_followers(author, idea, reason="comment")
+    if parent is not None:
+        follow_for_reply(author, idea)
+    else:
+        join_followers(author, idea, reason="comment")
     db.session.flush()
-    publish((OfficialResponse if official else CommentPosted)(author, idea, comment))
+    if official:
+        publish(OfficialResponse(author, idea, comment, images))
+    elif parent is not None:
+        publish(ReplyPosted(author, idea, comment, parent, images))
+    else:
+        publish(CommentPosted(author, idea, comment, images))
+    notify_mentions(author, idea, comment, images)  # after the comment's own event, whose notice it replaces
     return comment
+
+
+def replied_to(author: User, idea: Idea, parent: Comment) -> Comment:
+    """The comment a reply to `parent` goes under: `parent`, or the comment it replies to (one
+    level). Refused when it is on another idea, deleted, or not one `author` may read."""
+    if parent.idea_id != idea.id:
+        raise InvalidInput(_("That comment is not on this idea."),
+                           {"body": _("Reply to a comment of this discussion.")})
+    if parent.parent_id is not None:
+        parent = db.session.get_one(Comment, parent.parent_id)
+    if parent.deleted_at is not None:
+        raise NotAllowed(_("That comment was deleted: add to the discussion instead."))
+    if not may_read(author, idea, parent):
+        raise NotAllowed(_("You cannot reply to that comment."))
+    return parent
+
+
+def may_read(reader: User | AnonymousUserMixin, idea: Idea, comment: Comment) -> bool:
+    """True when `reader` sees `comment` in the idea's thread (the rule _visible_on writes in SQL)."""
+    reading = _reading(reader, idea)
+    return ((reading == "staff" or not comment.internal)
+            and (reading != "public" or comment.hidden_at is None))
 
 
 def can_edit_comment(member: User | AnonymousUserMixin, comment: "Comment | ThreadComment") -> bool:
@@ -161,6 +206,7 @@ class ThreadComment(NamedTuple):
     hidden_at: datetime | None
     internal: bool
     official: bool
+    parent_id: int | None
     author: CommentAuthor
 
 
@@ -173,13 +219,21 @@ def thread_of(idea: Idea, viewer: User | AnonymousUserMixin) -> list[ThreadComme
 
 @lru_cache(maxsize=None)
 def _thread(reading: str) -> Select[int, int, int, str, datetime, datetime | None, datetime | None,
-                                  datetime | None, bool, bool, str]:
+                                  datetime | None, bool, bool, int | None, str]:
     """thread_of's statement for each way of reading (`_reading`), built once."""
     return (select(Comment.id, Comment.idea_id, Comment.author_id, Comment.body_html, Comment.created_at,
                    Comment.edited_at, Comment.deleted_at, Comment.hidden_at, Comment.internal,
-                   Comment.official, User.name)
+                   Comment.official, Comment.parent_id, User.name)
             .join(User, User.id == Comment.author_id).where(*_visible_on(bindparam("idea_id"), reading))
             .order_by(*THREAD_ORDER))
+
+
+def hidden_stand_in(parent_id: int, replies: Sequence[ThreadComment]) -> ThreadComment:
+    """What stands for a comment the reader may not see above its replies: hidden, by no one,
+    placed just before its first reply."""
+    first = replies[0]
+    return ThreadComment(parent_id, first.idea_id, 0, "", first.created_at, None, None, first.created_at,
+                         False, False, None, CommentAuthor(0, ""))
 
 
 def official_in(thread: Sequence[ThreadComment]) -> ThreadComment | None:

@@ -21,6 +21,7 @@ FOLLOW_REASONS = {
     "author": _l("Proposed it"),
     "vote": _l("Voted for it"),
     "comment": _l("Commented on it"),
+    "reply": _l("Replied in its discussion"),
     "merge": _l("Followed an idea merged into it"),
     "follow": _l("Chose to follow it"),
 }

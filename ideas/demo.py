@@ -14,9 +14,11 @@ from typing import Any
 
 from sqlalchemy import Table, func, insert, select
 
+from .comments import add_comment
 from .companies import create_company, find_company, set_company_of
 from .database import sync_id_sequences
 from .extensions import Model, db
+from .handles import fill_missing_handles
 from .following import follow_values, join_followers_in_bulk
 from .boards import create_board, move_idea
 from .models import Board, Comment, Idea, Segment, Tag, User, Vote, idea_tags, utcnow
@@ -91,6 +93,13 @@ COMMENTS = (
     "Any update on this?",
     "We switched from a competitor partly because of this; please keep it up!",
 )
+# Answers under the first comments, so the demo's discussions show replies (and one @mention).
+REPLIES = (
+    "Thanks for the detail! Which plan is your team on?",
+    "Same here. @{handle}, did you find a workaround?",
+    "We are collecting examples: a screenshot would help a lot.",
+)
+REPLIED_COMMENTS = 6
 STATUS_NOTES = {
     "under_review": "Thanks! We are looking into how many customers this affects.",
     "planned": "This is on our plan for next quarter.",
@@ -192,6 +201,7 @@ def seed_demo(ideas: int = 40, votes: int | None = None, members: int = 30, comm
         for i in range(members)
     ]
     _insert_chunks(User, users)
+    fill_missing_handles()
     member_ids = [u["id"] for u in users if u["role"] == "member"] or [users[0]["id"]]
 
     tag_ids = []
@@ -272,9 +282,24 @@ def seed_demo(ideas: int = 40, votes: int | None = None, members: int = 30, comm
     db.session.flush()
     companies, segments = _seed_customers(member_ids, users, vote_rows, [row["id"] for row in idea_rows])
     boards = _seed_boards([row["id"] for row in idea_rows])
+    _seed_replies(rng, member_ids)
     return {"members": len(users), "ideas": len(idea_rows), "votes": len(vote_rows),
             "comments": len(comment_rows), "follows": len(follow_rows), "companies": companies,
             "segments": segments, "boards": boards}
+
+
+def _seed_replies(rng: random.Random, member_ids: Sequence[int]) -> None:
+    """Replies under the first few comments, through the rule members use (so they follow,
+    are told and mentioned as on the site)."""
+    staff = _first_of_role("staff", "admin")
+    first = db.session.execute(select(Comment).where(Comment.parent_id.is_(None))
+                               .order_by(Comment.id).limit(REPLIED_COMMENTS)).scalars().all()
+    for number, comment in enumerate(first):
+        writer = staff if number % 2 == 0 and staff is not None else db.session.get_one(User, rng.choice(member_ids))
+        if writer.id == comment.author_id:
+            continue
+        text = REPLIES[number % len(REPLIES)].format(handle=comment.author.handle)
+        add_comment(writer, db.session.get_one(Idea, comment.idea_id), text, parent=comment)
 
 
 def _seed_boards(idea_ids: list[int]) -> int:

@@ -22,6 +22,17 @@ def join_followers(member: User, idea: Idea, reason: str) -> None:
     insert_ignore(Follow, **follow_values(member.id, idea.id, reason, utcnow()))
 
 
+def follow_for_reply(member: User, idea: Idea) -> None:
+    """A reply follows the idea at all activity (the rest of the conversation is news to its
+    writer), unless the member chose what to hear of it or unfollowed it: then that stays."""
+    follow = db.session.get(Follow, (member.id, idea.id))
+    if follow is None:
+        insert_ignore(Follow, **follow_values(member.id, idea.id, "reply", utcnow(), level="all"))
+    elif follow.following and follow.reason != "follow" and follow.level != "all":
+        follow.level = "all"
+        follow.updated_at = utcnow()
+
+
 def level_for(reason: str) -> str:
     """Authors hear of all activity on their own idea; others of status changes and responses."""
     return "all" if reason == "author" else "status"
@@ -29,7 +40,7 @@ def level_for(reason: str) -> str:
 
 def follow_values(user_id: int, idea_id: int, reason: str, at: datetime,
                   level: str | None = None) -> dict[str, Any]:
-    """The columns of a follow earned at `at` by `reason` ("author", "vote", "comment", "merge"),
+    """The columns of a follow earned at `at` by `reason` ("author", "vote", "comment", "reply", "merge"),
     at the level the reason gives unless `level` says otherwise."""
     return dict(user_id=user_id, idea_id=idea_id, following=True, reason=reason,
                 level=level or level_for(reason), created_at=at, updated_at=at)

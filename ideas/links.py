@@ -5,7 +5,7 @@ client chooses: a password-reset link built from `Host: evil.example` would hand
 to whoever owns that host. The worker, which has no request at all, builds the same links.
 """
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app
 
@@ -16,8 +16,11 @@ def base_url() -> str:
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """The absolute address of `endpoint` on BASE_URL, whatever request (if any) is being served."""
+    """The absolute address of `endpoint` on BASE_URL, whatever request (if any) is being served;
+    `_anchor` names a place in the page, as for url_for."""
+    anchor = values.pop("_anchor", None)
     parts = urlsplit(base_url())
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
                                        url_scheme=parts.scheme)
-    return adapter.build(endpoint, values, force_external=True)
+    address = adapter.build(endpoint, values, force_external=True)
+    return f"{address}#{quote(str(anchor), safe='-_')}" if anchor is not None else address

@@ -14,6 +14,7 @@ from .extensions import db
 from .following import join_followers
 from .models import DESCRIPTION_MAX, KINDS, TITLE_MAX, Board, Idea, Tag, User, utcnow
 from . import audit
+from .attachments import attach, check_attachable
 from .events import IdeaCreated, IdeaEditedByStaff, IdeaWithdrawn, edited_view
 from .events.publish import publish
 from .sanitize import render_markdown
@@ -55,14 +56,16 @@ def clean_fields(title: str | None, description: str | None, kind: str,
 
 
 def propose_idea(author: User, title: str, description: str = "", kind: str = "idea",
-                 tag_ids: Iterable[int] = (), *, backed: bool = True, board: Board | None = None) -> Idea:
+                 tag_ids: Iterable[int] = (), *, backed: bool = True, board: Board | None = None,
+                 attachment_ids: Iterable[int] = ()) -> Idea:
     """Post a new idea on `board` (None: the main board), which the author must be able to see;
     the author follows it and, unless `backed` is False, backs it.
 
     The author's vote is cast through the one voting rule, so it counts, moves on a merge and can be
     withdrawn like any other: otherwise an author's demand would vanish when their idea is merged.
     A caller posting an idea for someone else passes backed=False; CSV import and demo seeding write
-    their rows directly and back nothing.
+    their rows directly and back nothing. `attachment_ids` are the author's pending screenshots
+    to show with it (ideas/attachments.py).
     """
     ensure_can_participate(author)
     title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
@@ -70,6 +73,8 @@ def propose_idea(author: User, title: str, description: str = "", kind: str = "i
         raise InvalidInput(_("Please correct the fields marked below."),
                            {"board": _("Choose a board from the list.")})
     check_tags_fit(tags, board.id if board is not None else None)
+    attachment_ids = list(attachment_ids)
+    check_attachable(author, attachment_ids)
     now = utcnow()
     idea = Idea(
         board_id=board.id if board is not None else None,
@@ -88,6 +93,7 @@ def propose_idea(author: User, title: str, description: str = "", kind: str = "i
     )
     db.session.add(idea)
     db.session.flush()
+    attach(author, attachment_ids, idea=idea)
     # Following first, so the author keeps the "all activity" level that authors get.
     join_followers(author, idea, reason="author")
     publish(IdeaCreated(author, idea))
@@ -127,11 +133,12 @@ def _check_author_may_change(member: User | AnonymousUserMixin, idea: Idea) -> N
 
 
 def edit_idea(member: User, idea: Idea, title: str, description: str, kind: str,
-              tag_ids: Iterable[int] = ()) -> None:
-    """The author corrects their idea."""
+              tag_ids: Iterable[int] = (), attachment_ids: Iterable[int] = ()) -> None:
+    """The author corrects their idea, and may add pending screenshots to it."""
     _check_author_may_change(member, idea)
     title, description, kind, tags = clean_fields(title, description, kind, tag_ids)
     check_tags_fit(tags, idea.board_id)
+    attach(member, attachment_ids, idea=idea)  # checks everything before it changes anything
     idea.title = title
     idea.description = description
     idea.description_html = render_markdown(description)
@@ -178,16 +185,21 @@ def check_may_change_idea(actor: User | AnonymousUserMixin, idea: Idea) -> None:
 
 
 def change_idea(actor: User, idea: Idea, *, title: str | None = None, description: str | None = None,
-                kind: str | None = None, tag_ids: Iterable[int] | None = None) -> None:
-    """Edit `idea` as its author or as staff (marked and audited); a field left as None keeps its value."""
+                kind: str | None = None, tag_ids: Iterable[int] | None = None,
+                attachment_ids: Iterable[int] = ()) -> None:
+    """Edit `idea` as its author or as staff (marked and audited); a field left as None keeps its value.
+    Screenshots (`attachment_ids`) are the author's to add: staff clarify the text only."""
     editor = _editor_of(actor, idea)
     if editor is None:
         raise _change_refused()
-    editor(actor, idea,
-           idea.title if title is None else title,
-           idea.description if description is None else description,
-           idea.kind if kind is None else kind,
-           [tag.id for tag in idea.tags] if tag_ids is None else tag_ids)
+    fields = (idea.title if title is None else title,
+              idea.description if description is None else description,
+              idea.kind if kind is None else kind,
+              [tag.id for tag in idea.tags] if tag_ids is None else tag_ids)
+    if editor is edit_idea:
+        edit_idea(actor, idea, *fields, attachment_ids=attachment_ids)
+    else:
+        editor(actor, idea, *fields)
 
 
 def withdraw_idea(member: User, idea: Idea) -> None:

@@ -12,10 +12,12 @@ from sqlalchemy.engine import make_url
 from werkzeug.routing import Rule
 
 from ideas import create_app
+from ideas.comments import add_comment
 from ideas.extensions import db, limiter
-from ideas.models import Tag, User, utcnow
+from ideas.models import Idea, Tag, User, utcnow
 from ideas.passwords import hash_password
 from ideas.proposals import propose_idea
+from ideas.voting import cast_vote
 
 from helpers import CHROMIUM_MISSING, PASSWORD, find_chromium, recorded_statements
 from oidc.openid_provider import running_openid_provider  # noqa: F401  (the `openid_provider` fixture)
@@ -220,6 +222,22 @@ def make_idea(app, make_user):
             return _detached(app, idea)
 
     return make
+
+
+@pytest.fixture
+def discussion(app, make_user, make_idea):
+    """An idea by Ada Lovelace (@ada), a comment by Bea, a vote by Cy; Dee took no part; Sam is
+    staff (the people of the mention tests)."""
+    ada, bea, cy, dee = (make_user(name=name) for name in ("Ada Lovelace", "Bea", "Cy", "Dee"))
+    sam = make_user(name="Sam", role="staff")
+    idea = make_idea(author=ada)
+    with app.app_context():
+        db.session.get(User, ada.id).handle = ada.handle = "ada"
+        loaded = db.session.get(Idea, idea.id)
+        add_comment(db.session.get(User, bea.id), loaded, "Yes please")
+        cast_vote(db.session.get(User, cy.id), loaded)
+        db.session.commit()
+    return dict(idea=idea, ada=ada, bea=bea, cy=cy, dee=dee, sam=sam)
 
 
 @pytest.fixture

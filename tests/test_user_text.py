@@ -65,6 +65,7 @@ def test_member_forms_let_the_browser_take_text_of_any_length(app, idea_with_com
         "edit idea": f"/ideas/{idea.id}/edit",
         "comment": f"/ideas/{idea.id}",
         "edit comment": f"/comments/{comment_id}/edit",
+        "reply": f"/comments/{comment_id}/reply",
         "settings": "/account/settings",
     }
     visitor = client_for(app)
@@ -129,6 +130,26 @@ def test_a_comment_too_long_is_refused_with_the_text_kept_plain_and_htmx(app, ma
         assert body_text in page
         assert "5000" in page.replace(",", "")
     assert fetch(lambda: db.session.execute(select(Comment)).first()) is None
+
+
+def test_a_reply_too_long_is_refused_with_the_text_kept_plain_and_htmx(app, idea_with_comment, make_user,
+                                                                       fetch):
+    _author, _idea, comment_id = idea_with_comment
+    body_text = "R" * 6_000
+    member = client_for(app, make_user())
+    field = f"reply-{comment_id}-body"
+
+    plain = member.post(f"/comments/{comment_id}/reply", data={field: body_text})
+    swapped = member.post(f"/comments/{comment_id}/reply", data={field: body_text},
+                          headers=htmx_headers("comments"))
+
+    for response in (plain, swapped):
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert body_text in page
+        assert "5000" in page.replace(",", "")
+    assert fetch(lambda: db.session.execute(
+        select(Comment).where(Comment.parent_id.is_not(None))).first()) is None
 
 
 def test_a_name_too_long_at_sign_up_is_refused_with_what_was_typed_kept(app):
@@ -222,8 +243,9 @@ def hostile(app, make_user, make_tag):
         idea = propose_idea(author, INVOICE, "Please look.", "idea", [tag.id])
         follow_idea(follower, idea)
         cast_vote(follower, idea)
-        add_comment(author, idea, "Any news?")
+        question = add_comment(author, idea, "Any news?")
         add_comment(staff, idea, "We are on it.", official=True)
+        add_comment(staff, idea, "Soon, promised.", parent=question)
         change_status(staff, idea, "planned", "Next month.")
         entry = create_entry(staff, RELEASE, "Things got better.", [idea.id])
         publish_entry(staff, entry)
@@ -233,7 +255,7 @@ def hostile(app, make_user, make_tag):
         move_idea(staff, idea, board)
         db.session.commit()
         drain()
-        ids = dict(idea=idea.id, entry=entry.id, tag=tag.id, board=board.id)
+        ids = dict(idea=idea.id, entry=entry.id, tag=tag.id, board=board.id, question=question.id)
     return dict(eve=eve, mallory=mallory, reader=reader, **ids)
 
 
@@ -243,7 +265,7 @@ def test_every_page_isolates_the_names_and_titles_it_shows(app, hostile):
         None: ["/", f"/ideas/{idea}", "/roadmap", "/changelog", f"/changelog/{entry}", "/pulse",
                f"/?tag={quote(TAG)}", "/boards/partners"],
         "eve": ["/account/activity", "/account/settings", f"/ideas/{idea}"],
-        "reader": ["/notifications", f"/ideas/{idea}"],
+        "reader": ["/notifications", f"/ideas/{idea}", f"/comments/{hostile['question']}/reply"],
         "mallory": ["/staff/", f"/staff/members/{hostile['eve'].id}", "/staff/members", "/announcements",
                     "/admin/audit", "/admin/tags", f"/ideas/{idea}", "/changelog",
                     f"/changelog/{entry}/edit", "/admin/boards/"],

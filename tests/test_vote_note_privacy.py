@@ -50,6 +50,7 @@ def noted(app, make_user, make_idea, make_tag, make_company):
         ids = {"idea_id": idea.id, "comment_id": comment.id, "member_id": backer.id, "tag_id": tag.id,
                "entry_id": entry.id, "announcement_id": announcement.id, "company_id": company.id,
                "segment_id": segment.id, "board_id": board.id, "slug": board.slug, "key": "open",
+               "attachment_id": 1,  # none: an image is bytes, and answers 404 here
                "endpoint_id": db.session.execute(
                    select(WebhookEndpoint.id)).scalar_one()}
     return ids, {"author": author, "backer": backer, "staff": staff}

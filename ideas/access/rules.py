@@ -100,10 +100,12 @@ def ensure_may_sign_up(email: str, invitation: Invitation | None = None) -> None
                            domains=', '.join(rules.allowed_domains))})
 
 
-def sign_up_member(name: str, email: str, password: str, invitation: Invitation | None = None) -> User:
-    """Create an account if the sign-up rule allows it; an invitation is accepted by it."""
+def sign_up_member(name: str, email: str, password: str, invitation: Invitation | None = None,
+                   handle: str | None = None) -> User:
+    """Create an account if the sign-up rule allows it; an invitation is accepted by it. `handle`:
+    the @handle chosen (blank: derived from the name)."""
     ensure_may_sign_up(email, invitation)
-    member = accounts.sign_up(name, email, password)
+    member = accounts.sign_up(name, email, password, handle)
     if invitation is not None:
         accounts.confirm_email(member)  # the link reached this inbox
         invitation.accepted_at = utcnow()

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..attachments import PER_POST, attachments_of
 from ..board import SORTS, WITH_TAGS, board_query, board_seen_at
 from ..board_access import MAIN
 from ..boards import MAIN_SLUG, board_chosen
@@ -54,7 +55,11 @@ NEW_IDEA = Body({**IDEA_FIELDS, "title": Text(TITLE_MAX, "A short title.", requi
                                                example="Add a dark mode"),
                  "board": Text(BOARD_SLUG_MAX, "The slug of the board to post it on, one the member may "
                                                "see (GET /boards); main (the default): the main board.",
-                               example=MAIN_SLUG)})
+                               example=MAIN_SLUG),
+                 "attachments": TextList(Integer(1, MAX_INT), PER_POST,
+                                         "The ids of screenshots the member uploaded (POST /attachments) "
+                                         "in the last 24 hours, shown with the idea in this order.",
+                                         example=[])})
 IDEA_CHANGES = Body(IDEA_FIELDS, min_properties=1)
 
 
@@ -101,7 +106,8 @@ def detail(idea: Idea) -> dict[str, Any]:
     timeline = history_of(idea)
     reader = standing(current_user, idea)
     return idea_detail_json(idea, reader.voted, reader.follow_level, reader.followers,
-                            official_response(idea), timeline)
+                            official_response(idea), timeline,
+                            attachments_of(idea_ids=[idea.id]).ideas.get(idea.id, []))
 
 
 @operation("GET", "/ideas", summary="List ideas", group="Ideas", query=LIST_QUERY, response="IdeaList",
@@ -131,7 +137,8 @@ def create_idea() -> Response:
     """Post a new idea as the asking member."""
     data = NEW_IDEA.parse()
     idea = propose_idea(current_user, data["title"], data.get("description", ""), data.get("kind", "idea"),
-                        tag_ids_named(data.get("tags", [])), board=board_chosen(data.get("board")))
+                        tag_ids_named(data.get("tags", [])), board=board_chosen(data.get("board")),
+                        attachment_ids=data.get("attachments", []))
     db.session.commit()
     return created(detail(idea), url_for("api.get_idea", idea_id=idea.id, _external=True))
 

@@ -1,20 +1,23 @@
 """What members do to ideas: vote (staff also for a customer), follow, comment."""
 from flask import Response, current_app, jsonify, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts import EMAIL_MAX
-from ..comments import add_comment, comments_on
+from ..comments import add_comment, comments_on, may_read
 from ..database import commit_writes
 from ..extensions import db, limiter
 from ..following import (
     FOLLOW_LEVELS, follow_idea, follow_level, follower_count, set_follow_level, unfollow_idea,
 )
-from ..models import COMMENT_MAX, IMPORTANCES, VOTE_NOTE_MAX, Idea, User
+from ..errors import InvalidInput
+from ..models import COMMENT_MAX, IMPORTANCES, VOTE_NOTE_MAX, Comment, Idea, User
+from ..models.types import INTEGER_MAX as ID_MAX
 from ..team import vote_for_customer
 from ..vote_importance import importance_of, notes_on_idea, set_importance
 from ..voting import cast_vote, withdraw_vote
 from ..web.plumbing import get_idea as load_idea
-from .fields import Body, Choice, Email, Query, Text
+from .fields import Body, Choice, Email, Integer, Query, Text
 from .paging import PAGE_FIELDS, page_of
 from .responses import created
 from .serializers import backer_note_json, comment_json
@@ -34,6 +37,8 @@ NEW_COMMENT = Body({
     "body": Text(COMMENT_MAX, "Markdown.", required=True, example="Me too: we lose an hour a week to this."),
     "visibility": Choice(("public", "official", "internal"),
                          "Staff may post an official response or an internal note (staff only)."),
+    "parent_id": Integer(1, ID_MAX, "Reply to this comment of the idea (one level: a reply to a reply "
+                                    "goes under the same comment). A reply to an internal note is one too."),
 })
 COMMENTS_QUERY = Query(**PAGE_FIELDS)
 
@@ -152,7 +157,13 @@ def create_comment(idea_id: int) -> Response:
     idea = load_idea(idea_id)
     data = NEW_COMMENT.parse()
     visibility = data.get("visibility", "public")
+    parent = None
+    if "parent_id" in data:
+        parent = db.session.get(Comment, data["parent_id"])
+        if parent is None or parent.idea_id != idea.id or not may_read(current_user, idea, parent):
+            raise InvalidInput(_("Reply to a comment of this discussion."),
+                               {"parent_id": _("No such comment on this idea.")})
     comment = add_comment(current_user, idea, data["body"], internal=visibility == "internal",
-                          official=visibility == "official")
+                          official=visibility == "official", parent=parent)
     db.session.commit()
     return created(comment_json(comment), url_for("api.list_comments", idea_id=idea.id, _external=True))

@@ -9,11 +9,12 @@ from typing import Any
 
 from flask import url_for
 
+from ..attachments import AttachmentRow
 from ..board_access import board_slugs
 from ..status_list import CATEGORIES, Status, StatusKeys, label, voting_open
 from ..models import (
-    BOARD_ACCESS, IMPORTANCES, KINDS, ApiKey, ChangelogEntry, Comment, Idea, Tag, TimelineEntry,
-    User, Vote,
+    ATTACHMENT_TYPES, BOARD_ACCESS, IMPORTANCES, KINDS, ApiKey, Attachment, ChangelogEntry, Comment, Idea,
+    Tag, TimelineEntry, User, Vote,
 )
 
 STRING = {"type": "string"}
@@ -48,7 +49,7 @@ def _time(moment: datetime | None) -> str | None:
 
 
 def person_json(member: User) -> dict[str, Any]:
-    return {"id": member.id, "name": member.name}
+    return {"id": member.id, "name": member.name, "handle": member.handle}
 
 
 def backer_note_json(vote: Vote, member: User) -> dict[str, Any]:
@@ -108,8 +109,9 @@ def idea_json(idea: Idea, voted: bool = False) -> dict[str, Any]:
 
 
 def idea_detail_json(idea: Idea, voted: bool, follow_level: str | None, followers: int,
-                     official: Comment | None, timeline: Iterable[TimelineEntry]) -> dict[str, Any]:
-    """An idea with what its page shows beside it: followers, official response, timeline."""
+                     official: Comment | None, timeline: Iterable[TimelineEntry],
+                     images: Iterable[AttachmentRow] = ()) -> dict[str, Any]:
+    """An idea with what its page shows beside it: followers, official response, timeline, screenshots."""
     return {
         **idea_json(idea, voted),
         "following": follow_level is not None,
@@ -117,6 +119,19 @@ def idea_detail_json(idea: Idea, voted: bool, follow_level: str | None, follower
         "follower_count": followers,
         "official_response": comment_json(official) if official is not None else None,
         "timeline": [timeline_json(entry) for entry in timeline],
+        "attachments": [attachment_json(image) for image in images],
+    }
+
+
+def attachment_json(image: AttachmentRow | Attachment) -> dict[str, Any]:
+    """A screenshot on a post: where to fetch it and its thumbnail (only readers of the post may)."""
+    return {
+        "id": image.id,
+        "url": url_for("attachments.image", attachment_id=image.id, _external=True),
+        "thumbnail_url": url_for("attachments.thumbnail", attachment_id=image.id, _external=True),
+        "width": image.width,
+        "height": image.height,
+        "content_type": image.content_type,
     }
 
 
@@ -141,6 +156,7 @@ def comment_json(comment: Comment) -> dict[str, Any]:
         "author": person_json(comment.author),
         "body": comment.body,
         "body_html": comment.body_html,
+        "parent_id": comment.parent_id,
         "official": comment.official,
         "internal": comment.internal,
         "hidden": comment.hidden_at is not None,
@@ -155,6 +171,7 @@ def member_json(member: User, api_key: ApiKey | None = None) -> dict[str, Any]:
     return {
         "id": member.id,
         "name": member.name,
+        "handle": member.handle,
         "email": member.email,
         "role": member.role,
         "confirmed": member.is_confirmed,
@@ -175,7 +192,9 @@ def entry_json(entry: ChangelogEntry, ideas: Iterable[Idea]) -> dict[str, Any]:
     }
 
 
-PERSON = obj("A member, as others see them.", id=INTEGER, name=STRING)
+HANDLE = nullable(STRING) | {"description": "What `@mentions` call the member: 2 to 30 lower case letters, "
+                                            "digits or _ (null only briefly, for an account just imported)."}
+PERSON = obj("A member, as others see them.", id=INTEGER, name=STRING, handle=HANDLE)
 NEXT = nullable(URL) | {"description": "The next page, or null on the last one."}
 # The admins' statuses, merged too: read when the OpenAPI document is made (spec.openapi_document).
 ALL_STATUSES = StatusKeys("all")
@@ -215,12 +234,14 @@ SCHEMAS = {
     "Comment": obj(
         "A comment; internal notes and hidden comments reach staff only.",
         id=INTEGER, idea_id=INTEGER, author=ref("Person"), body=STRING, body_html=STRING,
+        parent_id=nullable(INTEGER) | {"description": "The comment this one replies to; null for a comment."},
         official=BOOLEAN, internal=BOOLEAN, hidden=BOOLEAN, deleted=BOOLEAN, created_at=DATE_TIME,
         edited_at=nullable(DATE_TIME),
     ),
     "Member": obj(
         "The asking member.",
-        id=INTEGER, name=STRING, email=STRING, role={"type": "string", "enum": ["member", "staff", "admin"]},
+        id=INTEGER, name=STRING, handle=HANDLE, email=STRING,
+        role={"type": "string", "enum": ["member", "staff", "admin"]},
         confirmed=BOOLEAN, created_at=DATE_TIME,
         api_key=nullable(obj("The key this request used.", name=STRING, prefix=STRING)),
     ),
@@ -250,6 +271,14 @@ SCHEMAS = {
         idea_id=INTEGER, following=BOOLEAN,
         level=nullable({"type": "string", "enum": ["status", "all"]}), follower_count=INTEGER,
     ),
+    "Attachment": obj(
+        "A screenshot on an idea or a comment (PNG, JPEG or WebP, re-encoded, at most 2,000 px on "
+        "the long side). Its URLs answer only readers who may see the post.",
+        id=INTEGER, url={**URL, "description": "The image."},
+        thumbnail_url={**URL, "description": "A thumbnail of at most 400 px on the long side (WebP)."},
+        width=INTEGER, height=INTEGER,
+        content_type={"type": "string", "enum": list(ATTACHMENT_TYPES)},
+    ),
     "Error": obj(
         "What went wrong.",
         error=obj("The error.", code=STRING, message=STRING,
@@ -278,6 +307,7 @@ SCHEMAS["IdeaDetail"] = {
         "follower_count": INTEGER,
         "official_response": nullable(ref("Comment")),
         "timeline": array(ref("TimelineEntry")),
+        "attachments": array(ref("Attachment")) | {"description": "Its screenshots, in order."},
     },
 }
 SCHEMAS["IdeaDetail"]["required"] = list(SCHEMAS["IdeaDetail"]["properties"])

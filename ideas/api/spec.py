@@ -52,6 +52,8 @@ class Operation:
     status: int = 200
     errors: tuple = ()
     headers: dict = field(default_factory=dict)
+    # A file sent as multipart/form-data instead of a JSON body: (the field's name, what it holds).
+    upload: tuple[str, str] | None = None
     # A page of the site that the API's users send people to (see `page`): its own responses, and
     # the site's address as its server instead of the API's.
     page_responses: dict[str, Any] | None = None
@@ -71,7 +73,7 @@ class Operation:
         statuses = {401, 429, *self.errors}
         if self.method not in SAFE_METHODS:
             statuses.add(400)  # a body that is not JSON; a session request without its CSRF token
-        if self.body is not None or self.query is not None:
+        if self.body is not None or self.query is not None or self.upload is not None:
             statuses.add(422)
         if self.path_parameters:
             statuses.add(404)
@@ -172,6 +174,12 @@ def _operation_object(operation: Operation) -> dict[str, Any]:
             or operation.body.min_properties > 0,
             "content": {"application/json": {"schema": operation.body.schema()}},
         }
+    if operation.upload is not None:
+        name, about = operation.upload
+        document["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": [name],
+            "properties": {name: {"type": "string", "format": "binary", "description": about}},
+        }}}}
     return document
 
 

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from ..account_emails import deliver_due_account_emails, prune_settled_account_emails
+from ..attachments import remove_stale
 from ..database import writing
 from ..extensions import db
 from ..leases import Claim, LeaseTimes, stopping
@@ -144,6 +145,8 @@ def run_forever(app: Flask, poll_seconds: float = 2.0, stop: threading.Event | N
                     send_due_digests()
                     if pruned_at is None or time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
                         prune_settled_account_emails()
+                        remove_stale()  # screenshots never attached to a post
+                        db.session.commit()
                         start_missing()  # ideas a bulk path made without their priority row
                         pruned_at = time.monotonic()
         except Exception:  # keep the worker alive; the rows stay in the outbox

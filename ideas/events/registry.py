@@ -77,6 +77,7 @@ class EventKind:
     `quote` names the payload key of the member's Markdown the event quotes (a status note, a
     comment), its sanitised HTML kept under `<quote>_html`: the summary gives it as plain words
     (sanitize.markdown_text) and must read well without it, as an HTML email shows it as its HTML.
+    `context_quote` names another such text shown beside it for context (a reply's parent).
     `link` gives (endpoint, values) for the email's link. `stale` names cached fragments the
     event outdates; listeners added with `on_stale` hear of them after each publish.
     `priority` gives the ideas whose priority score the event outdates (a vote, an importance, a
@@ -90,6 +91,8 @@ class EventKind:
     subject: Callable[[Payload], str] = _plain_summary
     template: str = "email/events/default"
     quote: str | None = None
+    # A second text quoted for context only (a reply's parent): shown in emails, never summarised.
+    context_quote: str | None = None
     link: Callable[[int | None, Payload], tuple[str, dict[str, Any]]] | None = None
     webhook: Webhook | None = None
     audit: AuditEntry | None = None

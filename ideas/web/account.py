@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 from sqlalchemy import Select
 from werkzeug.wrappers import Response
 
-from .. import accounts, signins
+from .. import accounts, handles, signins
 from ..api_keys import NAME_MAX as KEY_NAME_MAX, api_keys_of, create_api_key, revoke_api_key
 from ..board import ideas_by
 from ..database import note_after_answer
@@ -25,7 +25,7 @@ from ..models import ApiKey, Idea, utcnow
 from ..since_last_visit import changes_since, note_activity_seen, visit_began_after
 from ..voting import backed_ideas
 from .forms import (
-    ActionForm, ChangePasswordForm, Form, NameForm, NotificationSettingsForm, _no_nul, _strip,
+    ActionForm, ChangePasswordForm, Form, HandleForm, NameForm, NotificationSettingsForm, _no_nul, _strip,
     apply_domain_errors,
 )
 from .plumbing import ID_MAX as MAX_ID
@@ -58,9 +58,11 @@ class LanguageForm(Form):
 
 def _settings_page(name_form: NameForm | None = None, password_form: ChangePasswordForm | None = None,
                    status: int = 200, api_key_form: ApiKeyForm | None = None,
-                   language_form: LanguageForm | None = None) -> tuple[str, int]:
+                   language_form: LanguageForm | None = None,
+                   handle_form: HandleForm | None = None) -> tuple[str, int]:
     return render_template(
         "account/settings.html",
+        handle_form=handle_form or HandleForm(handle=current_user.handle),
         language_form=language_form or LanguageForm(locale=current_user.locale or ""),
         name_form=name_form or NameForm(name=current_user.name),
         password_form=password_form or ChangePasswordForm(),
@@ -91,6 +93,21 @@ def change_name() -> ResponseReturnValue:
         accounts.change_name(current_user, form.name.data)
         return done(_("Your name is saved."), url_for("account.settings"))
     return _settings_page(name_form=form, status=422)
+
+
+@bp.post("/handle")
+@login_required
+def change_handle() -> ResponseReturnValue:
+    """Change the @handle others mention the member by."""
+    form = HandleForm()
+    if form.validate_on_submit():
+        try:
+            handles.change_handle(current_user, form.handle.data)
+        except InvalidInput as error:
+            apply_domain_errors(form, error)
+        else:
+            return done(_("Your handle is saved."), url_for("account.settings", _anchor="handle"))
+    return _settings_page(handle_form=form, status=422)
 
 
 @bp.post("/language")

@@ -57,7 +57,8 @@ def signup() -> ResponseReturnValue:
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            member = sign_up_member(form.name.data, form.email.data, form.password.data)
+            member = sign_up_member(form.name.data, form.email.data, form.password.data,
+                                    handle=form.handle.data)
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:

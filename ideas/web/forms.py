@@ -19,6 +19,7 @@ from ..errors import InvalidInput
 from ..i18n import KIND_NAMES, WTFormsTranslations, format_count, wtforms_translations
 from ..models import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX, Tag
 from ..models.types import INTEGER_MAX
+from ..models.user import HANDLE_MAX
 from ..status_list import STATUS_NAMES
 from ..statuses import NOTE_MAX, SETTABLE_STATUSES
 
@@ -109,6 +110,17 @@ class SignUpForm(Form):
                        filters=[_strip])
     password = PasswordField(_l("Password"), [DataRequired(_l("Choose a password.")),
                                           Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
+    handle = StringField(_l("Handle (optional)"), [Optional(), Length(max=HANDLE_MAX), _no_nul],
+                         filters=[_strip],
+                         description=_l("What others type after @ to mention you: letters, digits or _. "
+                                        "Leave it blank to have one made from your name."))
+
+
+class HandleForm(Form):
+    handle = StringField(_l("Handle"), [DataRequired(_l("Choose a handle.")), Length(max=HANDLE_MAX),
+                                        _no_nul], filters=[_strip],
+                         description=_l("What others type after @ to mention you: "
+                                        "2 to 30 letters, digits or _."))
 
 
 class LoginForm(Form):
@@ -189,6 +201,13 @@ class CommentForm(Form):
         SelectChoice("official", _l("Official response (pinned under the description)")),
         SelectChoice("internal", _l("Internal note (staff only)")),
     ])
+
+
+class ReplyForm(Form):
+    """A reply under a comment: public (an internal note's replies are internal notes too)."""
+
+    body = TextAreaField(_l("Reply"), [DataRequired(_l("Write something first.")),
+                                   Length(max=COMMENT_MAX), _no_nul], filters=[_strip])
 
 
 class StatusForm(Form):

@@ -1,5 +1,5 @@
 """An idea's page and everything members do there: propose, edit, withdraw, vote, follow."""
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +10,12 @@ from flask_login import AnonymousUserMixin, current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from ..attachments import PER_POST, AttachmentRow, attachments_of, pending_uploads
 from ..board import board_filter_of, boards_seen_by, tag_boards
 from ..boards import MAIN_SLUG, all_boards, board_chosen, main_board_name
-from ..comments import ThreadComment, can_delete_comment, can_edit_comment, official_in, thread_of
+from ..comments import (
+    ThreadComment, can_delete_comment, can_edit_comment, hidden_stand_in, official_in, thread_of,
+)
 from ..database import commit_writes
 from ..demand import demand_of
 from ..errors import InvalidInput
@@ -20,7 +23,9 @@ from ..extensions import db, limiter
 from ..following import follow_idea, set_follow_level, unfollow_idea
 from ..merging import ideas_merged_into
 from ..models import BOARD_SLUG_MAX, Comment, Idea, TimelineEntry, User
-from ..proposals import change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea
+from ..proposals import (
+    can_edit_idea, change_idea, check_may_change_idea, may_change_idea, propose_idea, withdraw_idea,
+)
 from ..statuses import history_of
 from ..similar import similar_ideas
 from ..tags import tags_for, tags_of
@@ -69,18 +74,25 @@ def new() -> ResponseReturnValue:
     if request.form.get("check"):
         # "Check for similar ideas": the no-JavaScript way to see them before posting.
         return render_template("ideas/new.html", form=form, checked=True,
+                               uploads=pending_uploads(current_user),
                                similar=similar_ideas(form.title.data or "", current_user))
     if form.validate_on_submit():
         try:
             idea = propose_idea(current_user, form.title.data, form.description.data,
-                                form.kind.data, form.tags.data, board=board_chosen(form.board.data or None))
+                                form.kind.data, form.tags.data, board=board_chosen(form.board.data or None),
+                                attachment_ids=ticked_attachments())
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
             return done(_("Thank you! Your idea is posted, and you will hear what becomes of it."),
                         url_for("ideas.show", idea_id=idea.id))
     similar = similar_ideas(form.title.data, current_user) if form.title.data else []
-    return render_form("ideas/new.html", form=form, similar=similar)
+    return render_form("ideas/new.html", form=form, similar=similar, uploads=pending_uploads(current_user))
+
+
+def ticked_attachments() -> list[int]:
+    """The pending screenshots ticked on a post form (their checkboxes belong to it)."""
+    return request.form.getlist("attachments", type=int)[:PER_POST + 1]
 
 
 @bp.get("/similar")
@@ -130,20 +142,23 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
     thread = discussion(comments, timeline)
     viewer = current_user._get_current_object()  # not the proxy: the key asks of it per comment
     reader = standing(viewer, idea)
+    images = attachments_of(idea_ids=[idea.id], comment_ids=[comment.id for comment in comments])
     return dict(
         discussion=thread,
-        discussion_key=discussion_key(viewer, thread),
+        discussion_key=discussion_key(viewer, thread, images.comments),
         official=official_in(comments),
         merged_here=ideas_merged_into(idea, timeline),
         voted=reader.voted,
         tags=tags_of([idea.id]).get(idea.id, ()),
+        images=images.ideas.get(idea.id, []),
+        uploads=pending_uploads(current_user) if current_user.is_authenticated else [],
         **_follow_context(idea, reader),
         comments=comments,
         # A fresh form is built only when the cached one is not there (comments/_section.html).
         comment_form=comment_form,
         new_comment_form=lambda: CommentForm(formdata=None),
         can_edit=may_change_idea(current_user, idea),
-        **comment_rights(),
+        **comment_rights(images.comments),
         **importance_context(viewer, idea, importance_form, backed=reader.voted),
         **staff,
     )
@@ -180,12 +195,15 @@ def move_form(idea: Idea, form: Form | None = None) -> Form | None:
     return form
 
 
-def comment_rights() -> dict[str, Callable[[Comment | ThreadComment], object]]:
-    """What comment templates ask of the signed-in member's rights, and the key of a rendered comment."""
+def comment_rights(images: Mapping[int, Sequence[AttachmentRow]] | None = None) -> dict[str, Any]:
+    """What comment templates ask of the signed-in member's rights, the comments' screenshots
+    (`images`, by comment id), and the key of a rendered comment."""
+    images = images or {}
     return dict(can_edit_comment=lambda c: can_edit_comment(current_user, c),
                 can_delete_comment=lambda c: can_delete_comment(current_user, c),
                 moderates_comment=lambda c: moderates_comments(current_user, c.idea_id),
-                comment_key=lambda c: comment_key(current_user, c))
+                comment_key=lambda c: comment_key(current_user, c, images.get(c.id, ())),
+                comment_images=images)
 
 
 def moderates_comments(viewer: User | AnonymousUserMixin, idea_id: int) -> bool:
@@ -193,28 +211,46 @@ def moderates_comments(viewer: User | AnonymousUserMixin, idea_id: int) -> bool:
     return moderates(viewer, db.session.get_one(Idea, idea_id))
 
 
-def comment_key(viewer: User | AnonymousUserMixin, comment: Comment | ThreadComment) -> tuple:
+def comment_key(viewer: User | AnonymousUserMixin, comment: Comment | ThreadComment,
+                images: Sequence[AttachmentRow] = ()) -> tuple:
     """A rendered comment's key for the fragment cache: the versions of the comment and its author
-    (a thread's plain rows are their own key), and what `viewer` may do to it (staff moderate; the
-    author deletes, and edits for a while)."""
+    (a thread's plain rows are their own key), its screenshots (plain rows), and what `viewer` may
+    do to it (staff moderate; the author deletes, and edits for a while)."""
     may_delete = can_delete_comment(viewer, comment)
-    return (versions(comment, comment.author), moderates_comments(viewer, comment.idea_id),
+    return (versions(comment, comment.author), tuple(images), moderates_comments(viewer, comment.idea_id),
             may_delete, may_delete and can_edit_comment(viewer, comment))
 
 
-def discussion_key(viewer: User | AnonymousUserMixin, thread: list[tuple[str, Any]]) -> tuple:
-    """The whole thread's key: each comment's (`comment_key`) and each timeline entry's and its
-    actor's versions."""
-    return (is_staff(viewer), *(comment_key(viewer, item) if kind == "comment" else versions(item, item.actor)
-                                for kind, item in thread))
+def discussion_key(viewer: User | AnonymousUserMixin, thread: list[tuple[str, Any, tuple]],
+                   images: Mapping[int, Sequence[AttachmentRow]]) -> tuple:
+    """The whole thread's key: each comment's (`comment_key`) with its replies', and each timeline
+    entry's and its actor's versions."""
+    return (is_staff(viewer), *(
+        (comment_key(viewer, item, images.get(item.id, ())),
+         *(comment_key(viewer, reply, images.get(reply.id, ())) for reply in replies))
+        if kind == "comment" else versions(item, item.actor) for kind, item, replies in thread))
 
 
-def discussion(comments: Sequence[ThreadComment], timeline: Sequence[TimelineEntry]) -> list[tuple[str, Any]]:
-    """Comments and timeline entries in one thread, oldest first, like a parcel's tracking."""
-    items: list[tuple[str, datetime, int, ThreadComment | TimelineEntry]]
-    items = [("comment", c.created_at, c.id, c) for c in comments]
-    items += [("event", e.created_at, e.id, e) for e in timeline]
-    return [(kind, item) for kind, _, _, item in sorted(items, key=lambda row: (row[1], row[0], row[2]))]
+def discussion(comments: Sequence[ThreadComment],
+               timeline: Sequence[TimelineEntry]) -> list[tuple[str, Any, tuple[ThreadComment, ...]]]:
+    """Comments and timeline entries in one thread, oldest first, like a parcel's tracking; each
+    comment with its replies (oldest first). Replies to a comment the reader may not see (hidden
+    by a moderator) stay readable under a stand-in that says so."""
+    replies: dict[int, list[ThreadComment]] = {}
+    comments_shown = []
+    for comment in comments:
+        if comment.parent_id is None:
+            comments_shown.append(comment)
+        else:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    shown = {comment.id for comment in comments_shown}
+    comments_shown += [hidden_stand_in(parent_id, under) for parent_id, under in replies.items()
+                       if parent_id not in shown]
+    items: list[tuple[str, datetime, int, ThreadComment | TimelineEntry, tuple[ThreadComment, ...]]]
+    items = [("comment", c.created_at, c.id, c, tuple(replies.get(c.id, ()))) for c in comments_shown]
+    items += [("event", e.created_at, e.id, e, ()) for e in timeline]
+    items.sort(key=lambda row: (row[1], row[0], row[2]))
+    return [(kind, item, under) for kind, _, _, item, under in items]
 
 
 @bp.route("/<id:idea_id>/edit", methods=["GET", "POST"])
@@ -228,12 +264,16 @@ def edit(idea_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             change_idea(current_user, idea, title=form.title.data, description=form.description.data,
-                        kind=form.kind.data, tag_ids=form.tags.data or [])
+                        kind=form.kind.data, tag_ids=form.tags.data or [],
+                        attachment_ids=ticked_attachments())
         except InvalidInput as error:
             apply_domain_errors(form, error)
         else:
             return done(_("Your changes are saved."), url_for("ideas.show", idea_id=idea.id))
-    return render_form("ideas/edit.html", form=form, idea=idea)
+    # Screenshots are the author's to add (staff clarify the text only).
+    uploads = pending_uploads(current_user) if can_edit_idea(current_user, idea) else None
+    return render_form("ideas/edit.html", form=form, idea=idea, uploads=uploads,
+                       images=attachments_of(idea_ids=[idea.id]).ideas.get(idea.id, []))
 
 
 @bp.post("/<id:idea_id>/withdraw")

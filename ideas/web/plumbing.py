@@ -22,6 +22,8 @@ from ..models import KINDS, ApiKey, Comment, Idea, User
 from ..models.types import INTEGER_MAX as ID_MAX
 from ..tags import TAG_NAME_MAX
 from ..visibility import can_see_idea, is_staff, moderated_boards
+# The API's upload takes its own body limit too, and may lean on this module only.
+from .body_limits import accepts_body_up_to  # noqa: F401
 
 View = TypeVar("View", bound=Callable[..., Any])
 

@@ -87,9 +87,11 @@ def idea_data(idea: Idea) -> dict[str, Any]:
 
 
 def comment_data(comment: Comment) -> dict[str, Any]:
-    """What a webhook says about a public comment or official response (its Markdown text)."""
+    """What a webhook says about a public comment or official response (its Markdown text), and
+    the comment it replies to (null for a comment)."""
     return {"id": comment.id, "body": comment.body, "official": comment.official,
-            "author": member_data(comment.author), "url": f"{idea_url(comment.idea_id)}#comment-{comment.id}",
+            "parent_id": comment.parent_id, "author": member_data(comment.author),
+            "url": f"{idea_url(comment.idea_id)}#comment-{comment.id}",
             "created_at": comment.created_at.isoformat()}
 
 

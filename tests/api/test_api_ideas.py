@@ -82,7 +82,7 @@ def test_a_member_proposes_an_idea(api_as, make_user, make_tag, fetch):
     assert response.status_code == 201
     body = response.get_json()
     assert response.headers["Location"].endswith(f"/api/v1/ideas/{body['id']}")
-    assert body["author"] == {"id": member.id, "name": member.name}
+    assert body["author"] == {"id": member.id, "name": member.name, "handle": member.handle}
     assert body["tags"] == ["billing"] and body["kind"] == "problem"
     assert body["description_html"].strip() == "<p><strong>Please</strong></p>"
     assert body["following"] is True

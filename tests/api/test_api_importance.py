@@ -80,7 +80,8 @@ def test_only_staff_keys_read_the_notes(app, api_as, make_user, make_idea, role,
     assert response.status_code == expected
     body = response.get_data(as_text=True)
     if expected == 200:
-        assert response.json["notes"] == [{"member": {"id": backer.id, "name": "Bea Backer"},
+        member = {"id": backer.id, "name": "Bea Backer", "handle": "bea_backer"}
+        assert response.json["notes"] == [{"member": member,
                                            "importance": "critical", "note": "Private why",
                                            "voted_at": response.json["notes"][0]["voted_at"]}]
     else:

@@ -229,3 +229,29 @@ def test_comments_page_with_a_next_link(api_as, make_user, make_idea):
     bodies = [comment["body"] for comment in first["comments"] + second["comments"]]
     assert bodies == ["Comment 0", "Comment 1", "Comment 2"]
     assert second["next"] is None
+
+
+def test_a_member_replies_to_a_comment_through_the_api(api_as, make_user, discussed, fetch):
+    staff, idea = discussed
+    parent_id = fetch(lambda: db.session.execute(
+        select(Comment.id).where(Comment.idea_id == idea.id, Comment.internal.is_(False))).scalar_one())
+
+    response = api_as(make_user()).post(f"/ideas/{idea.id}/comments",
+                                        json={"body": "Thanks!", "parent_id": parent_id})
+
+    assert response.status_code == 201
+    assert response.get_json()["parent_id"] == parent_id
+    assert fetch(lambda: db.session.get(Comment, response.get_json()["id"]).parent_id) == parent_id
+
+
+def test_a_member_cannot_reply_to_an_internal_note_it_cannot_see(api_as, make_user, discussed, fetch):
+    staff, idea = discussed
+    note_id = fetch(lambda: db.session.execute(
+        select(Comment.id).where(Comment.idea_id == idea.id, Comment.internal.is_(True))).scalar_one())
+
+    response = api_as(make_user()).post(f"/ideas/{idea.id}/comments",
+                                        json={"body": "Peek", "parent_id": note_id})
+
+    assert response.status_code == 422
+    assert list(error_of(response)["fields"]) == ["parent_id"]
+    assert fetch(lambda: db.session.execute(select(func.count()).select_from(Comment)).scalar_one()) == 2

@@ -41,6 +41,7 @@ class DemoSite:
     showcase_id: int  # official response, internal note, hidden comment, timeline, merged duplicate
     merged_id: int
     member_id: int
+    comment_id: int  # the member's comment on the showcase idea, with a staff reply under it
 
 
 def _one(model, *where):
@@ -71,8 +72,10 @@ def enrich_demo(app):
                       "Planned for the spring release. Thanks for all the votes!")
         cast_vote(member, showcase)
         set_follow_level(member, showcase, "all")
-        add_comment(member, showcase, "Our team works late: this would help **every evening**.\n\n"
-                                      "- less glare\n- easier on the battery")
+        comment = add_comment(member, showcase, "Our team works late: this would help **every evening**.\n\n"
+                                                "- less glare\n- easier on the battery")
+        add_comment(staff, showcase, "Thanks! Does your team use the web app or the desktop app?",
+                    parent=comment)
         add_comment(staff, showcase, "We will start with the web app; the mobile apps follow.", official=True)
         add_comment(staff, showcase, "Check the colour tokens with the design team first.", internal=True)
         spam = add_comment(member, showcase, "Buy cheap watches at example.com")
@@ -90,7 +93,7 @@ def enrich_demo(app):
         db.session.flush()
         fill_inboxes()
         db.session.commit()
-        site = DemoSite(app, "", showcase.id, duplicate.id, member.id)
+        site = DemoSite(app, "", showcase.id, duplicate.id, member.id, comment.id)
         assert _one(Comment, Comment.hidden_at.is_not(None)) is not None
         db.session.remove()
     return site

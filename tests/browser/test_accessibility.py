@@ -61,7 +61,8 @@ def token_pages(site):
 def member_pages(site):
     """Addresses a member reads, beyond the visitor's."""
     return ["/", f"/ideas/{site.showcase_id}", "/ideas/new", "/account/settings",
-            "/account/notifications", "/notifications", "/account/activity"]
+            "/account/notifications", "/notifications", "/account/activity",
+            f"/comments/{site.comment_id}/reply"]
 
 
 def staff_pages(site):

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
-from browser_steps import idea_id_from
+from browser_steps import idea_id_from, sign_in_with_form
 from helpers import PASSWORD, dispose, run_worker
 from ideas import create_app
 from ideas.extensions import db
@@ -82,12 +82,7 @@ def boards_site(sqlite_template, tmp_path_factory) -> Iterator[dict]:
 
 
 def sign_in(page: Page, base_url: str, email: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/auth/login")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_attached()
+    sign_in_with_form(page, base_url, email, PASSWORD)
 
 
 def status_of(page: Page, url: str) -> int:

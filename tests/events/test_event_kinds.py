@@ -23,7 +23,7 @@ from ideas.events import (
     ProductSecretRetired, RoleChanged, SiteRulesChanged, SsoSettingsChanged, StatusChanged, TagCreated,
     TagUpdated, VoteCast, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookEnabled,
     VoteImportanceChanged, IdeaWeighed, PriorityWeightsChanged, VoteWithdrawn, registered_kinds,
-    BoardCreated, BoardDeleted, BoardUpdated, IdeaMoved, StatusesChanged,
+    BoardCreated, BoardDeleted, BoardUpdated, IdeaMoved, StatusesChanged, Mentioned, ReplyPosted,
 )
 from ideas.events.publish import publish
 from ideas.extensions import db
@@ -42,10 +42,11 @@ TITLE = "Export <to> CSV & Excel"
 NOTE = ("Next **sprint**", "<p>Next <strong>sprint</strong></p>")
 
 
-def _comment(people, idea, official=False):
+def _comment(people, idea, official=False, parent=None):
     author = people["staff_actor"] if official else people["commenter"]
     comment = Comment(idea_id=idea.id, author=author, body="Me **too**",
-                      body_html="<p>Me <strong>too</strong></p>", official=official, created_at=utcnow())
+                      body_html="<p>Me <strong>too</strong></p>", official=official, created_at=utcnow(),
+                      parent_id=parent.id if parent is not None else None)
     db.session.add(comment)
     db.session.flush()
     return comment
@@ -120,6 +121,11 @@ SAMPLES = {
         _comment(p, idea)),
     "official_response": lambda p, idea: (lambda c: (OfficialResponse(p["staff_actor"], idea, c), c))(
         _comment(p, idea, official=True)),
+    "mentioned": lambda p, idea: (lambda c: (Mentioned(p["commenter"], idea, c, (p["reader"].id,
+                                                                              p["staff_reader"].id)), c))(
+        _comment(p, idea)),
+    "reply": lambda p, idea: (lambda parent: (lambda c: (ReplyPosted(p["commenter"], idea, c, parent), c))(
+        _comment(p, idea, parent=parent)))(_comment(p, idea)),
     "merged": lambda p, idea: (IdeaMerged(p["staff_actor"], idea, _other_idea(p), "open", 2, 0), None),
     "vote_created": lambda p, idea: (VoteCast(p["reader"], idea, p["staff_actor"]), None),
     "vote_importance_changed": lambda p, idea: (VoteImportanceChanged(p["reader"], idea, None, "critical"),
@@ -259,7 +265,9 @@ def _check_email(kind, row, member, link, language):
     assert "Export &lt;to&gt; CSV &amp; Excel" in message["html_body"] and TITLE not in message["html_body"]
     assert f'href="{link}"' in message["html_body"] and str(escape(headline)) in message["html_body"]
     markdown = [key.removesuffix("_html") for key in data if key.endswith("_html")]
-    assert markdown == ([kind.quote] if markdown else []), "a kind quoting Markdown declares it as `quote`"
+    declared = [key for key in (kind.quote, kind.context_quote) if key is not None]
+    assert sorted(markdown) == (sorted(declared) if markdown else []), \
+        "a kind quoting Markdown declares it as `quote` (or `context_quote`)"
     for key in markdown:
         assert data[f"{key}_html"] in message["html_body"] and "**" not in message["html_body"]
     return subject

@@ -7,8 +7,10 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
+import image_files
 from helpers import htmx_headers, recorded_statements, run_worker
 from ideas import accounts, create_app
+from ideas.attachments import upload
 from ideas.boards import create_board
 from ideas.unsubscribe import unsubscribe_token
 from ideas.comments import add_comment
@@ -364,6 +366,7 @@ def sample_urls(app, make_user, make_idea, make_tag, make_company, fetch):
                                                     '"value": "Enterprise"}]')
         db.session.add_all([entry, endpoint, announcement, segment])
         board = create_board(db.session.get(User, admin.id), {"name": "Partners", "access": "public"})
+        attachment = upload(db.session.get(User, admin.id), image_files.png(), "screenshot.png")
         db.session.commit()
         tokens = {"auth.reset_password": accounts.password_reset_token(member),
                   "auth.confirm": accounts.confirmation_token(member),
@@ -375,7 +378,7 @@ def sample_urls(app, make_user, make_idea, make_tag, make_company, fetch):
             values = {"idea_id": idea.id, "comment_id": comment.id, "member_id": author.id,
                       "tag_id": tag.id, "entry_id": entry.id, "endpoint_id": endpoint.id,
                       "announcement_id": announcement.id, "company_id": company.id, "segment_id": segment.id,
-                      "board_id": board.id, "slug": board.slug, "key": "open",
+                      "board_id": board.id, "slug": board.slug, "key": "open", "attachment_id": attachment.id,
                       "token": tokens.get(rule.endpoint)}
             missing = [name for name in rule.arguments if values.get(name) is None]
             assert not missing, f"give test_security a sample {missing} for {rule.endpoint}"

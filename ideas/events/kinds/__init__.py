@@ -9,7 +9,7 @@ without the models (see registry).
 from .common import changed_values
 from .ideas import (
     CommentPosted, IdeaCreated, IdeaEditedByStaff, IdeaMerged, IdeaUnmerged, IdeaWeighed, IdeaWithdrawn,
-    OfficialResponse, StatusChanged, VoteCast, VoteImportanceChanged, VoteWithdrawn, edited_view,
+    Mentioned, OfficialResponse, StatusChanged, VoteCast, VoteImportanceChanged, VoteWithdrawn, edited_view,
 )
 from .news import (
     Announced, ChangelogEntryCreated, ChangelogEntryPublished, ChangelogEntryUpdated, ChangelogPublished,
@@ -30,6 +30,7 @@ from .admin import (
     WebhookEnabled, endpoint_view, secret_view,
 )
 from .boards import BoardCreated, BoardDeleted, BoardUpdated, IdeaMoved, board_view
+from .conversation import ReplyPosted
 from .companies import (
     CompanyCreated, CompanyMembershipChanged, CompanyUpdated, SegmentCreated, SegmentDeleted, SegmentUpdated,
     segment_view,
@@ -39,8 +40,8 @@ __all__ = [
     "changed_values",
     # ideas
     "CommentPosted", "IdeaCreated", "IdeaEditedByStaff", "IdeaMerged", "IdeaUnmerged", "IdeaWithdrawn",
-    "OfficialResponse", "StatusChanged", "VoteCast", "VoteImportanceChanged", "edited_view", "IdeaWeighed",
-    "VoteWithdrawn",
+    "Mentioned", "OfficialResponse", "StatusChanged", "VoteCast", "VoteImportanceChanged", "edited_view",
+    "IdeaWeighed", "VoteWithdrawn",
     # news
     "Announced", "ChangelogEntryCreated", "ChangelogEntryPublished", "ChangelogEntryUpdated",
     "ChangelogPublished", "entry_view", "expected_day",
@@ -60,4 +61,6 @@ __all__ = [
     "SegmentUpdated", "segment_view",
     # boards
     "BoardCreated", "BoardDeleted", "BoardUpdated", "IdeaMoved", "board_view",
+    # conversation
+    "ReplyPosted",
 ]

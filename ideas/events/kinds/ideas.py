@@ -101,6 +101,8 @@ class CommentEvent:
     actor: User
     idea: Idea
     comment: Comment
+    # The addresses of the screenshots posted with it: emails link them (readers of the post only).
+    images: tuple[str, ...] = ()
 
 
 class CommentPosted(CommentEvent):
@@ -111,9 +113,10 @@ class OfficialResponse(CommentEvent):
     """The team's official response: every follower hears of it."""
 
 
-def _quoted_comment(event: CommentEvent) -> Payload:
+def _quoted_comment(event: "CommentEvent | Mentioned") -> Payload:
     """The comment as it read when posted."""
-    return {"comment_id": event.comment.id, "body": event.comment.body, "body_html": event.comment.body_html}
+    return {"comment_id": event.comment.id, "body": event.comment.body, "body_html": event.comment.body_html,
+            "images": list(event.images)}
 
 
 def _comment_summary(data: Payload) -> str:
@@ -147,6 +150,46 @@ _register_comment_kind(
 _register_comment_kind(
     "official_response", OfficialResponse, FOLLOWERS, _quoted_comment, _response_summary,
     lambda data: _("“%(title)s” has an official response", title=title_of(data)))
+
+
+# Mentions: the members a comment names by @handle (ideas/mentions.py chooses them). No webhook
+# (comment.created fires for the comment) and nothing goes stale.
+
+@dataclass(frozen=True)
+class Mentioned:
+    """`comment` on `idea` mentions the members of `mentioned_ids` (the audience reads them)."""
+
+    actor: User
+    idea: Idea
+    comment: Comment
+    mentioned_ids: tuple[int, ...]
+    images: tuple[str, ...] = ()
+
+
+def comment_link(idea_id: int | None, data: Payload) -> tuple[str, dict[str, Any]]:
+    """The comment in its place on the idea's page."""
+    endpoint, values = idea_link(idea_id, data)
+    if idea_id is not None and data.get("comment_id"):
+        values = {**values, "_anchor": f"comment-{data['comment_id']}"}
+    return endpoint, values
+
+
+def _mention_summary(data: Payload) -> str:
+    """Who mentioned the reader, quoting the comment as plain words."""
+    name = data.get("author_name") or _("Someone")
+    if body := markdown_text(data.get("body")):
+        return _("%(name)s mentioned you: “%(body)s”", name=name, body=body)
+    return _("%(name)s mentioned you", name=name)
+
+
+register(EventKind(
+    name="mentioned", event_type=Mentioned, audience=Audience(mentioned=True),
+    payload=lambda event: {**_quoted_comment(event), "author_name": event.actor.name},
+    summary=_mention_summary,
+    subject=lambda data: _("%(name)s mentioned you on “%(title)s”",
+                           name=data.get("author_name") or _("Someone"), title=title_of(data)),
+    template="email/events/mentioned", quote="body", link=comment_link,
+))
 
 
 # Merging, and undoing a merge (staff work the audit log keeps)
