@@ -4,15 +4,19 @@ and only as pixels Pillow drew afresh (no metadata, no EXIF location, no bytes o
 Nothing here knows about the database or HTTP. Each refusal raises InvalidInput in the site's
 words. The order matters for memory: the size in bytes, the file's own structure and the
 image's header size are all checked before a single pixel is decoded, so a decompression bomb
-(a small file that says it holds gigapixels) costs a few kilobytes to refuse.
+(a small file that says it holds gigapixels) costs a few kilobytes to refuse. Pillow itself is
+loaded on the first upload, not by every web worker that never sees one.
 """
+from __future__ import annotations
+
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    from PIL.Image import Image as PillowImage
 
 from .errors import InvalidInput
 
@@ -75,6 +79,8 @@ def clean_image(data: bytes) -> CleanImage:
     content_type = sniffed_type(data)
     if content_type is None or not _only_an_image(data, content_type):
         raise not_an_image()
+    from PIL import Image  # noqa: PLC0415 - loaded on the first upload
+
     image = _opened(data, content_type)
     try:
         return _reencoded(image, content_type)
@@ -165,9 +171,11 @@ def _webp_end(data: bytes) -> int | None:
     return end if end <= len(data) else None
 
 
-def _opened(data: bytes, content_type: str) -> Image.Image:
+def _opened(data: bytes, content_type: str) -> PillowImage:
     """The image with only its header read, by the one plugin of its type; refused when its
     header names more than MAX_PIXELS (nothing is decoded before that check)."""
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - loaded on the first upload
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -188,8 +196,10 @@ def _opened(data: bytes, content_type: str) -> Image.Image:
     return image
 
 
-def _reencoded(image: Image.Image, content_type: str) -> CleanImage:
+def _reencoded(image: PillowImage, content_type: str) -> CleanImage:
     """The image drawn afresh at most MAX_SIDE on the long side, and its thumbnail."""
+    from PIL import Image, ImageOps  # noqa: PLC0415 - loaded on the first upload
+
     if content_type == "image/jpeg":
         # libjpeg decodes at 1/2, 1/4 or 1/8 scale when that still covers MAX_SIDE: less memory.
         image.draft("RGB", (MAX_SIDE, MAX_SIDE))
@@ -210,7 +220,7 @@ def _reencoded(image: Image.Image, content_type: str) -> CleanImage:
     )
 
 
-def _encoded(image: Image.Image, pillow_format: str) -> bytes:
+def _encoded(image: PillowImage, pillow_format: str) -> bytes:
     """The image's pixels in `pillow_format`, with no metadata: no EXIF, ICC profile, text or comments."""
     image.info = {}
     options: dict[str, Any] = {"PNG": {"optimize": False, "compress_level": 6},

@@ -7,6 +7,7 @@ with 10,000 followers costs the request one statement. The worker (ideas/deliver
 the rows. What each kind says comes from the registry (ideas/events/).
 """
 import json
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.sql.expression import CompoundSelect
 
 from .events import kind_named
 from .extensions import db
-from .models import Comment, Event, Follow, Idea, Notification, OutboxRow, User, Vote, utcnow
+from .models import Comment, Event, Follow, Idea, Notification, OutboxRow, Segment, User, Vote, utcnow
 from .board_access import BoardAccess, board_accesses
 from .visibility import STAFF_ROLES, news_only_for_staff_condition, on_boards_unseen_by, told_of
 
@@ -118,14 +119,23 @@ def inbox(member: User) -> Select[Any]:
 def unread_count(member: User) -> int:
     """How many of the member's notifications are unread (every page's header asks)."""
     boards = board_accesses()
-    # Built once per set of boards, but afresh while a board opens to segments (their rules change).
-    build = _unread_count.__wrapped__ if any(board.segment_ids for board in boards) else _unread_count
-    return db.session.execute(build(member.is_staff, boards), {"member_id": member.id}).scalar_one()
+    # Built once per set of boards and, while a board opens to segments, per version of their
+    # rules and minute (rules such as "signed up in the last 90 days" count from the minute):
+    # building it, segment clauses and all, cost the idea page more than running it.
+    segment_ids = sorted({segment_id for board in boards for segment_id in board.segment_ids})
+    rules = tuple(tuple(row) for row in db.session.execute(
+        select(Segment.id, Segment.match, Segment.rules).where(Segment.id.in_(segment_ids))
+        .order_by(Segment.id))) if segment_ids else ()
+    minute = utcnow().replace(second=0, microsecond=0) if segment_ids else None
+    statement = _unread_count(member.is_staff, boards, rules, minute)
+    return db.session.execute(statement, {"member_id": member.id}).scalar_one()
 
 
 @lru_cache(maxsize=64)
-def _unread_count(sees_everything: bool, boards: tuple[BoardAccess, ...]) -> Select[Any]:
-    """unread_count's statement for staff or for members, built once."""
+def _unread_count(sees_everything: bool, boards: tuple[BoardAccess, ...], segment_rules: tuple,
+                  minute: datetime | None) -> Select[Any]:
+    """unread_count's statement for staff or for members, built once per key (the segments' rules
+    and the minute are only its key: the clauses read them when built)."""
     statement = select(func.count()).where(Notification.user_id == bindparam("member_id"),
                                            Notification.read_at.is_(None))
     if not sees_everything:

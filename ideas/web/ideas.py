@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from ..attachments import PER_POST, AttachmentRow, attachments_of, pending_uploads
 from ..board import board_filter_of, boards_seen_by, tag_boards
+from ..board_access import per_request
 from ..boards import MAIN_SLUG, all_boards, board_chosen, main_board_name
 from ..comments import (
     ThreadComment, can_delete_comment, can_edit_comment, hidden_stand_in, official_in, thread_of,
@@ -207,8 +208,11 @@ def comment_rights(images: Mapping[int, Sequence[AttachmentRow]] | None = None) 
 
 
 def moderates_comments(viewer: User | AnonymousUserMixin, idea_id: int) -> bool:
-    """True when `viewer` may hide the idea's comments: staff, or a moderator of its board."""
-    return moderates(viewer, db.session.get_one(Idea, idea_id))
+    """True when `viewer` may hide the idea's comments: staff, or a moderator of its board (asked
+    once per request and idea: every comment's key asks it, twice)."""
+    reader = viewer.id if viewer.is_authenticated else None
+    return per_request(f"moderates:{reader}:{idea_id}",
+                       lambda: moderates(viewer, db.session.get_one(Idea, idea_id)))
 
 
 def comment_key(viewer: User | AnonymousUserMixin, comment: Comment | ThreadComment,
