@@ -152,6 +152,7 @@ def targets(info: dict[str, Any], summary: dict[str, dict[str, Any]]) -> list[tu
         checks.append(("one board's page of 20: ≥ 0.25 × floor req/s", f"{_spread(row['rps_x'], 2)} ×",
                        row["rps_x"].median >= 0.25))
     for key, label in (("idea", "idea page (50 comments)"), ("roadmap", "roadmap"),
+                       ("accountability", "accountability page (issue 22)"),
                        ("inbox-priority", "inbox by priority, one segment (issue 19)")):
         if key not in summary:  # a section written before the scenario existed
             continue

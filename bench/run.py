@@ -339,6 +339,9 @@ def scenarios(prepared, sessions, members, staff_cookie):
     def staff_get(path):
         return lambda member: [dict(method="GET", path=path, headers={"Cookie": staff_cookie})]
 
+    def anonymous_get(path):
+        return lambda member: [dict(method="GET", path=path, headers={})]
+
     def vote(member):
         cookie, token = sessions[member]
         idea = prepared["vote_targets"][member]
@@ -358,6 +361,7 @@ def scenarios(prepared, sessions, members, staff_cookie):
     listed += [
         ("idea page, 50 comments", "idea", get(f"/ideas/{prepared['discussed_idea']}")),
         ("roadmap", "roadmap", get("/roadmap")),
+        ("accountability (signed out)", "accountability", anonymous_get("/accountability")),
         (f"search ({SEARCH_QUERY!r})", "search",
          get("/?" + urllib.parse.urlencode(dict(q=SEARCH_QUERY)))),
         (f"similar ideas ({SIMILAR_TITLE!r})", "similar",

@@ -108,8 +108,8 @@ def register_blueprints(app: Flask) -> None:
     """Every blueprint of the app, pages first, then the JSON API."""
     from . import api
     from .web import (
-        access, account, announcements, attachments, auth, board, boards, branding, changelog, comments,
-        companies, csv_views, feeds, health, idea_staff, ideas, mentions, notifications, priority,
+        access, accountability, account, announcements, attachments, auth, board, boards, branding, changelog,
+        comments, companies, csv_views, feeds, health, idea_staff, ideas, mentions, notifications, priority,
         preview, product_sign_in, pulse, roadmap, segments, sso, staff, statuses, text_length, triage,
         webhooks,
     )
@@ -117,7 +117,7 @@ def register_blueprints(app: Flask) -> None:
     for module in (board, ideas, idea_staff, comments, roadmap, changelog, announcements, pulse, feeds, auth,
                    account, notifications, triage, staff, companies, segments, boards, statuses, text_length,
                    csv_views, priority, webhooks, health, access, branding, sso, product_sign_in, mentions,
-                   attachments, preview, api):
+                   attachments, preview, accountability, api):
         app.register_blueprint(module.bp)
     notifications.register_header_count(app)
 

@@ -54,6 +54,9 @@ DEFAULTS = {
     "board_access": "",
     # The statuses admins defined (ideas.workflow), as JSON ("" = the six default ones).
     "statuses": "",
+    # The days within which the team promises to answer every idea, which the accountability page
+    # measures (ideas.accountability); "" = no promise.
+    "answer_promise_days": "",
 }
 
 

@@ -262,6 +262,9 @@ SUCCESS = {
     ("/ideas/<id:idea_id>/board", "POST"): Success(
         303, {"board": "partners"}, check=lambda r, ids: _idea(ids).board_id == ids["board_id"]),
     ("/admin/access", "GET"): Success(200),
+    ("/admin/accountability", "GET"): Success(200),
+    ("/admin/accountability", "POST"): Success(
+        303, {"days": "14"}, check=lambda r, ids: get_setting("answer_promise_days") == "14"),
     ("/admin/access", "POST"): Success(303, {"signup_mode": "invitation", "allowed_domains": ""},
                                        check=lambda r, ids: access.access_rules().signup_mode
                                        == "invitation"),

@@ -2,6 +2,7 @@
 enforces it with the text kept; names and titles are bidi-isolated wherever a page shows them, and
 stored names carry no unbalanced bidi controls."""
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from helpers import PASSWORD, htmx_headers
 from ideas.accounts import change_name, sign_up
 from ideas.announcements import announce
+from ideas.answer_promise import set_promise
 from ideas.boards import create_board, move_idea
 from ideas.changelog import create_entry, publish_entry
 from ideas.comments import add_comment
@@ -18,7 +20,7 @@ from ideas.delivery import drain
 from ideas.errors import InvalidInput
 from ideas.extensions import db
 from ideas.following import follow_idea
-from ideas.models import Comment, Idea, Tag, User
+from ideas.models import Comment, Idea, Tag, User, utcnow
 from ideas.proposals import propose_idea
 from ideas.statuses import change_status
 from ideas.voting import cast_vote
@@ -261,14 +263,20 @@ def hostile(app, make_user, make_tag):
 
 def test_every_page_isolates_the_names_and_titles_it_shows(app, hostile):
     idea, entry = hostile["idea"], hostile["entry"]
+    with app.test_request_context():  # an idea waiting past the promise, which staff read on /accountability
+        late = propose_idea(db.session.get(User, hostile["eve"].id), INVOICE, "Still here?", "idea", [])
+        late.created_at = utcnow() - timedelta(days=30)
+        set_promise(db.session.get(User, hostile["mallory"].id), "14")
+        db.session.commit()
     pages = {
         None: ["/", f"/ideas/{idea}", "/roadmap", "/changelog", f"/changelog/{entry}", "/pulse",
-               f"/?tag={quote(TAG)}", "/boards/partners"],
+               f"/?tag={quote(TAG)}", "/boards/partners", "/accountability",
+               "/accountability?board=partners"],
         "eve": ["/account/activity", "/account/settings", f"/ideas/{idea}"],
         "reader": ["/notifications", f"/ideas/{idea}", f"/comments/{hostile['question']}/reply"],
         "mallory": ["/staff/", f"/staff/members/{hostile['eve'].id}", "/staff/members", "/announcements",
                     "/admin/audit", "/admin/tags", f"/ideas/{idea}", "/changelog",
-                    f"/changelog/{entry}/edit", "/admin/boards/"],
+                    f"/changelog/{entry}/edit", "/admin/boards/", "/accountability"],
     }
     exposed = {}
     for who, urls in pages.items():

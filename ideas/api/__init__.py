@@ -6,8 +6,8 @@ cookie. The blueprint (ideas.api.blueprint) is exempt from the app-wide CSRF che
 """
 # The modules register their routes and hooks on `bp`, in the order the document lists them.
 from . import (  # noqa: F401
-    auth, errors, ideas, uploads, participation, staff, demand, priority, companies, site, product_sign_in,
-    docs,
+    auth, errors, ideas, uploads, participation, staff, demand, priority, companies, site, accountability,
+    product_sign_in, docs,
 )
 from .blueprint import bp
 

@@ -9,12 +9,12 @@ read the registry. Importing it registers every kind (ideas/events/kinds/).
 from . import kinds
 from .kinds import *  # noqa: F403  (every typed event: kinds.__all__)
 from .registry import (
-    Audience, AuditEntry, EventKind, PriorityScope, Webhook, kind_named, kind_of, on_stale, register,
+    Answer, Audience, AuditEntry, EventKind, PriorityScope, Webhook, kind_named, kind_of, on_stale, register,
     registered_kinds, unregister, webhooks,
 )
 
 __all__ = [
     *kinds.__all__,
-    "Audience", "AuditEntry", "EventKind", "PriorityScope", "Webhook", "kind_named", "kind_of", "on_stale",
-    "register", "registered_kinds", "unregister", "webhooks",
+    "Answer", "Audience", "AuditEntry", "EventKind", "PriorityScope", "Webhook", "kind_named", "kind_of",
+    "on_stale", "register", "registered_kinds", "unregister", "webhooks",
 ]

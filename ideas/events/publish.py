@@ -2,7 +2,8 @@
 
 The event's kind (ideas/events/registry.py) decides every side effect, so a rule never lists
 them: the event row and one outbox row per member its audience names, its webhook, its audit
-entry, the cached fragments and the priority scores it outdates. All of it is written in the
+entry, the cached fragments and the priority scores it outdates, and what it counts for on the
+accountability page. All of it is written in the
 rule's transaction, so it commits or vanishes with the change.
 """
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import Select, select, union_all
 from sqlalchemy.sql.expression import CompoundSelect
 
 from .. import audit
+from ..accountability import record_answer
 from ..extensions import db
 from ..models import Event, User
 from ..notifications import backers_of, followers_of, queue_event, record_event
@@ -34,6 +36,8 @@ def publish(event: Any) -> Event | None:
         audit.record(event.actor, kind.audit.action, target, before, after)
     if kind.priority is not None:
         mark_due(kind.priority(event))
+    if kind.answer is not None:
+        record_answer(event.idea, kind.answer.by_team(event), kind.answer.status(event))
     db.session.flush()
     mark_stale(kind, event)
     return row

@@ -63,6 +63,26 @@ def _no_payload(event: Any) -> Payload:
     return {}
 
 
+def _always(event: Any) -> bool:
+    return True
+
+
+def _no_status(event: Any) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an event counts for on the accountability page (ideas/accountability.py keeps, per
+    idea, when the team first answered it, first decided it and first shipped it): `by_team`
+    says whether it is the team's answer to its idea (read per event: a comment is one when
+    staff wrote it); `status`, the status it moved the idea to, if any, whose category says
+    whether that decides or ships it."""
+
+    by_team: Callable[[Any], bool] = _always
+    status: Callable[[Any], str | None] = _no_status
+
+
 def _plain_summary(data: Payload) -> str:
     return ""
 
@@ -81,7 +101,8 @@ class EventKind:
     `link` gives (endpoint, values) for the email's link. `stale` names cached fragments the
     event outdates; listeners added with `on_stale` hear of them after each publish.
     `priority` gives the ideas whose priority score the event outdates (a vote, an importance, a
-    company's revenue, the weights): the worker recomputes them (ideas/priority.py)."""
+    company's revenue, the weights): the worker recomputes them (ideas/priority.py).
+    `answer` says what the event counts for on the accountability page (an Answer)."""
 
     name: str
     event_type: type
@@ -98,6 +119,7 @@ class EventKind:
     audit: AuditEntry | None = None
     stale: tuple[str, ...] = field(default=())
     priority: Callable[[Any], PriorityScope] | None = None
+    answer: Answer | None = None
 
     @property
     def tells_members(self) -> bool:

@@ -69,6 +69,17 @@ class Idea(Model):
               "id").ddl_if(dialect="postgresql"),
         Index("ix_ideas_triage_order_sqlite", text(f"({NEW_FIRST})"), "status_changed_at",
               "id").ddl_if(dialect="sqlite"),
+        # The accountability page (ideas/accountability.py) reads public ideas from these alone:
+        # those proposed in the last months, those shipped in them, and those still unanswered.
+        Index("ix_ideas_answered", "created_at", "first_response_at", "decided_at", "board_id", "status",
+              sqlite_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS 0"),
+              postgresql_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS false")),
+        Index("ix_ideas_shipped", "shipped_at", "board_id", "status", "author_id",
+              sqlite_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS 0"),
+              postgresql_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS false")),
+        Index("ix_ideas_unanswered", "first_response_at", "created_at", "board_id", "status",
+              sqlite_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS 0"),
+              postgresql_where=text(f"{PUBLIC_CONDITION} AND awaiting_approval IS false")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +106,13 @@ class Idea(Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     awaiting_approval: Mapped[bool] = mapped_column(default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"), index=True)
+    # When the team first answered the idea (a status change, an official response, a public
+    # staff comment or reply), first decided it (a planned, in progress, done or closed status)
+    # and first shipped it (a done status); kept by ideas/events/publish.py, read by the
+    # accountability page.
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # NULL: the main board (ideas.models.board).
     board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"))
     # Changes with every write of the row: what cached fragments showing it are keyed by.

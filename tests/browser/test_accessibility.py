@@ -38,7 +38,8 @@ def visitor_pages(site):
     """Addresses a signed-out visitor reads."""
     return ["/", "/?status=planned&kind=problem&sort=new", "/?q=zzzzzz", f"/ideas/{site.showcase_id}",
             "/roadmap", "/changelog", "/changelog/1", "/auth/login", "/auth/signup", "/auth/forgot",
-            "/ideas/similar?title=dark+mode", "/ideas/999999", "/auth/code", "/pulse", "/pulse?days=7"]
+            "/ideas/similar?title=dark+mode", "/ideas/999999", "/auth/code", "/pulse", "/pulse?days=7",
+            "/accountability"]
 
 
 def token_pages(site):
@@ -70,7 +71,7 @@ def staff_pages(site):
     return [f"/ideas/{site.showcase_id}", "/staff/", "/staff/?status=planned", "/staff/members",
             f"/staff/members/{site.member_id}", "/changelog", "/changelog/new", "/announcements",
             "/announcements/new", "/changelog/1/edit", "/staff/invitations", "/staff/csv/",
-            "/staff/companies/", "/staff/companies/new"]
+            "/staff/companies/", "/staff/companies/new", "/accountability"]
 
 
 def admin_pages(site):
@@ -78,7 +79,8 @@ def admin_pages(site):
     return ["/admin/settings", "/admin/tags", "/admin/audit", "/staff/members", "/admin/branding",
             "/admin/access", "/admin/webhooks", "/admin/webhooks/new", "/admin/segments/",
             "/admin/segments/new", "/admin/boards/", "/admin/boards/new", "/admin/boards/1/edit",
-            "/admin/statuses/", "/admin/statuses/new", "/admin/statuses/planned/edit"]
+            "/admin/statuses/", "/admin/statuses/new", "/admin/statuses/planned/edit",
+            "/admin/accountability"]
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from ideas.events import (
     TagUpdated, VoteCast, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookEnabled,
     VoteImportanceChanged, IdeaWeighed, PriorityWeightsChanged, VoteWithdrawn, registered_kinds,
     BoardCreated, BoardDeleted, BoardUpdated, IdeaMoved, StatusesChanged, Mentioned, ReplyPosted,
+    AnswerPromiseChanged,
 )
 from ideas.events.publish import publish
 from ideas.extensions import db
@@ -140,6 +141,8 @@ SAMPLES = {
     "unmerged": _audited(lambda p, idea: IdeaUnmerged(p["staff_actor"], idea, _other_idea(p), "open", 2, 0)),
     "idea_weighed": _audited(lambda p, idea: IdeaWeighed(p["staff_actor"], idea, {"impact": None},
                                                          {"impact": 4})),
+    "answer_promise": _audited(lambda p, idea: AnswerPromiseChanged(p["staff_actor"], {"days": None},
+                                                                    {"days": 14})),
     "priority_weights": _audited(lambda p, idea: PriorityWeightsChanged(
         p["staff_actor"], {"priority_revenue": "1"}, {"priority_revenue": "2"})),
     "idea_edited": _audited(lambda p, idea: IdeaEditedByStaff(p["staff_actor"], idea, {"title": "Old"})),

@@ -24,8 +24,8 @@ from .staff import (
     RoleChanged, TagCreated, TagUpdated, role_view, tag_view, tags_view,
 )
 from .admin import (
-    AccessRulesChanged, BrandingChanged, CsvImported, PriorityWeightsChanged, ProductSecretCreated,
-    ProductSecretRetired, StatusesChanged,
+    AccessRulesChanged, AnswerPromiseChanged, BrandingChanged, CsvImported, PriorityWeightsChanged,
+    ProductSecretCreated, ProductSecretRetired, StatusesChanged,
     SiteRulesChanged, SsoSettingsChanged, WebhookChanged, WebhookCreated, WebhookDeleted, WebhookDisabled,
     WebhookEnabled, endpoint_view, secret_view,
 )
@@ -52,8 +52,8 @@ __all__ = [
     "CustomerVoteRecorded", "IdeaTagged", "IdeaUntagged", "InvitationRenewed", "InvitationRevoked",
     "InvitationSent", "RoleChanged", "TagCreated", "TagUpdated", "role_view", "tag_view", "tags_view",
     # admin
-    "AccessRulesChanged", "BrandingChanged", "CsvImported", "PriorityWeightsChanged", "ProductSecretCreated",
-    "ProductSecretRetired", "StatusesChanged",
+    "AccessRulesChanged", "AnswerPromiseChanged", "BrandingChanged", "CsvImported", "PriorityWeightsChanged",
+    "ProductSecretCreated", "ProductSecretRetired", "StatusesChanged",
     "SiteRulesChanged", "SsoSettingsChanged", "WebhookChanged", "WebhookCreated", "WebhookDeleted",
     "WebhookDisabled", "WebhookEnabled", "endpoint_view", "secret_view",
     # companies and segments

@@ -51,6 +51,14 @@ register_audited("branding_changed", BrandingChanged, "settings.branding_changed
 register_audited("sso_changed", SsoSettingsChanged, "settings.sso_changed", _site_settings)
 
 
+class AnswerPromiseChanged(SettingsChange):
+    """The number of days within which the team promises to answer every idea (the
+    accountability page measures it); None: no promise."""
+
+
+register_audited("answer_promise", AnswerPromiseChanged, "settings.promise_changed", _site_settings)
+
+
 class PriorityWeightsChanged(SettingsChange):
     """The weights of the priority score: every idea's score is recomputed."""
 

@@ -11,7 +11,7 @@ from sqlalchemy import Integer, Select, literal, select
 from ...sanitize import markdown_text
 from ..registry import Audience, EventKind, Payload, register
 from .common import title_of
-from .ideas import COMMENT_CREATED, comment_link
+from .ideas import COMMENT_CREATED, TEAM_COMMENT, comment_link
 
 if TYPE_CHECKING:
     from ...models import Comment, Idea, User
@@ -56,5 +56,5 @@ register(EventKind(
                            title=title_of(data)),
     template="email/events/reply", quote="body", context_quote="parent_body", link=comment_link,
     webhook=COMMENT_CREATED,
-    stale=("idea", "board"),
+    stale=("idea", "board"), answer=TEAM_COMMENT,
 ))

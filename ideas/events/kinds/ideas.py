@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from ...sanitize import markdown_text
-from ..registry import Audience, AuditEntry, EventKind, Payload, Webhook, register, status_name
+from ..registry import Answer, Audience, AuditEntry, EventKind, Payload, Webhook, register, status_name
 from .common import (
     FOLLOWERS, Updated, both_ideas_scope, idea_link, idea_scope, register_audited, register_updated, title_of,
 )
@@ -84,12 +84,14 @@ register(EventKind(
                                    "note": event.note}),
     audit=AuditEntry("idea.status_changed", lambda event: (
         event.idea, {"status": event.old}, {"status": event.new, "note": event.note})),
-    stale=("idea", "board", "roadmap"),
+    stale=("idea", "board", "roadmap"), answer=Answer(status=lambda event: event.new),
 ))
 
 
 # Comments and official responses: both quote the comment and share one webhook.
 
+# A public comment or reply answers its idea for the team when staff wrote it.
+TEAM_COMMENT = Answer(by_team=lambda event: event.actor.is_staff)
 COMMENT_CREATED = Webhook("comment.created", _l("A public comment or official response is posted"),
                           lambda event: {"idea": event.idea, "comment": event.comment})
 
@@ -136,20 +138,20 @@ def _response_summary(data: Payload) -> str:
 
 def _register_comment_kind(name: str, event_type: type, audience: Audience,
                            payload: Callable[[Any], Payload], summary: Callable[[Payload], str],
-                           subject: Callable[[Payload], str]) -> None:
+                           subject: Callable[[Payload], str], answer: Answer) -> None:
     """A kind that quotes its comment, leads to the idea and fires the shared webhook."""
     register(EventKind(name=name, event_type=event_type, audience=audience, payload=payload,
                        summary=summary, subject=subject, quote="body", link=idea_link,
-                       webhook=COMMENT_CREATED, stale=("idea", "board")))
+                       webhook=COMMENT_CREATED, stale=("idea", "board"), answer=answer))
 
 
 _register_comment_kind(
     "comment", CommentPosted, Audience(followers=True, level="all"),
     lambda event: {**_quoted_comment(event), "author_name": event.actor.name}, _comment_summary,
-    lambda data: _("“%(title)s” has a new comment", title=title_of(data)))
+    lambda data: _("“%(title)s” has a new comment", title=title_of(data)), TEAM_COMMENT)
 _register_comment_kind(
     "official_response", OfficialResponse, FOLLOWERS, _quoted_comment, _response_summary,
-    lambda data: _("“%(title)s” has an official response", title=title_of(data)))
+    lambda data: _("“%(title)s” has an official response", title=title_of(data)), Answer())
 
 
 # Mentions: the members a comment names by @handle (ideas/mentions.py chooses them). No webhook
@@ -220,6 +222,7 @@ register(EventKind(
         {"status": "merged", "into": event.into.id, "votes_moved": event.votes_moved,
          "votes_removed": event.votes_removed})),
     stale=("idea", "board", "roadmap"), priority=both_ideas_scope,
+    answer=Answer(),  # merging a duplicate is the team's answer to it
 ))
 
 
