@@ -86,6 +86,7 @@ class Config:
         self.FRAGMENT_CACHE_MB = float(env.get("FRAGMENT_CACHE_MB", "16"))
         # How long a process reuses the computed /pulse figures, in seconds.
         self.PULSE_CACHE_SECONDS = int(env.get("PULSE_CACHE_SECONDS", "60"))
+        self.ACCOUNTABILITY_CACHE_SECONDS = int(env.get("ACCOUNTABILITY_CACHE_SECONDS", "60"))
 
         self.IDEAS_PER_PAGE = 20
         self.WTF_CSRF_TIME_LIMIT = None  # tokens die with the session, not with the clock

@@ -270,7 +270,7 @@ def recent_figures(scope: BoardScope, promise: int | None,
                    clock: Callable[[], float] = time.monotonic) -> Figures:
     """`figures_of(scope, promise)`, computed at most once a minute per process, boards seen and
     promise (ACCOUNTABILITY_CACHE_SECONDS, default 60, sets how long; 0: every time)."""
-    seconds = current_app.config.get("ACCOUNTABILITY_CACHE_SECONDS", 60)
+    seconds = current_app.config["ACCOUNTABILITY_CACHE_SECONDS"]
     cache: dict[tuple[BoardScope, int | None], tuple[float, Figures]] = (
         current_app.extensions.setdefault("accountability", {}))
     key = (scope, promise)

@@ -63,7 +63,7 @@ def member_pages(site):
     """Addresses a member reads, beyond the visitor's."""
     return ["/", f"/ideas/{site.showcase_id}", "/ideas/new", "/account/settings",
             "/account/notifications", "/notifications", "/account/activity",
-            f"/comments/{site.comment_id}/reply"]
+            f"/comments/{site.comment_id}/reply", f"/ideas/{site.showcase_id}/mentions"]
 
 
 def staff_pages(site):
