@@ -21,15 +21,9 @@ from sqlalchemy import select
 
 
 @pytest.fixture
-def staff(make_user):
+def staff(team_member):
     """A member of the team."""
-    return make_user(name="Sam", role="staff")
-
-
-@pytest.fixture
-def admin(make_user):
-    """An admin."""
-    return make_user(name="Ada", role="admin")
+    return team_member
 
 
 def _record(fetch, idea_id):
