@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..attachments import attachments_of
+from ..attachments import attachments_of, pending_uploads
 from ..comments import add_comment, can_edit_comment, delete_comment, edit_comment
 from ..errors import InvalidInput, NotAllowed
 from ..extensions import db, limiter
@@ -72,13 +72,15 @@ def reply(comment_id: int) -> ResponseReturnValue:
     form = ReplyForm(prefix=f"reply-{comment.id}")
     if wants_preview():
         return render_template("comments/reply.html", form=form, comment=comment, idea=idea,
+                               uploads=pending_uploads(current_user),
                                reply_preview=preview_of(form.body.data), **_rights_on(comment),
                                action_form=ActionForm())
     if form.validate_on_submit():
-        posted = _posted(form, idea, lambda: add_comment(current_user, idea, form.body.data, parent=comment))
+        posted = _posted(form, idea, lambda: add_comment(current_user, idea, form.body.data, parent=comment,
+                                                         attachment_ids=ticked_attachments()))
         if posted is not None:
             return posted
-    context = dict(form=form, comment=comment, idea=idea)
+    context = dict(form=form, comment=comment, idea=idea, uploads=pending_uploads(current_user))
     if wants_fragment(slot):
         return render_form("comments/_reply_form.html", **context)
     if wants_fragment("comments"):  # refused: only the form goes back, into its own place

@@ -321,3 +321,42 @@ def test_uploads_are_rate_limited_per_member(database_url, make_user):
     finally:
         limiter.storage.reset()
         dispose(limited)
+
+
+def test_a_ticked_screenshot_is_posted_with_a_comment_and_shown_in_the_thread(
+        client, auth, app, make_user, make_idea, fetch):
+    member, idea = make_user(), make_idea(title="Dark mode")
+    auth.login(member)
+    pending = _uploaded(app, member)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert f'value="{pending}" form="comment-form" checked' in page
+
+    response = client.post(f"/ideas/{idea.id}/comments",
+                           data={"body": "Here it is", "attachments": [pending]})
+
+    comment_id = fetch(lambda: db.session.execute(select(Comment.id)).scalar_one())
+    assert response.status_code == 303
+    assert fetch(lambda: db.session.get(Attachment, pending).comment_id) == comment_id
+    thread = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert f'/attachments/{pending}/thumbnail' in thread and "Screenshot 1 of" in thread
+
+
+def test_a_ticked_screenshot_is_posted_with_a_reply(client, auth, app, make_user, make_idea, fetch):
+    member, idea = make_user(), make_idea()
+    with app.app_context():
+        comment = add_comment(db.session.get_one(User, idea.author_id), db.session.get_one(Idea, idea.id),
+                              "Ideas?")
+        db.session.commit()
+        comment_id = comment.id
+    auth.login(member)
+    pending = _uploaded(app, member)
+    form = client.get(f"/comments/{comment_id}/reply").get_data(as_text=True)
+    assert f'value="{pending}" form="reply-{comment_id}" checked' in form
+
+    response = client.post(f"/comments/{comment_id}/reply",
+                           data={f"reply-{comment_id}-body": "Like this", "attachments": [pending]})
+
+    assert response.status_code == 303
+    reply_id = fetch(lambda: db.session.execute(
+        select(Comment.id).where(Comment.parent_id == comment_id)).scalar_one())
+    assert fetch(lambda: db.session.get(Attachment, pending).comment_id) == reply_id
