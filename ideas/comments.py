@@ -61,7 +61,7 @@ def add_comment(author: User, idea: Idea, body: str, internal: bool = False,
     if internal and official:
         raise InvalidInput(_("Choose one."),
                            {"body": _("An official response is public; an internal note is not.")})
-    if not internal and (idea.withdrawn_at is not None or idea.status == "merged"):
+    if not internal and not takes_comments(idea):
         raise NotAllowed(_("This idea no longer takes comments."))
     body = _clean_body(body)
     check_attachable(author, attachment_ids)
@@ -91,6 +91,11 @@ def add_comment(author: User, idea: Idea, body: str, internal: bool = False,
         publish(CommentPosted(author, idea, comment, images))
     notify_mentions(author, idea, comment, images)  # after the comment's own event, whose notice it replaces
     return comment
+
+
+def takes_comments(idea: Idea) -> bool:
+    """False once the idea is withdrawn or merged: no public comment or reply (staff notes still)."""
+    return idea.withdrawn_at is None and idea.status != "merged"
 
 
 def replied_to(author: User, idea: Idea, parent: Comment) -> Comment:

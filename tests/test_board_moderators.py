@@ -121,6 +121,19 @@ def test_a_moderator_sees_the_hidden_ideas_of_their_board(app, client, auth, wor
         assert db.session.get(Idea, ids["mine"]["idea"]).hidden_at is None
 
 
+def test_a_moderator_unhides_a_comment_they_hid_on_their_board(app, client, auth, world):
+    moderator, ids = world
+    auth.login(moderator)
+    comment = ids["mine"]["comment"]
+    assert client.post(f"/ideas/comments/{comment}/hide").status_code == 303
+
+    response = client.post(f"/ideas/comments/{comment}/unhide")
+
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Comment, comment).hidden_at is None
+
+
 def test_other_members_do_not_see_what_a_moderator_hid(app, client, auth, make_user, world):
     moderator, ids = world
     auth.login(moderator)

@@ -15,7 +15,8 @@ from ..board import board_filter_of, boards_seen_by, tag_boards
 from ..board_access import per_request
 from ..boards import MAIN_SLUG, all_boards, board_chosen, main_board_name
 from ..comments import (
-    ThreadComment, can_delete_comment, can_edit_comment, hidden_stand_in, official_in, thread_of,
+    ThreadComment, can_delete_comment, can_edit_comment, hidden_stand_in, official_in, takes_comments,
+    thread_of,
 )
 from ..database import commit_writes
 from ..demand import demand_of
@@ -158,6 +159,7 @@ def idea_page_context(idea: Idea, comment_form: CommentForm | None = None,
         # A fresh form is built only when the cached one is not there (comments/_section.html).
         comment_form=comment_form,
         new_comment_form=lambda: CommentForm(formdata=None),
+        may_reply=current_user.is_authenticated and takes_comments(idea),
         can_edit=may_change_idea(current_user, idea),
         **comment_rights(images.comments),
         **importance_context(viewer, idea, importance_form, backed=reader.voted),

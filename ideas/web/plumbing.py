@@ -17,11 +17,12 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 
 from ..api_keys import find_api_key
+from ..comments import may_read
 from ..extensions import db
 from ..models import KINDS, ApiKey, Comment, Idea, User
 from ..models.types import INTEGER_MAX as ID_MAX
 from ..tags import TAG_NAME_MAX
-from ..visibility import can_see_idea, is_staff, moderated_boards
+from ..visibility import can_see_idea, moderated_boards
 # The API's upload takes its own body limit too, and may lean on this module only.
 from .body_limits import accepts_body_up_to  # noqa: F401
 
@@ -168,12 +169,13 @@ def get_idea(idea_id: int) -> Idea:
 
 
 def get_comment(comment_id: int) -> Comment:
-    """The comment, or 404 (also when it or its idea is hidden from this person)."""
+    """The comment, or 404 (also when it or its idea is hidden from this person): the thread's own
+    rule, comments.may_read (internal notes for staff; hidden comments for staff and the board's
+    moderators, who may unhide them)."""
     comment = db.session.get(Comment, comment_id) if comment_id <= ID_MAX else None
     if comment is None:
         abort(404)
-    get_idea(comment.idea_id)
-    if (comment.internal or comment.hidden_at is not None) and not is_staff(current_user):
+    if not may_read(current_user, get_idea(comment.idea_id), comment):
         abort(404)
     return comment
 
