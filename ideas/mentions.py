@@ -7,7 +7,6 @@ rule of ideas/visibility.py, as its news is told), a suspended member, or themse
 """
 import re
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, union
 
@@ -16,6 +15,7 @@ from .events import Mentioned
 from .extensions import db
 from .handles import HANDLE_MAX
 from .models import Comment, Event, Idea, OutboxRow, User, Vote
+from .sanitize import markdown_tokens
 from .visibility import STAFF_ROLES, told_of
 
 # "@handle" after the start, a space or punctuation, never after a letter, digit or "_" (so an
@@ -25,8 +25,6 @@ MENTION = re.compile(rf"(?<![\w@])@([A-Za-z0-9_]{{2,{HANDLE_MAX}}})(?![A-Za-z0-9
 PARTIAL = re.compile(r"(?<![\w@])@([A-Za-z0-9_]*)$")
 HANDLE_CHARS = re.compile(r"[A-Za-z0-9_]*")
 SUGGESTIONS_MAX = 8
-# Parsed as ideas/sanitize.py renders comments, to tell code from prose; never rendered from here.
-_markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
 def _may_see(idea: Idea, internal: bool = False) -> ColumnElement[bool]:
@@ -70,7 +68,7 @@ def _prose(tokens: list[Token]) -> str:
 
 def handles_in(body: str | None) -> set[str]:
     """The handles (lower case) that `body`, Markdown, mentions outside code."""
-    return {match.lower() for match in MENTION.findall(_prose(_markdown.parse(body or "")))}
+    return {match.lower() for match in MENTION.findall(_prose(markdown_tokens(body)))}
 
 
 def mentioned_in(writer: User, idea: Idea, body: str | None, internal: bool = False) -> list[int]:

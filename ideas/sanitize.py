@@ -6,6 +6,7 @@ import html
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 ALLOWED_TAGS = {
     "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
@@ -30,6 +31,11 @@ def clean_html(dirty: str) -> str:
         link_rel=LINK_REL,
         strip_comments=True,
     )
+
+
+def markdown_tokens(text: str | None) -> list[Token]:
+    """`text` parsed as render_markdown reads it (to tell code from prose), never rendered."""
+    return _markdown.parse(text or "")
 
 
 def render_markdown(text: str | None) -> str:
